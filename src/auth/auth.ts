@@ -1,0 +1,225 @@
+import { InvalidResetTokenError, UnknownEmailError, UserAlreadyExistsError } from "./errors.js";
+import { PasswordHasher } from "./password.js";
+import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
+import {
+  type SessionClient,
+  sessionExpiry,
+  sessionState,
+  USER_AGENT_MAX_LENGTH,
+} from "./session.js";
+import type { AuthSettings } from "./settings.js";
+import type { AuthStore } from "./store.js";
+import { generateToken, hashToken, TOKEN_MAX_LENGTH } from "./token.js";
+import { assertValidEmail, toPublicUser, type User, type UserRecord } from "./user.js";
+
+export interface AuthDependencies {
+  store: AuthStore;
+  settings: AuthSettings;
+  /** The clock; tests move it to cross expiry times. */
+  now?: () => Date;
+}
+
+/** A successful login: who, and the session token to hand to the client. */
+export interface LoginResult {
+  user: User;
+  sessionToken: string;
+}
+
+/**
+ * The authentication domain: the original service's `Auth` class, with
+ * sessions and reset tokens hashed at rest, expiring, and revocable. It knows
+ * the store interface, never a database, HTTP or the environment.
+ */
+export class Auth {
+  readonly settings: AuthSettings;
+  readonly hasher: PasswordHasher;
+  readonly #store: AuthStore;
+  readonly #now: () => Date;
+
+  constructor({ store, settings, now }: AuthDependencies) {
+    this.#store = store;
+    this.settings = settings;
+    this.hasher = new PasswordHasher(settings);
+    this.#now = now ?? (() => new Date());
+  }
+
+  /**
+   * Registers a user and returns it (without the hash).
+   * @throws InvalidEmailError, InvalidPasswordError, or UserAlreadyExistsError
+   *   ("User <email> already exists"); the last is decided by the database's
+   *   unique index, so two concurrent registrations can never both succeed.
+   */
+  async registerUser(email: string, password: string): Promise<User> {
+    assertValidEmail(email);
+    this.hasher.assertAcceptable(password);
+    // Not the guard (the unique index is): it only spares a hash for a taken email.
+    if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
+    const hashedPassword = await this.hasher.hash(password);
+    return toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
+  }
+
+  /**
+   * True when the email is registered and the password is its password. An
+   * unknown email costs one verification against a dummy hash, so it answers in
+   * the same time as a wrong password.
+   */
+  async validLogin(email: string, password: string): Promise<boolean> {
+    return (await this.#checkCredentials(email, password)) !== null;
+  }
+
+  /** Checks the credentials and opens a session in one step; null when they are wrong. */
+  async login(
+    email: string,
+    password: string,
+    client: SessionClient = {},
+  ): Promise<LoginResult | null> {
+    const user = await this.#checkCredentials(email, password);
+    if (!user) return null;
+    return { user, sessionToken: await this.#openSession(user.id, client) };
+  }
+
+  /**
+   * Opens a new session for the user with this email and returns its token, or
+   * null when no user has this email. Each call makes a new token; earlier
+   * sessions stay valid until they end or are revoked.
+   */
+  async createSession(email: string, client: SessionClient = {}): Promise<string | null> {
+    const user = await this.#store.findUser({ email });
+    return user ? this.#openSession(user.id, client) : null;
+  }
+
+  /**
+   * The user a session token belongs to, or null when the token is unknown,
+   * expired or revoked. The last-seen time is written at most once per renewal
+   * interval, so most reads do not write.
+   */
+  async getUserFromSessionId(token: string | null | undefined): Promise<User | null> {
+    if (!isPlausibleToken(token)) return null;
+    const tokenHash = hashToken(token);
+    const found = await this.#store.findSessionByTokenHash(tokenHash);
+    if (!found) return null;
+    const now = this.#now();
+    const state = sessionState(found.session, now, this.settings);
+    if (state === "expired") {
+      await this.#store.deleteSessionByTokenHash(tokenHash);
+      return null;
+    }
+    if (state === "renew") await this.#store.touchSession(found.session.id, now);
+    return found.user;
+  }
+
+  /** Ends every session of the user (the original's `destroy_session(user_id)`). */
+  async destroySession(userId: number): Promise<void> {
+    await this.#store.deleteSessionsOfUser(userId);
+  }
+
+  /** Ends the one session this token opened; false when there was none. */
+  async revokeSession(token: string | null | undefined): Promise<boolean> {
+    if (!isPlausibleToken(token)) return false;
+    return this.#store.deleteSessionByTokenHash(hashToken(token));
+  }
+
+  /**
+   * Issues a reset token for the email, voiding any earlier one. It expires
+   * after the configured lifetime and works once.
+   * @throws UnknownEmailError when no user has this email.
+   */
+  async getResetPasswordToken(email: string): Promise<string> {
+    const user = await this.#store.findUser({ email });
+    if (!user) throw new UnknownEmailError();
+    const token = generateToken();
+    const now = this.#now();
+    await this.#store.replaceResetToken(
+      user.id,
+      hashToken(token),
+      now,
+      resetTokenExpiry(now, this.settings),
+    );
+    return token;
+  }
+
+  /**
+   * Sets a new password with a reset token, consumes the token and ends every
+   * session of the user. With `email`, the token must have been issued to it.
+   * @throws InvalidResetTokenError (unknown, used, expired, or another email's)
+   *   or InvalidPasswordError; nothing is written when it throws.
+   */
+  async updatePassword(
+    resetToken: string,
+    password: string,
+    options: { email?: string } = {},
+  ): Promise<void> {
+    if (!isPlausibleToken(resetToken)) throw new InvalidResetTokenError();
+    const tokenHash = hashToken(resetToken);
+    // Checked before hashing, so invalid tokens cannot make us spend a hash each.
+    const stored = await this.#store.findResetToken(tokenHash);
+    if (!stored || isResetTokenExpired(stored, this.#now())) throw new InvalidResetTokenError();
+    if (options.email !== undefined) {
+      const owner = await this.#store.findUser({ email: options.email });
+      if (owner?.id !== stored.userId) {
+        throw new InvalidResetTokenError(
+          "reset_token_email_mismatch",
+          "reset token was not issued to this email",
+        );
+      }
+    }
+    this.hasher.assertAcceptable(password);
+    const hashedPassword = await this.hasher.hash(password);
+    // The token is consumed inside the transaction: of two concurrent uses, one wins.
+    const done = await this.#store.completePasswordReset(
+      tokenHash,
+      stored.userId,
+      hashedPassword,
+      this.#now(),
+    );
+    if (!done) throw new InvalidResetTokenError();
+  }
+
+  /** Deletes expired sessions and reset tokens; the server calls it now and then. */
+  async purgeExpired(): Promise<void> {
+    const now = this.#now();
+    await this.#store.purgeExpired(now, new Date(now.getTime() - this.settings.sessionIdleTimeout));
+  }
+
+  async #checkCredentials(email: string, password: string): Promise<User | null> {
+    const user = await this.#store.findUser({ email });
+    if (!user) {
+      await this.hasher.verifyDummy(password);
+      return null;
+    }
+    if (!(await this.hasher.verify(password, user.hashedPassword))) return null;
+    await this.#rehashIfOutdated(user, password);
+    return toPublicUser(user);
+  }
+
+  /** After a login, moves a hash made with older settings to the current ones. */
+  async #rehashIfOutdated(user: UserRecord, password: string): Promise<void> {
+    if (!this.hasher.needsRehash(user.hashedPassword)) return;
+    try {
+      this.hasher.assertAcceptable(password);
+    } catch {
+      return; // e.g. a long password that bcrypt cannot take: keep the working hash
+    }
+    const hashedPassword = await this.hasher.hash(password);
+    await this.#store.updateUser(user.id, { hashedPassword }, this.#now());
+  }
+
+  async #openSession(userId: number, client: SessionClient): Promise<string> {
+    const token = generateToken();
+    const now = this.#now();
+    await this.#store.insertSession({
+      publicId: generateToken(16),
+      tokenHash: hashToken(token),
+      userId,
+      createdAt: now,
+      expiresAt: sessionExpiry(now, this.settings),
+      ip: client.ip ?? null,
+      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+    });
+    return token;
+  }
+}
+
+function isPlausibleToken(token: string | null | undefined): token is string {
+  return typeof token === "string" && token.length > 0 && token.length <= TOKEN_MAX_LENGTH;
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from "node:crypto";
+import * as argon2 from "@node-rs/argon2";
+import * as bcrypt from "@node-rs/bcrypt";
+import { InvalidPasswordError } from "./errors.js";
+import type { AuthSettings, PasswordHashAlgorithm } from "./settings.js";
+
+/** bcrypt reads only the first 72 bytes of a password; we never let it ignore the rest. */
+export const BCRYPT_MAX_BYTES = 72;
+
+const BCRYPT_PREFIXES = ["$2a$", "$2b$", "$2y$"];
+const ARGON2ID_PREFIX = "$argon2id$";
+
+type HasherSettings = Pick<
+  AuthSettings,
+  | "passwordHash"
+  | "bcryptCost"
+  | "argon2MemoryCost"
+  | "argon2TimeCost"
+  | "passwordMinLength"
+  | "passwordMaxLength"
+>;
+
+/**
+ * Passwords are compared in Unicode NFKC form (NIST 800-63B 5.1.1.2), so the
+ * same password typed on two keyboards that compose characters differently
+ * still matches. ASCII is unchanged, so hashes written by the original service
+ * verify as they are.
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize("NFKC");
+}
+
+export function algorithmOf(hash: string): PasswordHashAlgorithm | null {
+  if (BCRYPT_PREFIXES.some((prefix) => hash.startsWith(prefix))) return "bcrypt";
+  if (hash.startsWith(ARGON2ID_PREFIX)) return "argon2id";
+  return null;
+}
+
+/**
+ * Hashes and verifies passwords. The native libraries run on libuv's thread
+ * pool, so a 200 ms bcrypt never blocks the event loop.
+ */
+export class PasswordHasher {
+  readonly #settings: HasherSettings;
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(settings: HasherSettings) {
+    this.#settings = settings;
+  }
+
+  /**
+   * Throws InvalidPasswordError with a message that says which rule failed.
+   * Lengths are counted in code points of the normalized password.
+   */
+  assertAcceptable(password: string): void {
+    const normalized = normalizePassword(password);
+    const length = [...normalized].length;
+    const { passwordMinLength, passwordMaxLength } = this.#settings;
+    if (length < passwordMinLength) {
+      throw new InvalidPasswordError(`password must be at least ${passwordMinLength} characters`);
+    }
+    if (length > passwordMaxLength) {
+      throw new InvalidPasswordError(`password must be at most ${passwordMaxLength} characters`);
+    }
+    if (
+      this.#settings.passwordHash === "bcrypt" &&
+      Buffer.byteLength(normalized, "utf8") > BCRYPT_MAX_BYTES
+    ) {
+      throw new InvalidPasswordError(
+        `password must be at most ${BCRYPT_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
+      );
+    }
+  }
+
+  /** Hashes with the configured algorithm. Call assertAcceptable first. */
+  async hash(password: string): Promise<string> {
+    const normalized = normalizePassword(password);
+    if (this.#settings.passwordHash === "argon2id") {
+      return argon2.hash(normalized, {
+        memoryCost: this.#settings.argon2MemoryCost,
+        timeCost: this.#settings.argon2TimeCost,
+        parallelism: 1,
+      });
+    }
+    return bcrypt.hash(normalized, { cost: this.#settings.bcryptCost, rejectLongPasswords: true });
+  }
+
+  /**
+   * True when the password matches the stored hash, whatever algorithm wrote it.
+   * A password longer than bcrypt's 72 bytes never matches a bcrypt hash, since
+   * bcrypt would otherwise accept any password sharing its first 72 bytes.
+   */
+  async verify(password: string, storedHash: string): Promise<boolean> {
+    const normalized = normalizePassword(password);
+    if (await this.#verifyExact(normalized, storedHash)) return true;
+    // Hashes imported from elsewhere were made from the bytes as typed; a
+    // second try only happens for non-NFKC input, which ASCII never is.
+    return normalized !== password && this.#verifyExact(password, storedHash);
+  }
+
+  /**
+   * Costs the same as verifying a real user's password, for unknown emails, so
+   * the answer time does not tell whether an email is registered.
+   */
+  async verifyDummy(password: string): Promise<false> {
+    await this.verify(password, await this.dummyHash());
+    return false;
+  }
+
+  /** A hash of a random secret made with the current settings, computed once. */
+  dummyHash(): Promise<string> {
+    this.#dummyHash ??= this.hash(randomBytes(16).toString("base64url"));
+    return this.#dummyHash;
+  }
+
+  /** True when the stored hash was made with another algorithm or weaker parameters. */
+  needsRehash(storedHash: string): boolean {
+    const algorithm = algorithmOf(storedHash);
+    if (algorithm !== this.#settings.passwordHash) return true;
+    try {
+      if (algorithm === "bcrypt") {
+        return bcrypt.parseOptions(storedHash).cost !== this.#settings.bcryptCost;
+      }
+      const options = argon2.parseOptions(storedHash);
+      return (
+        options.memoryCost !== this.#settings.argon2MemoryCost ||
+        options.timeCost !== this.#settings.argon2TimeCost
+      );
+    } catch {
+      return true;
+    }
+  }
+
+  async #verifyExact(password: string, storedHash: string): Promise<boolean> {
+    const algorithm = algorithmOf(storedHash);
+    if (algorithm === "bcrypt") {
+      if (Buffer.byteLength(password, "utf8") > BCRYPT_MAX_BYTES) return false;
+      return bcrypt.verify(password, storedHash);
+    }
+    if (algorithm === "argon2id") {
+      try {
+        return await argon2.verify(storedHash, password);
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  }
+}

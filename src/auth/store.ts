@@ -1,0 +1,78 @@
+import type { StoredResetToken } from "./reset-token.js";
+import type { StoredSession } from "./session.js";
+import type { User, UserRecord } from "./user.js";
+
+/** What a user can be looked up by. `email` matches case-insensitively. */
+export interface UserCriteria {
+  id?: number | null;
+  email?: string | null;
+  hashedPassword?: string | null;
+  createdAt?: Date | null;
+  updatedAt?: Date | null;
+}
+
+/** What can be changed on a user. */
+export interface UserChanges {
+  email?: string;
+  hashedPassword?: string;
+}
+
+export interface NewSession {
+  publicId: string;
+  tokenHash: string;
+  userId: number;
+  createdAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Everything the domain needs from persistence, and nothing more: one narrow
+ * interface (as Lucia's Adapter), implemented once over Kysely for SQLite and
+ * PostgreSQL. Dates are Dates and ids are numbers whatever the engine.
+ */
+export interface AuthStore {
+  /** Brings the schema up to date; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Throws UserAlreadyExistsError when the normalized email is taken. */
+  insertUser(email: string, hashedPassword: string, now: Date): Promise<UserRecord>;
+  /** Every given criterion must match; a null or undefined value never matches. */
+  findUser(criteria: UserCriteria): Promise<UserRecord | null>;
+  /** False when no user has this id. Throws UserAlreadyExistsError on an email clash. */
+  updateUser(id: number, changes: UserChanges, now: Date): Promise<boolean>;
+
+  insertSession(session: NewSession): Promise<void>;
+  findSessionByTokenHash(tokenHash: string): Promise<{ session: StoredSession; user: User } | null>;
+  touchSession(sessionId: number, lastSeenAt: Date): Promise<void>;
+  /** True when a session was deleted. */
+  deleteSessionByTokenHash(tokenHash: string): Promise<boolean>;
+  deleteSessionsOfUser(userId: number): Promise<number>;
+
+  /** Stores the user's one live reset token, replacing any earlier one. */
+  replaceResetToken(
+    userId: number,
+    tokenHash: string,
+    createdAt: Date,
+    expiresAt: Date,
+  ): Promise<void>;
+  findResetToken(tokenHash: string): Promise<StoredResetToken | null>;
+  /**
+   * In one transaction: consume the token (it must still exist, belong to the
+   * user and not be expired at `now`), store the new hash, end every session of
+   * the user. False, with nothing written, when the token could not be consumed.
+   */
+  completePasswordReset(
+    tokenHash: string,
+    userId: number,
+    hashedPassword: string,
+    now: Date,
+  ): Promise<boolean>;
+
+  /** Deletes expired sessions and reset tokens. */
+  purgeExpired(now: Date, idleCutoff: Date): Promise<void>;
+}

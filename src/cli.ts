@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./config.js";
+import { createAuth } from "./create-auth.js";
+import { startServer } from "./server.js";
+
+const USAGE = `Usage: auth-service <command> [options]
+
+Commands:
+  serve      run the HTTP service (runs pending migrations first)
+  migrate    bring the database schema up to date, then exit
+
+Options:
+  -h, --help  show help (also: auth-service <command> --help)
+
+Configuration comes from environment variables (see .env.example);
+DATABASE_URL defaults to sqlite:auth.db, PORT to 5000.`;
+
+const SERVE_USAGE = `Usage: auth-service serve [--port N] [--host ADDRESS]
+
+Runs the HTTP service. Flags override PORT and HOST; everything else is read
+from the environment (see .env.example). SIGTERM or SIGINT stop it gracefully.`;
+
+const MIGRATE_USAGE = `Usage: auth-service migrate
+
+Applies pending migrations to DATABASE_URL and exits. Migrations never drop data.`;
+
+/** How long a graceful stop may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    console.log(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === "serve") return serve(rest);
+  if (command === "migrate") return migrate(rest);
+  console.error(`auth-service: unknown command "${command}"\n\n${USAGE}`);
+  return 2;
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(SERVE_USAGE);
+    return 0;
+  }
+  const config = loadConfig(undefined, { PORT: values.port, HOST: values.host });
+  const server = await startServer(config);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // a second signal: stop now
+    stopping = true;
+    server.app.log.info({ signal }, "shutting down");
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+async function migrate(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    console.log(MIGRATE_USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  const service = await createAuth({ ...config.auth, databaseUrl: config.databaseUrl });
+  await service.close();
+  console.log("database is up to date");
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`auth-service: ${error.message}`);
+    } else if (
+      error instanceof TypeError &&
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error(`auth-service: ${error.message}`);
+    } else {
+      console.error("auth-service: failed to start:", error);
+    }
+    process.exitCode = 1;
+  },
+);

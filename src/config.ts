@@ -1,0 +1,203 @@
+import {
+  type AuthMode,
+  type AuthSettings,
+  assertValidAuthSettings,
+  defaultAuthSettings,
+  type PasswordHashAlgorithm,
+} from "./auth/settings.js";
+import { parseDatabaseUrl } from "./db/database-url.js";
+
+/** The service's whole configuration: read once from the environment, then frozen. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  databasePoolSize: number;
+  logLevel: LogLevel;
+  /** Origins (scheme://host[:port]) allowed to send state-changing requests besides our own. */
+  trustedOrigins: readonly string[];
+  /** Largest request body in bytes; larger ones get 413. */
+  bodyLimit: number;
+  /** Believe X-Forwarded-For (set it behind a load balancer only). */
+  trustProxy: boolean;
+  auth: AuthSettings;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Raised with every problem found, so one failed start lists them all. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The one reader of the environment. Every variable, its default and its
+ * meaning is listed in .env.example and in the README.
+ * @throws ConfigError naming each invalid variable.
+ */
+export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
+  // Command-line flags (overrides) win over the environment.
+  env = { ...env, ...withoutUndefined(overrides) };
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const mode = read.mode();
+  const defaults = defaultAuthSettings(mode);
+  const auth: AuthSettings = {
+    mode,
+    passwordHash: read.oneOf<PasswordHashAlgorithm>(
+      "PASSWORD_HASH",
+      ["bcrypt", "argon2id"],
+      defaults.passwordHash,
+    ),
+    bcryptCost: read.integer("BCRYPT_COST", defaults.bcryptCost, 4, 31),
+    argon2MemoryCost: read.integer("ARGON2_MEMORY_COST", defaults.argon2MemoryCost, 8, 4_194_304),
+    argon2TimeCost: read.integer("ARGON2_TIME_COST", defaults.argon2TimeCost, 1, 100),
+    passwordMinLength: read.integer("PASSWORD_MIN_LENGTH", defaults.passwordMinLength, 1, 1024),
+    passwordMaxLength: read.integer("PASSWORD_MAX_LENGTH", defaults.passwordMaxLength, 1, 1024),
+    sessionAbsoluteLifetime: read.duration("SESSION_LIFETIME", defaults.sessionAbsoluteLifetime),
+    sessionIdleTimeout: read.duration("SESSION_IDLE_TIMEOUT", defaults.sessionIdleTimeout),
+    sessionRenewInterval: read.duration("SESSION_RENEW_INTERVAL", defaults.sessionRenewInterval),
+    resetTokenLifetime: read.duration("RESET_TOKEN_LIFETIME", defaults.resetTokenLifetime),
+  };
+  if (auth.passwordMaxLength < auth.passwordMinLength) {
+    problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");
+  }
+
+  const databaseUrl = env.DATABASE_URL?.trim() || "sqlite:auth.db";
+  try {
+    parseDatabaseUrl(databaseUrl);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+
+  const config: Config = {
+    port: read.integer("PORT", 5000, 0, 65_535),
+    host: env.HOST?.trim() || "0.0.0.0",
+    databaseUrl,
+    databasePoolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1000),
+    logLevel: read.oneOf<LogLevel>("LOG_LEVEL", LOG_LEVELS, "info"),
+    trustedOrigins: read.origins("TRUSTED_ORIGINS"),
+    bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),
+    trustProxy: read.boolean("TRUST_PROXY", false),
+    auth,
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  assertValidAuthSettings(auth);
+  return Object.freeze({ ...config, auth: Object.freeze(auth) });
+}
+
+function withoutUndefined(values: Env): Env {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** "90" (seconds), "500ms", "30s", "15m", "12h", "30d" to milliseconds; NaN otherwise. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (DURATION_UNITS[match[2] ?? "s"] ?? Number.NaN);
+}
+
+/** Reads typed values and records what is wrong instead of stopping at the first problem. */
+class EnvReader {
+  readonly #env: Env;
+  readonly #problems: string[];
+
+  constructor(env: Env, problems: string[]) {
+    this.#env = env;
+    this.#problems = problems;
+  }
+
+  mode(): AuthMode {
+    const mode = this.oneOf<AuthMode>("AUTH_MODE", ["development", "production"], "development");
+    // NODE_ENV=production alone is enough: forgetting AUTH_MODE must not leave production in development mode.
+    return this.#value("NODE_ENV") === "production" ? "production" : mode;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const text = this.#value(name);
+    if (text === undefined) return fallback;
+    const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      this.#problems.push(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  duration(name: string, fallback: number): number {
+    const text = this.#value(name);
+    if (text === undefined) return fallback;
+    const value = parseDuration(text);
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      this.#problems.push(
+        `${name} must be a positive duration such as 90, 30s, 15m, 12h or 30d (got "${text}")`,
+      );
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const text = this.#value(name);
+    if (text === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(text)) {
+      this.#problems.push(`${name} must be one of ${allowed.join(", ")} (got "${text}")`);
+      return fallback;
+    }
+    return text as T;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const text = this.#value(name)?.toLowerCase();
+    if (text === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(text)) return true;
+    if (["0", "false", "no", "off"].includes(text)) return false;
+    this.#problems.push(`${name} must be true or false (got "${text}")`);
+    return fallback;
+  }
+
+  origins(name: string): string[] {
+    const text = this.#value(name);
+    if (text === undefined) return [];
+    const origins: string[] = [];
+    for (const item of text
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      try {
+        const url = new URL(item);
+        if (url.origin === "null" || !/^https?:$/.test(url.protocol)) throw new Error();
+        origins.push(url.origin);
+      } catch {
+        this.#problems.push(
+          `${name} must list origins such as https://app.example.com (got "${item}")`,
+        );
+      }
+    }
+    return origins;
+  }
+
+  #value(name: string): string | undefined {
+    const text = this.#env[name]?.trim();
+    return text === undefined || text === "" ? undefined : text;
+  }
+}

@@ -1,0 +1,63 @@
+import { Auth } from "./auth/auth.js";
+import {
+  type AuthSettings,
+  assertValidAuthSettings,
+  resolveAuthSettings,
+} from "./auth/settings.js";
+import type { AuthStore } from "./auth/store.js";
+import { connect } from "./db/connect.js";
+import { DB } from "./db/db.js";
+import { KyselyStore } from "./db/kysely-store.js";
+
+export interface CreateAuthOptions extends Partial<AuthSettings> {
+  /** `sqlite:<path>` (default `sqlite:auth.db`), `sqlite::memory:` or `postgres://...`. */
+  databaseUrl?: string;
+  /** Most connections in the PostgreSQL pool (default 10). */
+  databasePoolSize?: number;
+  /** Bring the schema up to date before returning (default true). */
+  migrate?: boolean;
+  /** The clock, for tests that cross expiry times. */
+  now?: () => Date;
+}
+
+/** An opened authentication library: the domain, the original's DB API, and how to close both. */
+export interface AuthService {
+  auth: Auth;
+  db: DB;
+  store: AuthStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, runs pending migrations and returns `Auth` and `DB` over it.
+ *
+ * ```ts
+ * const { auth, db, close } = await createAuth({ databaseUrl: "sqlite:auth.db" });
+ * await auth.registerUser("bob@example.com", "correct horse");
+ * ```
+ */
+export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthService> {
+  const {
+    databaseUrl = "sqlite:auth.db",
+    databasePoolSize,
+    migrate = true,
+    now,
+    ...partial
+  } = options;
+  const settings = resolveAuthSettings(partial);
+  assertValidAuthSettings(settings);
+  const { db: kysely, dialect } = connect({ url: databaseUrl, poolSize: databasePoolSize });
+  const store = new KyselyStore(kysely, dialect);
+  try {
+    if (migrate) await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return {
+    auth: new Auth({ store, settings, now }),
+    db: new DB(store, now),
+    store,
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,311 @@
+import { type Kysely, Migrator, type Selectable, type Updateable } from "kysely";
+import { UserAlreadyExistsError } from "../auth/errors.js";
+import type { StoredResetToken } from "../auth/reset-token.js";
+import type { StoredSession } from "../auth/session.js";
+import type { AuthStore, NewSession, UserChanges, UserCriteria } from "../auth/store.js";
+import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
+import { allMigrations } from "./migrations/index.js";
+import type { Database, Dialect, SessionsTable, UsersTable } from "./schema.js";
+
+/**
+ * The one implementation of AuthStore, over Kysely. Every difference between
+ * SQLite and PostgreSQL (BIGINT as string, unique-violation codes) is settled
+ * in this file, in the row mapping and in isUniqueViolation.
+ */
+export class KyselyStore implements AuthStore {
+  readonly dialect: Dialect;
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.#db = db;
+    this.dialect = dialect;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.#db,
+      provider: { getMigrations: async () => allMigrations(this.dialect) },
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.selectFrom("users").select("id").limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  async insertUser(email: string, hashedPassword: string, now: Date): Promise<UserRecord> {
+    try {
+      const row = await this.#db
+        .insertInto("users")
+        .values({
+          email,
+          email_normalized: normalizeEmail(email),
+          hashed_password: hashedPassword,
+          created_at: now.getTime(),
+          updated_at: now.getTime(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toUserRecord(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new UserAlreadyExistsError(email);
+      throw error;
+    }
+  }
+
+  async findUser(criteria: UserCriteria): Promise<UserRecord | null> {
+    let query = this.#db.selectFrom("users").selectAll();
+    for (const [key, value] of Object.entries(criteria)) {
+      // SQL's `= NULL` is never true either; say so without asking the database.
+      if (value === null || value === undefined) return null;
+      switch (key as keyof UserCriteria) {
+        case "id":
+          query = query.where("id", "=", value as number);
+          break;
+        case "email":
+          query = query.where("email_normalized", "=", normalizeEmail(value as string));
+          break;
+        case "hashedPassword":
+          query = query.where("hashed_password", "=", value as string);
+          break;
+        case "createdAt":
+          query = query.where("created_at", "=", (value as Date).getTime());
+          break;
+        case "updatedAt":
+          query = query.where("updated_at", "=", (value as Date).getTime());
+          break;
+        default:
+          throw new TypeError(`unknown user criterion ${key}`);
+      }
+    }
+    const row = await query.limit(1).executeTakeFirst();
+    return row ? toUserRecord(row) : null;
+  }
+
+  async updateUser(id: number, changes: UserChanges, now: Date): Promise<boolean> {
+    const values: Updateable<UsersTable> = { updated_at: now.getTime() };
+    if (changes.email !== undefined) {
+      values.email = changes.email;
+      values.email_normalized = normalizeEmail(changes.email);
+    }
+    if (changes.hashedPassword !== undefined) values.hashed_password = changes.hashedPassword;
+    try {
+      const result = await this.#db
+        .updateTable("users")
+        .set(values)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    } catch (error) {
+      if (isUniqueViolation(error) && changes.email !== undefined) {
+        throw new UserAlreadyExistsError(changes.email);
+      }
+      throw error;
+    }
+  }
+
+  async insertSession(session: NewSession): Promise<void> {
+    await this.#db
+      .insertInto("sessions")
+      .values({
+        public_id: session.publicId,
+        token_hash: session.tokenHash,
+        user_id: session.userId,
+        created_at: session.createdAt.getTime(),
+        last_seen_at: session.createdAt.getTime(),
+        expires_at: session.expiresAt.getTime(),
+        ip: session.ip,
+        user_agent: session.userAgent,
+      })
+      .execute();
+  }
+
+  async findSessionByTokenHash(
+    tokenHash: string,
+  ): Promise<{ session: StoredSession; user: User } | null> {
+    const row = await this.#db
+      .selectFrom("sessions")
+      .innerJoin("users", "users.id", "sessions.user_id")
+      .select([
+        "sessions.id as session_id",
+        "sessions.public_id",
+        "sessions.user_id",
+        "sessions.created_at as session_created_at",
+        "sessions.last_seen_at",
+        "sessions.expires_at",
+        "sessions.ip",
+        "sessions.user_agent",
+        "users.email",
+        "users.created_at as user_created_at",
+        "users.updated_at as user_updated_at",
+      ])
+      .where("sessions.token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      session: toStoredSession({
+        id: row.session_id,
+        public_id: row.public_id,
+        user_id: row.user_id,
+        created_at: row.session_created_at,
+        last_seen_at: row.last_seen_at,
+        expires_at: row.expires_at,
+        ip: row.ip,
+        user_agent: row.user_agent,
+      }),
+      user: {
+        id: Number(row.user_id),
+        email: row.email,
+        createdAt: toDate(row.user_created_at),
+        updatedAt: toDate(row.user_updated_at),
+      },
+    };
+  }
+
+  async touchSession(sessionId: number, lastSeenAt: Date): Promise<void> {
+    await this.#db
+      .updateTable("sessions")
+      .set({ last_seen_at: lastSeenAt.getTime() })
+      .where("id", "=", sessionId)
+      .execute();
+  }
+
+  async deleteSessionByTokenHash(tokenHash: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom("sessions")
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async deleteSessionsOfUser(userId: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom("sessions")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async replaceResetToken(
+    userId: number,
+    tokenHash: string,
+    createdAt: Date,
+    expiresAt: Date,
+  ): Promise<void> {
+    // One statement, so two concurrent requests still leave exactly one token.
+    await this.#db
+      .insertInto("password_reset_tokens")
+      .values({
+        user_id: userId,
+        token_hash: tokenHash,
+        created_at: createdAt.getTime(),
+        expires_at: expiresAt.getTime(),
+      })
+      .onConflict((conflict) =>
+        conflict.column("user_id").doUpdateSet({
+          token_hash: tokenHash,
+          created_at: createdAt.getTime(),
+          expires_at: expiresAt.getTime(),
+        }),
+      )
+      .execute();
+  }
+
+  async findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
+    const row = await this.#db
+      .selectFrom("password_reset_tokens")
+      .innerJoin("users", "users.id", "password_reset_tokens.user_id")
+      .select([
+        "password_reset_tokens.user_id",
+        "password_reset_tokens.expires_at",
+        "users.email_normalized",
+      ])
+      .where("password_reset_tokens.token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      userId: Number(row.user_id),
+      emailNormalized: row.email_normalized,
+      expiresAt: toDate(row.expires_at),
+    };
+  }
+
+  async completePasswordReset(
+    tokenHash: string,
+    userId: number,
+    hashedPassword: string,
+    now: Date,
+  ): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      // Deleting the row is the claim: of two concurrent resets, one deletes it.
+      const consumed = await trx
+        .deleteFrom("password_reset_tokens")
+        .where("token_hash", "=", tokenHash)
+        .where("user_id", "=", userId)
+        .where("expires_at", ">", now.getTime())
+        .executeTakeFirst();
+      if (consumed.numDeletedRows === 0n) return false;
+      await trx
+        .updateTable("users")
+        .set({ hashed_password: hashedPassword, updated_at: now.getTime() })
+        .where("id", "=", userId)
+        .execute();
+      await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();
+      return true;
+    });
+  }
+
+  async purgeExpired(now: Date, idleCutoff: Date): Promise<void> {
+    await this.#db
+      .deleteFrom("sessions")
+      .where((eb) =>
+        eb.or([
+          eb("expires_at", "<=", now.getTime()),
+          eb("last_seen_at", "<=", idleCutoff.getTime()),
+        ]),
+      )
+      .execute();
+    await this.#db
+      .deleteFrom("password_reset_tokens")
+      .where("expires_at", "<=", now.getTime())
+      .execute();
+  }
+}
+
+function toDate(value: number | string): Date {
+  return new Date(Number(value));
+}
+
+function toUserRecord(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: Number(row.id),
+    email: row.email,
+    hashedPassword: row.hashed_password,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+function toStoredSession(row: Omit<Selectable<SessionsTable>, "token_hash">): StoredSession {
+  return {
+    id: Number(row.id),
+    publicId: row.public_id,
+    userId: Number(row.user_id),
+    createdAt: toDate(row.created_at),
+    lastSeenAt: toDate(row.last_seen_at),
+    expiresAt: toDate(row.expires_at),
+    ip: row.ip,
+    userAgent: row.user_agent,
+  };
+}
+
+/** SQLite reports SQLITE_CONSTRAINT_UNIQUE, PostgreSQL SQLSTATE 23505. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505";
+}

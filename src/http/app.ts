@@ -1,0 +1,56 @@
+import fastifyCookie from "@fastify/cookie";
+import fastifyFormbody from "@fastify/formbody";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Auth } from "../auth/auth.js";
+import type { Config } from "../config.js";
+import { crossSiteGuard } from "./cross-site.js";
+import { handleError } from "./errors.js";
+import { installMethodNotAllowed } from "./method-not-allowed.js";
+import { homeRoutes } from "./routes/home.js";
+import { profileRoutes } from "./routes/profile.js";
+import { resetPasswordRoutes } from "./routes/reset-password.js";
+import { sessionsRoutes } from "./routes/sessions.js";
+import { usersRoutes } from "./routes/users.js";
+
+export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins">;
+
+export interface BuildAppOptions {
+  auth: Auth;
+  config: AppConfig;
+  /** A pino logger; none (silent) when absent. */
+  logger?: FastifyBaseLogger;
+}
+
+/**
+ * The HTTP service, ready to `listen()` or `inject()`, but not listening: the
+ * caller decides (src/server.ts listens, tests do either).
+ */
+export async function buildApp({
+  auth,
+  config,
+  logger,
+}: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+    // Wrong types must fail (not turn 123 into "123"), and extra fields must be
+    // refused rather than silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler(handleError);
+  installMethodNotAllowed(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+  app.addHook("onRequest", crossSiteGuard(config.trustedOrigins));
+
+  await app.register(homeRoutes);
+  await app.register(usersRoutes, { auth });
+  await app.register(sessionsRoutes, { auth });
+  await app.register(profileRoutes, { auth });
+  await app.register(resetPasswordRoutes, { auth });
+  return app;
+}

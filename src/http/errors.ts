@@ -1,0 +1,128 @@
+import { STATUS_CODES } from "node:http";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { AuthError, type AuthErrorCode } from "../auth/errors.js";
+
+/** The one table from domain error codes to HTTP status. */
+const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
+  not_found: 404,
+  invalid_request: 400,
+  invalid_attribute: 400,
+  email_taken: 400,
+  invalid_email: 400,
+  invalid_password: 400,
+  invalid_reset_token: 403,
+  reset_token_email_mismatch: 403,
+  unknown_email: 403,
+};
+
+/** Codes of failures that only HTTP knows about. */
+export type HttpErrorCode =
+  | AuthErrorCode
+  | "invalid_credentials"
+  | "not_authenticated"
+  | "invalid_body"
+  | "unsupported_media_type"
+  | "payload_too_large"
+  | "cross_site_request"
+  | "route_not_found"
+  | "method_not_allowed"
+  | "internal_error";
+
+export interface ErrorBody {
+  message: string;
+  error?: string;
+}
+
+/** Sends the one error shape: `{"message": ..., "error": <code>}`. */
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: HttpErrorCode,
+  message: string,
+): FastifyReply {
+  return reply.code(status).send({ message, error: code } satisfies ErrorBody);
+}
+
+/** The answer to a domain error: its status from the table, its own message. */
+export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
+  return sendError(reply, STATUS_BY_CODE[error.code], error.code, error.message);
+}
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Turns the first schema violation into a sentence that names the field. */
+export function describeValidationError(issues: readonly ValidationIssue[]): string {
+  const issue = issues[0];
+  if (!issue) return "invalid request body";
+  const field = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  switch (issue.keyword) {
+    case "required":
+      return `missing field: ${String(issue.params.missingProperty)}`;
+    case "additionalProperties":
+      return `unknown field: ${String(issue.params.additionalProperty)}`;
+    case "type":
+      return field
+        ? `${field} must be a ${String(issue.params.type)}`
+        : "request body must be form fields or a JSON object";
+    case "minLength":
+      return `${field} must not be empty`;
+    case "maxLength":
+      return `${field} must be at most ${String(issue.params.limit)} characters`;
+    default:
+      return field ? `${field} is invalid` : "invalid request body";
+  }
+}
+
+/**
+ * Every error that reaches Fastify ends here. Expected ones get their 4xx and
+ * a fixed message: parser messages are never echoed, since Node's JSON errors
+ * quote the body (and so the password). Anything else is a 500 whose detail
+ * goes to the log only.
+ */
+export function handleError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof AuthError) return sendAuthError(reply, error);
+  if (error.validation) {
+    return sendError(
+      reply,
+      400,
+      "invalid_body",
+      describeValidationError(error.validation as ValidationIssue[]),
+    );
+  }
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return sendError(reply, 413, "payload_too_large", "request body is too large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return sendError(
+        reply,
+        415,
+        "unsupported_media_type",
+        "content type must be application/x-www-form-urlencoded or application/json",
+      );
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return sendError(reply, 400, "invalid_body", "request body is empty");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return sendError(reply, 400, "invalid_body", "request body is not valid JSON");
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const message =
+      error instanceof SyntaxError ? "request body is not valid JSON" : describeStatus(status);
+    return sendError(reply, status, "invalid_body", message);
+  }
+  request.log.error({ err: error }, "unexpected error");
+  return sendError(reply, 500, "internal_error", "internal error");
+}
+
+function describeStatus(status: number): string {
+  return (STATUS_CODES[status] ?? "bad request").toLowerCase();
+}

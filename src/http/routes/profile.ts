@@ -1,0 +1,23 @@
+import type { FastifyInstance } from "fastify";
+import type { Auth } from "../../auth/auth.js";
+import { sessionToken } from "../cookies.js";
+import { sendError } from "../errors.js";
+import { errorResponse } from "../schemas.js";
+
+const profileResponse = {
+  type: "object",
+  required: ["email"],
+  properties: { email: { type: "string" } },
+} as const;
+
+export async function profileRoutes(app: FastifyInstance, { auth }: { auth: Auth }): Promise<void> {
+  app.get(
+    "/profile",
+    { schema: { response: { 200: profileResponse, 403: errorResponse } } },
+    async (request, reply) => {
+      const user = await auth.getUserFromSessionId(sessionToken(request));
+      if (!user) return sendError(reply, 403, "not_authenticated", "no valid session");
+      return { email: user.email };
+    },
+  );
+}

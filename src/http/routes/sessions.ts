@@ -1,0 +1,54 @@
+import type { FastifyInstance } from "fastify";
+import type { Auth } from "../../auth/auth.js";
+import { clearSessionCookie, sessionToken, setSessionCookie } from "../cookies.js";
+import { sendError } from "../errors.js";
+import {
+  type EmailPasswordBody,
+  emailField,
+  emailMessageResponse,
+  errorResponse,
+  fieldsBody,
+  messageResponse,
+  passwordField,
+} from "../schemas.js";
+
+export async function sessionsRoutes(
+  app: FastifyInstance,
+  { auth }: { auth: Auth },
+): Promise<void> {
+  const mode = auth.settings.mode;
+
+  app.post<{ Body: EmailPasswordBody }>(
+    "/sessions",
+    {
+      schema: {
+        body: fieldsBody({ email: emailField, password: passwordField }),
+        response: { 200: emailMessageResponse, 400: errorResponse, 401: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      const result = await auth.login(email, password, {
+        ip: request.ip,
+        userAgent: request.headers["user-agent"] ?? null,
+      });
+      // One answer for an unknown email and a wrong password, in body and in time.
+      if (!result) return sendError(reply, 401, "invalid_credentials", "wrong email or password");
+      setSessionCookie(reply, result.sessionToken, mode);
+      return { email, message: "logged in" };
+    },
+  );
+
+  app.delete(
+    "/sessions",
+    { schema: { response: { 303: messageResponse, 403: errorResponse } } },
+    async (request, reply) => {
+      const token = sessionToken(request);
+      const revoked = await auth.revokeSession(token);
+      if (token !== undefined) clearSessionCookie(reply, mode);
+      if (!revoked) return sendError(reply, 403, "not_authenticated", "no valid session");
+      // 303, not the original's 302: every client, fetch included, follows it with a GET.
+      return reply.code(303).header("location", "/").send({ message: "logged out" });
+    },
+  );
+}

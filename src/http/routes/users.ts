@@ -1,0 +1,36 @@
+import type { FastifyInstance } from "fastify";
+import type { Auth } from "../../auth/auth.js";
+import { UserAlreadyExistsError } from "../../auth/errors.js";
+import {
+  type EmailPasswordBody,
+  emailField,
+  emailMessageResponse,
+  errorResponse,
+  fieldsBody,
+  passwordField,
+} from "../schemas.js";
+
+export async function usersRoutes(app: FastifyInstance, { auth }: { auth: Auth }): Promise<void> {
+  app.post<{ Body: EmailPasswordBody }>(
+    "/users",
+    {
+      schema: {
+        body: fieldsBody({ email: emailField, password: passwordField }),
+        response: { 200: emailMessageResponse, 400: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      try {
+        await auth.registerUser(email, password);
+      } catch (error) {
+        // The contract fixes this body exactly, so it carries no error code.
+        if (error instanceof UserAlreadyExistsError) {
+          return reply.code(400).send({ message: "email already registered" });
+        }
+        throw error;
+      }
+      return { email, message: "user created" };
+    },
+  );
+}

@@ -1,0 +1,89 @@
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { Config } from "./config.js";
+import { type AuthService, createAuth } from "./create-auth.js";
+import { buildApp } from "./http/app.js";
+import { createLogger } from "./http/logger.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  service: AuthService;
+  /** e.g. http://127.0.0.1:5000 */
+  url: string;
+  port: number;
+  /** Stops accepting, lets requests in flight finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * config -> database -> migrations -> Auth -> Fastify -> listen. Installs no
+ * signal handlers (the CLI does), so tests can start several in one process.
+ */
+export async function startServer(
+  config: Config,
+  options: { logger?: FastifyBaseLogger } = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const service = await createAuth({
+    ...config.auth,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    // Made now, so the first unknown-email login costs no more than any other.
+    await service.auth.hasher.dummyHash();
+    app = await buildApp({ auth: service.auth, config, logger });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app?.close();
+    await service.close();
+    throw error;
+  }
+
+  const purge = () =>
+    service.auth
+      .purgeExpired()
+      .catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));
+  void purge();
+  const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
+  purgeTimer.unref();
+
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  logger.info(
+    { port, database: describeDatabase(config.databaseUrl), mode: config.auth.mode },
+    "listening",
+  );
+  if (config.auth.mode === "development") {
+    logger.warn(
+      "development mode: reset tokens are returned in HTTP responses; set AUTH_MODE=production for real users",
+    );
+  }
+
+  const running = app;
+  return {
+    app: running,
+    service,
+    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    async close() {
+      clearInterval(purgeTimer);
+      await running.close();
+      await service.close();
+    },
+  };
+}
+
+/** The database kind and place, without any password a URL may carry. */
+function describeDatabase(url: string): string {
+  if (url.startsWith("sqlite:")) return url;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "postgres";
+  }
+}
