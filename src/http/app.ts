@@ -45,6 +45,9 @@ export async function buildApp({
   installMethodNotAllowed(app);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
+  // Fields arrive as a form or as JSON; Fastify's built-in text/plain parser
+  // would let a plain string through to validation instead of a 415.
+  app.removeContentTypeParser("text/plain");
   app.addHook("onRequest", crossSiteGuard(config.trustedOrigins));
 
   await app.register(homeRoutes);

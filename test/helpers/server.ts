@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyBaseLogger } from "fastify";
+import { loadConfig } from "../../src/config.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+
+/** Fast hashing for tests that are not about hashing: bcrypt's lowest cost. */
+export const TEST_ENV = {
+  HOST: "127.0.0.1",
+  PORT: "0",
+  BCRYPT_COST: "4",
+  LOG_LEVEL: "silent",
+} as const;
+
+export interface TestServer extends RunningServer {
+  databaseUrl: string;
+}
+
+/**
+ * A real server on a free port over a fresh SQLite file (unless the env names
+ * another database). Close it at the end; the temporary folder is removed with it.
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { logger?: FastifyBaseLogger } = {},
+): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), "auth-test-"));
+  const databaseUrl = env.DATABASE_URL ?? `sqlite:${join(dir, "auth.db")}`;
+  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: databaseUrl, ...env });
+  const server = await startServer(config, options);
+  return {
+    ...server,
+    databaseUrl,
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A temporary folder removed by the returned function. */
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "auth-test-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
