@@ -31,6 +31,9 @@ test("a full flow at trace level logs no password, token or hash", async () => {
     await request(url, "GET", `/profile?session_id=${token}`);
     // Node's JSON parser quotes the body in its error: it must not reach the log.
     await request(url, "POST", "/sessions", { raw: `{"email":"${email}","password":"${password}"`, contentType: "application/json" });
+    // ...and for a short body it quotes all of it.
+    await request(url, "POST", "/sessions", { raw: "Sh0rt-Pw!", contentType: "application/json" });
+    secrets.push("Sh0rt-Pw!");
     await request(url, "DELETE", "/sessions", { cookie: `session_id=${token}` });
     const reset = await request(url, "POST", "/reset_password", { form: { email } });
     const resetToken = (reset.body as { reset_token: string }).reset_token;
