@@ -45,7 +45,8 @@ export async function request(
   });
   const text = await response.text();
   let parsed: unknown = text;
-  if (response.headers.get("content-type")?.startsWith("application/json")) parsed = JSON.parse(text);
+  if (response.headers.get("content-type")?.startsWith("application/json"))
+    parsed = JSON.parse(text);
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
 

@@ -42,7 +42,9 @@ test("16 concurrent registrations of one email: exactly one 200, fifteen 400", a
 test("two concurrent uses of one reset token: exactly one succeeds", async () => {
   const email = "twice@example.com";
   await request(server.url, "POST", "/users", { form: { email, password: "first-pass" } });
-  const { reset_token } = (await request(server.url, "POST", "/reset_password", { form: { email } })).body as {
+  const { reset_token } = (
+    await request(server.url, "POST", "/reset_password", { form: { email } })
+  ).body as {
     reset_token: string;
   };
   const results = await Promise.all(
@@ -57,10 +59,14 @@ test("many concurrent logins and profile reads of one user all succeed", async (
   const email = "busy@example.com";
   await request(server.url, "POST", "/users", { form: { email, password: "busy-pass" } });
   const logins = await Promise.all(
-    Array.from({ length: 20 }, () => request(server.url, "POST", "/sessions", { form: { email, password: "busy-pass" } })),
+    Array.from({ length: 20 }, () =>
+      request(server.url, "POST", "/sessions", { form: { email, password: "busy-pass" } }),
+    ),
   );
   const cookies = logins.map((r) => `session_id=${sessionCookieOf(r)}`);
   assert.equal(new Set(cookies).size, 20);
-  const profiles = await Promise.all(cookies.map((cookie) => request(server.url, "GET", "/profile", { cookie })));
+  const profiles = await Promise.all(
+    cookies.map((cookie) => request(server.url, "GET", "/profile", { cookie })),
+  );
   assert.ok(profiles.every((r) => r.status === 200));
 });

@@ -13,7 +13,10 @@ test("a full flow at trace level logs no password, token or hash", async () => {
       done();
     },
   });
-  const server = await startTestServer({ LOG_LEVEL: "trace" }, { logger: createLogger("trace", sink) });
+  const server = await startTestServer(
+    { LOG_LEVEL: "trace" },
+    { logger: createLogger("trace", sink) },
+  );
   const email = "logged@example.com";
   const password = "Very-Secret-Pa55";
   const newPassword = "Even-More-Secret-Pa55";
@@ -30,7 +33,10 @@ test("a full flow at trace level logs no password, token or hash", async () => {
     await request(url, "GET", "/profile", { cookie: `session_id=${token}` });
     await request(url, "GET", `/profile?session_id=${token}`);
     // Node's JSON parser quotes the body in its error: it must not reach the log.
-    await request(url, "POST", "/sessions", { raw: `{"email":"${email}","password":"${password}"`, contentType: "application/json" });
+    await request(url, "POST", "/sessions", {
+      raw: `{"email":"${email}","password":"${password}"`,
+      contentType: "application/json",
+    });
     // ...and for a short body it quotes all of it.
     await request(url, "POST", "/sessions", { raw: "Sh0rt-Pw!", contentType: "application/json" });
     secrets.push("Sh0rt-Pw!");
@@ -38,8 +44,12 @@ test("a full flow at trace level logs no password, token or hash", async () => {
     const reset = await request(url, "POST", "/reset_password", { form: { email } });
     const resetToken = (reset.body as { reset_token: string }).reset_token;
     secrets.push(resetToken);
-    await request(url, "PUT", "/reset_password", { form: { email, reset_token: resetToken, new_password: newPassword } });
-    await request(url, "PUT", "/reset_password", { form: { email, reset_token: resetToken, new_password: newPassword } });
+    await request(url, "PUT", "/reset_password", {
+      form: { email, reset_token: resetToken, new_password: newPassword },
+    });
+    await request(url, "PUT", "/reset_password", {
+      form: { email, reset_token: resetToken, new_password: newPassword },
+    });
     const user = await server.service.db.findUserBy({ email });
     secrets.push(user.hashedPassword, user.hashedPassword.slice(7, 29)); // the hash and its salt
   } finally {

@@ -51,7 +51,10 @@ test("the original client's flow passes unchanged", async () => {
   assert.deepEqual(r.body, { email: EMAIL });
 
   // 7. log out, following the redirect as requests does
-  r = await request(url, "DELETE", "/sessions", { cookie: `session_id=${sessionId}`, follow: true });
+  r = await request(url, "DELETE", "/sessions", {
+    cookie: `session_id=${sessionId}`,
+    follow: true,
+  });
   assert.equal(r.status, 200);
   assert.deepEqual(r.body, { message: "Bienvenue" });
 

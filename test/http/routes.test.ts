@@ -15,7 +15,10 @@ let counter = 0;
 async function registeredUser(): Promise<{ email: string; password: string; cookie: string }> {
   const email = `user${++counter}@example.com`;
   const password = "s3cret-pass";
-  assert.equal((await request(server.url, "POST", "/users", { form: { email, password } })).status, 200);
+  assert.equal(
+    (await request(server.url, "POST", "/users", { form: { email, password } })).status,
+    200,
+  );
   const login = await request(server.url, "POST", "/sessions", { form: { email, password } });
   assert.equal(login.status, 200);
   return { email, password, cookie: `session_id=${sessionCookieOf(login)}` };
@@ -39,7 +42,9 @@ describe("routes", () => {
   });
 
   test("the session cookie has the contract's attributes and 256 bits", async () => {
-    await request(server.url, "POST", "/users", { form: { email: "cookie@example.com", password: "b4l0u" } });
+    await request(server.url, "POST", "/users", {
+      form: { email: "cookie@example.com", password: "b4l0u" },
+    });
     const r = await request(server.url, "POST", "/sessions", {
       form: { email: "cookie@example.com", password: "b4l0u" },
     });
@@ -49,7 +54,9 @@ describe("routes", () => {
 
   test("every login makes a new token, and earlier sessions stay valid", async () => {
     const user = await registeredUser();
-    const second = await request(server.url, "POST", "/sessions", { form: { email: user.email, password: user.password } });
+    const second = await request(server.url, "POST", "/sessions", {
+      form: { email: user.email, password: user.password },
+    });
     const secondCookie = `session_id=${sessionCookieOf(second)}`;
     assert.notEqual(secondCookie, user.cookie);
     for (const cookie of [user.cookie, secondCookie]) {
@@ -60,10 +67,14 @@ describe("routes", () => {
   test("emails are one account case-insensitively", async () => {
     const user = await registeredUser();
     const upper = user.email.toUpperCase();
-    let r = await request(server.url, "POST", "/users", { form: { email: upper, password: "other-pass" } });
+    let r = await request(server.url, "POST", "/users", {
+      form: { email: upper, password: "other-pass" },
+    });
     assert.equal(r.status, 400);
     assert.deepEqual(r.body, { message: "email already registered" });
-    r = await request(server.url, "POST", "/sessions", { form: { email: upper, password: user.password } });
+    r = await request(server.url, "POST", "/sessions", {
+      form: { email: upper, password: user.password },
+    });
     assert.equal(r.status, 200);
   });
 
@@ -87,21 +98,36 @@ describe("routes", () => {
     assert.equal(r.status, 303);
     assert.equal(r.headers.get("location"), "/");
     assert.match(r.headers.getSetCookie()[0] ?? "", /^session_id=; Max-Age=0; Path=\/;/);
-    assert.equal((await request(server.url, "GET", "/profile", { cookie: user.cookie })).status, 403);
+    assert.equal(
+      (await request(server.url, "GET", "/profile", { cookie: user.cookie })).status,
+      403,
+    );
     // The same token again: nothing to log out.
-    assert.equal((await request(server.url, "DELETE", "/sessions", { cookie: user.cookie })).status, 403);
+    assert.equal(
+      (await request(server.url, "DELETE", "/sessions", { cookie: user.cookie })).status,
+      403,
+    );
   });
 
   test("logout ends only the current session", async () => {
     const user = await registeredUser();
-    const other = await request(server.url, "POST", "/sessions", { form: { email: user.email, password: user.password } });
+    const other = await request(server.url, "POST", "/sessions", {
+      form: { email: user.email, password: user.password },
+    });
     const otherCookie = `session_id=${sessionCookieOf(other)}`;
     await request(server.url, "DELETE", "/sessions", { cookie: user.cookie });
-    assert.equal((await request(server.url, "GET", "/profile", { cookie: otherCookie })).status, 200);
+    assert.equal(
+      (await request(server.url, "GET", "/profile", { cookie: otherCookie })).status,
+      200,
+    );
   });
 
   test("logout and profile without or with an unknown cookie: 403 JSON", async () => {
-    for (const cookie of [undefined, "session_id=unknown-token", `session_id=${"x".repeat(5000)}`]) {
+    for (const cookie of [
+      undefined,
+      "session_id=unknown-token",
+      `session_id=${"x".repeat(5000)}`,
+    ]) {
       for (const [method, path] of [
         ["DELETE", "/sessions"],
         ["GET", "/profile"],
@@ -115,8 +141,13 @@ describe("routes", () => {
 
   test("trailing slashes are tolerated", async () => {
     const user = await registeredUser();
-    assert.equal((await request(server.url, "GET", "/profile/", { cookie: user.cookie })).status, 200);
-    const r = await request(server.url, "POST", "/users/", { form: { email: "slash@example.com", password: "b4l0u" } });
+    assert.equal(
+      (await request(server.url, "GET", "/profile/", { cookie: user.cookie })).status,
+      200,
+    );
+    const r = await request(server.url, "POST", "/users/", {
+      form: { email: "slash@example.com", password: "b4l0u" },
+    });
     assert.equal(r.status, 200);
   });
 
@@ -138,16 +169,21 @@ describe("routes", () => {
   });
 
   test("reset_password for an unregistered email: 403", async () => {
-    const r = await request(server.url, "POST", "/reset_password", { form: { email: "ghost@example.com" } });
+    const r = await request(server.url, "POST", "/reset_password", {
+      form: { email: "ghost@example.com" },
+    });
     assert.equal(r.status, 403);
   });
 
   test("a reset ends every session of the user and the token works once", async () => {
     const user = await registeredUser();
-    const second = await request(server.url, "POST", "/sessions", { form: { email: user.email, password: user.password } });
+    const second = await request(server.url, "POST", "/sessions", {
+      form: { email: user.email, password: user.password },
+    });
     const cookies = [user.cookie, `session_id=${sessionCookieOf(second)}`];
     const token = (
-      (await request(server.url, "POST", "/reset_password", { form: { email: user.email } })).body as {
+      (await request(server.url, "POST", "/reset_password", { form: { email: user.email } }))
+        .body as {
         reset_token: string;
       }
     ).reset_token;
@@ -156,9 +192,13 @@ describe("routes", () => {
     for (const cookie of cookies) {
       assert.equal((await request(server.url, "GET", "/profile", { cookie })).status, 403);
     }
-    const again = await request(server.url, "PUT", "/reset_password", { form: { ...form, new_password: "x-other-pass" } });
+    const again = await request(server.url, "PUT", "/reset_password", {
+      form: { ...form, new_password: "x-other-pass" },
+    });
     assert.equal(again.status, 403);
-    const oldLogin = await request(server.url, "POST", "/sessions", { form: { email: user.email, password: user.password } });
+    const oldLogin = await request(server.url, "POST", "/sessions", {
+      form: { email: user.email, password: user.password },
+    });
     assert.equal(oldLogin.status, 401);
     const newLogin = await request(server.url, "POST", "/sessions", {
       form: { email: user.email, password: "brand-new-pass" },
@@ -170,7 +210,8 @@ describe("routes", () => {
     const owner = await registeredUser();
     const other = await registeredUser();
     const token = (
-      (await request(server.url, "POST", "/reset_password", { form: { email: owner.email } })).body as {
+      (await request(server.url, "POST", "/reset_password", { form: { email: owner.email } }))
+        .body as {
         reset_token: string;
       }
     ).reset_token;
@@ -178,7 +219,14 @@ describe("routes", () => {
       form: { email: other.email, reset_token: token, new_password: "hijacked-pass" },
     });
     assert.equal(r.status, 403);
-    assert.equal((await request(server.url, "POST", "/sessions", { form: { email: other.email, password: other.password } })).status, 200);
+    assert.equal(
+      (
+        await request(server.url, "POST", "/sessions", {
+          form: { email: other.email, password: other.password },
+        })
+      ).status,
+      200,
+    );
     r = await request(server.url, "PUT", "/reset_password", {
       form: { email: owner.email, reset_token: token, new_password: "owner-new-pass" },
     });
@@ -188,7 +236,8 @@ describe("routes", () => {
   test("an unacceptable new password: 400, and the token is not spent", async () => {
     const user = await registeredUser();
     const token = (
-      (await request(server.url, "POST", "/reset_password", { form: { email: user.email } })).body as {
+      (await request(server.url, "POST", "/reset_password", { form: { email: user.email } }))
+        .body as {
         reset_token: string;
       }
     ).reset_token;
@@ -197,7 +246,10 @@ describe("routes", () => {
     });
     assert.equal(r.status, 400);
     assert.match((r.body as { message: string }).message, /at least 5 characters/);
-    assert.equal((await request(server.url, "GET", "/profile", { cookie: user.cookie })).status, 200);
+    assert.equal(
+      (await request(server.url, "GET", "/profile", { cookie: user.cookie })).status,
+      200,
+    );
     r = await request(server.url, "PUT", "/reset_password", {
       form: { email: user.email, reset_token: token, new_password: "good-pass" },
     });
@@ -208,7 +260,10 @@ describe("routes", () => {
     const form = { email: "csrf@example.com", password: "b4l0u" };
 
     test("refused when Origin is foreign", async () => {
-      const r = await request(server.url, "POST", "/users", { form, headers: { origin: "https://evil.example" } });
+      const r = await request(server.url, "POST", "/users", {
+        form,
+        headers: { origin: "https://evil.example" },
+      });
       assert.equal(r.status, 403);
       assert.equal((r.body as { error: string }).error, "cross_site_request");
       // and nothing was written
@@ -218,7 +273,10 @@ describe("routes", () => {
 
     test("refused when Sec-Fetch-Site says cross-site or same-site", async () => {
       for (const site of ["cross-site", "same-site"]) {
-        const r = await request(server.url, "POST", "/sessions", { form, headers: { "sec-fetch-site": site } });
+        const r = await request(server.url, "POST", "/sessions", {
+          form,
+          headers: { "sec-fetch-site": site },
+        });
         assert.equal(r.status, 403, site);
       }
     });
@@ -226,8 +284,14 @@ describe("routes", () => {
     test("refused for a null Origin and for DELETE and PUT too", async () => {
       const user = await registeredUser();
       const headers = { origin: "null" };
-      assert.equal((await request(server.url, "DELETE", "/sessions", { cookie: user.cookie, headers })).status, 403);
-      assert.equal((await request(server.url, "GET", "/profile", { cookie: user.cookie })).status, 200);
+      assert.equal(
+        (await request(server.url, "DELETE", "/sessions", { cookie: user.cookie, headers })).status,
+        403,
+      );
+      assert.equal(
+        (await request(server.url, "GET", "/profile", { cookie: user.cookie })).status,
+        200,
+      );
       const put = await request(server.url, "PUT", "/reset_password", {
         form: { email: user.email, reset_token: "t", new_password: "whatever" },
         headers: { origin: "https://evil.example" },
@@ -253,12 +317,16 @@ describe("routes", () => {
         headers: { origin: "https://app.example.com", "sec-fetch-site": "cross-site" },
       });
       assert.equal(r.status, 200);
-      r = await request(server.url, "POST", "/users", { form: { email: "plain@example.com", password: "b4l0u" } });
+      r = await request(server.url, "POST", "/users", {
+        form: { email: "plain@example.com", password: "b4l0u" },
+      });
       assert.equal(r.status, 200);
     });
 
     test("GET is never refused", async () => {
-      const r = await request(server.url, "GET", "/", { headers: { origin: "https://evil.example" } });
+      const r = await request(server.url, "GET", "/", {
+        headers: { origin: "https://evil.example" },
+      });
       assert.equal(r.status, 200);
     });
   });
