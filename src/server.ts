@@ -71,7 +71,16 @@ export async function startServer(
     port,
     async close() {
       clearInterval(purgeTimer);
-      await running.close();
+      const closing = running.close();
+      // close() drops the connections idle at that moment; a keep-alive
+      // connection whose request was still in flight goes idle later and
+      // would hold the close open until its keep-alive timeout.
+      const sweeper = setInterval(() => running.server.closeIdleConnections(), 50);
+      try {
+        await closing;
+      } finally {
+        clearInterval(sweeper);
+      }
       await service.close();
     },
   };

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConfigError, loadConfig, parseDuration } from "../src/config.js";
+
+test("defaults: port 5000 on 0.0.0.0, sqlite:auth.db, development, bcrypt 12", () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 5000);
+  assert.equal(config.host, "0.0.0.0");
+  assert.equal(config.databaseUrl, "sqlite:auth.db");
+  assert.equal(config.auth.mode, "development");
+  assert.equal(config.auth.passwordHash, "bcrypt");
+  assert.equal(config.auth.bcryptCost, 12);
+  assert.equal(config.auth.passwordMinLength, 5);
+  assert.equal(config.auth.resetTokenLifetime, 30 * 60_000);
+  assert.equal(config.bodyLimit, 65_536);
+  assert.deepEqual(config.trustedOrigins, []);
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
+});
+
+test("every variable is read", () => {
+  const config = loadConfig({
+    PORT: "8080",
+    HOST: "127.0.0.1",
+    DATABASE_URL: "postgres://u@db:5432/auth",
+    DATABASE_POOL_SIZE: "20",
+    AUTH_MODE: "production",
+    LOG_LEVEL: "warn",
+    TRUSTED_ORIGINS: "https://a.example, http://localhost:3000/",
+    PASSWORD_HASH: "argon2id",
+    BCRYPT_COST: "10",
+    ARGON2_MEMORY_COST: "65536",
+    ARGON2_TIME_COST: "3",
+    PASSWORD_MIN_LENGTH: "10",
+    PASSWORD_MAX_LENGTH: "200",
+    SESSION_LIFETIME: "14d",
+    SESSION_IDLE_TIMEOUT: "12h",
+    SESSION_RENEW_INTERVAL: "90",
+    RESET_TOKEN_LIFETIME: "15m",
+    BODY_LIMIT: "4096",
+    TRUST_PROXY: "true",
+  });
+  assert.equal(config.port, 8080);
+  assert.equal(config.host, "127.0.0.1");
+  assert.equal(config.databasePoolSize, 20);
+  assert.equal(config.auth.mode, "production");
+  assert.equal(config.logLevel, "warn");
+  assert.deepEqual(config.trustedOrigins, ["https://a.example", "http://localhost:3000"]);
+  assert.equal(config.auth.passwordHash, "argon2id");
+  assert.equal(config.auth.argon2MemoryCost, 65_536);
+  assert.equal(config.auth.passwordMinLength, 10);
+  assert.equal(config.auth.sessionAbsoluteLifetime, 14 * 86_400_000);
+  assert.equal(config.auth.sessionIdleTimeout, 12 * 3_600_000);
+  assert.equal(config.auth.sessionRenewInterval, 90_000);
+  assert.equal(config.auth.resetTokenLifetime, 15 * 60_000);
+  assert.equal(config.bodyLimit, 4096);
+  assert.equal(config.trustProxy, true);
+});
+
+test("NODE_ENV=production alone selects production, with its password floor", () => {
+  const config = loadConfig({ NODE_ENV: "production" });
+  assert.equal(config.auth.mode, "production");
+  assert.equal(config.auth.passwordMinLength, 8);
+});
+
+test("invalid values stop the start, each one named", () => {
+  assert.throws(
+    () =>
+      loadConfig({
+        PORT: "http",
+        BCRYPT_COST: "40",
+        AUTH_MODE: "prod",
+        DATABASE_URL: "mysql://x",
+        SESSION_LIFETIME: "forever",
+        TRUSTED_ORIGINS: "not a url",
+        LOG_LEVEL: "loud",
+      }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      const text = error.message;
+      for (const name of [
+        "PORT",
+        "BCRYPT_COST",
+        "AUTH_MODE",
+        "DATABASE_URL",
+        "SESSION_LIFETIME",
+        "TRUSTED_ORIGINS",
+        "LOG_LEVEL",
+      ]) {
+        assert.match(text, new RegExp(name), `names ${name}`);
+      }
+      assert.equal(error.problems.length, 7);
+      return true;
+    },
+  );
+  assert.throws(
+    () => loadConfig({ PASSWORD_MIN_LENGTH: "20", PASSWORD_MAX_LENGTH: "10" }),
+    /PASSWORD_MAX_LENGTH/,
+  );
+});
+
+test("durations: seconds by default, or with a unit", () => {
+  assert.equal(parseDuration("90"), 90_000);
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("15m"), 900_000);
+  assert.equal(parseDuration("2h"), 7_200_000);
+  assert.equal(parseDuration("30d"), 2_592_000_000);
+  assert.ok(Number.isNaN(parseDuration("1w")));
+  assert.ok(Number.isNaN(parseDuration("-5")));
+});
+
+test("command-line overrides win over the environment", () => {
+  assert.equal(loadConfig({ PORT: "7000" }, { PORT: "7001", HOST: undefined }).port, 7001);
+});
