@@ -238,6 +238,16 @@ for (const factory of await testDatabases()) {
   });
 }
 
+test("sqlite::memory: works for library use", async () => {
+  const service = await createAuth({ databaseUrl: "sqlite::memory:", bcryptCost: 4 });
+  try {
+    await service.auth.registerUser("mem@example.com", "b4l0u");
+    assert.equal(await service.auth.validLogin("mem@example.com", "b4l0u"), true);
+  } finally {
+    await service.close();
+  }
+});
+
 test("SQLite file holds token hashes, never the tokens", async () => {
   const { dir, remove } = tempDir();
   const service = await createAuth({

@@ -48,6 +48,7 @@ describe("routes", () => {
     const r = await request(server.url, "POST", "/sessions", {
       form: { email: "cookie@example.com", password: "b4l0u" },
     });
+    assert.equal(r.headers.get("cache-control"), "no-store");
     const [line] = r.headers.getSetCookie();
     assert.match(line ?? "", /^session_id=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
   });

@@ -17,6 +17,7 @@ export async function profileRoutes(app: FastifyInstance, { auth }: { auth: Auth
     async (request, reply) => {
       const user = await auth.getUserFromSessionId(sessionToken(request));
       if (!user) return sendError(reply, 403, "not_authenticated", "no valid session");
+      reply.header("cache-control", "no-store");
       return { email: user.email };
     },
   );

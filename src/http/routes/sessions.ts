@@ -35,6 +35,8 @@ export async function sessionsRoutes(
       // One answer for an unknown email and a wrong password, in body and in time.
       if (!result) return sendError(reply, 401, "invalid_credentials", "wrong email or password");
       setSessionCookie(reply, result.sessionToken, mode);
+      // Never kept by a shared cache: the answer carries a session cookie.
+      reply.header("cache-control", "no-store");
       return { email, message: "logged in" };
     },
   );
