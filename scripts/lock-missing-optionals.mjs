@@ -56,7 +56,14 @@ for (const [path, entry] of Object.entries(packages)) {
       process.exitCode = 1;
       continue;
     }
-    packages[key] = { version, ...platform, optional: true };
+    // Keys in the order npm writes them, so a later npm install leaves the entry as it is.
+    packages[key] = {
+      version,
+      cpu: platform.cpu,
+      ...(platform.libc && { libc: platform.libc }),
+      optional: true,
+      os: platform.os,
+    };
     added++;
   }
 }
