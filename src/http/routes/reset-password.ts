@@ -40,7 +40,10 @@ export async function resetPasswordRoutes(
       try {
         const token = await auth.getResetPasswordToken(email);
         // Development mode hands the token back, as the original did.
-        if (development) return reply.header("cache-control", "no-store").send({ email, reset_token: token });
+        if (development) {
+          reply.header("cache-control", "no-store");
+          return { email, reset_token: token };
+        }
       } catch (error) {
         if (!(error instanceof UnknownEmailError)) throw error;
         if (development) return sendError(reply, 403, "unknown_email", "email not registered");
