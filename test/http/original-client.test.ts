@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
+import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -9,17 +10,25 @@ const EMAIL = "guillaume@holberton.io";
 const PASSWD = "b4l0u";
 const NEW_PASSWD = "t4rt1fl3tt3";
 
-let server: TestServer;
-before(async () => {
-  server = await startTestServer();
-});
-after(async () => {
-  await server.close();
-});
+for (const factory of await testDatabases()) {
+  describe(`on ${factory.name}`, { skip: "skip" in factory ? factory.skip : false }, () => {
+    let database: TestDatabase;
+    let server: TestServer;
+    before(async () => {
+      if ("skip" in factory) return;
+      database = await factory.create();
+      server = await startTestServer({ DATABASE_URL: database.url });
+    });
+    after(async () => {
+      await server?.close();
+      await database?.drop();
+    });
 
-test("the original client's flow passes unchanged", async () => {
-  const url = server.url;
+    test("the original client's flow passes unchanged", () => originalClientFlow(server.url));
+  });
+}
 
+async function originalClientFlow(url: string): Promise<void> {
   // 1. register
   let r = await request(url, "POST", "/users", { form: { email: EMAIL, password: PASSWD } });
   assert.equal(r.status, 200);
@@ -81,4 +90,4 @@ test("the original client's flow passes unchanged", async () => {
   // and the old session is gone for good
   r = await request(url, "GET", "/profile", { cookie: `session_id=${sessionId}` });
   assert.equal(r.status, 403);
-});
+}
