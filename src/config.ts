@@ -13,6 +13,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   databasePoolSize: number;
+  /** Longest wait for the database (ms) before a request gets 503. */
+  databaseTimeoutMs: number;
   logLevel: LogLevel;
   /** Origins (scheme://host[:port]) allowed to send state-changing requests besides our own. */
   trustedOrigins: readonly string[];
@@ -85,6 +87,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     host: env.HOST?.trim() || "0.0.0.0",
     databaseUrl,
     databasePoolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1000),
+    databaseTimeoutMs: read.duration("DATABASE_TIMEOUT", 5000),
     logLevel: read.oneOf<LogLevel>("LOG_LEVEL", LOG_LEVELS, "info"),
     trustedOrigins: read.origins("TRUSTED_ORIGINS"),
     bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),

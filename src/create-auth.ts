@@ -8,12 +8,15 @@ import type { AuthStore } from "./auth/store.js";
 import { connect } from "./db/connect.js";
 import { DB } from "./db/db.js";
 import { KyselyStore } from "./db/kysely-store.js";
+import { mapUnavailable } from "./db/unavailable.js";
 
 export interface CreateAuthOptions extends Partial<AuthSettings> {
   /** `sqlite:<path>` (default `sqlite:auth.db`), `sqlite::memory:` or `postgres://...`. */
   databaseUrl?: string;
   /** Most connections in the PostgreSQL pool (default 10). */
   databasePoolSize?: number;
+  /** Longest wait for the database in ms before an operation fails as unavailable (default 5000). */
+  databaseTimeoutMs?: number;
   /** Bring the schema up to date before returning (default true). */
   migrate?: boolean;
   /** The clock, for tests that cross expiry times. */
@@ -40,14 +43,19 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
   const {
     databaseUrl = "sqlite:auth.db",
     databasePoolSize,
+    databaseTimeoutMs,
     migrate = true,
     now,
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
   assertValidAuthSettings(settings);
-  const { db: kysely, dialect } = connect({ url: databaseUrl, poolSize: databasePoolSize });
-  const store = new KyselyStore(kysely, dialect);
+  const { db: kysely, dialect } = connect({
+    url: databaseUrl,
+    poolSize: databasePoolSize,
+    timeoutMs: databaseTimeoutMs,
+  });
+  const store = mapUnavailable(new KyselyStore(kysely, dialect));
   try {
     if (migrate) await store.migrate();
   } catch (error) {

@@ -29,6 +29,7 @@ export async function startServer(
     ...config.auth,
     databaseUrl: config.databaseUrl,
     databasePoolSize: config.databasePoolSize,
+    databaseTimeoutMs: config.databaseTimeoutMs,
   });
   let app: FastifyInstance | undefined;
   try {

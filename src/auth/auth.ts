@@ -175,6 +175,23 @@ export class Auth {
     if (!done) throw new InvalidResetTokenError();
   }
 
+  /** True when the database answers a trivial query within `timeoutMs`. */
+  async isDatabaseReady(timeoutMs = 2000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ping = this.#store.ping().then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await Promise.race([ping, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Deletes expired sessions and reset tokens; the server calls it now and then. */
   async purgeExpired(): Promise<void> {
     const now = this.#now();

@@ -12,7 +12,8 @@ export type AuthErrorCode =
   | "invalid_password"
   | "invalid_reset_token"
   | "reset_token_email_mismatch"
-  | "unknown_email";
+  | "unknown_email"
+  | "unavailable";
 
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {
@@ -81,5 +82,12 @@ export class InvalidResetTokenError extends AuthError {
 export class UnknownEmailError extends AuthError {
   constructor() {
     super("unknown_email", "no user with this email");
+  }
+}
+
+/** The database cannot be reached or is too busy to answer in time; the request may be retried. */
+export class ServiceUnavailableError extends AuthError {
+  constructor(message = "database unavailable, try again shortly") {
+    super("unavailable", message);
   }
 }

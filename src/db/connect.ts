@@ -9,6 +9,11 @@ export interface DatabaseOptions {
   url: string;
   /** Most connections the PostgreSQL pool opens (ignored for SQLite). */
   poolSize?: number;
+  /**
+   * Longest wait, in ms, for a connection, a query (PostgreSQL) or a write lock
+   * (SQLite) before the operation fails and the request gets 503. Default 5000.
+   */
+  timeoutMs?: number;
 }
 
 export interface Connection {
@@ -19,8 +24,17 @@ export interface Connection {
 /** Opens the database a URL names, with the settings the service relies on. */
 export function connect(options: DatabaseOptions): Connection {
   const { dialect, location } = parseDatabaseUrl(options.url);
+  const timeoutMs = options.timeoutMs ?? 5000;
   if (dialect === "postgres") {
-    const pool = new pg.Pool({ connectionString: location, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: location,
+      max: options.poolSize ?? 10,
+      // Bounded waits: an unreachable server becomes a 503 in seconds, never a hung request.
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      keepAlive: true,
+      Client: QuietClient,
+    });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on("error", () => {});
     return { dialect, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
@@ -30,7 +44,21 @@ export function connect(options: DatabaseOptions): Connection {
   // the busy timeout makes a writer wait for a lock instead of failing at once.
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
-  database.pragma("busy_timeout = 5000");
+  database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
   database.pragma("foreign_keys = ON");
   return { dialect, db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }) };
+}
+
+/**
+ * A pg client that never crashes the process with an unhandled 'error' event.
+ * pg-pool stops listening to a client whose connection attempt timed out; if
+ * that socket dies later (the network comes back, the server restarts), the
+ * client emits 'error' with no listener. Queries still see every failure as a
+ * rejected promise, which the store maps to 503.
+ */
+class QuietClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on("error", () => {});
+  }
 }

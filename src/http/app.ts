@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import { crossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
+import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
 import { profileRoutes } from "./routes/profile.js";
 import { resetPasswordRoutes } from "./routes/reset-password.js";
@@ -51,6 +52,7 @@ export async function buildApp({
   app.addHook("onRequest", crossSiteGuard(config.trustedOrigins));
 
   await app.register(homeRoutes);
+  await app.register(healthRoutes, { auth });
   await app.register(usersRoutes, { auth });
   await app.register(sessionsRoutes, { auth });
   await app.register(profileRoutes, { auth });

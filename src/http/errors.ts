@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   invalid_reset_token: 403,
   reset_token_email_mismatch: 403,
   unknown_email: 403,
+  unavailable: 503,
 };
 
 /** Codes of failures that only HTTP knows about. */
@@ -45,6 +46,7 @@ export function sendError(
 
 /** The answer to a domain error: its status from the table, its own message. */
 export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
+  if (error.code === "unavailable") reply.header("retry-after", "1");
   return sendError(reply, STATUS_BY_CODE[error.code], error.code, error.message);
 }
 
