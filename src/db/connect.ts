@@ -1,8 +1,9 @@
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { parseDatabaseUrl } from "./database-url.js";
 import type { Database, Dialect } from "./schema.js";
+import { SqliteDialectWithMigrationLock } from "./sqlite-dialect.js";
 
 export interface DatabaseOptions {
   /** `sqlite:<path>`, `sqlite::memory:`, or `postgres://...` / `postgresql://...`. */
@@ -46,7 +47,10 @@ export function connect(options: DatabaseOptions): Connection {
   database.pragma("synchronous = NORMAL");
   database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
   database.pragma("foreign_keys = ON");
-  return { dialect, db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }) };
+  return {
+    dialect,
+    db: new Kysely<Database>({ dialect: new SqliteDialectWithMigrationLock({ database }) }),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Migration } from "kysely";
+import { type Kysely, type Migration, sql } from "kysely";
 import type { Dialect } from "../schema.js";
 import { initMigration } from "./0001-init.js";
 
@@ -9,6 +9,28 @@ import { initMigration } from "./0001-init.js";
  */
 export function allMigrations(dialect: Dialect): Record<string, Migration> {
   return {
-    "0001-init": initMigration(dialect),
+    "0001-init": atomic(initMigration(dialect)),
+  };
+}
+
+/**
+ * Runs a migration inside a savepoint, so one that fails halfway leaves no
+ * half-made schema behind: on PostgreSQL inside Kysely's transaction, on SQLite
+ * inside the migration lock's BEGIN IMMEDIATE (see sqlite-dialect.ts).
+ */
+export function atomic(migration: Migration): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`SAVEPOINT migration`.execute(db);
+      try {
+        await migration.up(db);
+      } catch (error) {
+        await sql`ROLLBACK TO SAVEPOINT migration`.execute(db);
+        await sql`RELEASE SAVEPOINT migration`.execute(db);
+        throw error;
+      }
+      await sql`RELEASE SAVEPOINT migration`.execute(db);
+    },
+    down: migration.down,
   };
 }
