@@ -15,6 +15,9 @@ export interface Config {
   databasePoolSize: number;
   /** Longest wait for the database (ms) before a request gets 503. */
   databaseTimeoutMs: number;
+  /** Keep login throttling state in Redis instead of the database. */
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
   logLevel: LogLevel;
   /** Origins (scheme://host[:port]) allowed to send state-changing requests besides our own. */
   trustedOrigins: readonly string[];
@@ -70,6 +73,17 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     sessionIdleTimeout: read.duration("SESSION_IDLE_TIMEOUT", defaults.sessionIdleTimeout),
     sessionRenewInterval: read.duration("SESSION_RENEW_INTERVAL", defaults.sessionRenewInterval),
     resetTokenLifetime: read.duration("RESET_TOKEN_LIFETIME", defaults.resetTokenLifetime),
+    loginMaxFailures: read.integer("LOGIN_MAX_FAILURES", defaults.loginMaxFailures, 0, 1_000_000),
+    loginFailureWindow: read.duration("LOGIN_FAILURE_WINDOW", defaults.loginFailureWindow),
+    loginLockoutBase: read.duration("LOGIN_LOCKOUT_BASE", defaults.loginLockoutBase),
+    loginLockoutMax: read.duration("LOGIN_LOCKOUT_MAX", defaults.loginLockoutMax),
+    loginIpMaxFailures: read.integer(
+      "LOGIN_IP_MAX_FAILURES",
+      defaults.loginIpMaxFailures,
+      0,
+      1_000_000,
+    ),
+    loginIpWindow: read.duration("LOGIN_IP_WINDOW", defaults.loginIpWindow),
   };
   if (auth.passwordMaxLength < auth.passwordMinLength) {
     problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");
@@ -88,6 +102,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     databaseUrl,
     databasePoolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1000),
     databaseTimeoutMs: read.duration("DATABASE_TIMEOUT", 5000),
+    redisUrl: read.redisUrl("REDIS_URL"),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || "auth:throttle:",
     logLevel: read.oneOf<LogLevel>("LOG_LEVEL", LOG_LEVELS, "info"),
     trustedOrigins: read.origins("TRUSTED_ORIGINS"),
     bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -176,6 +192,16 @@ class EnvReader {
     if (["0", "false", "no", "off"].includes(text)) return false;
     this.#problems.push(`${name} must be true or false (got "${text}")`);
     return fallback;
+  }
+
+  redisUrl(name: string): string | undefined {
+    const text = this.#value(name);
+    if (text === undefined) return undefined;
+    if (!/^rediss?:\/\//.test(text)) {
+      this.#problems.push(`${name} must be a redis:// or rediss:// URL`);
+      return undefined;
+    }
+    return text;
   }
 
   origins(name: string): string[] {

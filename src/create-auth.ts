@@ -8,6 +8,7 @@ import type { AuthStore } from "./auth/store.js";
 import { connect } from "./db/connect.js";
 import { DB } from "./db/db.js";
 import { KyselyStore } from "./db/kysely-store.js";
+import { RedisThrottleStore } from "./db/redis-throttle-store.js";
 import { mapUnavailable } from "./db/unavailable.js";
 
 export interface CreateAuthOptions extends Partial<AuthSettings> {
@@ -19,6 +20,10 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   databaseTimeoutMs?: number;
   /** Bring the schema up to date before returning (default true). */
   migrate?: boolean;
+  /** Keep login throttling state in this Redis instead of the database. */
+  redisUrl?: string;
+  /** Prefix of every Redis key (default "auth:throttle:"). */
+  redisKeyPrefix?: string;
   /** The clock, for tests that cross expiry times. */
   now?: () => Date;
 }
@@ -45,6 +50,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     databasePoolSize,
     databaseTimeoutMs,
     migrate = true,
+    redisUrl,
+    redisKeyPrefix,
     now,
     ...partial
   } = options;
@@ -56,16 +63,28 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     timeoutMs: databaseTimeoutMs,
   });
   const store = mapUnavailable(new KyselyStore(kysely, dialect));
+  const redis = redisUrl
+    ? new RedisThrottleStore({
+        url: redisUrl,
+        keyPrefix: redisKeyPrefix,
+        timeoutMs: databaseTimeoutMs,
+      })
+    : undefined;
+  const close = async () => {
+    await redis?.close();
+    await store.close();
+  };
   try {
     if (migrate) await store.migrate();
+    await redis?.connect();
   } catch (error) {
-    await store.close();
+    await close();
     throw error;
   }
   return {
-    auth: new Auth({ store, settings, now }),
+    auth: new Auth({ store, throttleStore: redis, settings, now }),
     db: new DB(store, now),
     store,
-    close: () => store.close(),
+    close,
   };
 }

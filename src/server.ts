@@ -30,6 +30,8 @@ export async function startServer(
     databaseUrl: config.databaseUrl,
     databasePoolSize: config.databasePoolSize,
     databaseTimeoutMs: config.databaseTimeoutMs,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix,
   });
   let app: FastifyInstance | undefined;
   try {

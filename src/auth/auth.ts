@@ -9,11 +9,14 @@ import {
 } from "./session.js";
 import type { AuthSettings } from "./settings.js";
 import type { AuthStore } from "./store.js";
+import { LoginThrottle, type ThrottleStore } from "./throttle.js";
 import { generateToken, hashToken, TOKEN_MAX_LENGTH } from "./token.js";
 import { assertValidEmail, toPublicUser, type User, type UserRecord } from "./user.js";
 
 export interface AuthDependencies {
   store: AuthStore;
+  /** Where login throttling state lives; the store (the database) by default. */
+  throttleStore?: ThrottleStore;
   settings: AuthSettings;
   /** The clock; tests move it to cross expiry times. */
   now?: () => Date;
@@ -34,10 +37,12 @@ export class Auth {
   readonly settings: AuthSettings;
   readonly hasher: PasswordHasher;
   readonly #store: AuthStore;
+  readonly #throttle: LoginThrottle;
   readonly #now: () => Date;
 
-  constructor({ store, settings, now }: AuthDependencies) {
+  constructor({ store, throttleStore, settings, now }: AuthDependencies) {
     this.#store = store;
+    this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
     this.settings = settings;
     this.hasher = new PasswordHasher(settings);
     this.#now = now ?? (() => new Date());
@@ -67,14 +72,23 @@ export class Auth {
     return (await this.#checkCredentials(email, password)) !== null;
   }
 
-  /** Checks the credentials and opens a session in one step; null when they are wrong. */
+  /**
+   * Checks the credentials and opens a session in one step; null when they are
+   * wrong. Throttled per account and per client address (validLogin is not):
+   * @throws LoginThrottledError while either is locked, before any hashing.
+   */
   async login(
     email: string,
     password: string,
     client: SessionClient = {},
   ): Promise<LoginResult | null> {
+    await this.#throttle.assertAllowed(email, client.ip, this.#now());
     const user = await this.#checkCredentials(email, password);
-    if (!user) return null;
+    if (!user) {
+      await this.#throttle.recordFailure(email, client.ip, this.#now());
+      return null;
+    }
+    await this.#throttle.clearAccount(email);
     return { user, sessionToken: await this.#openSession(user.id, client) };
   }
 
@@ -173,6 +187,8 @@ export class Auth {
       this.#now(),
     );
     if (!done) throw new InvalidResetTokenError();
+    // The owner proved control of the email: a lock left by an attacker's guesses ends too.
+    await this.#throttle.clearAccount(stored.emailNormalized);
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */

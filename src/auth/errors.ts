@@ -13,7 +13,8 @@ export type AuthErrorCode =
   | "invalid_reset_token"
   | "reset_token_email_mismatch"
   | "unknown_email"
-  | "unavailable";
+  | "unavailable"
+  | "throttled";
 
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {

@@ -22,6 +22,16 @@ export interface AuthSettings {
   /** A session's last-seen time is written at most this often, so reads rarely write. */
   sessionRenewInterval: number;
   resetTokenLifetime: number;
+  /** Consecutive failed logins of one account before it is locked (0: never). */
+  loginMaxFailures: number;
+  /** An account's failures are forgotten this long after its first one. */
+  loginFailureWindow: number;
+  /** First lock length; each further failure doubles it, up to loginLockoutMax. */
+  loginLockoutBase: number;
+  loginLockoutMax: number;
+  /** Failed logins from one address within loginIpWindow before it is locked (0: never). */
+  loginIpMaxFailures: number;
+  loginIpWindow: number;
 }
 
 const MINUTE = 60_000;
@@ -45,6 +55,12 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     sessionIdleTimeout: 7 * DAY,
     sessionRenewInterval: 5 * MINUTE,
     resetTokenLifetime: 30 * MINUTE,
+    loginMaxFailures: 10,
+    loginFailureWindow: DAY,
+    loginLockoutBase: 1000,
+    loginLockoutMax: 15 * MINUTE,
+    loginIpMaxFailures: 100,
+    loginIpWindow: 15 * MINUTE,
   };
 }
 
@@ -104,6 +120,20 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
       "a positive duration",
     ],
     ["resetTokenLifetime", isPositiveDuration(settings.resetTokenLifetime), "a positive duration"],
+    [
+      "loginMaxFailures",
+      isIntegerIn(settings.loginMaxFailures, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    ["loginFailureWindow", isPositiveDuration(settings.loginFailureWindow), "a positive duration"],
+    ["loginLockoutBase", isPositiveDuration(settings.loginLockoutBase), "a positive duration"],
+    ["loginLockoutMax", isPositiveDuration(settings.loginLockoutMax), "a positive duration"],
+    [
+      "loginIpMaxFailures",
+      isIntegerIn(settings.loginIpMaxFailures, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    ["loginIpWindow", isPositiveDuration(settings.loginIpWindow), "a positive duration"],
   ];
   for (const [name, ok, expected] of checks) {
     if (!ok) throw new RangeError(`${name} must be ${expected} (got ${String(settings[name])})`);

@@ -1,5 +1,6 @@
 import type { StoredResetToken } from "./reset-token.js";
 import type { StoredSession } from "./session.js";
+import type { ThrottleStore } from "./throttle.js";
 import type { User, UserRecord } from "./user.js";
 
 /** What a user can be looked up by. `email` matches case-insensitively. */
@@ -32,7 +33,7 @@ export interface NewSession {
  * interface (as Lucia's Adapter), implemented once over Kysely for SQLite and
  * PostgreSQL. Dates are Dates and ids are numbers whatever the engine.
  */
-export interface AuthStore {
+export interface AuthStore extends ThrottleStore {
   /** Brings the schema up to date; safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** Resolves when the database answers a trivial query. */
@@ -73,6 +74,6 @@ export interface AuthStore {
     now: Date,
   ): Promise<boolean>;
 
-  /** Deletes expired sessions and reset tokens. */
+  /** Deletes expired sessions, reset tokens and throttling rows. */
   purgeExpired(now: Date, idleCutoff: Date): Promise<void>;
 }

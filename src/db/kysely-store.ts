@@ -3,6 +3,7 @@ import { UserAlreadyExistsError } from "../auth/errors.js";
 import type { StoredResetToken } from "../auth/reset-token.js";
 import type { StoredSession } from "../auth/session.js";
 import type { AuthStore, NewSession, UserChanges, UserCriteria } from "../auth/store.js";
+import type { FailureCount } from "../auth/throttle.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
 import { allMigrations } from "./migrations/index.js";
 import type { Database, Dialect, SessionsTable, UsersTable } from "./schema.js";
@@ -260,6 +261,58 @@ export class KyselyStore implements AuthStore {
     });
   }
 
+  async lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
+    const row = await this.#db
+      .selectFrom("login_throttle")
+      .select((eb) => eb.fn.max("locked_until").as("until"))
+      .where("key", "in", keys)
+      .where("locked_until", ">", now.getTime())
+      .executeTakeFirst();
+    return row?.until ? toDate(row.until) : null;
+  }
+
+  async recordFailure(key: string, now: Date, windowMs: number): Promise<FailureCount> {
+    const nowMs = now.getTime();
+    // One statement, so failures counted at once on two instances both count.
+    const row = await this.#db
+      .insertInto("login_throttle")
+      .values({ key, failures: 1, window_ends_at: nowMs + windowMs, locked_until: 0 })
+      .onConflict((conflict) =>
+        conflict.column("key").doUpdateSet((eb) => {
+          const closed = eb("login_throttle.window_ends_at", "<=", nowMs);
+          return {
+            failures: eb
+              .case()
+              .when(closed)
+              .then(1)
+              .else(eb("login_throttle.failures", "+", 1))
+              .end(),
+            window_ends_at: eb
+              .case()
+              .when(closed)
+              .then(nowMs + windowMs)
+              .else(eb.ref("login_throttle.window_ends_at"))
+              .end(),
+          };
+        }),
+      )
+      .returning(["failures", "window_ends_at"])
+      .executeTakeFirstOrThrow();
+    return { failures: Number(row.failures), windowEndsAt: toDate(row.window_ends_at) };
+  }
+
+  async lock(key: string, until: Date): Promise<void> {
+    await this.#db
+      .updateTable("login_throttle")
+      .set({ locked_until: until.getTime() })
+      .where("key", "=", key)
+      .execute();
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.#db.deleteFrom("login_throttle").where("key", "=", key).execute();
+  }
+
   async purgeExpired(now: Date, idleCutoff: Date): Promise<void> {
     await this.#db
       .deleteFrom("sessions")
@@ -273,6 +326,11 @@ export class KyselyStore implements AuthStore {
     await this.#db
       .deleteFrom("password_reset_tokens")
       .where("expires_at", "<=", now.getTime())
+      .execute();
+    await this.#db
+      .deleteFrom("login_throttle")
+      .where("window_ends_at", "<=", now.getTime())
+      .where("locked_until", "<=", now.getTime())
       .execute();
   }
 }

@@ -43,10 +43,20 @@ export interface PasswordResetTokensTable {
   expires_at: EpochMillis;
 }
 
+export interface LoginThrottleTable {
+  /** "account:<normalized email>" or "ip:<address>". */
+  key: string;
+  failures: number;
+  window_ends_at: EpochMillis;
+  /** 0 when not locked. */
+  locked_until: ColumnType<number | string, number | undefined, number>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   password_reset_tokens: PasswordResetTokensTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AuthError, type AuthErrorCode } from "../auth/errors.js";
+import { LoginThrottledError } from "../auth/throttle.js";
 
 /** The one table from domain error codes to HTTP status. */
 const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
@@ -14,6 +15,7 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   reset_token_email_mismatch: 403,
   unknown_email: 403,
   unavailable: 503,
+  throttled: 429,
 };
 
 /** Codes of failures that only HTTP knows about. */
@@ -47,6 +49,9 @@ export function sendError(
 /** The answer to a domain error: its status from the table, its own message. */
 export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
   if (error.code === "unavailable") reply.header("retry-after", "1");
+  if (error instanceof LoginThrottledError) {
+    reply.header("retry-after", String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+  }
   return sendError(reply, STATUS_BY_CODE[error.code], error.code, error.message);
 }
 

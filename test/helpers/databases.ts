@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import { join } from "node:path";
 import pg from "pg";
 import { tempDir } from "./server.js";
@@ -76,4 +77,38 @@ async function postgresUnreachable(): Promise<string | null> {
 
 function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, "//");
+}
+
+/** The local Redis; override with TEST_REDIS_URL. */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/**
+ * The Redis URL to test against and a key prefix of this run's own, or a skip
+ * reason. With REQUIRE_SERVICES=1 (CI), an unreachable Redis is an error.
+ */
+export async function testRedis(): Promise<{ url: string; keyPrefix: string } | { skip: string }> {
+  const reason = await redisUnreachable();
+  if (reason === null)
+    return { url: REDIS_URL, keyPrefix: `auth-test:${randomBytes(6).toString("hex")}:` };
+  if (process.env.REQUIRE_SERVICES === "1")
+    throw new Error(`Redis is required but unreachable: ${reason}`);
+  return { skip: `Redis unreachable at ${REDIS_URL} (${reason})` };
+}
+
+async function redisUnreachable(): Promise<string | null> {
+  const url = new URL(REDIS_URL);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(url.port || 6379), url.hostname);
+    socket.setTimeout(2000);
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith("+PONG") ? null : `answered ${data.toString().trim()}`);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve("timed out");
+    });
+    socket.once("error", (error) => resolve(error.message));
+  });
 }

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, sql } from "kysely";
 import type { Dialect } from "../schema.js";
 import { initMigration } from "./0001-init.js";
+import { loginThrottleMigration } from "./0002-login-throttle.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -10,6 +11,7 @@ import { initMigration } from "./0001-init.js";
 export function allMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     "0001-init": atomic(initMigration(dialect)),
+    "0002-login-throttle": atomic(loginThrottleMigration()),
   };
 }
 

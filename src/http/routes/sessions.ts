@@ -23,7 +23,13 @@ export async function sessionsRoutes(
     {
       schema: {
         body: fieldsBody({ email: emailField, password: passwordField }),
-        response: { 200: emailMessageResponse, 400: errorResponse, 401: errorResponse },
+        response: {
+          200: emailMessageResponse,
+          400: errorResponse,
+          401: errorResponse,
+          429: errorResponse,
+          503: errorResponse,
+        },
       },
     },
     async (request, reply) => {

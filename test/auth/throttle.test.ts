@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { resolveAuthSettings } from "../../src/auth/settings.js";
+import {
+  accountLockEnd,
+  LoginThrottledError,
+  type ThrottleStore,
+} from "../../src/auth/throttle.js";
+import { type AuthService, createAuth } from "../../src/create-auth.js";
+import { RedisThrottleStore } from "../../src/db/redis-throttle-store.js";
+import { type TestDatabase, testDatabases, testRedis } from "../helpers/databases.js";
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+test("account locks: none below 10 failures, then 1 s doubling up to 15 min", () => {
+  const policy = resolveAuthSettings();
+  const now = new Date(0);
+  assert.equal(accountLockEnd(9, now, policy), null);
+  assert.equal(accountLockEnd(10, now, policy)?.getTime(), SECOND);
+  assert.equal(accountLockEnd(11, now, policy)?.getTime(), 2 * SECOND);
+  assert.equal(accountLockEnd(14, now, policy)?.getTime(), 16 * SECOND);
+  assert.equal(accountLockEnd(30, now, policy)?.getTime(), 15 * MINUTE);
+  assert.equal(accountLockEnd(500, now, policy)?.getTime(), 15 * MINUTE);
+  assert.equal(accountLockEnd(50, now, { ...policy, loginMaxFailures: 0 }), null, "0 turns it off");
+});
+
+function manualClock(start = Date.parse("2026-01-01T00:00:00Z")) {
+  let now = start;
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+describe("login throttling in Auth", () => {
+  let service: AuthService;
+  let clock: ReturnType<typeof manualClock>;
+  const client = { ip: "203.0.113.7" };
+
+  beforeEach(async () => {
+    clock = manualClock();
+    service = await createAuth({
+      databaseUrl: "sqlite::memory:",
+      bcryptCost: 4,
+      loginIpMaxFailures: 25,
+      now: clock.now,
+    });
+    await service.auth.registerUser("me@example.com", "right-pass");
+  });
+  afterEach(async () => {
+    await service.close();
+  });
+
+  async function fail(email = "me@example.com", ip = client.ip): Promise<void> {
+    assert.equal(await service.auth.login(email, "wrong-pass", { ip }), null);
+  }
+
+  test("10 failures lock the account, even for the right password, with exponential backoff", async () => {
+    const { auth } = service;
+    for (let i = 0; i < 10; i++) await fail();
+    await assert.rejects(auth.login("me@example.com", "right-pass", client), (error: unknown) => {
+      assert.ok(error instanceof LoginThrottledError);
+      assert.equal(error.retryAfterMs, SECOND);
+      return true;
+    });
+    clock.advance(SECOND);
+    await fail(); // the 11th failure: 2 s
+    await assert.rejects(auth.login("me@example.com", "right-pass", client), {
+      retryAfterMs: 2 * SECOND,
+    });
+    clock.advance(2 * SECOND);
+    assert.ok(await auth.login("me@example.com", "right-pass", client), "a success after the lock");
+    for (let i = 0; i < 9; i++) await fail();
+    assert.ok(
+      await auth.login("me@example.com", "right-pass", client),
+      "the success reset the count",
+    );
+  });
+
+  test("an unknown email locks the same way (no hint that it is unregistered)", async () => {
+    for (let i = 0; i < 10; i++) await fail("ghost@example.com");
+    await assert.rejects(service.auth.login("ghost@example.com", "x", client), LoginThrottledError);
+  });
+
+  test("one address failing over many accounts is locked until its window closes", async () => {
+    for (let i = 0; i < 25; i++) await fail(`user${i}@example.com`);
+    await assert.rejects(
+      service.auth.login("me@example.com", "right-pass", client),
+      (error: unknown) => {
+        assert.ok(error instanceof LoginThrottledError);
+        assert.equal(error.retryAfterMs, 15 * MINUTE);
+        return true;
+      },
+    );
+    assert.ok(
+      await service.auth.login("me@example.com", "right-pass", { ip: "198.51.100.1" }),
+      "other addresses log in",
+    );
+    clock.advance(15 * MINUTE);
+    assert.ok(await service.auth.login("me@example.com", "right-pass", client));
+  });
+
+  test("a locked account can still reset its password, and the reset lifts the lock", async () => {
+    const { auth } = service;
+    for (let i = 0; i < 12; i++) {
+      if (i > 0) clock.advance(10 * SECOND); // outlast each lock, so every guess is counted
+      await fail();
+    }
+    await assert.rejects(auth.login("me@example.com", "right-pass", client), LoginThrottledError);
+    const token = await auth.getResetPasswordToken("me@example.com");
+    await auth.updatePassword(token, "brand-new-pass", { email: "me@example.com" });
+    assert.ok(await auth.login("me@example.com", "brand-new-pass", client));
+  });
+
+  test("validLogin, the library primitive, is not throttled", async () => {
+    for (let i = 0; i < 10; i++) await fail();
+    assert.equal(await service.auth.validLogin("me@example.com", "right-pass"), true);
+  });
+});
+
+// The throttling store contract, on every backend that can hold it.
+const backends: Array<{
+  name: string;
+  skip?: string;
+  open?: () => Promise<{ store: ThrottleStore; close: () => Promise<void> }>;
+}> = [];
+for (const factory of await testDatabases()) {
+  if ("skip" in factory) {
+    backends.push({ name: factory.name, skip: factory.skip });
+    continue;
+  }
+  backends.push({
+    name: factory.name,
+    open: async () => {
+      const database: TestDatabase = await factory.create();
+      const service = await createAuth({ databaseUrl: database.url });
+      return {
+        store: service.store,
+        close: async () => {
+          await service.close();
+          await database.drop();
+        },
+      };
+    },
+  });
+}
+const redis = await testRedis();
+backends.push(
+  "skip" in redis
+    ? { name: "redis", skip: redis.skip }
+    : {
+        name: "redis",
+        open: async () => {
+          const store = new RedisThrottleStore({ url: redis.url, keyPrefix: redis.keyPrefix });
+          await store.connect();
+          return { store, close: () => store.close() };
+        },
+      },
+);
+
+for (const backend of backends) {
+  describe(`throttle store on ${backend.name}`, { skip: backend.skip ?? false }, () => {
+    let store: ThrottleStore;
+    let close: () => Promise<void>;
+    let n = 0;
+    const key = () => `account:test-${process.pid}-${++n}`;
+
+    beforeEach(async () => {
+      if (!backend.open) return;
+      ({ store, close } = await backend.open());
+    });
+    afterEach(async () => {
+      await close?.();
+    });
+
+    test("counts failures in a window and starts again once it closed", async () => {
+      const k = key();
+      const now = new Date();
+      assert.equal((await store.recordFailure(k, now, MINUTE)).failures, 1);
+      const second = await store.recordFailure(k, now, MINUTE);
+      assert.equal(second.failures, 2);
+      assert.ok(Math.abs(second.windowEndsAt.getTime() - (now.getTime() + MINUTE)) < 2 * SECOND);
+      if (backend.name !== "redis") {
+        // Redis closes windows by expiry on its own clock; the databases by the time given.
+        const later = new Date(now.getTime() + MINUTE + 1);
+        assert.equal((await store.recordFailure(k, later, MINUTE)).failures, 1);
+      }
+    });
+
+    test("concurrent failures are all counted", async () => {
+      const k = key();
+      const now = new Date();
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, () => store.recordFailure(k, now, MINUTE)),
+      );
+      assert.equal(Math.max(...counts.map((count) => count.failures)), 20);
+    });
+
+    test("locks are seen across keys until they end, and clear removes them", async () => {
+      const [a, b] = [key(), key()];
+      const now = new Date();
+      assert.equal(await store.lockedUntil([a, b], now), null);
+      await store.recordFailure(a, now, MINUTE);
+      await store.recordFailure(b, now, MINUTE);
+      await store.lock(a, new Date(now.getTime() + 5 * SECOND));
+      await store.lock(b, new Date(now.getTime() + 9 * SECOND));
+      assert.equal((await store.lockedUntil([a, b], now))?.getTime(), now.getTime() + 9 * SECOND);
+      assert.equal((await store.lockedUntil([a], now))?.getTime(), now.getTime() + 5 * SECOND);
+      assert.equal(await store.lockedUntil([a], new Date(now.getTime() + 5 * SECOND)), null);
+      await store.clear(b);
+      assert.equal(await store.lockedUntil([b], now), null);
+      assert.equal((await store.recordFailure(b, now, MINUTE)).failures, 1);
+    });
+  });
+}
