@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
+import { runPrimary } from "./cluster.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createAuth } from "./create-auth.js";
+import { createLogger } from "./http/logger.js";
 import { startServer } from "./server.js";
 
 const USAGE = `Usage: auth-service <command> [options]
@@ -16,10 +19,12 @@ Options:
 Configuration comes from environment variables (see .env.example);
 DATABASE_URL defaults to sqlite:auth.db, PORT to 5000.`;
 
-const SERVE_USAGE = `Usage: auth-service serve [--port N] [--host ADDRESS]
+const SERVE_USAGE = `Usage: auth-service serve [--port N] [--host ADDRESS] [--workers N]
 
-Runs the HTTP service. Flags override PORT and HOST; everything else is read
-from the environment (see .env.example). SIGTERM or SIGINT stop it gracefully.`;
+Runs the HTTP service. Flags override PORT, HOST and WORKERS; everything else
+is read from the environment (see .env.example). With --workers N (N > 1), a
+primary process runs N workers on the port and restarts any that dies.
+SIGTERM or SIGINT stop it gracefully.`;
 
 const MIGRATE_USAGE = `Usage: auth-service migrate
 
@@ -46,6 +51,7 @@ async function serve(args: string[]): Promise<number> {
     options: {
       port: { type: "string", short: "p" },
       host: { type: "string" },
+      workers: { type: "string", short: "w" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,12 +59,23 @@ async function serve(args: string[]): Promise<number> {
     console.log(SERVE_USAGE);
     return 0;
   }
-  const config = loadConfig(undefined, { PORT: values.port, HOST: values.host });
+  const config = loadConfig(undefined, {
+    PORT: values.port,
+    HOST: values.host,
+    WORKERS: values.workers,
+  });
+  if (config.workers > 1 && cluster.isPrimary) {
+    return runPrimary(config, config.workers, createLogger(config.logLevel));
+  }
   const server = await startServer(config);
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal: stop now
+    if (stopping) {
+      // A second signal stops at once, unless a cluster primary is in charge of that.
+      if (cluster.isWorker) return;
+      process.exit(1);
+    }
     stopping = true;
     server.app.log.info({ signal }, "shutting down");
     setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();

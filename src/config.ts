@@ -25,6 +25,8 @@ export interface Config {
   bodyLimit: number;
   /** Believe X-Forwarded-For (set it behind a load balancer only). */
   trustProxy: boolean;
+  /** Processes serving the port (Node cluster); 1 runs without a primary. */
+  workers: number;
   auth: AuthSettings;
 }
 
@@ -108,6 +110,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     trustedOrigins: read.origins("TRUSTED_ORIGINS"),
     bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),
     trustProxy: read.boolean("TRUST_PROXY", false),
+    workers: read.integer("WORKERS", 1, 1, 256),
     auth,
   };
 
