@@ -38,6 +38,16 @@ test("every variable is read", () => {
     RESET_TOKEN_LIFETIME: "15m",
     BODY_LIMIT: "4096",
     TRUST_PROXY: "true",
+    DATABASE_TIMEOUT: "2s",
+    REDIS_URL: "redis://127.0.0.1:6379",
+    REDIS_KEY_PREFIX: "x:",
+    WORKERS: "4",
+    LOGIN_MAX_FAILURES: "5",
+    LOGIN_FAILURE_WINDOW: "1h",
+    LOGIN_LOCKOUT_BASE: "2s",
+    LOGIN_LOCKOUT_MAX: "1h",
+    LOGIN_IP_MAX_FAILURES: "0",
+    LOGIN_IP_WINDOW: "5m",
   });
   assert.equal(config.port, 8080);
   assert.equal(config.host, "127.0.0.1");
@@ -54,6 +64,16 @@ test("every variable is read", () => {
   assert.equal(config.auth.resetTokenLifetime, 15 * 60_000);
   assert.equal(config.bodyLimit, 4096);
   assert.equal(config.trustProxy, true);
+  assert.equal(config.databaseTimeoutMs, 2000);
+  assert.equal(config.redisUrl, "redis://127.0.0.1:6379");
+  assert.equal(config.redisKeyPrefix, "x:");
+  assert.equal(config.workers, 4);
+  assert.equal(config.auth.loginMaxFailures, 5);
+  assert.equal(config.auth.loginFailureWindow, 3_600_000);
+  assert.equal(config.auth.loginLockoutBase, 2000);
+  assert.equal(config.auth.loginLockoutMax, 3_600_000);
+  assert.equal(config.auth.loginIpMaxFailures, 0);
+  assert.equal(config.auth.loginIpWindow, 300_000);
 });
 
 test("NODE_ENV=production alone selects production, with its password floor", () => {

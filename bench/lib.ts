@@ -1,0 +1,201 @@
+// Shared helpers of the benchmarks: start the real service (compiled dist/) as a
+// child process, drive it with wrk, and summarize runs by their median.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const CLI = join(ROOT, "dist", "cli.js");
+
+export interface Service {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `auth-service serve` (dist/) and resolves once it answers /health. */
+export async function startService(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<Service> {
+  const child = spawn(process.execPath, [CLI, "serve", ...args], {
+    env: { ...process.env, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${env.PORT}`;
+  await waitForHealth(url, child);
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Starts a script (e.g. the bare Fastify baseline) with PORT set, waits for /health. */
+export async function startScript(script: string, port: number): Promise<Service> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** wrk -t2 -c64 (unless told otherwise) against one URL; latencies in ms. */
+export function wrk(
+  url: string,
+  {
+    seconds = 10,
+    connections = 64,
+    threads = 2,
+    headers = [] as string[],
+    script,
+  }: WrkOptions = {},
+): LoadResult {
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency"];
+  for (const header of headers) args.push("-H", header);
+  if (script) args.push("-s", script);
+  const output = execFileSync("wrk", [...args, url], { encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]);
+  const percentile = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`).exec(output)?.[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  if (errors) throw new Error(`wrk saw ${errors[1]} failed responses at ${url}`);
+  return { rps, p50: percentile("50"), p99: percentile("99") };
+}
+
+export interface WrkOptions {
+  seconds?: number;
+  connections?: number;
+  threads?: number;
+  headers?: string[];
+  script?: string;
+}
+
+function toMs(text: string | undefined): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text ?? "");
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Runs `measure` `runs` times and returns the run with the median rps, plus all rps values. */
+export function medianRun(runs: number, measure: () => LoadResult): LoadResult & { all: number[] } {
+  const results = Array.from({ length: runs }, measure);
+  const all = results.map((result) => result.rps);
+  const mid = median(all);
+  const chosen = results.reduce((best, result) =>
+    Math.abs(result.rps - mid) < Math.abs(best.rps - mid) ? result : best,
+  );
+  return { ...chosen, rps: mid, all };
+}
+
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "auth-bench-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Registers a user and returns a `Cookie:` header of a fresh session. */
+export async function sessionCookie(url: string, email = "bench@example.com"): Promise<string> {
+  const body = new URLSearchParams({ email, password: "bench-password" });
+  await fetch(`${url}/users`, { method: "POST", body });
+  const login = await fetch(`${url}/sessions`, { method: "POST", body });
+  const cookie = login.headers.getSetCookie()[0]?.split(";")[0];
+  if (login.status !== 200 || !cookie) throw new Error(`login failed: ${login.status}`);
+  return `Cookie: ${cookie}`;
+}
+
+export function fmt(value: number, digits = 0): string {
+  return value.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+/** CPU time (clock ticks) used so far by all processes, summed by command name, from /proc. */
+export function cpuTicksByCommand(): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const command = stat.slice(stat.indexOf("(") + 1, close);
+      const fields = stat.slice(close + 2).split(" ");
+      // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      totals.set(command, (totals.get(command) ?? 0) + ticks);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return totals;
+}
+
+/** Busy and total clock ticks of the whole machine so far, from /proc/stat. */
+export function machineTicks(): { busy: number; total: number } {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** Share of the machine's CPU each command used between two snapshots taken `seconds` apart. */
+export function cpuShares(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  seconds: number,
+): Record<string, number> {
+  const capacity = seconds * 100 * availableParallelism(); // USER_HZ is 100 on Linux
+  const shares: Record<string, number> = {};
+  for (const [command, ticks] of after) {
+    const used = ticks - (before.get(command) ?? 0);
+    if (used > 0) shares[command] = used / capacity;
+  }
+  return shares;
+}
