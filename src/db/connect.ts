@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, type SqliteDatabase } from "kysely";
 import pg from "pg";
 import { parseDatabaseUrl } from "./database-url.js";
 import type { Database, Dialect } from "./schema.js";
-import { SqliteDialectWithMigrationLock } from "./sqlite-dialect.js";
+import { TunedSqliteDialect } from "./sqlite-dialect.js";
 
 export interface DatabaseOptions {
   /** `sqlite:<path>`, `sqlite::memory:`, or `postgres://...` / `postgresql://...`. */
@@ -50,7 +50,7 @@ export function connect(options: DatabaseOptions): Connection {
   return {
     dialect,
     db: new Kysely<Database>({
-      dialect: new SqliteDialectWithMigrationLock({ database: withStatementCache(database) }),
+      dialect: new TunedSqliteDialect({ database: withStatementCache(database) }),
     }),
   };
 }
