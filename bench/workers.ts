@@ -2,6 +2,7 @@
 // one run, against bare Fastify measured in the same run.
 // Usage: npm run build && node --import tsx bench/workers.ts [--runs 3] [--seconds 10]
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -89,8 +90,10 @@ for (const database of databases) {
     await service.stop();
     const share = (command: string) => `${fmt((shares[command] ?? 0) * 100)}%`;
     const other = Math.max(0, busy - (shares.node ?? 0) - (shares.postgres ?? 0));
+    // Throughput per core the service actually got: flat when workers scale linearly.
+    const perCore = result.rps / ((shares.node ?? 0) * availableParallelism());
     cpu.push(
-      `| ${database.name} | ${workers} | ${share("node")} | ${share("postgres")} | ${fmt(other * 100)}% | ${fmt(busy * 100)}% |`,
+      `| ${database.name} | ${workers} | ${share("node")} | ${share("postgres")} | ${fmt(other * 100)}% | ${fmt(busy * 100)}% | ${fmt(perCore)} |`,
     );
     if (workers === 1) single = result.rps;
     const scaling = workers === 2 ? `${fmt(result.rps / single, 2)}x` : "";
@@ -113,7 +116,7 @@ for (const row of rows) console.log(row);
 console.log("");
 console.log("Where the 2 cores went during the /profile runs (share of the whole machine):");
 console.log(
-  "| database | workers | node (service) | postgres | wrk, kernel, rest | machine busy |",
+  "| database | workers | node (service) | postgres | wrk, kernel, rest | machine busy | req/s per service core |",
 );
-console.log("|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|");
 for (const row of cpu) console.log(row);

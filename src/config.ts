@@ -86,6 +86,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       1_000_000,
     ),
     loginIpWindow: read.duration("LOGIN_IP_WINDOW", defaults.loginIpWindow),
+    maxConcurrentHashes: read.integer(
+      "MAX_CONCURRENT_HASHES",
+      defaults.maxConcurrentHashes,
+      1,
+      1024,
+    ),
+    hashQueueLimit: read.integer("HASH_QUEUE_LIMIT", defaults.hashQueueLimit, 0, 1_000_000),
   };
   if (auth.passwordMaxLength < auth.passwordMinLength) {
     problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");

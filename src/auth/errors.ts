@@ -14,7 +14,8 @@ export type AuthErrorCode =
   | "reset_token_email_mismatch"
   | "unknown_email"
   | "unavailable"
-  | "throttled";
+  | "throttled"
+  | "busy";
 
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {

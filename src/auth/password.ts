@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
 import { InvalidPasswordError } from "./errors.js";
+import { ConcurrencyLimiter } from "./limiter.js";
 import type { AuthSettings, PasswordHashAlgorithm } from "./settings.js";
 
 /** bcrypt reads only the first 72 bytes of a password; we never let it ignore the rest. */
@@ -18,6 +19,8 @@ type HasherSettings = Pick<
   | "argon2TimeCost"
   | "passwordMinLength"
   | "passwordMaxLength"
+  | "maxConcurrentHashes"
+  | "hashQueueLimit"
 >;
 
 /**
@@ -38,14 +41,23 @@ export function algorithmOf(hash: string): PasswordHashAlgorithm | null {
 
 /**
  * Hashes and verifies passwords. The native libraries run on libuv's thread
- * pool, so a 200 ms bcrypt never blocks the event loop.
+ * pool, so a 200 ms bcrypt never blocks the event loop; at most
+ * maxConcurrentHashes run at once, hashQueueLimit more wait, and past that
+ * hash() and verify() throw ServiceBusyError (503) at once.
  */
 export class PasswordHasher {
   readonly #settings: HasherSettings;
+  readonly #limiter: ConcurrencyLimiter;
   #dummyHash: Promise<string> | undefined;
 
   constructor(settings: HasherSettings) {
     this.#settings = settings;
+    this.#limiter = new ConcurrencyLimiter(settings.maxConcurrentHashes, settings.hashQueueLimit);
+  }
+
+  /** Hashes running, and hashes waiting for a slot (for metrics and tests). */
+  get load(): { inFlight: number; queued: number } {
+    return { inFlight: this.#limiter.inFlight, queued: this.#limiter.queued };
   }
 
   /**
@@ -76,13 +88,15 @@ export class PasswordHasher {
   async hash(password: string): Promise<string> {
     const normalized = normalizePassword(password);
     if (this.#settings.passwordHash === "argon2id") {
-      return argon2.hash(normalized, {
+      const options = {
         memoryCost: this.#settings.argon2MemoryCost,
         timeCost: this.#settings.argon2TimeCost,
         parallelism: 1,
-      });
+      };
+      return this.#limiter.run(() => argon2.hash(normalized, options));
     }
-    return bcrypt.hash(normalized, { cost: this.#settings.bcryptCost, rejectLongPasswords: true });
+    const options = { cost: this.#settings.bcryptCost, rejectLongPasswords: true };
+    return this.#limiter.run(() => bcrypt.hash(normalized, options));
   }
 
   /**
@@ -135,14 +149,11 @@ export class PasswordHasher {
     const algorithm = algorithmOf(storedHash);
     if (algorithm === "bcrypt") {
       if (Buffer.byteLength(password, "utf8") > BCRYPT_MAX_BYTES) return false;
-      return bcrypt.verify(password, storedHash);
+      return this.#limiter.run(() => bcrypt.verify(password, storedHash));
     }
     if (algorithm === "argon2id") {
-      try {
-        return await argon2.verify(storedHash, password);
-      } catch {
-        return false;
-      }
+      // A malformed stored hash is a mismatch; a full queue (ServiceBusyError) is not.
+      return this.#limiter.run(() => argon2.verify(storedHash, password).catch(() => false));
     }
     return false;
   }

@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 /** The password hashing algorithms the service can write. Both can always be verified. */
 export type PasswordHashAlgorithm = "bcrypt" | "argon2id";
 
@@ -32,6 +34,10 @@ export interface AuthSettings {
   /** Failed logins from one address within loginIpWindow before it is locked (0: never). */
   loginIpMaxFailures: number;
   loginIpWindow: number;
+  /** Password hashes computed at once (each holds a core); more wait in a queue. */
+  maxConcurrentHashes: number;
+  /** Hashes that may wait for a slot; past that, logins get 503 at once. */
+  hashQueueLimit: number;
 }
 
 const MINUTE = 60_000;
@@ -61,6 +67,8 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     loginLockoutMax: 15 * MINUTE,
     loginIpMaxFailures: 100,
     loginIpWindow: 15 * MINUTE,
+    maxConcurrentHashes: Math.max(2, availableParallelism()),
+    hashQueueLimit: 32,
   };
 }
 
@@ -134,6 +142,12 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
       "an integer from 0 (off)",
     ],
     ["loginIpWindow", isPositiveDuration(settings.loginIpWindow), "a positive duration"],
+    [
+      "maxConcurrentHashes",
+      isIntegerIn(settings.maxConcurrentHashes, 1, 1024),
+      "an integer from 1 to 1024",
+    ],
+    ["hashQueueLimit", isIntegerIn(settings.hashQueueLimit, 0, 1_000_000), "an integer from 0"],
   ];
   for (const [name, ok, expected] of checks) {
     if (!ok) throw new RangeError(`${name} must be ${expected} (got ${String(settings[name])})`);

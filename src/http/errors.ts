@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   unknown_email: 403,
   unavailable: 503,
   throttled: 429,
+  busy: 503,
 };
 
 /** Codes of failures that only HTTP knows about. */
@@ -48,7 +49,7 @@ export function sendError(
 
 /** The answer to a domain error: its status from the table, its own message. */
 export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
-  if (error.code === "unavailable") reply.header("retry-after", "1");
+  if (error.code === "unavailable" || error.code === "busy") reply.header("retry-after", "1");
   if (error instanceof LoginThrottledError) {
     reply.header("retry-after", String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   }
