@@ -2,17 +2,21 @@
 // with V8's profiler on, drives it with wrk from a child process, and prints
 // the functions with the most self time (and writes profile.cpuprofile for a
 // flame graph in Chrome DevTools or speedscope).
-// Usage: npm run build && node --import tsx bench/profile-profile.ts [--seconds 8]
+// Usage: node --import tsx bench/profile-profile.ts [--seconds 8] [--path /profile]
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { loadConfig } from "../src/config.js";
 import { startServer } from "../src/server.js";
 import { sessionCookie, tempDir } from "./lib.js";
 
-const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 8);
+const { values } = parseArgs({
+  options: { seconds: { type: "string" }, path: { type: "string" } },
+});
+const seconds = Number(values.seconds ?? 8);
+const path = values.path ?? "/profile";
 const folder = tempDir();
 const server = await startServer(
   loadConfig({
@@ -36,7 +40,7 @@ const { stdout } = await promisify(execFile)("wrk", [
   `-d${seconds}s`,
   "-H",
   cookie,
-  `${server.url}/profile`,
+  `${server.url}${path}`,
 ]);
 const { profile } = await session.post("Profiler.stop");
 await server.close();

@@ -3,9 +3,10 @@ import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Auth } from "../auth/auth.js";
 import type { Config } from "../config.js";
-import { crossSiteGuard } from "./cross-site.js";
+import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
+import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
 import { profileRoutes } from "./routes/profile.js";
@@ -32,7 +33,13 @@ export async function buildApp({
   logger,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    ...(logger
+      ? {
+          loggerInstance: logger,
+          childLoggerFactory: lazyChildLoggerFactory,
+          logController: new OneLineRequestLog(),
+        }
+      : { logger: false }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
@@ -44,12 +51,13 @@ export async function buildApp({
 
   app.setErrorHandler(handleError);
   installMethodNotAllowed(app);
-  await app.register(fastifyCookie);
+  // Cookies are parsed where a route reads one (cookies.ts), not on every request.
+  await app.register(fastifyCookie, { hook: false });
   await app.register(fastifyFormbody);
   // Fields arrive as a form or as JSON; Fastify's built-in text/plain parser
   // would let a plain string through to validation instead of a 415.
   app.removeContentTypeParser("text/plain");
-  app.addHook("onRequest", crossSiteGuard(config.trustedOrigins));
+  installCrossSiteGuard(app, config.trustedOrigins);
 
   await app.register(homeRoutes);
   await app.register(healthRoutes, { auth });

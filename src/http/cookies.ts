@@ -23,5 +23,7 @@ export function clearSessionCookie(reply: FastifyReply, mode: AuthMode): void {
 }
 
 export function sessionToken(request: FastifyRequest): string | undefined {
-  return request.cookies[SESSION_COOKIE];
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  return request.server.parseCookie(header)[SESSION_COOKIE];
 }

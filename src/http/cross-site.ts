@@ -1,7 +1,22 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendError } from "./errors.js";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Puts the guard in front of every state-changing route as it is added, so
+ * GET requests (most of the traffic) do not run it at all.
+ */
+export function installCrossSiteGuard(
+  app: FastifyInstance,
+  trustedOrigins: readonly string[],
+): void {
+  const guard = crossSiteGuard(trustedOrigins);
+  app.addHook("onRoute", (route) => {
+    if (![route.method].flat().some((method) => STATE_CHANGING.has(method))) return;
+    route.onRequest = [guard, ...[route.onRequest ?? []].flat()];
+  });
+}
 
 /**
  * Refuses state-changing requests that a browser sends on behalf of another
