@@ -1,10 +1,11 @@
 // Shared helpers of the benchmarks: start the real service (compiled dist/) as a
 // child process, drive it with wrk, and summarize runs by their median.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
@@ -73,28 +74,21 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** Responses with a status outside 2xx/3xx (only when allowErrors). */
+  errors: number;
+  /** Requests completed. */
+  total: number;
 }
 
 /** wrk -t2 -c64 (unless told otherwise) against one URL; latencies in ms. */
-export function wrk(
-  url: string,
-  {
-    seconds = 10,
-    connections = 64,
-    threads = 2,
-    headers = [] as string[],
-    script,
-  }: WrkOptions = {},
-): LoadResult {
-  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency"];
-  for (const header of headers) args.push("-H", header);
-  if (script) args.push("-s", script);
-  const output = execFileSync("wrk", [...args, url], { encoding: "utf8" });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]);
-  const percentile = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`).exec(output)?.[1]);
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output);
-  if (errors) throw new Error(`wrk saw ${errors[1]} failed responses at ${url}`);
-  return { rps, p50: percentile("50"), p99: percentile("99") };
+export function wrk(url: string, options: WrkOptions = {}): LoadResult {
+  return parseWrk(execFileSync("wrk", wrkArgs(url, options), { encoding: "utf8" }), url, options);
+}
+
+/** The same as wrk(), without blocking, so two loads can run at once. */
+export async function wrkAsync(url: string, options: WrkOptions = {}): Promise<LoadResult> {
+  const { stdout } = await promisify(execFile)("wrk", wrkArgs(url, options), { encoding: "utf8" });
+  return parseWrk(stdout, url, options);
 }
 
 export interface WrkOptions {
@@ -102,7 +96,43 @@ export interface WrkOptions {
   connections?: number;
   threads?: number;
   headers?: string[];
+  /** A Lua script (see postScript). */
   script?: string;
+  /** Count non-2xx/3xx answers instead of failing on them. */
+  allowErrors?: boolean;
+}
+
+function wrkArgs(url: string, options: WrkOptions): string[] {
+  const { seconds = 10, connections = 64, threads = 2, headers = [], script } = options;
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency"];
+  for (const header of headers) args.push("-H", header);
+  if (script) args.push("-s", script);
+  return [...args, url];
+}
+
+function parseWrk(output: string, url: string, options: WrkOptions): LoadResult {
+  const percentile = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`).exec(output)?.[1]);
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  if (errors && !options.allowErrors)
+    throw new Error(`wrk saw ${errors} failed responses at ${url}`);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]),
+    p50: percentile("50"),
+    p99: percentile("99"),
+    errors,
+    total: Number(/(\d+) requests in/.exec(output)?.[1] ?? 0),
+  };
+}
+
+/** A wrk Lua script that POSTs a form body, written to a temporary file. */
+export function postScript(dir: string, body: Record<string, string>): string {
+  const path = join(dir, "post.lua");
+  const encoded = new URLSearchParams(body).toString();
+  writeFileSync(
+    path,
+    `wrk.method = "POST"\nwrk.body = "${encoded}"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n`,
+  );
+  return path;
 }
 
 function toMs(text: string | undefined): number {

@@ -32,6 +32,8 @@ const result = spawnSync(
     "--test",
     `--test-concurrency=${Math.max(2, availableParallelism())}`,
     "--test-reporter=spec",
+    // A hung test fails after two minutes instead of holding CI to its limit.
+    "--test-timeout=120000",
     ...files,
   ],
   { stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } },

@@ -57,6 +57,7 @@ export class Auth {
   async registerUser(email: string, password: string): Promise<User> {
     assertValidEmail(email);
     this.hasher.assertAcceptable(password);
+    this.hasher.assertCapacity();
     // Not the guard (the unique index is): it only spares a hash for a taken email.
     if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
     const hashedPassword = await this.hasher.hash(password);
@@ -82,6 +83,7 @@ export class Auth {
     password: string,
     client: SessionClient = {},
   ): Promise<LoginResult | null> {
+    this.hasher.assertCapacity(); // a login storm is refused before any database work
     await this.#throttle.assertAllowed(email, client.ip, this.#now());
     const user = await this.#checkCredentials(email, password);
     if (!user) {

@@ -33,6 +33,11 @@ export class ConcurrencyLimiter {
     return this.#waiting.length;
   }
 
+  /** True when run() would refuse now: every slot busy and the queue full. */
+  get full(): boolean {
+    return this.#inFlight >= this.#maxInFlight && this.#waiting.length >= this.#maxQueued;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#inFlight >= this.#maxInFlight) {
       if (this.#waiting.length >= this.#maxQueued) throw new ServiceBusyError();

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
 import { InvalidPasswordError } from "./errors.js";
-import { ConcurrencyLimiter } from "./limiter.js";
+import { ConcurrencyLimiter, ServiceBusyError } from "./limiter.js";
 import type { AuthSettings, PasswordHashAlgorithm } from "./settings.js";
 
 /** bcrypt reads only the first 72 bytes of a password; we never let it ignore the rest. */
@@ -53,6 +53,15 @@ export class PasswordHasher {
   constructor(settings: HasherSettings) {
     this.#settings = settings;
     this.#limiter = new ConcurrencyLimiter(settings.maxConcurrentHashes, settings.hashQueueLimit);
+  }
+
+  /**
+   * Throws ServiceBusyError when a hash could not even be queued now, so a
+   * caller can refuse before doing any other work for a request that would be
+   * refused anyway.
+   */
+  assertCapacity(): void {
+    if (this.#limiter.full) throw new ServiceBusyError();
   }
 
   /** Hashes running, and hashes waiting for a slot (for metrics and tests). */

@@ -1,0 +1,85 @@
+// Logins against the hashing ceiling, and GET /profile during a login storm,
+// in one run. The ceiling is measured first, in this process, at the same
+// cost the service then runs with.
+// Usage: npm run build && node --import tsx bench/logins.ts [--seconds 10] [--cost 12]
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { PasswordHasher } from "../src/auth/password.js";
+import { resolveAuthSettings } from "../src/auth/settings.js";
+import { fmt, postScript, sessionCookie, startService, tempDir, wrk, wrkAsync } from "./lib.js";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string" },
+    cost: { type: "string" },
+    "max-hashes": { type: "string" },
+  },
+});
+const seconds = Number(values.seconds ?? 10);
+const cost = Number(values.cost ?? 12);
+const maxHashes = values["max-hashes"] ?? String(Math.max(2, availableParallelism()));
+const password = "bench-password";
+
+// 1. The ceiling: verifications per second with every core busy.
+const hasher = new PasswordHasher(resolveAuthSettings({ bcryptCost: cost, hashQueueLimit: 1_000 }));
+const hash = await hasher.hash(password);
+let verified = 0;
+const end = performance.now() + seconds * 1000;
+await Promise.all(
+  Array.from({ length: availableParallelism() * 2 }, async () => {
+    while (performance.now() < end) {
+      await hasher.verify(password, hash);
+      verified++;
+    }
+  }),
+);
+const ceiling = verified / seconds;
+
+// 2. Logins through the service, below the hash queue's limit.
+const folder = tempDir();
+const service = await startService({
+  DATABASE_URL: `sqlite:${join(folder.dir, "logins.db")}`,
+  PORT: "5992",
+  BCRYPT_COST: String(cost),
+  MAX_CONCURRENT_HASHES: maxHashes,
+});
+const cookie = await sessionCookie(service.url, "bench@example.com");
+const login = postScript(folder.dir, { email: "bench@example.com", password });
+const steady = wrk(`${service.url}/sessions`, {
+  seconds,
+  connections: 8,
+  threads: 1,
+  script: login,
+});
+
+// 3. A storm: far more logins than the queue holds, and session reads beside it.
+const [storm, profile] = await Promise.all([
+  wrkAsync(`${service.url}/sessions`, {
+    seconds,
+    connections: 64,
+    threads: 1,
+    script: login,
+    allowErrors: true,
+  }),
+  wrkAsync(`${service.url}/profile`, { seconds, connections: 16, threads: 1, headers: [cookie] }),
+]);
+await service.stop();
+folder.remove();
+
+const stormOk = (storm.total - storm.errors) / seconds;
+console.log(
+  `bcrypt cost ${cost}, ${availableParallelism()} cores, MAX_CONCURRENT_HASHES=${maxHashes}, ${seconds} s each, ${new Date().toISOString()}`,
+);
+console.log("| measurement | figure |");
+console.log("|---|---|");
+console.log(`| hashing ceiling (verifications/s, in process) | ${fmt(ceiling, 1)} |`);
+console.log(
+  `| logins/s through HTTP (wrk -c8) | ${fmt(steady.rps, 1)} (**${fmt(steady.rps / ceiling, 2)}x** the ceiling), p50 ${fmt(steady.p50)} ms, p99 ${fmt(steady.p99)} ms |`,
+);
+console.log(
+  `| storm: logins answered 200/s (wrk -c64) | ${fmt(stormOk, 1)}; ${fmt(storm.errors)} refused with 503 + Retry-After |`,
+);
+console.log(
+  `| storm: GET /profile beside it (wrk -c16) | ${fmt(profile.rps)} req/s, p50 ${fmt(profile.p50, 2)} ms, **p99 ${fmt(profile.p99, 2)} ms** |`,
+);
