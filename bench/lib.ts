@@ -17,33 +17,24 @@ export interface Service {
 }
 
 /** Starts `auth-service serve` (dist/) and resolves once it answers /health. */
-export async function startService(
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<Service> {
+export function startService(env: Record<string, string>, args: string[] = []): Promise<Service> {
   const child = spawn(process.execPath, [CLI, "serve", ...args], {
     env: { ...process.env, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  const url = `http://127.0.0.1:${env.PORT}`;
-  await waitForHealth(url, child);
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
+  return serviceOf(child, Number(env.PORT));
 }
 
 /** Starts a script (e.g. the bare Fastify baseline) with PORT set, waits for /health. */
-export async function startScript(script: string, port: number): Promise<Service> {
+export function startScript(script: string, port: number): Promise<Service> {
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  return serviceOf(child, port);
+}
+
+async function serviceOf(child: ChildProcess, port: number): Promise<Service> {
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child);
   return {

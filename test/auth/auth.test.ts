@@ -13,22 +13,12 @@ import {
 import { resolveAuthSettings } from "../../src/auth/settings.js";
 import { hashToken } from "../../src/auth/token.js";
 import { type AuthService, createAuth } from "../../src/create-auth.js";
+import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { tempDir } from "../helpers/server.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-
-/** A clock the tests move by hand. */
-function manualClock(start = Date.parse("2026-01-01T00:00:00Z")) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 for (const factory of await testDatabases()) {
   describe(`Auth on ${factory.name}`, { skip: "skip" in factory ? factory.skip : false }, () => {

@@ -8,6 +8,7 @@ import {
 } from "../../src/auth/throttle.js";
 import { type AuthService, createAuth } from "../../src/create-auth.js";
 import { RedisThrottleStore } from "../../src/db/redis-throttle-store.js";
+import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases, testRedis } from "../helpers/databases.js";
 
 const SECOND = 1000;
@@ -24,16 +25,6 @@ test("account locks: none below 10 failures, then 1 s doubling up to 15 min", ()
   assert.equal(accountLockEnd(500, now, policy)?.getTime(), 15 * MINUTE);
   assert.equal(accountLockEnd(50, now, { ...policy, loginMaxFailures: 0 }), null, "0 turns it off");
 });
-
-function manualClock(start = Date.parse("2026-01-01T00:00:00Z")) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 describe("login throttling in Auth", () => {
   let service: AuthService;
