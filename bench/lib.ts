@@ -115,14 +115,22 @@ function parseWrk(output: string, url: string, options: WrkOptions): LoadResult 
   };
 }
 
-/** A wrk Lua script that POSTs a form body, written to a temporary file. */
-export function postScript(dir: string, body: Record<string, string>): string {
-  const path = join(dir, "post.lua");
+/**
+ * A wrk Lua script that POSTs a form body, written to a temporary file. With
+ * `delayMs`, each connection waits that long between requests, so the offered
+ * rate is bounded (about connections x 1000 / delayMs per second) instead of
+ * wrk's closed loop, where every answer triggers the next request at once.
+ */
+export function postScript(dir: string, body: Record<string, string>, delayMs?: number): string {
+  const path = join(dir, `post-${delayMs ?? 0}.lua`);
   const encoded = new URLSearchParams(body).toString();
-  writeFileSync(
-    path,
-    `wrk.method = "POST"\nwrk.body = "${encoded}"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n`,
-  );
+  const lines = [
+    `wrk.method = "POST"`,
+    `wrk.body = "${encoded}"`,
+    `wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"`,
+  ];
+  if (delayMs) lines.push(`function delay() return ${delayMs} end`);
+  writeFileSync(path, `${lines.join("\n")}\n`);
   return path;
 }
 
