@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
+import { echoRequestId, requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
@@ -44,12 +45,14 @@ export async function buildApp({
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    genReqId: requestIdOf,
     // Wrong types must fail (not turn 123 into "123"), and extra fields must be
     // refused rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(handleError);
+  echoRequestId(app);
   installMethodNotAllowed(app);
   // Cookies are parsed where a route reads one (cookies.ts), not on every request.
   await app.register(fastifyCookie, { hook: false });

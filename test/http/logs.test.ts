@@ -30,7 +30,10 @@ test("a full flow at trace level logs no password, token or hash", async () => {
     const login = await request(url, "POST", "/sessions", { form: { email, password } });
     const token = sessionCookieOf(login) ?? "";
     secrets.push(token);
-    await request(url, "GET", "/profile", { cookie: `session_id=${token}` });
+    await request(url, "GET", "/profile", {
+      cookie: `session_id=${token}`,
+      headers: { "x-request-id": "trace-me-42" },
+    });
     await request(url, "GET", `/profile?session_id=${token}`);
     // Node's JSON parser quotes the body in its error: it must not reach the log.
     await request(url, "POST", "/sessions", {
@@ -61,6 +64,11 @@ test("a full flow at trace level logs no password, token or hash", async () => {
     "every request was logged",
   );
   assert.match(log, /"path":"\/profile"/);
+  assert.match(
+    log,
+    /"reqId":"trace-me-42"[^\n]*"path":"\/profile"/,
+    "the request id is in its log line",
+  );
   for (const secret of secrets) {
     assert.ok(secret.length >= 8);
     assert.ok(!log.includes(secret), `the log contains a secret: ${secret.slice(0, 4)}...`);

@@ -169,6 +169,31 @@ describe("routes", () => {
     assert.equal(r.headers.get("allow"), "DELETE, POST");
   });
 
+  test("every response carries an x-request-id; a plain incoming one is kept", async () => {
+    const responses = [
+      await request(server.url, "GET", "/"),
+      await request(server.url, "GET", "/nope"),
+      await request(server.url, "PUT", "/profile"),
+      await request(server.url, "POST", "/users", { form: { email: "x" } }),
+      await request(server.url, "POST", "/users", { raw: "x", contentType: "text/plain" }),
+      await request(server.url, "POST", "/users", {
+        form: { email: "a@b.c", password: "b4l0u" },
+        headers: { origin: "https://evil.example" },
+      }),
+    ];
+    const ids = responses.map((r) => r.headers.get("x-request-id"));
+    for (const id of ids) assert.match(id ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(new Set(ids).size, ids.length, "each request its own id");
+    const kept = await request(server.url, "GET", "/", {
+      headers: { "x-request-id": "lb-7f3a.42" },
+    });
+    assert.equal(kept.headers.get("x-request-id"), "lb-7f3a.42");
+    const replaced = await request(server.url, "GET", "/", {
+      headers: { "x-request-id": 'has spaces"quote' },
+    });
+    assert.match(replaced.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  });
+
   test("reset_password for an unregistered email: 403", async () => {
     const r = await request(server.url, "POST", "/reset_password", {
       form: { email: "ghost@example.com" },
