@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
+import { registerOpenApi } from "./openapi.js";
 import { echoRequestId, requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { healthRoutes } from "./routes/health.js";
@@ -61,6 +62,7 @@ export async function buildApp({
   // would let a plain string through to validation instead of a 415.
   app.removeContentTypeParser("text/plain");
   installCrossSiteGuard(app, config.trustedOrigins);
+  await registerOpenApi(app);
 
   await app.register(homeRoutes);
   await app.register(healthRoutes, { auth });

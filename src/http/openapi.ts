@@ -1,0 +1,79 @@
+import { readFileSync } from "node:fs";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance, RouteOptions } from "fastify";
+import { errorResponse } from "./schemas.js";
+
+/** package.json sits two folders up from both src/http and dist/http. */
+const { version } = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as {
+  version: string;
+};
+
+/**
+ * The OpenAPI document, generated from the routes' own schemas as they are
+ * added (so register this before the routes), served at GET /openapi.json,
+ * with Swagger UI at /docs (its assets come from the package, no CDN).
+ */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  documentCommonAnswers(app);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "auth-service",
+        version,
+        description:
+          "Register, log in with a cookie session, read the profile, log out, reset a password. Bodies are form-urlencoded or JSON; every error is JSON {message, error}.",
+      },
+      components: {
+        securitySchemes: { session: { type: "apiKey", in: "cookie", name: "session_id" } },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}
+
+const FORM_OR_JSON = ["application/x-www-form-urlencoded", "application/json"];
+
+/** What each route does, for the document. */
+const SUMMARIES: Record<string, string> = {
+  "GET /": "Welcome message",
+  "GET /health": "Liveness: the process serves",
+  "GET /ready": "Readiness: the database answers",
+  "POST /users": "Register a user",
+  "POST /sessions": "Log in: sets the session_id cookie",
+  "DELETE /sessions": "Log out: ends this session, clears the cookie, 303 to /",
+  "GET /profile": "The logged-in user's email",
+  "POST /reset_password": "Ask for a reset token (in the body in development mode)",
+  "PUT /reset_password": "Set a new password with a reset token; ends every session",
+};
+
+/** Routes that never touch the database, so never answer 503 for it. */
+const WITHOUT_DATABASE = new Set(["/", "/health"]);
+
+/**
+ * Answers every route can give besides its own, documented in one place as
+ * routes are added: any route with a body can answer 400 (invalid fields),
+ * 403 (cross-site), 413 (too large) and 415 (not a form or JSON); any route
+ * that reads the database can answer 503 while it is unreachable.
+ */
+function documentCommonAnswers(app: FastifyInstance): void {
+  app.addHook("onRoute", (route: RouteOptions) => {
+    const schema = route.schema;
+    if (!schema || (schema as { hide?: boolean }).hide) return;
+    const path = route.url === "/" ? "/" : route.url.replace(/\/$/, "");
+    const methods = [route.method].flat();
+    const summary = SUMMARIES[`${methods[0]} ${path}`];
+    if (summary) (schema as { summary?: string }).summary ??= summary;
+    const response = (schema.response ?? {}) as Record<string, unknown>;
+    if (schema.body) {
+      (schema as { consumes?: string[] }).consumes ??= FORM_OR_JSON;
+      for (const code of [400, 403, 413, 415]) response[code] ??= errorResponse;
+    }
+    if (!WITHOUT_DATABASE.has(path)) response[503] ??= errorResponse;
+    schema.response = response;
+  });
+}
