@@ -27,6 +27,8 @@ export interface Config {
   trustProxy: boolean;
   /** Processes serving the port (Node cluster); 1 runs without a primary. */
   workers: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   auth: AuthSettings;
 }
 
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),
     trustProxy: read.boolean("TRUST_PROXY", false),
     workers: read.integer("WORKERS", 1, 1, 256),
+    metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     auth,
   };
 

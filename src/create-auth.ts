@@ -1,4 +1,5 @@
 import { Auth } from "./auth/auth.js";
+import type { AuthEventListener } from "./auth/events.js";
 import {
   type AuthSettings,
   assertValidAuthSettings,
@@ -26,6 +27,8 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   redisKeyPrefix?: string;
   /** The clock, for tests that cross expiry times. */
   now?: () => Date;
+  /** Told of every login, registration, reset, logout and hash (metrics, audit). */
+  onEvent?: AuthEventListener;
 }
 
 /** An opened authentication library: the domain, the original's DB API, and how to close both. */
@@ -53,6 +56,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     redisUrl,
     redisKeyPrefix,
     now,
+    onEvent,
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
@@ -82,7 +86,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     throw error;
   }
   return {
-    auth: new Auth({ store, throttleStore: redis, settings, now }),
+    auth: new Auth({ store, throttleStore: redis, settings, now, onEvent }),
     db: new DB(store, now),
     store,
     close,

@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import { type AuthService, createAuth } from "./create-auth.js";
 import { buildApp } from "./http/app.js";
 import { createLogger } from "./http/logger.js";
+import { Metrics } from "./http/metrics.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -25,7 +26,9 @@ export async function startServer(
   options: { logger?: FastifyBaseLogger } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
   const service = await createAuth({
+    onEvent: metrics.record,
     ...config.auth,
     databaseUrl: config.databaseUrl,
     databasePoolSize: config.databasePoolSize,
@@ -37,7 +40,7 @@ export async function startServer(
   try {
     // Made now, so the first unknown-email login costs no more than any other.
     await service.auth.hasher.dummyHash();
-    app = await buildApp({ auth: service.auth, config, logger });
+    app = await buildApp({ auth: service.auth, config, logger, metrics });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app?.close();

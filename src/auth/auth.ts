@@ -1,4 +1,6 @@
 import { InvalidResetTokenError, UnknownEmailError, UserAlreadyExistsError } from "./errors.js";
+import type { AuthEventListener } from "./events.js";
+import { ServiceBusyError } from "./limiter.js";
 import { PasswordHasher } from "./password.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 import {
@@ -9,7 +11,7 @@ import {
 } from "./session.js";
 import type { AuthSettings } from "./settings.js";
 import type { AuthStore } from "./store.js";
-import { LoginThrottle, type ThrottleStore } from "./throttle.js";
+import { LoginThrottle, LoginThrottledError, type ThrottleStore } from "./throttle.js";
 import { generateToken, hashToken, TOKEN_MAX_LENGTH } from "./token.js";
 import { assertValidEmail, toPublicUser, type User, type UserRecord } from "./user.js";
 
@@ -20,6 +22,8 @@ export interface AuthDependencies {
   settings: AuthSettings;
   /** The clock; tests move it to cross expiry times. */
   now?: () => Date;
+  /** Told of every login, registration, reset, logout and hash (metrics, audit). */
+  onEvent?: AuthEventListener;
 }
 
 /** A successful login: who, and the session token to hand to the client. */
@@ -39,13 +43,15 @@ export class Auth {
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
   readonly #now: () => Date;
+  readonly #emit: AuthEventListener;
 
-  constructor({ store, throttleStore, settings, now }: AuthDependencies) {
+  constructor({ store, throttleStore, settings, now, onEvent }: AuthDependencies) {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
     this.settings = settings;
-    this.hasher = new PasswordHasher(settings);
+    this.hasher = new PasswordHasher(settings, onEvent);
     this.#now = now ?? (() => new Date());
+    this.#emit = onEvent ?? (() => {});
   }
 
   /**
@@ -59,9 +65,17 @@ export class Auth {
     this.hasher.assertAcceptable(password);
     this.hasher.assertCapacity();
     // Not the guard (the unique index is): it only spares a hash for a taken email.
-    if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
-    const hashedPassword = await this.hasher.hash(password);
-    return toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
+    try {
+      if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
+      const hashedPassword = await this.hasher.hash(password);
+      const user = toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
+      this.#emit({ type: "registration", outcome: "success" });
+      return user;
+    } catch (error) {
+      if (error instanceof UserAlreadyExistsError)
+        this.#emit({ type: "registration", outcome: "taken" });
+      throw error;
+    }
   }
 
   /**
@@ -83,15 +97,24 @@ export class Auth {
     password: string,
     client: SessionClient = {},
   ): Promise<LoginResult | null> {
-    this.hasher.assertCapacity(); // a login storm is refused before any database work
-    await this.#throttle.assertAllowed(email, client.ip, this.#now());
+    try {
+      this.hasher.assertCapacity(); // a login storm is refused before any database work
+      await this.#throttle.assertAllowed(email, client.ip, this.#now());
+    } catch (error) {
+      if (error instanceof LoginThrottledError) this.#emit({ type: "login", outcome: "throttled" });
+      if (error instanceof ServiceBusyError) this.#emit({ type: "login", outcome: "busy" });
+      throw error;
+    }
     const user = await this.#checkCredentials(email, password);
     if (!user) {
+      this.#emit({ type: "login", outcome: "failure" });
       await this.#throttle.recordFailure(email, client.ip, this.#now());
       return null;
     }
     await this.#throttle.clearAccount(email);
-    return { user, sessionToken: await this.#openSession(user.id, client) };
+    const sessionToken = await this.#openSession(user.id, client);
+    this.#emit({ type: "login", outcome: "success" });
+    return { user, sessionToken };
   }
 
   /**
@@ -132,7 +155,9 @@ export class Auth {
   /** Ends the one session this token opened; false when there was none. */
   async revokeSession(token: string | null | undefined): Promise<boolean> {
     if (!isPlausibleToken(token)) return false;
-    return this.#store.deleteSessionByTokenHash(hashToken(token));
+    const revoked = await this.#store.deleteSessionByTokenHash(hashToken(token));
+    if (revoked) this.#emit({ type: "logout" });
+    return revoked;
   }
 
   /**
@@ -151,6 +176,7 @@ export class Auth {
       now,
       resetTokenExpiry(now, this.settings),
     );
+    this.#emit({ type: "reset", stage: "requested" });
     return token;
   }
 
@@ -191,6 +217,7 @@ export class Auth {
     if (!done) throw new InvalidResetTokenError();
     // The owner proved control of the email: a lock left by an attacker's guesses ends too.
     await this.#throttle.clearAccount(stored.emailNormalized);
+    this.#emit({ type: "reset", stage: "completed" });
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
 import { InvalidPasswordError } from "./errors.js";
+import type { AuthEventListener } from "./events.js";
 import { ConcurrencyLimiter, ServiceBusyError } from "./limiter.js";
 import type { AuthSettings, PasswordHashAlgorithm } from "./settings.js";
 
@@ -50,9 +51,12 @@ export class PasswordHasher {
   readonly #limiter: ConcurrencyLimiter;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(settings: HasherSettings) {
+  readonly #onEvent: AuthEventListener | undefined;
+
+  constructor(settings: HasherSettings, onEvent?: AuthEventListener) {
     this.#settings = settings;
     this.#limiter = new ConcurrencyLimiter(settings.maxConcurrentHashes, settings.hashQueueLimit);
+    this.#onEvent = onEvent;
   }
 
   /**
@@ -102,10 +106,10 @@ export class PasswordHasher {
         timeCost: this.#settings.argon2TimeCost,
         parallelism: 1,
       };
-      return this.#limiter.run(() => argon2.hash(normalized, options));
+      return this.#run("hash", () => argon2.hash(normalized, options));
     }
     const options = { cost: this.#settings.bcryptCost, rejectLongPasswords: true };
-    return this.#limiter.run(() => bcrypt.hash(normalized, options));
+    return this.#run("hash", () => bcrypt.hash(normalized, options));
   }
 
   /**
@@ -158,12 +162,24 @@ export class PasswordHasher {
     const algorithm = algorithmOf(storedHash);
     if (algorithm === "bcrypt") {
       if (Buffer.byteLength(password, "utf8") > BCRYPT_MAX_BYTES) return false;
-      return this.#limiter.run(() => bcrypt.verify(password, storedHash));
+      return this.#run("verify", () => bcrypt.verify(password, storedHash));
     }
     if (algorithm === "argon2id") {
       // A malformed stored hash is a mismatch; a full queue (ServiceBusyError) is not.
-      return this.#limiter.run(() => argon2.verify(storedHash, password).catch(() => false));
+      return this.#run("verify", () => argon2.verify(storedHash, password).catch(() => false));
     }
     return false;
+  }
+
+  /** Runs a native hash under the limiter, reporting how long it took once it had a slot. */
+  #run<T>(operation: "hash" | "verify", work: () => Promise<T>): Promise<T> {
+    return this.#limiter.run(async () => {
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        this.#onEvent?.({ type: "hash", operation, seconds: (performance.now() - started) / 1000 });
+      }
+    });
   }
 }

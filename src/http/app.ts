@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
+import type { Metrics } from "./metrics.js";
 import { registerOpenApi } from "./openapi.js";
 import { echoRequestId, requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
@@ -16,13 +17,16 @@ import { resetPasswordRoutes } from "./routes/reset-password.js";
 import { sessionsRoutes } from "./routes/sessions.js";
 import { usersRoutes } from "./routes/users.js";
 
-export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins">;
+export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins"> &
+  Partial<Pick<Config, "metricsToken">>;
 
 export interface BuildAppOptions {
   auth: Auth;
   config: AppConfig;
   /** A pino logger; none (silent) when absent. */
   logger?: FastifyBaseLogger;
+  /** Serves GET /metrics and times every request; none when absent. */
+  metrics?: Metrics;
 }
 
 /**
@@ -33,6 +37,7 @@ export async function buildApp({
   auth,
   config,
   logger,
+  metrics,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger
@@ -63,6 +68,7 @@ export async function buildApp({
   app.removeContentTypeParser("text/plain");
   installCrossSiteGuard(app, config.trustedOrigins);
   await registerOpenApi(app);
+  metrics?.install(app, config.metricsToken);
 
   await app.register(homeRoutes);
   await app.register(healthRoutes, { auth });

@@ -1,0 +1,106 @@
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { AuthEvent } from "../auth/events.js";
+import { sendError } from "./errors.js";
+
+/**
+ * Prometheus metrics of one process, in a registry of its own (several apps
+ * in one test process must not share counters). The domain feeds it through
+ * `record`, HTTP through an onResponse hook.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #requests = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration by route and status",
+    labelNames: ["method", "route", "status_code"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly #logins = new Counter({
+    name: "auth_logins_total",
+    help: "Login attempts by outcome: success, failure, throttled (429), busy (503)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  readonly #registrations = new Counter({
+    name: "auth_registrations_total",
+    help: "Registrations by outcome: success, taken",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  readonly #resets = new Counter({
+    name: "auth_password_resets_total",
+    help: "Password resets by stage: requested, completed",
+    labelNames: ["stage"],
+    registers: [this.registry],
+  });
+  readonly #logouts = new Counter({
+    name: "auth_logouts_total",
+    help: "Sessions ended by logout",
+    registers: [this.registry],
+  });
+  readonly #hashes = new Histogram({
+    name: "auth_password_hash_duration_seconds",
+    help: "Time a password hash or verification ran (after waiting for a slot)",
+    labelNames: ["operation"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The domain's listener (AuthEventListener). */
+  readonly record = (event: AuthEvent): void => {
+    switch (event.type) {
+      case "login":
+        this.#logins.inc({ outcome: event.outcome });
+        break;
+      case "registration":
+        this.#registrations.inc({ outcome: event.outcome });
+        break;
+      case "reset":
+        this.#resets.inc({ stage: event.stage });
+        break;
+      case "logout":
+        this.#logouts.inc();
+        break;
+      case "hash":
+        this.#hashes.observe({ operation: event.operation }, event.seconds);
+        break;
+    }
+  };
+
+  /** GET /metrics (behind `Authorization: Bearer <token>` when a token is set) and the request timer. */
+  install(app: FastifyInstance, token: string | undefined): void {
+    app.addHook("onResponse", (request, reply, done) => {
+      this.#requests.observe(
+        {
+          method: request.method,
+          // The route pattern, never the raw URL: bounded label values, no tokens.
+          route: request.routeOptions.url ?? "unmatched",
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+    app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+      if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+        reply.header("www-authenticate", 'Bearer realm="metrics"');
+        return sendError(reply, 401, "not_authenticated", "metrics need the bearer token");
+      }
+      reply.header("content-type", this.registry.contentType);
+      return this.registry.metrics();
+    });
+  }
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? "")?.[1] ?? "");
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
