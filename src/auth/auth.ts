@@ -5,6 +5,8 @@ import { PasswordHasher } from "./password.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 import {
   type SessionClient,
+  type SessionInfo,
+  type StoredSession,
   sessionExpiry,
   sessionState,
   USER_AGENT_MAX_LENGTH,
@@ -133,6 +135,77 @@ export class Auth {
    * interval, so most reads do not write.
    */
   async getUserFromSessionId(token: string | null | undefined): Promise<User | null> {
+    return (await this.#authenticate(token))?.user ?? null;
+  }
+
+  /**
+   * The sessions of the user this token belongs to, newest first, or null when
+   * the token is not a live session. Each carries its public id (never the
+   * token or its hash) and whether it is the one asking.
+   */
+  async listSessions(token: string | null | undefined): Promise<SessionInfo[] | null> {
+    const current = await this.#authenticate(token);
+    if (!current) return null;
+    const sessions = await this.#store.listSessionsOfUser(current.user.id, this.#now());
+    return sessions.map((session) => ({
+      id: session.publicId,
+      createdAt: session.createdAt,
+      lastSeenAt: session.lastSeenAt,
+      expiresAt: session.expiresAt,
+      ip: session.ip,
+      userAgent: session.userAgent,
+      current: session.id === current.session.id,
+    }));
+  }
+
+  /**
+   * Ends one of the asking user's sessions by its public id.
+   * @returns "ended", "not_found" (no such session of this user), or
+   *   "unauthenticated" (the token is not a live session).
+   */
+  async revokeSessionById(
+    token: string | null | undefined,
+    publicId: string,
+  ): Promise<"ended" | "not_found" | "unauthenticated"> {
+    const current = await this.#authenticate(token);
+    if (!current) return "unauthenticated";
+    const ended = await this.#store.deleteSessionOfUser(current.user.id, publicId);
+    if (ended) this.#emit({ type: "logout" });
+    return ended ? "ended" : "not_found";
+  }
+
+  /**
+   * Changes the password of the user this token belongs to, after checking the
+   * current one, and ends every other session of the user.
+   * @returns false when the token is not a live session or the current
+   *   password is wrong; throws InvalidPasswordError for a bad new one.
+   */
+  async changePassword(
+    token: string | null | undefined,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<boolean> {
+    const current = await this.#authenticate(token);
+    if (!current) return false;
+    const record = await this.#store.findUser({ id: current.user.id });
+    if (!record || !(await this.hasher.verify(currentPassword, record.hashedPassword)))
+      return false;
+    this.hasher.assertAcceptable(newPassword);
+    const hashedPassword = await this.hasher.hash(newPassword);
+    await this.#store.changePassword(
+      current.user.id,
+      hashedPassword,
+      current.session.id,
+      this.#now(),
+    );
+    this.#emit({ type: "password_changed" });
+    return true;
+  }
+
+  /** The live session a token opened and its user, renewing it when due; null otherwise. */
+  async #authenticate(
+    token: string | null | undefined,
+  ): Promise<{ session: StoredSession; user: User } | null> {
     if (!isPlausibleToken(token)) return null;
     const tokenHash = hashToken(token);
     const found = await this.#store.findSessionByTokenHash(tokenHash);
@@ -144,7 +217,7 @@ export class Auth {
       return null;
     }
     if (state === "renew") await this.#store.touchSession(found.session.id, now);
-    return found.user;
+    return found;
   }
 
   /** Ends every session of the user (the original's `destroy_session(user_id)`). */

@@ -7,6 +7,7 @@ export type AuthEvent =
   | { type: "registration"; outcome: "success" | "taken" }
   | { type: "reset"; stage: "requested" | "completed" }
   | { type: "logout" }
+  | { type: "password_changed" }
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
 
 export type AuthEventListener = (event: AuthEvent) => void;

@@ -14,6 +14,18 @@ export interface StoredSession {
   userAgent: string | null;
 }
 
+/** A session as its user sees it in their list: a public id, never the token. */
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  /** The session making the request. */
+  current: boolean;
+}
+
 /** Who opened a session, recorded for the user's own list of sessions. */
 export interface SessionClient {
   ip?: string | null;

@@ -53,6 +53,17 @@ export interface AuthStore extends ThrottleStore {
   /** True when a session was deleted. */
   deleteSessionByTokenHash(tokenHash: string): Promise<boolean>;
   deleteSessionsOfUser(userId: number): Promise<number>;
+  /** The user's sessions still inside their absolute lifetime at `now`, newest first. */
+  listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]>;
+  /** True when the user had a session with this public id (now deleted). */
+  deleteSessionOfUser(userId: number, publicId: string): Promise<boolean>;
+  /** In one transaction: store the new hash, end every session of the user but `keepSessionId`. */
+  changePassword(
+    userId: number,
+    hashedPassword: string,
+    keepSessionId: number,
+    now: Date,
+  ): Promise<void>;
 
   /** Stores the user's one live reset token, replacing any earlier one. */
   replaceResetToken(

@@ -187,6 +187,56 @@ export class KyselyStore implements AuthStore {
     return Number(result.numDeletedRows);
   }
 
+  async listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]> {
+    const rows = await this.#db
+      .selectFrom("sessions")
+      .select([
+        "id",
+        "public_id",
+        "user_id",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "ip",
+        "user_agent",
+      ])
+      .where("user_id", "=", userId)
+      .where("expires_at", ">", now.getTime())
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .execute();
+    return rows.map(toStoredSession);
+  }
+
+  async deleteSessionOfUser(userId: number, publicId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom("sessions")
+      .where("user_id", "=", userId)
+      .where("public_id", "=", publicId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async changePassword(
+    userId: number,
+    hashedPassword: string,
+    keepSessionId: number,
+    now: Date,
+  ): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("users")
+        .set({ hashed_password: hashedPassword, updated_at: now.getTime() })
+        .where("id", "=", userId)
+        .execute();
+      await trx
+        .deleteFrom("sessions")
+        .where("user_id", "=", userId)
+        .where("id", "!=", keepSessionId)
+        .execute();
+    });
+  }
+
   async replaceResetToken(
     userId: number,
     tokenHash: string,

@@ -30,6 +30,7 @@ export type HttpErrorCode =
   | "cross_site_request"
   | "route_not_found"
   | "method_not_allowed"
+  | "session_not_found"
   | "internal_error";
 
 export interface ErrorBody {

@@ -41,6 +41,11 @@ export class Metrics {
     help: "Sessions ended by logout",
     registers: [this.registry],
   });
+  readonly #passwordChanges = new Counter({
+    name: "auth_password_changes_total",
+    help: "Passwords changed by their logged-in user",
+    registers: [this.registry],
+  });
   readonly #hashes = new Histogram({
     name: "auth_password_hash_duration_seconds",
     help: "Time a password hash or verification ran (after waiting for a slot)",
@@ -67,6 +72,9 @@ export class Metrics {
         break;
       case "logout":
         this.#logouts.inc();
+        break;
+      case "password_changed":
+        this.#passwordChanges.inc();
         break;
       case "hash":
         this.#hashes.observe({ operation: event.operation }, event.seconds);

@@ -47,6 +47,9 @@ const SUMMARIES: Record<string, string> = {
   "POST /sessions": "Log in: sets the session_id cookie",
   "DELETE /sessions": "Log out: ends this session, clears the cookie, 303 to /",
   "GET /profile": "The logged-in user's email",
+  "GET /sessions": "The logged-in user's sessions (public ids, never tokens)",
+  "DELETE /sessions/:id": "End one of the logged-in user's sessions",
+  "PUT /profile/password": "Change the password; ends the user's other sessions",
   "POST /reset_password": "Ask for a reset token (in the body in development mode)",
   "PUT /reset_password": "Set a new password with a reset token; ends every session",
 };
@@ -56,9 +59,10 @@ const WITHOUT_DATABASE = new Set(["/", "/health"]);
 
 /**
  * Answers every route can give besides its own, documented in one place as
- * routes are added: any route with a body can answer 400 (invalid fields),
- * 403 (cross-site), 413 (too large) and 415 (not a form or JSON); any route
- * that reads the database can answer 503 while it is unreachable.
+ * routes are added: a route with a body or path parameters can answer 400
+ * (invalid input); one with a body also 403 (cross-site), 413 (too large)
+ * and 415 (not a form or JSON); any route that reads the database can answer
+ * 503 while it is unreachable.
  */
 function documentCommonAnswers(app: FastifyInstance): void {
   app.addHook("onRoute", (route: RouteOptions) => {
@@ -69,6 +73,7 @@ function documentCommonAnswers(app: FastifyInstance): void {
     const summary = SUMMARIES[`${methods[0]} ${path}`];
     if (summary) (schema as { summary?: string }).summary ??= summary;
     const response = (schema.response ?? {}) as Record<string, unknown>;
+    if (schema.params) response[400] ??= errorResponse;
     if (schema.body) {
       (schema as { consumes?: string[] }).consumes ??= FORM_OR_JSON;
       for (const code of [400, 403, 413, 415]) response[code] ??= errorResponse;

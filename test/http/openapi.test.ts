@@ -34,8 +34,11 @@ test("GET /openapi.json: a valid OpenAPI document of every route and answer", as
     "/sessions": {
       post: ["200", "400", "401", "403", "413", "415", "429", "503"],
       delete: ["303", "403", "503"],
+      get: ["200", "403", "503"],
     },
+    "/sessions/{id}": { delete: ["200", "400", "403", "404", "503"] },
     "/profile": { get: ["200", "403", "503"] },
+    "/profile/password": { put: ["200", "400", "403", "413", "415", "503"] },
     "/reset_password": {
       post: ["200", "400", "403", "413", "415", "503"],
       put: ["200", "400", "403", "413", "415", "503"],

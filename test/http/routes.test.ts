@@ -166,7 +166,7 @@ describe("routes", () => {
     assert.equal(r.status, 405);
     assert.equal(r.headers.get("allow"), "POST");
     r = await request(server.url, "PATCH", "/sessions");
-    assert.equal(r.headers.get("allow"), "DELETE, POST");
+    assert.equal(r.headers.get("allow"), "DELETE, GET, HEAD, POST");
   });
 
   test("every response carries an x-request-id; a plain incoming one is kept", async () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { sessionToken } from "../cookies.js";
 import { sendError } from "../errors.js";
-import { errorResponse } from "../schemas.js";
+import { errorResponse, fieldsBody, messageResponse, passwordField } from "../schemas.js";
 
 const profileResponse = {
   type: "object",
@@ -19,6 +19,33 @@ export async function profileRoutes(app: FastifyInstance, { auth }: { auth: Auth
       if (!user) return sendError(reply, 403, "not_authenticated", "no valid session");
       reply.header("cache-control", "no-store");
       return { email: user.email };
+    },
+  );
+
+  app.put<{ Body: { current_password: string; new_password: string } }>(
+    "/profile/password",
+    {
+      schema: {
+        body: fieldsBody({ current_password: passwordField, new_password: passwordField }),
+        response: { 200: messageResponse, 400: errorResponse, 403: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { current_password: currentPassword, new_password: newPassword } = request.body;
+      const changed = await auth.changePassword(
+        sessionToken(request),
+        currentPassword,
+        newPassword,
+      );
+      if (!changed) {
+        return sendError(
+          reply,
+          403,
+          "invalid_credentials",
+          "no valid session, or wrong current password",
+        );
+      }
+      return { message: "Password updated" };
     },
   );
 }

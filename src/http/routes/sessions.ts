@@ -59,4 +59,61 @@ export async function sessionsRoutes(
       return reply.code(303).header("location", "/").send({ message: "logged out" });
     },
   );
+
+  app.get(
+    "/sessions",
+    { schema: { response: { 200: sessionListResponse, 403: errorResponse } } },
+    async (request, reply) => {
+      const sessions = await auth.listSessions(sessionToken(request));
+      if (!sessions) return sendError(reply, 403, "not_authenticated", "no valid session");
+      reply.header("cache-control", "no-store");
+      return { sessions };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    "/sessions/:id",
+    {
+      schema: {
+        params: {
+          type: "object",
+          required: ["id"],
+          properties: { id: { type: "string", minLength: 1, maxLength: 64 } },
+        },
+        response: { 200: messageResponse, 403: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await auth.revokeSessionById(sessionToken(request), request.params.id);
+      if (outcome === "unauthenticated")
+        return sendError(reply, 403, "not_authenticated", "no valid session");
+      // Someone else's session and no session at all look the same.
+      if (outcome === "not_found")
+        return sendError(reply, 404, "session_not_found", "no such session");
+      return { message: "session ended" };
+    },
+  );
 }
+
+const sessionListResponse = {
+  type: "object",
+  required: ["sessions"],
+  properties: {
+    sessions: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["id", "createdAt", "lastSeenAt", "expiresAt", "ip", "userAgent", "current"],
+        properties: {
+          id: { type: "string" },
+          createdAt: { type: "string", format: "date-time" },
+          lastSeenAt: { type: "string", format: "date-time" },
+          expiresAt: { type: "string", format: "date-time" },
+          ip: { type: ["string", "null"] },
+          userAgent: { type: ["string", "null"] },
+          current: { type: "boolean" },
+        },
+      },
+    },
+  },
+} as const;
