@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { runPrimary } from "./cluster.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createAuth } from "./create-auth.js";
+import { importSeed } from "./db/import-seed.js";
 import { createLogger } from "./http/logger.js";
 import { startServer } from "./server.js";
 
@@ -12,6 +13,8 @@ const USAGE = `Usage: auth-service <command> [options]
 Commands:
   serve      run the HTTP service (runs pending migrations first)
   migrate    bring the database schema up to date, then exit
+  import-seed <path>
+             import the users of the original Python service's SQLite file
 
 Options:
   -h, --help  show help (also: auth-service <command> --help)
@@ -41,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "serve") return serve(rest);
   if (command === "migrate") return migrate(rest);
+  if (command === "import-seed") return importSeedCommand(rest);
   console.error(`auth-service: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
@@ -100,6 +104,54 @@ async function migrate(args: string[]): Promise<number> {
   await service.close();
   console.log("database is up to date");
   return 0;
+}
+
+const IMPORT_USAGE = `Usage: auth-service import-seed <path>
+
+Copies the users of the original Python service's SQLite file (table users:
+email, hashed_password as $2b$ text or bytes) into DATABASE_URL, hashes
+unchanged, so they log in with their old passwords. Users already present are
+skipped, so it can run again; duplicate emails (case-insensitive) in the file
+are reported, the first one wins.`;
+
+async function importSeedCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(IMPORT_USAGE);
+    return 0;
+  }
+  const [path] = positionals;
+  if (!path || positionals.length > 1) {
+    console.error(`auth-service: import-seed takes one path\n\n${IMPORT_USAGE}`);
+    return 2;
+  }
+  const config = loadConfig();
+  const service = await createAuth({ ...config.auth, databaseUrl: config.databaseUrl });
+  try {
+    let shown = -1;
+    const report = await importSeed(path, service.db, (done, total) => {
+      const percent = Math.floor((done / total) * 100);
+      if (percent === shown || !process.stderr.isTTY) return;
+      shown = percent;
+      const bar = "#".repeat(Math.floor(percent / 4)).padEnd(25, ".");
+      process.stderr.write(
+        `\r[${bar}] ${percent}% (${done}/${total})${done === total ? "\n" : ""}`,
+      );
+    });
+    console.log(
+      `${report.total} users read: ${report.imported} imported, ${report.alreadyPresent} already present, ` +
+        `${report.duplicates.length} duplicate emails skipped, ${report.invalid.length} invalid rows skipped`,
+    );
+    for (const email of report.duplicates) console.log(`duplicate: ${email}`);
+    for (const row of report.invalid) console.log(`invalid: ${row}`);
+    return 0;
+  } finally {
+    await service.close();
+  }
 }
 
 main(process.argv.slice(2)).then(
