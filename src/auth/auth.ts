@@ -15,7 +15,13 @@ import type { AuthSettings } from "./settings.js";
 import type { AuthStore } from "./store.js";
 import { LoginThrottle, LoginThrottledError, type ThrottleStore } from "./throttle.js";
 import { generateToken, hashToken, TOKEN_MAX_LENGTH } from "./token.js";
-import { assertValidEmail, toPublicUser, type User, type UserRecord } from "./user.js";
+import {
+  assertValidEmail,
+  normalizeEmail,
+  toPublicUser,
+  type User,
+  type UserRecord,
+} from "./user.js";
 
 export interface AuthDependencies {
   store: AuthStore;
@@ -269,14 +275,12 @@ export class Auth {
     // Checked before hashing, so invalid tokens cannot make us spend a hash each.
     const stored = await this.#store.findResetToken(tokenHash);
     if (!stored || isResetTokenExpired(stored, this.#now())) throw new InvalidResetTokenError();
-    if (options.email !== undefined) {
-      const owner = await this.#store.findUser({ email: options.email });
-      if (owner?.id !== stored.userId) {
-        throw new InvalidResetTokenError(
-          "reset_token_email_mismatch",
-          "reset token was not issued to this email",
-        );
-      }
+    // The stored token already carries its owner's normalized email: no second lookup.
+    if (options.email !== undefined && normalizeEmail(options.email) !== stored.emailNormalized) {
+      throw new InvalidResetTokenError(
+        "reset_token_email_mismatch",
+        "reset token was not issued to this email",
+      );
     }
     this.hasher.assertAcceptable(password);
     const hashedPassword = await this.hasher.hash(password);
