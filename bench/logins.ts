@@ -54,29 +54,23 @@ const steady = wrk(`${service.url}/sessions`, {
 });
 
 // 3. A storm: far more logins than the queue holds, and session reads beside it.
-const [storm, profile] = await Promise.all([
-  wrkAsync(`${service.url}/sessions`, {
-    seconds,
-    connections: 64,
-    threads: 1,
-    script: login,
-    allowErrors: true,
-  }),
-  wrkAsync(`${service.url}/profile`, { seconds, connections: 16, threads: 1, headers: [cookie] }),
-]);
+const stormBeside = (script: string) =>
+  Promise.all([
+    wrkAsync(`${service.url}/sessions`, {
+      seconds,
+      connections: 64,
+      threads: 1,
+      script,
+      allowErrors: true,
+    }),
+    wrkAsync(`${service.url}/profile`, { seconds, connections: 16, threads: 1, headers: [cookie] }),
+  ]);
+const [storm, profile] = await stormBeside(login);
 // 4. A paced storm: 64 clients each retrying every 50 ms (~1,280 logins/s
 // offered, 100x what the machine can hash), as many real clients would.
-const paced = postScript(folder.dir, { email: "bench@example.com", password }, 50);
-const [pacedStorm, pacedProfile] = await Promise.all([
-  wrkAsync(`${service.url}/sessions`, {
-    seconds,
-    connections: 64,
-    threads: 1,
-    script: paced,
-    allowErrors: true,
-  }),
-  wrkAsync(`${service.url}/profile`, { seconds, connections: 16, threads: 1, headers: [cookie] }),
-]);
+const [pacedStorm, pacedProfile] = await stormBeside(
+  postScript(folder.dir, { email: "bench@example.com", password }, 50),
+);
 await service.stop();
 folder.remove();
 

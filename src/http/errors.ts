@@ -48,6 +48,11 @@ export function sendError(
   return reply.code(status).send({ message, error: code } satisfies ErrorBody);
 }
 
+/** 403 for a request without a live session (none, unknown, expired or revoked). */
+export function sendNoSession(reply: FastifyReply): FastifyReply {
+  return sendError(reply, 403, "not_authenticated", "no valid session");
+}
+
 /** The answer to a domain error: its status from the table, its own message. */
 export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
   if (error.code === "unavailable" || error.code === "busy") reply.header("retry-after", "1");

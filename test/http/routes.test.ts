@@ -24,6 +24,12 @@ async function registeredUser(): Promise<{ email: string; password: string; cook
   return { email, password, cookie: `session_id=${sessionCookieOf(login)}` };
 }
 
+async function resetTokenFor(email: string): Promise<string> {
+  const r = await request(server.url, "POST", "/reset_password", { form: { email } });
+  assert.equal(r.status, 200);
+  return (r.body as { reset_token: string }).reset_token;
+}
+
 describe("routes", () => {
   test("GET / answers Bienvenue as JSON with a charset", async () => {
     const r = await request(server.url, "GET", "/");
@@ -207,12 +213,7 @@ describe("routes", () => {
       form: { email: user.email, password: user.password },
     });
     const cookies = [user.cookie, `session_id=${sessionCookieOf(second)}`];
-    const token = (
-      (await request(server.url, "POST", "/reset_password", { form: { email: user.email } }))
-        .body as {
-        reset_token: string;
-      }
-    ).reset_token;
+    const token = await resetTokenFor(user.email);
     const form = { email: user.email, reset_token: token, new_password: "brand-new-pass" };
     assert.equal((await request(server.url, "PUT", "/reset_password", { form })).status, 200);
     for (const cookie of cookies) {
@@ -235,12 +236,7 @@ describe("routes", () => {
   test("a reset token used with another email: 403, and it still works for its own", async () => {
     const owner = await registeredUser();
     const other = await registeredUser();
-    const token = (
-      (await request(server.url, "POST", "/reset_password", { form: { email: owner.email } }))
-        .body as {
-        reset_token: string;
-      }
-    ).reset_token;
+    const token = await resetTokenFor(owner.email);
     let r = await request(server.url, "PUT", "/reset_password", {
       form: { email: other.email, reset_token: token, new_password: "hijacked-pass" },
     });
@@ -261,12 +257,7 @@ describe("routes", () => {
 
   test("an unacceptable new password: 400, and the token is not spent", async () => {
     const user = await registeredUser();
-    const token = (
-      (await request(server.url, "POST", "/reset_password", { form: { email: user.email } }))
-        .body as {
-        reset_token: string;
-      }
-    ).reset_token;
+    const token = await resetTokenFor(user.email);
     let r = await request(server.url, "PUT", "/reset_password", {
       form: { email: user.email, reset_token: token, new_password: "abc" },
     });

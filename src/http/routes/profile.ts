@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { sessionToken } from "../cookies.js";
-import { sendError } from "../errors.js";
+import { sendError, sendNoSession } from "../errors.js";
 import { errorResponse, fieldsBody, messageResponse, passwordField } from "../schemas.js";
 
 const profileResponse = {
@@ -16,7 +16,7 @@ export async function profileRoutes(app: FastifyInstance, { auth }: { auth: Auth
     { schema: { response: { 200: profileResponse, 403: errorResponse } } },
     async (request, reply) => {
       const user = await auth.getUserFromSessionId(sessionToken(request));
-      if (!user) return sendError(reply, 403, "not_authenticated", "no valid session");
+      if (!user) return sendNoSession(reply);
       reply.header("cache-control", "no-store");
       return { email: user.email };
     },

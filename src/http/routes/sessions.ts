@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { clearSessionCookie, sessionToken, setSessionCookie } from "../cookies.js";
-import { sendError } from "../errors.js";
+import { sendError, sendNoSession } from "../errors.js";
 import {
   type EmailPasswordBody,
   emailField,
@@ -54,7 +54,7 @@ export async function sessionsRoutes(
       const token = sessionToken(request);
       const revoked = await auth.revokeSession(token);
       if (token !== undefined) clearSessionCookie(reply, mode);
-      if (!revoked) return sendError(reply, 403, "not_authenticated", "no valid session");
+      if (!revoked) return sendNoSession(reply);
       // 303, not the original's 302: every client, fetch included, follows it with a GET.
       return reply.code(303).header("location", "/").send({ message: "logged out" });
     },
@@ -65,7 +65,7 @@ export async function sessionsRoutes(
     { schema: { response: { 200: sessionListResponse, 403: errorResponse } } },
     async (request, reply) => {
       const sessions = await auth.listSessions(sessionToken(request));
-      if (!sessions) return sendError(reply, 403, "not_authenticated", "no valid session");
+      if (!sessions) return sendNoSession(reply);
       reply.header("cache-control", "no-store");
       return { sessions };
     },
@@ -85,8 +85,7 @@ export async function sessionsRoutes(
     },
     async (request, reply) => {
       const outcome = await auth.revokeSessionById(sessionToken(request), request.params.id);
-      if (outcome === "unauthenticated")
-        return sendError(reply, 403, "not_authenticated", "no valid session");
+      if (outcome === "unauthenticated") return sendNoSession(reply);
       // Someone else's session and no session at all look the same.
       if (outcome === "not_found")
         return sendError(reply, 404, "session_not_found", "no such session");
