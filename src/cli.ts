@@ -2,6 +2,8 @@
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { runPrimary } from "./cluster.js";
+import { auditCommand } from "./commands/audit.js";
+import { userCommand } from "./commands/user.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createAuth } from "./create-auth.js";
 import { importSeed } from "./db/import-seed.js";
@@ -15,6 +17,9 @@ Commands:
   migrate    bring the database schema up to date, then exit
   import-seed <path>
              import the users of the original Python service's SQLite file
+  user       list | show <email> | create <email> | delete <email> --yes
+             | revoke-sessions <email>
+  audit      print the audit trail [--email E] [--since T] [--limit N] [--json]
 
 Options:
   -h, --help  show help (also: auth-service <command> --help)
@@ -45,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === "serve") return serve(rest);
   if (command === "migrate") return migrate(rest);
   if (command === "import-seed") return importSeedCommand(rest);
+  if (command === "audit") return auditCommand(rest);
+  if (command === "user") return userCommand(rest);
   console.error(`auth-service: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

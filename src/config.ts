@@ -29,8 +29,30 @@ export interface Config {
   workers: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Origins allowed to read answers cross-origin (CORS, with credentials); none: CORS off. */
+  corsOrigins: readonly string[];
+  /** `session_id` by default; `__Host-session_id` binds the cookie to this exact host over HTTPS. */
+  sessionCookieName: string;
+  /** Where users reach the service, e.g. https://auth.example.com: mailed links start with it. */
+  publicUrl: string | undefined;
+  /** How mail goes out; required in production (reset links). */
+  mail: MailConfig | undefined;
   auth: AuthSettings;
 }
+
+export interface MailConfig {
+  /** smtp://user:password@host:587 or smtps://...:465 */
+  smtpUrl: string;
+  /** The From header, e.g. "Example <no-reply@example.com>". */
+  from: string;
+}
+
+/** What mail needs, in the order an operator sets it up. */
+const MAIL_VARIABLES: ReadonlyArray<readonly [string, string]> = [
+  ["SMTP_URL", "the mail transport for reset links, e.g. smtp://user:pass@mail.example.com:587"],
+  ["MAIL_FROM", 'the sender of those mails, e.g. "Example <no-reply@example.com>"'],
+  ["PUBLIC_URL", "where users reach the service, e.g. https://auth.example.com"],
+];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -95,6 +117,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       1024,
     ),
     hashQueueLimit: read.integer("HASH_QUEUE_LIMIT", defaults.hashQueueLimit, 0, 1_000_000),
+    passwordBlocklist: read.boolean("PASSWORD_BLOCKLIST", defaults.passwordBlocklist),
+    resetMaxPerEmail: read.integer("RESET_MAX_PER_EMAIL", defaults.resetMaxPerEmail, 0, 1_000_000),
+    resetMaxPerIp: read.integer("RESET_MAX_PER_IP", defaults.resetMaxPerIp, 0, 1_000_000),
+    resetRequestWindow: read.duration("RESET_REQUEST_WINDOW", defaults.resetRequestWindow),
+    auditRetention: read.duration("AUDIT_RETENTION", defaults.auditRetention),
   };
   if (auth.passwordMaxLength < auth.passwordMinLength) {
     problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");
@@ -105,6 +132,23 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     parseDatabaseUrl(databaseUrl);
   } catch (error) {
     problems.push((error as Error).message);
+  }
+
+  const smtpUrl = read.url("SMTP_URL", ["smtp:", "smtps:"]);
+  const mailFrom = read.mailbox("MAIL_FROM");
+  const publicUrl = read.url("PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, "");
+  // Production mails reset links, so it needs all three; development needs
+  // the other two once SMTP_URL is set. Each missing one is named (an invalid
+  // one was reported above), so the operator fixes them all in one go.
+  const mailNeeds =
+    mode === "production" ? MAIL_VARIABLES : smtpUrl !== undefined ? MAIL_VARIABLES.slice(1) : [];
+  for (const [name, what] of mailNeeds) {
+    if (!read.isUnset(name)) continue;
+    problems.push(
+      mode === "production"
+        ? `${name} is required in production: ${what}`
+        : `${name} is required when SMTP_URL is set`,
+    );
   }
 
   const config: Config = {
@@ -121,6 +165,10 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     trustProxy: read.boolean("TRUST_PROXY", false),
     workers: read.integer("WORKERS", 1, 1, 256),
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,
+    corsOrigins: read.origins("CORS_ORIGINS"),
+    sessionCookieName: read.cookieName("SESSION_COOKIE_NAME", "session_id"),
+    publicUrl,
+    mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     auth,
   };
 
@@ -236,6 +284,50 @@ class EnvReader {
       }
     }
     return origins;
+  }
+
+  /** A URL with one of these protocols, without query or fragment; undefined when unset. */
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const text = this.#value(name);
+    if (text === undefined) return undefined;
+    try {
+      const url = new URL(text);
+      if (!protocols.includes(url.protocol) || url.search || url.hash) throw new Error();
+      return text;
+    } catch {
+      const schemes = protocols.map((protocol) => `${protocol}//`).join(" or ");
+      this.#problems.push(`${name} must be a ${schemes} URL without query or fragment`);
+      return undefined;
+    }
+  }
+
+  /** "name@domain" or "Display Name <name@domain>", on one line. */
+  mailbox(name: string): string | undefined {
+    const text = this.#value(name);
+    if (text === undefined) return undefined;
+    if (!/^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(text)) {
+      this.#problems.push(
+        `${name} must be an address such as no-reply@example.com or "Example <no-reply@example.com>"`,
+      );
+      return undefined;
+    }
+    return text;
+  }
+
+  /** A cookie name as RFC 6265 allows (an HTTP token). */
+  cookieName(name: string, fallback: string): string {
+    const text = this.#value(name);
+    if (text === undefined) return fallback;
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text)) {
+      this.#problems.push(`${name} must be a cookie name: letters, digits and !#$%&'*+-.^_\`|~`);
+      return fallback;
+    }
+    return text;
+  }
+
+  /** True when the variable is absent or blank (so a present but invalid one is reported once). */
+  isUnset(name: string): boolean {
+    return this.#value(name) === undefined;
   }
 
   #value(name: string): string | undefined {

@@ -1,5 +1,6 @@
+import { AuditTrail } from "./auth/audit.js";
 import { Auth } from "./auth/auth.js";
-import type { AuthEventListener } from "./auth/events.js";
+import { type AuthEventListener, fanOut } from "./auth/events.js";
 import {
   type AuthSettings,
   assertValidAuthSettings,
@@ -8,9 +9,15 @@ import {
 import type { AuthStore } from "./auth/store.js";
 import { connect } from "./db/connect.js";
 import { DB } from "./db/db.js";
+import { KyselyAuditStore } from "./db/kysely-audit-store.js";
+import { KyselyOutboxStore } from "./db/kysely-outbox-store.js";
 import { KyselyStore } from "./db/kysely-store.js";
+import type { PoolState } from "./db/pool-state.js";
 import { RedisThrottleStore } from "./db/redis-throttle-store.js";
+import { withSessionCache } from "./db/session-cache.js";
 import { mapUnavailable } from "./db/unavailable.js";
+import { OutboxWorker, type OutboxWorkerOptions, type WorkerLogger } from "./mail/outbox-worker.js";
+import type { MailTransport } from "./mail/transport.js";
 
 export interface CreateAuthOptions extends Partial<AuthSettings> {
   /** `sqlite:<path>` (default `sqlite:auth.db`), `sqlite::memory:` or `postgres://...`. */
@@ -29,6 +36,31 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   now?: () => Date;
   /** Told of every login, registration, reset, logout and hash (metrics, audit). */
   onEvent?: AuthEventListener;
+  /**
+   * SQLite only: keep session lookups in process memory, emptied by any write
+   * that could revoke one, here or in another process (default true).
+   */
+  sessionCache?: boolean;
+  /** Record events in the audit_log table (default true). */
+  audit?: boolean;
+  /**
+   * Mail reset links and password-change notices through this transport (via
+   * the outbox table). Production needs it; `outbox.start()` begins sending.
+   */
+  mail?: MailOptions;
+  /** Where the outbox and the audit trail report trouble (never secrets). */
+  logger?: WorkerLogger;
+}
+
+export interface MailOptions {
+  transport: MailTransport;
+  /** Links in mails start with it, e.g. https://auth.example.com. */
+  publicUrl: string;
+  /** Retry and polling timings of the outbox (tests shorten them). */
+  worker?: Pick<
+    OutboxWorkerOptions,
+    "pollIntervalMs" | "leaseMs" | "maxAttempts" | "retryBaseMs" | "retryMaxMs"
+  >;
 }
 
 /** An opened authentication library: the domain, the original's DB API, and how to close both. */
@@ -36,6 +68,15 @@ export interface AuthService {
   auth: Auth;
   db: DB;
   store: AuthStore;
+  /** The audit trail's writer (flush() waits for pending rows) and reader. */
+  audit: AuditTrail;
+  /** Present when mail is configured; not sending until start(). */
+  outbox: OutboxWorker | undefined;
+  /** The database connections: open, idle, waited for (for /metrics). */
+  poolState(): PoolState;
+  /** Deletes expired sessions, tokens, throttle rows, old audit rows and failed mail. */
+  purgeExpired(): Promise<void>;
+  /** Stops the outbox, writes pending audit rows, closes the connections. */
   close(): Promise<void>;
 }
 
@@ -57,16 +98,34 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     redisKeyPrefix,
     now,
     onEvent,
+    audit: auditEnabled = true,
+    sessionCache = true,
+    mail,
+    logger,
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
   assertValidAuthSettings(settings);
-  const { db: kysely, dialect } = connect({
+  const {
+    db: kysely,
+    dialect,
+    poolState,
+    sqlite,
+  } = connect({
     url: databaseUrl,
     poolSize: databasePoolSize,
     timeoutMs: databaseTimeoutMs,
   });
-  const store = mapUnavailable(new KyselyStore(kysely, dialect));
+  const kyselyStore = new KyselyStore(kysely, dialect);
+  const store = mapUnavailable(
+    sqlite && sessionCache ? withSessionCache(kyselyStore, kysely, sqlite) : kyselyStore,
+  );
+  const auditStore = mapUnavailable(new KyselyAuditStore(kysely));
+  const audit = new AuditTrail(auditStore, {
+    now,
+    onError: (error, dropped) =>
+      logger?.error({ err: error, dropped }, "audit rows could not be written"),
+  });
   const redis = redisUrl
     ? new RedisThrottleStore({
         url: redisUrl,
@@ -74,7 +133,31 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         timeoutMs: databaseTimeoutMs,
       })
     : undefined;
+  // The worker makes reset tokens through Auth, and Auth queues mail through
+  // the worker: the arrow defers the reference until a mail is sent.
+  const outbox = mail
+    ? new OutboxWorker({
+        ...mail.worker,
+        store: mapUnavailable(new KyselyOutboxStore(kysely)),
+        transport: mail.transport,
+        publicUrl: mail.publicUrl,
+        resetTokenLifetimeMs: settings.resetTokenLifetime,
+        issueResetToken: (email) => auth.issueResetToken(email),
+        logger,
+        now,
+      })
+    : undefined;
+  const auth = new Auth({
+    store,
+    throttleStore: redis,
+    settings,
+    now,
+    onEvent: auditEnabled ? fanOut(onEvent, audit.record) : onEvent,
+    mailQueue: outbox,
+  });
   const close = async () => {
+    await outbox?.stop();
+    await audit.flush();
     await redis?.close();
     await store.close();
   };
@@ -86,9 +169,17 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     throw error;
   }
   return {
-    auth: new Auth({ store, throttleStore: redis, settings, now, onEvent }),
+    auth,
     db: new DB(store, now),
     store,
+    audit,
+    outbox,
+    poolState,
+    async purgeExpired() {
+      await auth.purgeExpired();
+      await audit.purgeOlderThan(settings.auditRetention);
+      await outbox?.purgeFailed();
+    },
     close,
   };
 }

@@ -4,6 +4,7 @@ import { type AuthService, createAuth } from "./create-auth.js";
 import { buildApp } from "./http/app.js";
 import { createLogger } from "./http/logger.js";
 import { Metrics } from "./http/metrics.js";
+import { smtpTransport } from "./mail/transport.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -35,7 +36,16 @@ export async function startServer(
     databaseTimeoutMs: config.databaseTimeoutMs,
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
+    logger,
+    mail:
+      config.mail && config.publicUrl
+        ? {
+            transport: smtpTransport(config.mail.smtpUrl, config.mail.from),
+            publicUrl: config.publicUrl,
+          }
+        : undefined,
   });
+  metrics.watchPool(service.poolState);
   let app: FastifyInstance | undefined;
   try {
     // Made now, so the first unknown-email login costs no more than any other.
@@ -48,8 +58,9 @@ export async function startServer(
     throw error;
   }
 
+  service.outbox?.start();
   const purge = () =>
-    service.auth
+    service
       .purgeExpired()
       .catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));
   void purge();

@@ -48,6 +48,19 @@ test("every variable is read", () => {
     LOGIN_LOCKOUT_MAX: "1h",
     LOGIN_IP_MAX_FAILURES: "0",
     LOGIN_IP_WINDOW: "5m",
+    MAX_CONCURRENT_HASHES: "3",
+    HASH_QUEUE_LIMIT: "7",
+    METRICS_TOKEN: "scrape-me",
+    SMTP_URL: "smtps://mailer:secret@mail.example.com:465",
+    MAIL_FROM: "Example <no-reply@example.com>",
+    PUBLIC_URL: "https://auth.example.com/",
+    SESSION_COOKIE_NAME: "__Host-session_id",
+    CORS_ORIGINS: "https://app.example.com",
+    PASSWORD_BLOCKLIST: "false",
+    RESET_MAX_PER_EMAIL: "2",
+    RESET_MAX_PER_IP: "9",
+    RESET_REQUEST_WINDOW: "10m",
+    AUDIT_RETENTION: "365d",
   });
   assert.equal(config.port, 8080);
   assert.equal(config.host, "127.0.0.1");
@@ -74,10 +87,77 @@ test("every variable is read", () => {
   assert.equal(config.auth.loginLockoutMax, 3_600_000);
   assert.equal(config.auth.loginIpMaxFailures, 0);
   assert.equal(config.auth.loginIpWindow, 300_000);
+  assert.equal(config.auth.maxConcurrentHashes, 3);
+  assert.equal(config.auth.hashQueueLimit, 7);
+  assert.equal(config.metricsToken, "scrape-me");
+  assert.deepEqual(config.mail, {
+    smtpUrl: "smtps://mailer:secret@mail.example.com:465",
+    from: "Example <no-reply@example.com>",
+  });
+  assert.equal(config.publicUrl, "https://auth.example.com", "trailing slash dropped");
+  assert.equal(config.sessionCookieName, "__Host-session_id");
+  assert.deepEqual(config.corsOrigins, ["https://app.example.com"]);
+  assert.equal(config.auth.passwordBlocklist, false);
+  assert.equal(config.auth.resetMaxPerEmail, 2);
+  assert.equal(config.auth.resetMaxPerIp, 9);
+  assert.equal(config.auth.resetRequestWindow, 600_000);
+  assert.equal(config.auth.auditRetention, 365 * 86_400_000);
+});
+
+const PRODUCTION_MAIL = {
+  SMTP_URL: "smtp://127.0.0.1:2525",
+  MAIL_FROM: "no-reply@example.com",
+  PUBLIC_URL: "https://auth.example.com",
+};
+
+test("production refuses to start without SMTP_URL, MAIL_FROM and PUBLIC_URL, naming each", () => {
+  assert.throws(
+    () => loadConfig({ AUTH_MODE: "production" }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 3);
+      for (const name of ["SMTP_URL", "MAIL_FROM", "PUBLIC_URL"]) {
+        assert.ok(
+          error.problems.some((problem) => problem.startsWith(`${name} is required in production`)),
+          name,
+        );
+      }
+      return true;
+    },
+  );
+  const { PUBLIC_URL: _, ...withoutPublicUrl } = PRODUCTION_MAIL;
+  assert.throws(
+    () => loadConfig({ NODE_ENV: "production", ...withoutPublicUrl }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.problems.length === 1 &&
+      /^PUBLIC_URL is required/.test(error.problems[0] ?? ""),
+  );
+  assert.throws(
+    () => loadConfig({ AUTH_MODE: "production", ...PRODUCTION_MAIL, SMTP_URL: "http://mail" }),
+    /SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/,
+  );
+  assert.throws(() => loadConfig({ ...PRODUCTION_MAIL, MAIL_FROM: "nobody" }), /MAIL_FROM must be/);
+  assert.throws(() => loadConfig({ SESSION_COOKIE_NAME: "a b" }), /SESSION_COOKIE_NAME/);
+  assert.throws(() => loadConfig({ SMTP_URL: "smtp://x" }), /MAIL_FROM is required when SMTP_URL/);
+});
+
+test("development: mail optional, blocklist and reset limits off; production: on", () => {
+  const development = loadConfig({});
+  assert.equal(development.mail, undefined);
+  assert.equal(development.sessionCookieName, "session_id");
+  assert.deepEqual(development.corsOrigins, []);
+  assert.equal(development.auth.passwordBlocklist, false);
+  assert.equal(development.auth.resetMaxPerEmail, 0);
+  const production = loadConfig({ AUTH_MODE: "production", ...PRODUCTION_MAIL });
+  assert.equal(production.auth.passwordBlocklist, true);
+  assert.equal(production.auth.resetMaxPerEmail, 5);
+  assert.equal(production.auth.resetMaxPerIp, 50);
+  assert.equal(production.auth.passwordMaxLength, 128);
 });
 
 test("NODE_ENV=production alone selects production, with its password floor", () => {
-  const config = loadConfig({ NODE_ENV: "production" });
+  const config = loadConfig({ NODE_ENV: "production", ...PRODUCTION_MAIL });
   assert.equal(config.auth.mode, "production");
   assert.equal(config.auth.passwordMinLength, 8);
 });

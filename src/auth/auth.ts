@@ -1,7 +1,10 @@
 import { InvalidResetTokenError, UnknownEmailError, UserAlreadyExistsError } from "./errors.js";
 import type { AuthEventListener } from "./events.js";
 import { ServiceBusyError } from "./limiter.js";
+import type { MailQueue } from "./mail-queue.js";
 import { PasswordHasher } from "./password.js";
+import { PasswordPolicy } from "./password-policy.js";
+import { ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 import {
   type SessionClient,
@@ -9,6 +12,7 @@ import {
   type StoredSession,
   sessionExpiry,
   sessionState,
+  toSessionInfo,
   USER_AGENT_MAX_LENGTH,
 } from "./session.js";
 import type { AuthSettings } from "./settings.js";
@@ -32,6 +36,11 @@ export interface AuthDependencies {
   now?: () => Date;
   /** Told of every login, registration, reset, logout and hash (metrics, audit). */
   onEvent?: AuthEventListener;
+  /**
+   * Where reset links and password-change notices are queued for mailing.
+   * Without it there is no requestPasswordReset (development hands tokens back).
+   */
+  mailQueue?: MailQueue;
 }
 
 /** A successful login: who, and the session token to hand to the client. */
@@ -48,16 +57,22 @@ export interface LoginResult {
 export class Auth {
   readonly settings: AuthSettings;
   readonly hasher: PasswordHasher;
+  readonly passwordPolicy: PasswordPolicy;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
+  readonly #resetLimit: ResetRequestLimit;
+  readonly #mailQueue: MailQueue | undefined;
   readonly #now: () => Date;
   readonly #emit: AuthEventListener;
 
-  constructor({ store, throttleStore, settings, now, onEvent }: AuthDependencies) {
+  constructor({ store, throttleStore, settings, now, onEvent, mailQueue }: AuthDependencies) {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
+    this.#resetLimit = new ResetRequestLimit(throttleStore ?? store, settings);
+    this.#mailQueue = mailQueue;
     this.settings = settings;
     this.hasher = new PasswordHasher(settings, onEvent);
+    this.passwordPolicy = new PasswordPolicy(settings);
     this.#now = now ?? (() => new Date());
     this.#emit = onEvent ?? (() => {});
   }
@@ -68,20 +83,20 @@ export class Auth {
    *   ("User <email> already exists"); the last is decided by the database's
    *   unique index, so two concurrent registrations can never both succeed.
    */
-  async registerUser(email: string, password: string): Promise<User> {
+  async registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
     assertValidEmail(email);
-    this.hasher.assertAcceptable(password);
+    this.passwordPolicy.assertAcceptable(password, { email });
     this.hasher.assertCapacity();
     // Not the guard (the unique index is): it only spares a hash for a taken email.
     try {
       if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
       const hashedPassword = await this.hasher.hash(password);
       const user = toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
-      this.#emit({ type: "registration", outcome: "success" });
+      this.#emit({ type: "registration", outcome: "success", userId: user.id, email, client });
       return user;
     } catch (error) {
       if (error instanceof UserAlreadyExistsError)
-        this.#emit({ type: "registration", outcome: "taken" });
+        this.#emit({ type: "registration", outcome: "taken", email, client });
       throw error;
     }
   }
@@ -109,19 +124,21 @@ export class Auth {
       this.hasher.assertCapacity(); // a login storm is refused before any database work
       await this.#throttle.assertAllowed(email, client.ip, this.#now());
     } catch (error) {
-      if (error instanceof LoginThrottledError) this.#emit({ type: "login", outcome: "throttled" });
-      if (error instanceof ServiceBusyError) this.#emit({ type: "login", outcome: "busy" });
+      if (error instanceof LoginThrottledError)
+        this.#emit({ type: "login", outcome: "throttled", email, client });
+      if (error instanceof ServiceBusyError)
+        this.#emit({ type: "login", outcome: "busy", email, client });
       throw error;
     }
     const user = await this.#checkCredentials(email, password);
     if (!user) {
-      this.#emit({ type: "login", outcome: "failure" });
+      this.#emit({ type: "login", outcome: "failure", email, client });
       await this.#throttle.recordFailure(email, client.ip, this.#now());
       return null;
     }
     await this.#throttle.clearAccount(email);
     const sessionToken = await this.#openSession(user.id, client);
-    this.#emit({ type: "login", outcome: "success" });
+    this.#emit({ type: "login", outcome: "success", userId: user.id, email: user.email, client });
     return { user, sessionToken };
   }
 
@@ -150,18 +167,20 @@ export class Auth {
    * token or its hash) and whether it is the one asking.
    */
   async listSessions(token: string | null | undefined): Promise<SessionInfo[] | null> {
+    return (await this.accountOf(token))?.sessions ?? null;
+  }
+
+  /** The user this token belongs to and their sessions (as listSessions), in one authentication. */
+  async accountOf(
+    token: string | null | undefined,
+  ): Promise<{ user: User; sessions: SessionInfo[] } | null> {
     const current = await this.#authenticate(token);
     if (!current) return null;
     const sessions = await this.#store.listSessionsOfUser(current.user.id, this.#now());
-    return sessions.map((session) => ({
-      id: session.publicId,
-      createdAt: session.createdAt,
-      lastSeenAt: session.lastSeenAt,
-      expiresAt: session.expiresAt,
-      ip: session.ip,
-      userAgent: session.userAgent,
-      current: session.id === current.session.id,
-    }));
+    return {
+      user: current.user,
+      sessions: sessions.map((session) => toSessionInfo(session, current.session.id)),
+    };
   }
 
   /**
@@ -172,11 +191,13 @@ export class Auth {
   async revokeSessionById(
     token: string | null | undefined,
     publicId: string,
+    client: SessionClient = {},
   ): Promise<"ended" | "not_found" | "unauthenticated"> {
     const current = await this.#authenticate(token);
     if (!current) return "unauthenticated";
-    const ended = await this.#store.deleteSessionOfUser(current.user.id, publicId);
-    if (ended) this.#emit({ type: "logout" });
+    const { id: userId, email } = current.user;
+    const ended = await this.#store.deleteSessionOfUser(userId, publicId);
+    if (ended) this.#emit({ type: "logout", userId, email, client });
     return ended ? "ended" : "not_found";
   }
 
@@ -190,21 +211,19 @@ export class Auth {
     token: string | null | undefined,
     currentPassword: string,
     newPassword: string,
+    client: SessionClient = {},
   ): Promise<boolean> {
     const current = await this.#authenticate(token);
     if (!current) return false;
-    const record = await this.#store.findUser({ id: current.user.id });
+    const { id: userId, email } = current.user;
+    const record = await this.#store.findUser({ id: userId });
     if (!record || !(await this.hasher.verify(currentPassword, record.hashedPassword)))
       return false;
-    this.hasher.assertAcceptable(newPassword);
+    this.passwordPolicy.assertAcceptable(newPassword, { email });
     const hashedPassword = await this.hasher.hash(newPassword);
-    await this.#store.changePassword(
-      current.user.id,
-      hashedPassword,
-      current.session.id,
-      this.#now(),
-    );
-    this.#emit({ type: "password_changed" });
+    await this.#store.changePassword(userId, hashedPassword, current.session.id, this.#now());
+    this.#emit({ type: "password_changed", userId, email, client });
+    await this.#mailQueue?.enqueue("password_changed", email);
     return true;
   }
 
@@ -226,27 +245,91 @@ export class Auth {
     return found;
   }
 
+  /**
+   * Deletes the user with this email (an operator's act): sessions and reset
+   * token go with it; the audit trail keeps its history. False when none.
+   */
+  async deleteUser(email: string, client: SessionClient = {}): Promise<boolean> {
+    const user = await this.#store.findUser({ email });
+    if (!user || !(await this.#store.deleteUser(user.id))) return false;
+    this.#emit({ type: "user_deleted", userId: user.id, email: user.email, client });
+    return true;
+  }
+
+  /** Ends every session of the user with this email; how many, or null when there is no such user. */
+  async revokeAllSessions(email: string, client: SessionClient = {}): Promise<number | null> {
+    const user = await this.#store.findUser({ email });
+    if (!user) return null;
+    const count = await this.#store.deleteSessionsOfUser(user.id);
+    this.#emit({ type: "sessions_revoked", count, userId: user.id, email: user.email, client });
+    return count;
+  }
+
   /** Ends every session of the user (the original's `destroy_session(user_id)`). */
   async destroySession(userId: number): Promise<void> {
     await this.#store.deleteSessionsOfUser(userId);
   }
 
   /** Ends the one session this token opened; false when there was none. */
-  async revokeSession(token: string | null | undefined): Promise<boolean> {
+  async revokeSession(
+    token: string | null | undefined,
+    client: SessionClient = {},
+  ): Promise<boolean> {
     if (!isPlausibleToken(token)) return false;
-    const revoked = await this.#store.deleteSessionByTokenHash(hashToken(token));
-    if (revoked) this.#emit({ type: "logout" });
+    const tokenHash = hashToken(token);
+    // Looked up first only so the audit trail can say whose session ended.
+    const found = await this.#store.findSessionByTokenHash(tokenHash);
+    if (!found) return false;
+    const revoked = await this.#store.deleteSessionByTokenHash(tokenHash);
+    const { id: userId, email } = found.user;
+    if (revoked) this.#emit({ type: "logout", userId, email, client });
     return revoked;
   }
 
   /**
    * Issues a reset token for the email, voiding any earlier one. It expires
-   * after the configured lifetime and works once.
+   * after the configured lifetime and works once. This is development mode's
+   * path (the token goes back to the caller); production uses
+   * requestPasswordReset, which mails it.
    * @throws UnknownEmailError when no user has this email.
    */
-  async getResetPasswordToken(email: string): Promise<string> {
+  async getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
+    const issued = await this.issueResetToken(email);
+    if (!issued) throw new UnknownEmailError();
+    this.#emit({ type: "reset", stage: "requested", userId: issued.userId, email, client });
+    return issued.token;
+  }
+
+  /**
+   * Asks for a reset link to be mailed to this email, and answers the same way
+   * whether or not it is registered: only the limits are checked and the mail
+   * queued here (the same work for any email); the outbox's sender looks the
+   * user up, makes the token and mails it, or drops the request.
+   * @throws InvalidEmailError, or ResetThrottledError past the per-email or per-address limit.
+   */
+  async requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
+    assertValidEmail(email);
+    if (!this.#mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
+    try {
+      await this.#resetLimit.hit(email, client.ip, this.#now());
+    } catch (error) {
+      if (error instanceof ResetThrottledError)
+        this.#emit({ type: "reset", stage: "requested", outcome: "throttled", email, client });
+      throw error;
+    }
+    await this.#mailQueue.enqueue("password_reset", email);
+    this.#emit({ type: "reset", stage: "requested", outcome: "accepted", email, client });
+  }
+
+  /**
+   * Makes a new reset token for the email's user (replacing any earlier one),
+   * or null when no user has this email. Emits nothing: the caller reports.
+   */
+  async issueResetToken(
+    email: string,
+  ): Promise<{ token: string; userId: number; email: string } | null> {
     const user = await this.#store.findUser({ email });
-    if (!user) throw new UnknownEmailError();
+    if (!user) return null;
     const token = generateToken();
     const now = this.#now();
     await this.#store.replaceResetToken(
@@ -255,8 +338,7 @@ export class Auth {
       now,
       resetTokenExpiry(now, this.settings),
     );
-    this.#emit({ type: "reset", stage: "requested" });
-    return token;
+    return { token, userId: user.id, email: user.email };
   }
 
   /**
@@ -268,7 +350,7 @@ export class Auth {
   async updatePassword(
     resetToken: string,
     password: string,
-    options: { email?: string } = {},
+    options: { email?: string; client?: SessionClient } = {},
   ): Promise<void> {
     if (!isPlausibleToken(resetToken)) throw new InvalidResetTokenError();
     const tokenHash = hashToken(resetToken);
@@ -282,7 +364,7 @@ export class Auth {
         "reset token was not issued to this email",
       );
     }
-    this.hasher.assertAcceptable(password);
+    this.passwordPolicy.assertAcceptable(password, { email: stored.emailNormalized });
     const hashedPassword = await this.hasher.hash(password);
     // The token is consumed inside the transaction: of two concurrent uses, one wins.
     const done = await this.#store.completePasswordReset(
@@ -294,7 +376,10 @@ export class Auth {
     if (!done) throw new InvalidResetTokenError();
     // The owner proved control of the email: a lock left by an attacker's guesses ends too.
     await this.#throttle.clearAccount(stored.emailNormalized);
-    this.#emit({ type: "reset", stage: "completed" });
+    const email = options.email ?? stored.emailNormalized;
+    const { userId } = stored;
+    this.#emit({ type: "reset", stage: "completed", userId, email, client: options.client });
+    await this.#mailQueue?.enqueue("password_changed", email);
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */
@@ -334,11 +419,9 @@ export class Auth {
   /** After a login, moves a hash made with older settings to the current ones. */
   async #rehashIfOutdated(user: UserRecord, password: string): Promise<void> {
     if (!this.hasher.needsRehash(user.hashedPassword)) return;
-    try {
-      this.hasher.assertAcceptable(password);
-    } catch {
-      return; // e.g. a long password that bcrypt cannot take: keep the working hash
-    }
+    // The policy is not applied here: an old password that today's rules would
+    // refuse still deserves today's hash. Only one bcrypt cannot take stays put.
+    if (!this.hasher.canHash(password)) return;
     const hashedPassword = await this.hasher.hash(password);
     await this.#store.updateUser(user.id, { hashedPassword }, this.#now());
   }

@@ -93,3 +93,13 @@ export class ServiceUnavailableError extends AuthError {
     super("unavailable", message);
   }
 }
+
+/** Too many attempts of some kind; the caller may try again after `retryAfterMs`. */
+export class ThrottledError extends AuthError {
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super("throttled", message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -1,13 +1,17 @@
 import { randomBytes } from "node:crypto";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
-import { InvalidPasswordError } from "./errors.js";
 import type { AuthEventListener } from "./events.js";
 import { ConcurrencyLimiter, ServiceBusyError } from "./limiter.js";
 import type { AuthSettings, PasswordHashAlgorithm } from "./settings.js";
 
 /** bcrypt reads only the first 72 bytes of a password; we never let it ignore the rest. */
 export const BCRYPT_MAX_BYTES = 72;
+
+/** True when bcrypt would read all of this password (at most 72 UTF-8 bytes). */
+export function fitsBcrypt(password: string): boolean {
+  return Buffer.byteLength(password, "utf8") <= BCRYPT_MAX_BYTES;
+}
 
 const BCRYPT_PREFIXES = ["$2a$", "$2b$", "$2y$"];
 const ARGON2ID_PREFIX = "$argon2id$";
@@ -18,8 +22,6 @@ type HasherSettings = Pick<
   | "bcryptCost"
   | "argon2MemoryCost"
   | "argon2TimeCost"
-  | "passwordMinLength"
-  | "passwordMaxLength"
   | "maxConcurrentHashes"
   | "hashQueueLimit"
 >;
@@ -73,31 +75,12 @@ export class PasswordHasher {
     return { inFlight: this.#limiter.inFlight, queued: this.#limiter.queued };
   }
 
-  /**
-   * Throws InvalidPasswordError with a message that says which rule failed.
-   * Lengths are counted in code points of the normalized password.
-   */
-  assertAcceptable(password: string): void {
-    const normalized = normalizePassword(password);
-    const length = [...normalized].length;
-    const { passwordMinLength, passwordMaxLength } = this.#settings;
-    if (length < passwordMinLength) {
-      throw new InvalidPasswordError(`password must be at least ${passwordMinLength} characters`);
-    }
-    if (length > passwordMaxLength) {
-      throw new InvalidPasswordError(`password must be at most ${passwordMaxLength} characters`);
-    }
-    if (
-      this.#settings.passwordHash === "bcrypt" &&
-      Buffer.byteLength(normalized, "utf8") > BCRYPT_MAX_BYTES
-    ) {
-      throw new InvalidPasswordError(
-        `password must be at most ${BCRYPT_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
-      );
-    }
+  /** False for a password the configured algorithm cannot hash whole (bcrypt past 72 bytes). */
+  canHash(password: string): boolean {
+    return this.#settings.passwordHash !== "bcrypt" || fitsBcrypt(normalizePassword(password));
   }
 
-  /** Hashes with the configured algorithm. Call assertAcceptable first. */
+  /** Hashes with the configured algorithm. Check it against the PasswordPolicy first. */
   async hash(password: string): Promise<string> {
     const normalized = normalizePassword(password);
     if (this.#settings.passwordHash === "argon2id") {
@@ -161,7 +144,7 @@ export class PasswordHasher {
   async #verifyExact(password: string, storedHash: string): Promise<boolean> {
     const algorithm = algorithmOf(storedHash);
     if (algorithm === "bcrypt") {
-      if (Buffer.byteLength(password, "utf8") > BCRYPT_MAX_BYTES) return false;
+      if (!fitsBcrypt(password)) return false;
       return this.#run("verify", () => bcrypt.verify(password, storedHash));
     }
     if (algorithm === "argon2id") {

@@ -26,6 +26,19 @@ export interface SessionInfo {
   current: boolean;
 }
 
+/** What a session shows of itself: its public id, never the token or its hash. */
+export function toSessionInfo(session: StoredSession, currentId?: number): SessionInfo {
+  return {
+    id: session.publicId,
+    createdAt: session.createdAt,
+    lastSeenAt: session.lastSeenAt,
+    expiresAt: session.expiresAt,
+    ip: session.ip,
+    userAgent: session.userAgent,
+    current: session.id === currentId,
+  };
+}
+
 /** Who opened a session, recorded for the user's own list of sessions. */
 export interface SessionClient {
   ip?: string | null;

@@ -17,6 +17,8 @@ export interface AuthSettings {
   passwordMinLength: number;
   /** In characters; bcrypt is also held to 72 UTF-8 bytes, never truncated. */
   passwordMaxLength: number;
+  /** Refuse the ~49,000 most common passwords and ones made of the account's email. */
+  passwordBlocklist: boolean;
   /** A session ends this long after login, however active it is. */
   sessionAbsoluteLifetime: number;
   /** A session ends after this long without a request. */
@@ -38,6 +40,12 @@ export interface AuthSettings {
   maxConcurrentHashes: number;
   /** Hashes that may wait for a slot; past that, logins get 503 at once. */
   hashQueueLimit: number;
+  /** Reset requests per email, and per client address, within resetRequestWindow (0: no limit). */
+  resetMaxPerEmail: number;
+  resetMaxPerIp: number;
+  resetRequestWindow: number;
+  /** Audit rows older than this are deleted. */
+  auditRetention: number;
 }
 
 const MINUTE = 60_000;
@@ -57,6 +65,7 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     argon2TimeCost: 2,
     passwordMinLength: mode === "production" ? 8 : 5,
     passwordMaxLength: 128,
+    passwordBlocklist: mode === "production",
     sessionAbsoluteLifetime: 30 * DAY,
     sessionIdleTimeout: 7 * DAY,
     sessionRenewInterval: 5 * MINUTE,
@@ -69,6 +78,12 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     loginIpWindow: 15 * MINUTE,
     maxConcurrentHashes: Math.max(2, availableParallelism()),
     hashQueueLimit: 32,
+    // Development hands tokens back in the body for scripts and the original
+    // client, which may ask again and again: the limits guard real mailboxes.
+    resetMaxPerEmail: mode === "production" ? 5 : 0,
+    resetMaxPerIp: mode === "production" ? 50 : 0,
+    resetRequestWindow: HOUR,
+    auditRetention: 90 * DAY,
   };
 }
 
@@ -148,6 +163,15 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
       "an integer from 1 to 1024",
     ],
     ["hashQueueLimit", isIntegerIn(settings.hashQueueLimit, 0, 1_000_000), "an integer from 0"],
+    ["passwordBlocklist", typeof settings.passwordBlocklist === "boolean", "true or false"],
+    [
+      "resetMaxPerEmail",
+      isIntegerIn(settings.resetMaxPerEmail, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    ["resetMaxPerIp", isIntegerIn(settings.resetMaxPerIp, 0, 1_000_000), "an integer from 0 (off)"],
+    ["resetRequestWindow", isPositiveDuration(settings.resetRequestWindow), "a positive duration"],
+    ["auditRetention", isPositiveDuration(settings.auditRetention), "a positive duration"],
   ];
   for (const [name, ok, expected] of checks) {
     if (!ok) throw new RangeError(`${name} must be ${expected} (got ${String(settings[name])})`);

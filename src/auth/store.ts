@@ -18,6 +18,11 @@ export interface UserChanges {
   hashedPassword?: string;
 }
 
+/** A user as an operator lists it: never the hash. */
+export interface UserSummary extends User {
+  sessions: number;
+}
+
 export interface NewSession {
   publicId: string;
   tokenHash: string;
@@ -46,6 +51,10 @@ export interface AuthStore extends ThrottleStore {
   findUser(criteria: UserCriteria): Promise<UserRecord | null>;
   /** False when no user has this id. Throws UserAlreadyExistsError on an email clash. */
   updateUser(id: number, changes: UserChanges, now: Date): Promise<boolean>;
+  /** Users in id order after `afterId`, each with its count of sessions live at `now`. */
+  listUsers(options: { limit: number; afterId?: number; now: Date }): Promise<UserSummary[]>;
+  /** Deletes the user; its sessions and reset token go with it. False when there was none. */
+  deleteUser(id: number): Promise<boolean>;
 
   insertSession(session: NewSession): Promise<void>;
   findSessionByTokenHash(tokenHash: string): Promise<{ session: StoredSession; user: User } | null>;

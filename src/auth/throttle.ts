@@ -1,4 +1,4 @@
-import { AuthError } from "./errors.js";
+import { ThrottledError } from "./errors.js";
 import type { AuthSettings } from "./settings.js";
 import { normalizeEmail } from "./user.js";
 
@@ -32,12 +32,9 @@ export type ThrottlePolicy = Pick<
 >;
 
 /** Too many failed logins for this account or from this address; retry after `retryAfterMs`. */
-export class LoginThrottledError extends AuthError {
-  readonly retryAfterMs: number;
-
+export class LoginThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
-    super("throttled", "too many failed login attempts; try again later");
-    this.retryAfterMs = retryAfterMs;
+    super("too many failed login attempts; try again later", retryAfterMs);
   }
 }
 

@@ -2,6 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, type SqliteDatabase } from "kysely";
 import pg from "pg";
 import { parseDatabaseUrl } from "./database-url.js";
+import type { PoolState } from "./pool-state.js";
 import type { Database, Dialect } from "./schema.js";
 import { TunedSqliteDialect } from "./sqlite-dialect.js";
 
@@ -20,6 +21,10 @@ export interface DatabaseOptions {
 export interface Connection {
   dialect: Dialect;
   db: Kysely<Database>;
+  /** Connections open, idle and waited for, read when /metrics is scraped. */
+  poolState(): PoolState;
+  /** The raw SQLite connection (for the session cache); absent for PostgreSQL. */
+  sqlite?: BetterSqlite3.Database;
 }
 
 /** Opens the database a URL names, with the settings the service relies on. */
@@ -38,7 +43,16 @@ export function connect(options: DatabaseOptions): Connection {
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on("error", () => {});
-    return { dialect, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
+    return {
+      dialect,
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      poolState: () => ({
+        size: pool.options.max ?? 10,
+        open: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+      }),
+    };
   }
   const database = new BetterSqlite3(location);
   // WAL lets readers run beside the writer (and several processes share one file);
@@ -47,11 +61,12 @@ export function connect(options: DatabaseOptions): Connection {
   database.pragma("synchronous = NORMAL");
   database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
   database.pragma("foreign_keys = ON");
+  const sqliteDialect = new TunedSqliteDialect({ database: withStatementCache(database) });
   return {
     dialect,
-    db: new Kysely<Database>({
-      dialect: new TunedSqliteDialect({ database: withStatementCache(database) }),
-    }),
+    db: new Kysely<Database>({ dialect: sqliteDialect }),
+    poolState: () => sqliteDialect.poolState(),
+    sqlite: database,
   };
 }
 

@@ -8,7 +8,13 @@ import {
 import { UserAlreadyExistsError } from "../auth/errors.js";
 import type { StoredResetToken } from "../auth/reset-token.js";
 import type { StoredSession } from "../auth/session.js";
-import type { AuthStore, NewSession, UserChanges, UserCriteria } from "../auth/store.js";
+import type {
+  AuthStore,
+  NewSession,
+  UserChanges,
+  UserCriteria,
+  UserSummary,
+} from "../auth/store.js";
 import type { FailureCount } from "../auth/throttle.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
 import { allMigrations } from "./migrations/index.js";
@@ -142,25 +148,7 @@ export class KyselyStore implements AuthStore {
       withParameters(this.#sessionByTokenHash, [tokenHash]),
     );
     const row = rows[0];
-    if (!row) return null;
-    return {
-      session: toStoredSession({
-        id: row.session_id,
-        public_id: row.public_id,
-        user_id: row.user_id,
-        created_at: row.session_created_at,
-        last_seen_at: row.last_seen_at,
-        expires_at: row.expires_at,
-        ip: row.ip,
-        user_agent: row.user_agent,
-      }),
-      user: {
-        id: Number(row.user_id),
-        email: row.email,
-        createdAt: toDate(row.user_created_at),
-        updatedAt: toDate(row.user_updated_at),
-      },
-    };
+    return row ? toSessionLookup(row) : null;
   }
 
   async touchSession(sessionId: number, lastSeenAt: Date): Promise<void> {
@@ -177,6 +165,43 @@ export class KyselyStore implements AuthStore {
       .where("token_hash", "=", tokenHash)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  async listUsers({
+    limit,
+    afterId = 0,
+    now,
+  }: {
+    limit: number;
+    afterId?: number;
+    now: Date;
+  }): Promise<UserSummary[]> {
+    const rows = await this.#db
+      .selectFrom("users")
+      .leftJoin("sessions", (join) =>
+        join
+          .onRef("sessions.user_id", "=", "users.id")
+          .on("sessions.expires_at", ">", now.getTime()),
+      )
+      .select(["users.id", "users.email", "users.created_at", "users.updated_at"])
+      .select((eb) => eb.fn.count<number | string>("sessions.id").as("sessions"))
+      .where("users.id", ">", afterId)
+      .groupBy(["users.id", "users.email", "users.created_at", "users.updated_at"])
+      .orderBy("users.id")
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      email: row.email,
+      createdAt: toDate(row.created_at),
+      updatedAt: toDate(row.updated_at),
+      sessions: Number(row.sessions),
+    }));
+  }
+
+  async deleteUser(id: number): Promise<boolean> {
+    const result = await this.#db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async deleteSessionsOfUser(userId: number): Promise<number> {
@@ -385,7 +410,7 @@ export class KyselyStore implements AuthStore {
  * and compiling it per request cost more CPU than running it (measured).
  * Each call binds the token hash as its only parameter.
  */
-function compileSessionByTokenHash(db: Kysely<Database>) {
+export function compileSessionByTokenHash(db: Kysely<Database>) {
   return db
     .selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
@@ -404,6 +429,31 @@ function compileSessionByTokenHash(db: Kysely<Database>) {
     ])
     .where("sessions.token_hash", "=", "")
     .compile();
+}
+
+export type SessionLookupRow =
+  ReturnType<typeof compileSessionByTokenHash> extends CompiledQuery<infer Row> ? Row : never;
+
+/** A row of the session query as the domain wants it. */
+export function toSessionLookup(row: SessionLookupRow): { session: StoredSession; user: User } {
+  return {
+    session: toStoredSession({
+      id: row.session_id,
+      public_id: row.public_id,
+      user_id: row.user_id,
+      created_at: row.session_created_at,
+      last_seen_at: row.last_seen_at,
+      expires_at: row.expires_at,
+      ip: row.ip,
+      user_agent: row.user_agent,
+    }),
+    user: {
+      id: Number(row.user_id),
+      email: row.email,
+      createdAt: toDate(row.user_created_at),
+      updatedAt: toDate(row.user_updated_at),
+    },
+  };
 }
 
 /** A compiled query with other values bound, keeping its row type. */

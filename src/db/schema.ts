@@ -52,11 +52,46 @@ export interface LoginThrottleTable {
   locked_until: ColumnType<number | string, number | undefined, number>;
 }
 
+/** One security-relevant event; never a password, token or hash. */
+export interface AuditLogTable {
+  id: Id;
+  at: EpochMillis;
+  /** register, login, logout, reset_requested, reset_completed, password_changed */
+  event: string;
+  /** success, failure, throttled, busy, taken ... */
+  outcome: string;
+  /** No foreign key: the trail outlives a deleted user. */
+  user_id: ColumnType<number | string | null, number | null, number | null>;
+  /** As normalizeEmail() makes it, so one email's events are one indexed lookup. */
+  email: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Mail waiting to go out (see mail/outbox-worker.ts); a row is deleted once sent. */
+export interface MailOutboxTable {
+  id: Id;
+  /** password_reset (the token is made when the mail is sent) or password_changed. */
+  kind: string;
+  email: string;
+  created_at: EpochMillis;
+  /** INTEGER: a number from both engines. */
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: EpochMillis;
+  /** A sender holds the row until then; 0 when nobody does. */
+  locked_until: ColumnType<number | string, number | undefined, number>;
+  /** pending, or failed once the attempts ran out. */
+  status: ColumnType<string, string | undefined, string>;
+  last_error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   password_reset_tokens: PasswordResetTokensTable;
   login_throttle: LoginThrottleTable;
+  audit_log: AuditLogTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

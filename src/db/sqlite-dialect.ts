@@ -9,6 +9,7 @@ import {
   SqliteDriver,
   sql,
 } from "kysely";
+import type { PoolState } from "./pool-state.js";
 
 /**
  * Kysely's SQLite dialect, with two changes: migrations serialized across
@@ -22,6 +23,7 @@ import {
  */
 export class TunedSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  #driver: FairSqliteDriver | undefined;
 
   constructor(config: SqliteDialectConfig) {
     super(config);
@@ -33,7 +35,14 @@ export class TunedSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new FairSqliteDriver(this.#config);
+    this.#driver = new FairSqliteDriver(this.#config);
+    return this.#driver;
+  }
+
+  /** The one connection: busy or not, and how many queries wait for it. */
+  poolState(): PoolState {
+    const busy = this.#driver?.busy ?? false;
+    return { size: 1, open: 1, idle: busy ? 0 : 1, waiting: this.#driver?.waiting ?? 0 };
   }
 }
 
@@ -63,6 +72,14 @@ class FairSqliteDriver extends SqliteDriver {
   override async releaseConnection(): Promise<void> {
     this.#queue.unlock();
   }
+
+  get busy(): boolean {
+    return this.#queue.locked;
+  }
+
+  get waiting(): number {
+    return this.#queue.waiting;
+  }
 }
 
 class FifoMutex {
@@ -81,6 +98,14 @@ class FifoMutex {
     const next = this.#waiters.shift();
     if (next) next();
     else this.#locked = false;
+  }
+
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  get waiting(): number {
+    return this.#waiters.length;
   }
 }
 

@@ -1,5 +1,4 @@
 import { ServiceUnavailableError } from "../auth/errors.js";
-import type { AuthStore } from "../auth/store.js";
 
 /** Node socket errors, and SQLSTATE class 08 (connection exception) plus server shutdown and overload. */
 const CONNECTION_CODES = new Set([
@@ -51,7 +50,7 @@ export function isUnavailable(error: unknown): boolean {
  * Wraps every method of a store so an unavailable database surfaces as the
  * domain's ServiceUnavailableError (503) instead of an unexpected error (500).
  */
-export function mapUnavailable<T extends AuthStore>(store: T): T {
+export function mapUnavailable<T extends object>(store: T): T {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);

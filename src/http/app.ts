@@ -3,6 +3,7 @@ import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Auth } from "../auth/auth.js";
 import type { Config } from "../config.js";
+import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
@@ -10,15 +11,18 @@ import type { Metrics } from "./metrics.js";
 import { registerOpenApi } from "./openapi.js";
 import { echoRequestId, requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
+import { accountRoutes } from "./routes/account.js";
 import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
 import { profileRoutes } from "./routes/profile.js";
 import { resetPasswordRoutes } from "./routes/reset-password.js";
 import { sessionsRoutes } from "./routes/sessions.js";
 import { usersRoutes } from "./routes/users.js";
+import { registerCors, registerSecurityHeaders } from "./security-headers.js";
+import { discardUnreadBodies } from "./unread-body.js";
 
 export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins"> &
-  Partial<Pick<Config, "metricsToken">>;
+  Partial<Pick<Config, "metricsToken" | "sessionCookieName" | "corsOrigins">>;
 
 export interface BuildAppOptions {
   auth: Auth;
@@ -59,6 +63,7 @@ export async function buildApp({
 
   app.setErrorHandler(handleError);
   echoRequestId(app);
+  discardUnreadBodies(app, config.bodyLimit);
   installMethodNotAllowed(app);
   // Cookies are parsed where a route reads one (cookies.ts), not on every request.
   await app.register(fastifyCookie, { hook: false });
@@ -66,15 +71,28 @@ export async function buildApp({
   // Fields arrive as a form or as JSON; Fastify's built-in text/plain parser
   // would let a plain string through to validation instead of a 415.
   app.removeContentTypeParser("text/plain");
-  installCrossSiteGuard(app, config.trustedOrigins);
-  await registerOpenApi(app);
+  const production = auth.settings.mode === "production";
+  const securityHeaders = registerSecurityHeaders(app, { production });
+  const corsOrigins = config.corsOrigins ?? [];
+  await registerCors(app, corsOrigins);
+  // An origin allowed to read our answers must also be allowed to post.
+  installCrossSiteGuard(app, [...config.trustedOrigins, ...corsOrigins]);
+  const cookie = new SessionCookie(config.sessionCookieName ?? DEFAULT_SESSION_COOKIE, {
+    secure: production,
+  });
+  await registerOpenApi(app, { cookieName: cookie.name });
   metrics?.install(app, config.metricsToken);
 
   await app.register(homeRoutes);
   await app.register(healthRoutes, { auth });
   await app.register(usersRoutes, { auth });
-  await app.register(sessionsRoutes, { auth });
-  await app.register(profileRoutes, { auth });
+  await app.register(sessionsRoutes, { auth, cookie });
+  await app.register(profileRoutes, { auth, cookie });
   await app.register(resetPasswordRoutes, { auth });
+  await app.register(accountRoutes, {
+    auth,
+    cookie,
+    documentHeaders: securityHeaders.documentsOnly,
+  });
   return app;
 }

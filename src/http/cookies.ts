@@ -1,29 +1,52 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { AuthMode } from "../auth/settings.js";
+import type { SessionClient } from "../auth/session.js";
 
-export const SESSION_COOKIE = "session_id";
+export const DEFAULT_SESSION_COOKIE = "session_id";
 
 /**
- * `session_id=<token>; Path=/; HttpOnly; SameSite=Lax` (+ `Secure` in
- * production), as the contract asks. No Max-Age: the server decides when a
- * session ends (absolute lifetime, idle timeout), so the browser copy is a
- * session cookie that a closed browser forgets.
+ * The session cookie: `session_id=<token>; Path=/; HttpOnly; SameSite=Lax`
+ * (+ `Secure` in production), as the contract asks. No Max-Age: the server
+ * decides when a session ends (absolute lifetime, idle timeout), so the
+ * browser copy is a session cookie that a closed browser forgets.
+ *
+ * The name is configurable: `__Host-session_id` makes browsers refuse it
+ * unless it is Secure, Path=/ and without Domain, so no subdomain and no
+ * plain-HTTP page can plant or overwrite it. A prefixed name is always sent
+ * Secure, whatever the mode, since browsers drop it otherwise.
  */
-function cookieOptions(mode: AuthMode) {
-  return { path: "/", httpOnly: true, sameSite: "lax", secure: mode === "production" } as const;
+export class SessionCookie {
+  readonly name: string;
+  readonly #options: { path: "/"; httpOnly: true; sameSite: "lax"; secure: boolean };
+
+  constructor(name: string, options: { secure: boolean }) {
+    this.name = name;
+    const prefixed = name.startsWith("__Host-") || name.startsWith("__Secure-");
+    this.#options = {
+      path: "/",
+      httpOnly: true,
+      sameSite: "lax",
+      secure: options.secure || prefixed,
+    };
+  }
+
+  set(reply: FastifyReply, token: string): void {
+    reply.setCookie(this.name, token, this.#options);
+  }
+
+  /** `<name>=; Max-Age=0; ...`: the browser drops it at once. */
+  clear(reply: FastifyReply): void {
+    reply.clearCookie(this.name, this.#options);
+  }
+
+  /** The token the request carries, parsed only here (not on every request). */
+  read(request: FastifyRequest): string | undefined {
+    const header = request.headers.cookie;
+    if (!header) return undefined;
+    return request.server.parseCookie(header)[this.name];
+  }
 }
 
-export function setSessionCookie(reply: FastifyReply, token: string, mode: AuthMode): void {
-  reply.setCookie(SESSION_COOKIE, token, cookieOptions(mode));
-}
-
-/** `session_id=; Max-Age=0; ...`: the browser drops it at once. */
-export function clearSessionCookie(reply: FastifyReply, mode: AuthMode): void {
-  reply.clearCookie(SESSION_COOKIE, cookieOptions(mode));
-}
-
-export function sessionToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  return request.server.parseCookie(header)[SESSION_COOKIE];
+/** Who is asking, for the session list and the audit trail. */
+export function clientOf(request: FastifyRequest): SessionClient {
+  return { ip: request.ip, userAgent: request.headers["user-agent"] ?? null };
 }

@@ -1,7 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { AuthError, type AuthErrorCode } from "../auth/errors.js";
-import { LoginThrottledError } from "../auth/throttle.js";
+import { AuthError, type AuthErrorCode, ThrottledError } from "../auth/errors.js";
 
 /** The one table from domain error codes to HTTP status. */
 const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
@@ -53,13 +52,23 @@ export function sendNoSession(reply: FastifyReply): FastifyReply {
   return sendError(reply, 403, "not_authenticated", "no valid session");
 }
 
-/** The answer to a domain error: its status from the table, its own message. */
-export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
+/** The HTTP status of a domain error, from the one table. */
+export function statusOf(error: AuthError): number {
+  return STATUS_BY_CODE[error.code];
+}
+
+/** Retry-After for the errors that end by themselves (busy, unavailable, throttled). */
+export function setRetryAfter(reply: FastifyReply, error: AuthError): void {
   if (error.code === "unavailable" || error.code === "busy") reply.header("retry-after", "1");
-  if (error instanceof LoginThrottledError) {
+  if (error instanceof ThrottledError) {
     reply.header("retry-after", String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   }
-  return sendError(reply, STATUS_BY_CODE[error.code], error.code, error.message);
+}
+
+/** The answer to a domain error: its status from the table, its own message. */
+export function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
+  setRetryAfter(reply, error);
+  return sendError(reply, statusOf(error), error.code, error.message);
 }
 
 interface ValidationIssue {

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AuthEvent } from "../auth/events.js";
+import type { PoolState } from "../db/pool-state.js";
 import { sendError } from "./errors.js";
 
 /**
@@ -36,6 +37,20 @@ export class Metrics {
     labelNames: ["stage"],
     registers: [this.registry],
   });
+  readonly #throttled = new Counter({
+    name: "auth_throttled_requests_total",
+    help: "Requests refused by a throttle (429): kind login or reset",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  #poolState: (() => PoolState) | undefined;
+  readonly #pool = new Gauge({
+    name: "auth_db_pool_connections",
+    help: "Database connections of this process: max, open, idle, and queries waiting for one",
+    labelNames: ["state"],
+    registers: [this.registry],
+    collect: () => this.#collectPool(),
+  });
   readonly #logouts = new Counter({
     name: "auth_logouts_total",
     help: "Sessions ended by logout",
@@ -63,12 +78,17 @@ export class Metrics {
     switch (event.type) {
       case "login":
         this.#logins.inc({ outcome: event.outcome });
+        if (event.outcome === "throttled") this.#throttled.inc({ kind: "login" });
         break;
       case "registration":
         this.#registrations.inc({ outcome: event.outcome });
         break;
       case "reset":
-        this.#resets.inc({ stage: event.stage });
+        if (event.stage === "requested" && event.outcome === "throttled") {
+          this.#throttled.inc({ kind: "reset" });
+        } else {
+          this.#resets.inc({ stage: event.stage });
+        }
         break;
       case "logout":
         this.#logouts.inc();
@@ -81,6 +101,20 @@ export class Metrics {
         break;
     }
   };
+
+  /** Where the pool gauge reads the database connections from, at each scrape. */
+  watchPool(state: () => PoolState): void {
+    this.#poolState = state;
+  }
+
+  #collectPool(): void {
+    const state = this.#poolState?.();
+    if (!state) return;
+    this.#pool.set({ state: "max" }, state.size);
+    this.#pool.set({ state: "open" }, state.open);
+    this.#pool.set({ state: "idle" }, state.idle);
+    this.#pool.set({ state: "waiting" }, state.waiting);
+  }
 
   /** GET /metrics (behind `Authorization: Bearer <token>` when a token is set) and the request timer. */
   install(app: FastifyInstance, token: string | undefined): void {

@@ -16,7 +16,10 @@ const { version } = JSON.parse(
  * added (so register this before the routes), served at GET /openapi.json,
  * with Swagger UI at /docs (its assets come from the package, no CDN).
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  options: { cookieName: string },
+): Promise<void> {
   documentCommonAnswers(app);
   await app.register(fastifySwagger, {
     openapi: {
@@ -28,11 +31,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           "Register, log in with a cookie session, read the profile, log out, reset a password. Bodies are form-urlencoded or JSON; every error is JSON {message, error}.",
       },
       components: {
-        securitySchemes: { session: { type: "apiKey", in: "cookie", name: "session_id" } },
+        securitySchemes: { session: { type: "apiKey", in: "cookie", name: options.cookieName } },
       },
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  // staticCSP: its own policy, allowing its inline bootstrap by hash, on /docs only.
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }
 

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import * as bcrypt from "@node-rs/bcrypt";
 import { InvalidPasswordError } from "../../src/auth/errors.js";
 import { algorithmOf, PasswordHasher } from "../../src/auth/password.js";
+import { PasswordPolicy } from "../../src/auth/password-policy.js";
 import { resolveAuthSettings } from "../../src/auth/settings.js";
 
 const bcryptHasher = new PasswordHasher(resolveAuthSettings({ bcryptCost: 4 }));
@@ -55,10 +56,12 @@ describe("PasswordHasher", () => {
 
   test("no silent truncation: over 72 bytes is refused, and never matches a bcrypt hash", async () => {
     const seventyTwo = "a".repeat(72);
-    bcryptHasher.assertAcceptable("a".repeat(72));
-    assert.throws(() => bcryptHasher.assertAcceptable("a".repeat(73)), InvalidPasswordError);
+    const bcryptPolicy = new PasswordPolicy(resolveAuthSettings());
+    bcryptPolicy.assertAcceptable("a".repeat(72));
+    assert.throws(() => bcryptPolicy.assertAcceptable("a".repeat(73)), InvalidPasswordError);
+    assert.equal(bcryptHasher.canHash("a".repeat(73)), false);
     assert.throws(
-      () => bcryptHasher.assertAcceptable("é".repeat(37)),
+      () => bcryptPolicy.assertAcceptable("é".repeat(37)),
       /72 bytes/,
       "counted in UTF-8 bytes",
     );
@@ -70,17 +73,22 @@ describe("PasswordHasher", () => {
     );
     assert.equal(await bcryptHasher.verify(`${seventyTwo}-anything`, hash), false);
     assert.equal(await bcryptHasher.verify(seventyTwo, hash), true);
-    argonHasher.assertAcceptable("a".repeat(100)); // argon2id has no such limit
+    // argon2id has no such limit
+    new PasswordPolicy(resolveAuthSettings({ passwordHash: "argon2id" })).assertAcceptable(
+      "a".repeat(100),
+    );
+    assert.equal(argonHasher.canHash("a".repeat(100)), true);
   });
 
   test("length policy counts characters of the NFKC form", () => {
-    const hasher = new PasswordHasher(
+    const policy = new PasswordPolicy(
       resolveAuthSettings({ passwordMinLength: 8, passwordMaxLength: 10 }),
     );
-    assert.throws(() => hasher.assertAcceptable("1234567"), /at least 8 characters/);
-    hasher.assertAcceptable("12345678");
-    hasher.assertAcceptable("😀😀😀😀😀😀😀😀"); // 8 characters, 16 UTF-16 units
-    assert.throws(() => hasher.assertAcceptable("12345678901"), /at most 10 characters/);
+    assert.throws(() => policy.assertAcceptable("1234567"), /at least 8 characters/);
+    policy.assertAcceptable("12345678");
+    policy.assertAcceptable("😀😀😀😀😀😀😀😀"); // 8 characters, 16 UTF-16 units
+    assert.throws(() => policy.assertAcceptable("12345678901"), /at most 10 characters/);
+    assert.throws(() => policy.assertAcceptable("ｘｙｚｗ"), /at least 8/, "NFKC first");
   });
 
   test("Unicode is compared in NFKC form", async () => {

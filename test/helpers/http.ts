@@ -51,10 +51,9 @@ export async function request(
 }
 
 /** The value of the session cookie a response sets, or undefined. */
-export function sessionCookieOf(response: TestResponse): string | undefined {
+export function sessionCookieOf(response: TestResponse, name = "session_id"): string | undefined {
   for (const line of response.headers.getSetCookie()) {
-    const match = /^session_id=([^;]*)/.exec(line);
-    if (match) return match[1];
+    if (line.startsWith(`${name}=`)) return line.slice(name.length + 1).split(";")[0];
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { NoResultFound } from "../../src/auth/errors.js";
+import { send } from "../helpers/fuzz.js";
 import { type RequestOptions, request } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -283,6 +284,26 @@ describe("bad input always gets a 4xx JSON error", () => {
       assert.ok(!r.text.includes(SECRET), "the password is never echoed");
     });
   }
+
+  test("a GET with a body: read and dropped; past the body limit, 413", async () => {
+    const headers = { "content-type": "application/x-www-form-urlencoded" };
+    const small = await send(server.url, {
+      method: "GET",
+      path: "/",
+      headers,
+      body: Buffer.alloc(10_000, 97),
+    });
+    assert.equal(small.status, 200);
+    const large = await send(server.url, {
+      method: "GET",
+      path: "/metrics",
+      headers,
+      body: Buffer.alloc(400_000, 97),
+    });
+    assert.equal(large.status, 413);
+    assert.match(large.contentType, /^application\/json/);
+    assert.match(large.body, /request body is too large/);
+  });
 
   test("nothing was written by any of them, and the server still serves", async () => {
     for (const email of [EMAIL, "short@example.com", "long@example.com", "not-an-email"]) {

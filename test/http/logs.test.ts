@@ -4,8 +4,9 @@ import { test } from "node:test";
 import { createLogger } from "../../src/http/logger.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer } from "../helpers/server.js";
+import { resetLinkOf, startSmtpServer } from "../helpers/smtp.js";
 
-test("a full flow at trace level logs no password, token or hash", async () => {
+function captureLog(): { lines: string[]; sink: Writable } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -13,6 +14,11 @@ test("a full flow at trace level logs no password, token or hash", async () => {
       done();
     },
   });
+  return { lines, sink };
+}
+
+test("a full flow at trace level logs no password, token or hash", async () => {
+  const { lines, sink } = captureLog();
   const server = await startTestServer(
     { LOG_LEVEL: "trace" },
     { logger: createLogger("trace", sink) },
@@ -73,4 +79,40 @@ test("a full flow at trace level logs no password, token or hash", async () => {
     assert.ok(secret.length >= 8);
     assert.ok(!log.includes(secret), `the log contains a secret: ${secret.slice(0, 4)}...`);
   }
+});
+
+test("production: the mailed token, a refused mail's retry and the audit trail stay out of the log", async () => {
+  const { lines, sink } = captureLog();
+  const smtp = await startSmtpServer();
+  const server = await startTestServer(
+    {
+      LOG_LEVEL: "trace",
+      AUTH_MODE: "production",
+      SMTP_URL: smtp.url,
+      MAIL_FROM: "no-reply@example.test",
+      PUBLIC_URL: "https://auth.example.test",
+    },
+    { logger: createLogger("trace", sink) },
+  );
+  const email = "mailed@example.com";
+  const password = "Very-Secret-Pa55phrase";
+  const secrets = [password];
+  try {
+    await request(server.url, "POST", "/users", { form: { email, password } });
+    smtp.refuseNext(1); // the first attempt fails: a warning is logged, then a retry
+    await request(server.url, "POST", "/reset_password", { form: { email } });
+    await server.service.outbox?.drain();
+    const due = await smtp.waitForMail((m) => m.to.includes(email), 100).catch(() => null);
+    assert.equal(due, null, "the refused attempt delivered nothing");
+    await request(server.url, "POST", "/reset_password", { form: { email } });
+    const mail = await smtp.waitForMail((m) => m.to.includes(email));
+    secrets.push(resetLinkOf(mail).token);
+  } finally {
+    await server.close();
+    await smtp.close();
+  }
+  const log = lines.join("");
+  assert.match(log, /"msg":"mail failed, will retry"/);
+  assert.match(log, /"msg":"mail handled"/);
+  for (const secret of secrets) assert.ok(!log.includes(secret), "a secret reached the log");
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -62,4 +63,41 @@ test("METRICS_TOKEN requires the bearer token", async () => {
   });
   assert.equal(right.status, 200);
   assert.match(right.text, /auth_logins_total/);
+});
+
+test("/metrics shows the database pool and throttled requests", async () => {
+  const server = await startTestServer({ LOGIN_MAX_FAILURES: "1", LOGIN_LOCKOUT_BASE: "1m" });
+  try {
+    const form = { email: "locked@example.com", password: "wrong-one" };
+    await request(server.url, "POST", "/sessions", { form });
+    const throttled = await request(server.url, "POST", "/sessions", { form });
+    assert.equal(throttled.status, 429);
+    const text = (await request(server.url, "GET", "/metrics")).text;
+    assert.equal(value(text, 'auth_throttled_requests_total{kind="login"}'), 1);
+    // SQLite: one connection, idle between requests, nobody waiting.
+    assert.equal(value(text, 'auth_db_pool_connections{state="max"}'), 1);
+    assert.equal(value(text, 'auth_db_pool_connections{state="open"}'), 1);
+    assert.equal(value(text, 'auth_db_pool_connections{state="waiting"}'), 0);
+  } finally {
+    await server.close();
+  }
+});
+
+const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
+test("/metrics shows the PostgreSQL pool", {
+  skip: postgres && "skip" in postgres ? postgres.skip : false,
+}, async () => {
+  if (!postgres || "skip" in postgres) return;
+  const database = await postgres.create();
+  const server = await startTestServer({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: "7" });
+  try {
+    await request(server.url, "GET", "/ready");
+    const text = (await request(server.url, "GET", "/metrics")).text;
+    assert.equal(value(text, 'auth_db_pool_connections{state="max"}'), 7);
+    assert.ok(value(text, 'auth_db_pool_connections{state="open"}') >= 1);
+    assert.ok(value(text, 'auth_db_pool_connections{state="idle"}') >= 1);
+  } finally {
+    await server.close();
+    await database.drop();
+  }
 });

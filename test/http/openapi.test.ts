@@ -40,7 +40,7 @@ test("GET /openapi.json: a valid OpenAPI document of every route and answer", as
     "/profile": { get: ["200", "403", "503"] },
     "/profile/password": { put: ["200", "400", "403", "413", "415", "503"] },
     "/reset_password": {
-      post: ["200", "400", "403", "413", "415", "503"],
+      post: ["200", "400", "403", "413", "415", "429", "503"],
       put: ["200", "400", "403", "413", "415", "503"],
     },
   };

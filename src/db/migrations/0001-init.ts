@@ -63,7 +63,7 @@ export function initMigration(dialect: Dialect): Migration {
 }
 
 /** An auto-incrementing integer primary key: SQLite's rowid alias, PostgreSQL's bigserial. */
-function withIdColumn(dialect: Dialect) {
+export function withIdColumn(dialect: Dialect) {
   return <T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, "id"> =>
     dialect === "postgres"
       ? table.addColumn("id", "bigserial", (col) => col.primaryKey())

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, sql } from "kysely";
 import type { Dialect } from "../schema.js";
 import { initMigration } from "./0001-init.js";
 import { loginThrottleMigration } from "./0002-login-throttle.js";
+import { auditAndOutboxMigration } from "./0003-audit-and-outbox.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -12,6 +13,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     "0001-init": atomic(initMigration(dialect)),
     "0002-login-throttle": atomic(loginThrottleMigration()),
+    "0003-audit-and-outbox": atomic(auditAndOutboxMigration(dialect)),
   };
 }
 

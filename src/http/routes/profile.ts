@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
-import { sessionToken } from "../cookies.js";
+import { clientOf, type SessionCookie } from "../cookies.js";
 import { sendError, sendNoSession } from "../errors.js";
 import { errorResponse, fieldsBody, messageResponse, passwordField } from "../schemas.js";
 
@@ -10,12 +10,15 @@ const profileResponse = {
   properties: { email: { type: "string" } },
 } as const;
 
-export async function profileRoutes(app: FastifyInstance, { auth }: { auth: Auth }): Promise<void> {
+export async function profileRoutes(
+  app: FastifyInstance,
+  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+): Promise<void> {
   app.get(
     "/profile",
     { schema: { response: { 200: profileResponse, 403: errorResponse } } },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(sessionToken(request));
+      const user = await auth.getUserFromSessionId(cookie.read(request));
       if (!user) return sendNoSession(reply);
       reply.header("cache-control", "no-store");
       return { email: user.email };
@@ -33,9 +36,10 @@ export async function profileRoutes(app: FastifyInstance, { auth }: { auth: Auth
     async (request, reply) => {
       const { current_password: currentPassword, new_password: newPassword } = request.body;
       const changed = await auth.changePassword(
-        sessionToken(request),
+        cookie.read(request),
         currentPassword,
         newPassword,
+        clientOf(request),
       );
       if (!changed) {
         return sendError(

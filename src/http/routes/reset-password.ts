@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { UnknownEmailError } from "../../auth/errors.js";
+import { clientOf } from "../cookies.js";
 import { sendError } from "../errors.js";
 import {
   emailField,
@@ -21,6 +22,9 @@ const tokenResponse = {
   },
 } as const;
 
+/** Production's one answer to a reset request, registered email or not. */
+const RESET_REQUESTED = "if this email is registered, a reset link is on its way";
+
 export async function resetPasswordRoutes(
   app: FastifyInstance,
   { auth }: { auth: Auth },
@@ -32,25 +36,32 @@ export async function resetPasswordRoutes(
     {
       schema: {
         body: fieldsBody({ email: emailField }),
-        response: { 200: tokenResponse, 400: errorResponse, 403: errorResponse },
+        response: {
+          200: tokenResponse,
+          400: errorResponse,
+          403: errorResponse,
+          429: errorResponse,
+        },
       },
     },
     async (request, reply) => {
       const { email } = request.body;
-      try {
-        const token = await auth.getResetPasswordToken(email);
-        // Development mode hands the token back, as the original did.
-        if (development) {
-          reply.header("cache-control", "no-store");
-          return { email, reset_token: token };
-        }
-      } catch (error) {
-        if (!(error instanceof UnknownEmailError)) throw error;
-        if (development) return sendError(reply, 403, "unknown_email", "email not registered");
+      if (!development) {
+        // The same work, status, body and time for any email: the mail is
+        // queued, and whether anyone gets it is decided off the request path.
+        await auth.requestPasswordReset(email, clientOf(request));
+        return { email, message: RESET_REQUESTED };
       }
-      // Production never shows the token, nor whether the email is registered;
-      // delivery by mail comes with the production mode's mail transport.
-      return { email, message: "if this email is registered, a reset link is on its way" };
+      // Development mode hands the token back, as the original did.
+      try {
+        const token = await auth.getResetPasswordToken(email, clientOf(request));
+        reply.header("cache-control", "no-store");
+        return { email, reset_token: token };
+      } catch (error) {
+        if (error instanceof UnknownEmailError)
+          return sendError(reply, 403, "unknown_email", "email not registered");
+        throw error;
+      }
     },
   );
 
@@ -68,7 +79,7 @@ export async function resetPasswordRoutes(
     },
     async (request) => {
       const { email, reset_token: resetToken, new_password: newPassword } = request.body;
-      await auth.updatePassword(resetToken, newPassword, { email });
+      await auth.updatePassword(resetToken, newPassword, { email, client: clientOf(request) });
       return { email, message: "Password updated" };
     },
   );

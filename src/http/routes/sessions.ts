@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
-import { clearSessionCookie, sessionToken, setSessionCookie } from "../cookies.js";
+import { clientOf, type SessionCookie } from "../cookies.js";
 import { sendError, sendNoSession } from "../errors.js";
 import {
   type EmailPasswordBody,
@@ -14,10 +14,8 @@ import {
 
 export async function sessionsRoutes(
   app: FastifyInstance,
-  { auth }: { auth: Auth },
+  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
 ): Promise<void> {
-  const mode = auth.settings.mode;
-
   app.post<{ Body: EmailPasswordBody }>(
     "/sessions",
     {
@@ -34,13 +32,10 @@ export async function sessionsRoutes(
     },
     async (request, reply) => {
       const { email, password } = request.body;
-      const result = await auth.login(email, password, {
-        ip: request.ip,
-        userAgent: request.headers["user-agent"] ?? null,
-      });
+      const result = await auth.login(email, password, clientOf(request));
       // One answer for an unknown email and a wrong password, in body and in time.
       if (!result) return sendError(reply, 401, "invalid_credentials", "wrong email or password");
-      setSessionCookie(reply, result.sessionToken, mode);
+      cookie.set(reply, result.sessionToken);
       // Never kept by a shared cache: the answer carries a session cookie.
       reply.header("cache-control", "no-store");
       return { email, message: "logged in" };
@@ -51,9 +46,9 @@ export async function sessionsRoutes(
     "/sessions",
     { schema: { response: { 303: messageResponse, 403: errorResponse } } },
     async (request, reply) => {
-      const token = sessionToken(request);
-      const revoked = await auth.revokeSession(token);
-      if (token !== undefined) clearSessionCookie(reply, mode);
+      const token = cookie.read(request);
+      const revoked = await auth.revokeSession(token, clientOf(request));
+      if (token !== undefined) cookie.clear(reply);
       if (!revoked) return sendNoSession(reply);
       // 303, not the original's 302: every client, fetch included, follows it with a GET.
       return reply.code(303).header("location", "/").send({ message: "logged out" });
@@ -64,7 +59,7 @@ export async function sessionsRoutes(
     "/sessions",
     { schema: { response: { 200: sessionListResponse, 403: errorResponse } } },
     async (request, reply) => {
-      const sessions = await auth.listSessions(sessionToken(request));
+      const sessions = await auth.listSessions(cookie.read(request));
       if (!sessions) return sendNoSession(reply);
       reply.header("cache-control", "no-store");
       return { sessions };
@@ -84,7 +79,11 @@ export async function sessionsRoutes(
       },
     },
     async (request, reply) => {
-      const outcome = await auth.revokeSessionById(sessionToken(request), request.params.id);
+      const outcome = await auth.revokeSessionById(
+        cookie.read(request),
+        request.params.id,
+        clientOf(request),
+      );
       if (outcome === "unauthenticated") return sendNoSession(reply);
       // Someone else's session and no session at all look the same.
       if (outcome === "not_found")

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { UserAlreadyExistsError } from "../../auth/errors.js";
+import { clientOf } from "../cookies.js";
 import {
   type EmailPasswordBody,
   emailField,
@@ -22,7 +23,7 @@ export async function usersRoutes(app: FastifyInstance, { auth }: { auth: Auth }
     async (request, reply) => {
       const { email, password } = request.body;
       try {
-        await auth.registerUser(email, password);
+        await auth.registerUser(email, password, clientOf(request));
       } catch (error) {
         // The contract fixes this body exactly, so it carries no error code.
         if (error instanceof UserAlreadyExistsError) {

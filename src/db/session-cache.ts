@@ -1,0 +1,94 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { AuthStore } from "../auth/store.js";
+import {
+  compileSessionByTokenHash,
+  type SessionLookupRow,
+  toSessionLookup,
+} from "./kysely-store.js";
+import type { Database } from "./schema.js";
+
+type SessionLookup = Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>;
+
+/** The store methods after which a cached session or user may be wrong. */
+const INVALIDATING = new Set<string>([
+  "updateUser",
+  "deleteUser",
+  "touchSession",
+  "deleteSessionByTokenHash",
+  "deleteSessionsOfUser",
+  "deleteSessionOfUser",
+  "changePassword",
+  "completePasswordReset",
+  "purgeExpired",
+]);
+
+/** Enough for every active session of a busy process; past it the cache starts over. */
+const MAX_ENTRIES = 50_000;
+
+/**
+ * A per-process cache of session lookups over SQLite, for the query every
+ * authenticated request makes, that never serves a revoked session:
+ *
+ * - a write through this process (logout, revocation, password change or
+ *   reset, renewal, purge) empties it, before and after the write;
+ * - a commit by any other connection, other processes included (`--workers`,
+ *   the CLI), changes SQLite's `PRAGMA data_version`, which every lookup reads
+ *   first (about a microsecond): a change empties the cache.
+ *
+ * A miss reads the version and then the row synchronously on the raw
+ * connection, so an entry is never labelled newer than what it holds. Inside
+ * an open transaction of this connection (which could still roll back) the
+ * lookup goes through Kysely instead and is not cached. PostgreSQL has no
+ * such cheap, exact signal between instances, so it has no cache.
+ */
+export function withSessionCache<T extends AuthStore>(
+  store: T,
+  db: Kysely<Database>,
+  database: BetterSqlite3.Database,
+): T {
+  const version = database.prepare("PRAGMA data_version").pluck();
+  const sql = compileSessionByTokenHash(db).sql;
+  // Prepared at first use: the tables exist only once migrations have run.
+  let lookup: BetterSqlite3.Statement | undefined;
+  const entries = new Map<string, NonNullable<SessionLookup>>();
+  let seenVersion = -1;
+
+  const invalidate = () => entries.clear();
+
+  async function findSessionByTokenHash(tokenHash: string): Promise<SessionLookup> {
+    if (database.inTransaction) return store.findSessionByTokenHash(tokenHash);
+    const current = version.get() as number;
+    if (current !== seenVersion) {
+      entries.clear();
+      seenVersion = current;
+    }
+    const cached = entries.get(tokenHash);
+    if (cached !== undefined) return cached;
+    lookup ??= database.prepare(sql);
+    const row = lookup.get(tokenHash) as SessionLookupRow | undefined;
+    if (!row) return null; // unknown tokens are not kept: a spray of them must not evict real ones
+    const found = toSessionLookup(row);
+    if (entries.size >= MAX_ENTRIES) entries.clear();
+    entries.set(tokenHash, found);
+    return found;
+  }
+
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === "findSessionByTokenHash") return findSessionByTokenHash;
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      // Called on the store itself, not on the proxy: its private fields live there.
+      if (!INVALIDATING.has(String(property))) return value.bind(target);
+      return async (...args: unknown[]) => {
+        invalidate();
+        try {
+          return await value.apply(target, args);
+        } finally {
+          invalidate();
+        }
+      };
+    },
+  });
+}

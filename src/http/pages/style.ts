@@ -1,0 +1,25 @@
+/** Served as a file (never inline), so the CSP needs no 'unsafe-inline'. */
+export const STYLESHEET_PATH = "/account/style.css";
+
+export const STYLESHEET = `
+:root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
+body { margin: 0; display: flex; justify-content: center; }
+main { width: min(40rem, 100% - 2rem); padding: 2rem 0; }
+h1 { font-size: 1.6rem; }
+form.stacked { display: grid; gap: 0.4rem; max-width: 24rem; }
+label { font-weight: 600; margin-top: 0.6rem; }
+input { font: inherit; padding: 0.45rem 0.6rem; border: 1px solid #888; border-radius: 0.3rem; }
+button { font: inherit; padding: 0.45rem 1rem; border-radius: 0.3rem; border: 1px solid #245; background: #2a5db0; color: #fff; cursor: pointer; }
+button.secondary { background: transparent; color: inherit; border-color: #888; }
+form.stacked button { margin-top: 1rem; justify-self: start; }
+:focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
+.notice { padding: 0.6rem 0.8rem; border-left: 4px solid #2e9d4f; background: #2e9d4f22; }
+.error { padding: 0.6rem 0.8rem; border-left: 4px solid #c62828; background: #c6282822; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+th, td { text-align: left; padding: 0.4rem; border-bottom: 1px solid #8884; vertical-align: top; }
+td form { margin: 0; }
+td time { white-space: nowrap; }
+.hint { color: #777; font-size: 0.9rem; }
+nav { margin-top: 1.5rem; }
+nav a { margin-right: 1rem; }
+`;

@@ -1,0 +1,29 @@
+import type { MailKind } from "../auth/mail-queue.js";
+
+/** A queued mail, as a sender claims it. */
+export interface OutboxMessage {
+  id: number;
+  kind: MailKind;
+  email: string;
+  /** Attempts so far, this one included. */
+  attempts: number;
+}
+
+/** The outbox table: mail survives restarts and is shared by every instance. */
+export interface OutboxStore {
+  enqueueMail(kind: MailKind, email: string, now: Date): Promise<void>;
+  /**
+   * Takes up to `limit` due messages for `leaseMs` and counts an attempt on
+   * each. A message is claimed by one sender at a time; one whose sender died
+   * is due again when its lease ends.
+   */
+  claimDueMail(now: Date, leaseMs: number, limit: number): Promise<OutboxMessage[]>;
+  /** Sent (or nothing to send): the row goes. */
+  deleteMail(id: number): Promise<void>;
+  /** A failed attempt: try again at `nextAttemptAt`. */
+  rescheduleMail(id: number, nextAttemptAt: Date, error: string): Promise<void>;
+  /** Out of attempts: kept as failed, for operators, until purged. */
+  failMail(id: number, error: string): Promise<void>;
+  /** Deletes failed messages created before `before`. */
+  deleteFailedMailBefore(before: Date): Promise<number>;
+}

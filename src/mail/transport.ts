@@ -1,0 +1,39 @@
+import nodemailer from "nodemailer";
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** What the outbox sends through: SMTP in the service, anything in a test that injects a fault. */
+export interface MailTransport {
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+/**
+ * nodemailer over SMTP. `smtp://` upgrades with STARTTLS when the server
+ * offers it, `smtps://` is TLS from the start. Timeouts are far below
+ * nodemailer's defaults (2 min to connect, 10 min idle): a hung mail server
+ * must turn into a retry, not a sender stuck for minutes.
+ */
+export function smtpTransport(smtpUrl: string, from: string): MailTransport {
+  const transporter = nodemailer.createTransport(
+    {
+      url: smtpUrl,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    },
+    { from },
+  );
+  return {
+    async send(message) {
+      await transporter.sendMail(message);
+    },
+    close() {
+      transporter.close();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+/** The page's window, as far as this test needs it (the project has no DOM typings). */
+interface BrowserWindow {
+  getComputedStyle(element: unknown): { backgroundColor: string };
+}
+
+/** Debian's Chromium (`apt-get install chromium`); Playwright's own download cannot work here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+
+function skipReason(): string | false {
+  if (existsSync(CHROMIUM)) return false;
+  const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`browser tests required: ${reason}`);
+  return reason;
+}
+
+describe("hosted pages in Chromium", { skip: skipReason() }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    server = await startTestServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function newDevice(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
+    const page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return { context, page };
+  }
+
+  /** Waits for the page to reach `url`; on timeout, says where it is and what it shows. */
+  async function arriveAt(page: Page, url: string | RegExp): Promise<void> {
+    try {
+      await page.waitForURL(url, { timeout: 10_000 });
+    } catch (error) {
+      const text = await page
+        .locator("main")
+        .textContent()
+        .catch(() => "");
+      throw new Error(`expected ${url}, still at ${page.url()}: ${text?.replaceAll(/\s+/g, " ")}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** docs/screenshots/<name>.png, when UPDATE_SCREENSHOTS=1 (they are committed for the README). */
+  async function snapshot(page: Page, name: string): Promise<void> {
+    if (process.env.UPDATE_SCREENSHOTS !== "1") return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  }
+
+  test("register, log in, see the account, revoke another session, log out, reset the password", async () => {
+    const email = "browser@example.com";
+    const { page } = await newDevice();
+
+    // Register with the keyboard only: the email field has focus, Tab, Enter.
+    await page.goto(`${server.url}/account/register`);
+    await snapshot(page, "register");
+    // The email field has focus once the page is up (autofocus); typing earlier loses keys.
+    await page.waitForFunction("document.activeElement && document.activeElement.id === 'email'");
+    await page.keyboard.type(email);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("b4l0u");
+    await page.keyboard.press("Enter");
+    await arriveAt(page, /\/account\/login\?done=registered$/);
+    assert.match((await page.getByRole("status").textContent()) ?? "", /Account created/);
+
+    // The stylesheet loaded under the CSP (the button has its colour).
+    const background = await page
+      .getByRole("button", { name: "Log in" })
+      .evaluate(
+        (element) =>
+          (globalThis as unknown as BrowserWindow).getComputedStyle(element).backgroundColor,
+      );
+    assert.equal(background, "rgb(42, 93, 176)");
+
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("wrong!");
+    await page.getByRole("button", { name: "Log in" }).click();
+    assert.match((await page.getByRole("alert").textContent()) ?? "", /Wrong email or password/);
+    await page.getByLabel("Password").fill("b4l0u");
+    await snapshot(page, "login");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await arriveAt(page, `${server.url}/account`);
+    assert.equal((await page.locator("#account-email").textContent()) ?? "", email);
+
+    // A second device logs in; the first one sees it and revokes it.
+    const phone = await newDevice();
+    await phone.page.goto(`${server.url}/account/login`);
+    await phone.page.getByLabel("Email").fill(email);
+    await phone.page.getByLabel("Password").fill("b4l0u");
+    await phone.page.getByRole("button", { name: "Log in" }).click();
+    await arriveAt(phone.page, `${server.url}/account`);
+
+    await page.reload();
+    assert.equal(await page.locator("tbody tr").count(), 2);
+    await snapshot(page, "account");
+    await page.getByRole("button", { name: /^Revoke/ }).click();
+    assert.match((await page.getByRole("status").textContent()) ?? "", /session has ended/);
+    assert.equal(await page.locator("tbody tr").count(), 1);
+    await phone.page.reload();
+    assert.match(phone.page.url(), /\/account\/login$/, "the revoked device is signed out");
+    await page.reload();
+    assert.equal(
+      (await page.locator("#account-email").textContent()) ?? "",
+      email,
+      "this one lives on",
+    );
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await arriveAt(page, /\/account\/login\?done=logged-out$/);
+    await page.goto(`${server.url}/account`);
+    assert.match(page.url(), /\/account\/login$/);
+
+    // Forgot, then reset with the link development mode shows.
+    await page.goto(`${server.url}/account/forgot`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByRole("button", { name: "Send me a reset link" }).click();
+    await snapshot(page, "forgot");
+    await page.locator("#reset-link").click();
+    await arriveAt(page, /\/account\/reset\?token=/);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("New password").fill("a new passphrase");
+    await snapshot(page, "reset");
+    await page.getByRole("button", { name: "Set the new password" }).click();
+    await arriveAt(page, /\/account\/login\?done=reset$/);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("a new passphrase");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await arriveAt(page, `${server.url}/account`);
+
+    assert.deepEqual(cspViolations, [], "no page broke its Content-Security-Policy");
+  });
+});

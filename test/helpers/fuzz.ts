@@ -1,0 +1,184 @@
+import http from "node:http";
+import fc from "fast-check";
+
+/** One request as the fuzzer sends it: anything a client could put on the wire. */
+export interface FuzzRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+export interface FuzzResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const ROUTES = [
+  "/",
+  "/users",
+  "/sessions",
+  "/sessions/abc",
+  "/profile",
+  "/profile/password",
+  "/reset_password",
+  "/health",
+  "/ready",
+  "/openapi.json",
+  "/metrics",
+  "/account",
+  "/account/register",
+  "/account/login",
+  "/account/logout",
+  "/account/forgot",
+  "/account/reset",
+  "/account/sessions/abc/revoke",
+];
+
+const FIELDS = ["email", "password", "new_password", "reset_token", "current_password"];
+
+/** Header values must be latin-1 without control characters, or Node refuses to send them. */
+const headerText = fc
+  .string({ unit: "binary", maxLength: 200 })
+  .map((text) =>
+    [...Buffer.from(text, "utf8").toString("latin1")]
+      .filter((char) => char >= " " && char !== "\u007f")
+      .join(""),
+  );
+
+const hugeText = fc
+  .tuple(fc.constantFrom("a", "é", "😀", "\u0000", "%"), fc.integer({ min: 1000, max: 90_000 }))
+  .map(([unit, count]) => unit.repeat(count));
+
+const fieldValue = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 80 }),
+  fc.string({ unit: "binary", maxLength: 300 }),
+  fc.emailAddress(),
+  fc.constantFrom("b4l0u", "", " ", "a@b", "@", "x".repeat(73), "ｐａｓｓ", "NaN"),
+  hugeText,
+);
+
+/** Fields the routes know, sometimes with junk beside them, values of any JSON type. */
+const fields = fc.dictionary(
+  fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 12 })),
+  fc.oneof(fieldValue, fc.jsonValue({ maxDepth: 3 })),
+  { maxKeys: 5 },
+);
+
+const body = fc.oneof(
+  fields.map((value) => ({ type: "application/json", data: JSON.stringify(value) })),
+  fields.map((value) => ({
+    type: "application/x-www-form-urlencoded",
+    data: new URLSearchParams(
+      Object.entries(value).map(([key, item]): [string, string] => [key, String(item)]),
+    ).toString(),
+  })),
+  fc.record({
+    type: fc.constantFrom(
+      "application/json",
+      "application/x-www-form-urlencoded",
+      "text/plain",
+      "multipart/form-data; boundary=x",
+      "application/xml",
+      "application/json; charset=utf-16",
+      "",
+    ),
+    data: fc.oneof(fc.string({ unit: "binary", maxLength: 500 }), hugeText, fc.json()),
+  }),
+);
+
+const path = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...ROUTES) },
+  fc
+    .tuple(fc.constantFrom(...ROUTES), fc.webSegment())
+    .map(([route, segment]) => `${route}/${segment}`),
+  fc.webPath(),
+  fc
+    .tuple(fc.constantFrom(...ROUTES), fc.string({ unit: "grapheme", maxLength: 30 }))
+    .map(([route, query]) => `${route}?${encodeURIComponent(query)}=${encodeURIComponent(query)}`),
+  fc.string({ unit: "grapheme", maxLength: 40 }).map((text) => `/${encodeURIComponent(text)}`),
+  fc.constantFrom("/%", "/%zz", "//users", "/users/../profile", "/sessions/%00", "/..%2f"),
+);
+
+const cookie = fc.oneof(
+  fc.constant(undefined),
+  fc.base64String({ maxLength: 60 }).map((token) => `session_id=${token}`),
+  headerText,
+  fc.constantFrom("session_id=", "session_id", "session_id=a; session_id=b", "=;=;"),
+);
+
+export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
+  .record({
+    method: fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom("GET", "POST", "PUT", "DELETE") },
+      fc.constantFrom("PATCH", "OPTIONS", "HEAD", "TRACE", "PROPFIND"),
+    ),
+    path,
+    body: fc.option(body, { nil: undefined }),
+    cookie,
+    origin: fc.option(fc.constantFrom("https://evil.example", "null", "http://127.0.0.1"), {
+      nil: undefined,
+    }),
+    userAgent: fc.option(headerText, { nil: undefined }),
+  })
+  .map(({ method, path, body, cookie, origin, userAgent }) => {
+    const headers: Record<string, string> = {};
+    if (body?.type) headers["content-type"] = body.type;
+    if (cookie !== undefined) headers.cookie = cookie;
+    if (origin !== undefined) headers.origin = origin;
+    if (userAgent !== undefined) headers["user-agent"] = userAgent;
+    return { method, path, headers, body: body ? Buffer.from(body.data, "utf8") : undefined };
+  });
+
+/** Sends exactly this request (no fetch normalisation) on a fresh connection. */
+export function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: fuzz.method,
+        path: fuzz.path,
+        headers: {
+          ...fuzz.headers,
+          ...(fuzz.body ? { "content-length": String(fuzz.body.length) } : {}),
+        },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers["content-type"] ?? ""),
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(fuzz.body);
+  });
+}
+
+/** What every answer must be: below 500, and a JSON message when it is an error (or the page, for /account forms). */
+export function problemWith(fuzz: FuzzRequest, response: FuzzResponse): string | null {
+  if (response.status >= 500) return `status ${response.status}: ${response.body.slice(0, 200)}`;
+  // The hosted pages answer their form errors as the page again, in HTML.
+  const page = fuzz.path.startsWith("/account") && response.contentType.startsWith("text/html");
+  if (response.status >= 400 && fuzz.method !== "HEAD" && !page) {
+    if (!response.contentType.startsWith("application/json"))
+      return `error ${response.status} is ${response.contentType || "untyped"}, not JSON`;
+    try {
+      const parsed = JSON.parse(response.body) as { message?: unknown };
+      if (typeof parsed.message !== "string") return `error ${response.status} without a message`;
+    } catch {
+      return `error ${response.status} body is not JSON`;
+    }
+  }
+  return null;
+}
