@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { type ServeProcess, spawnServe } from "./helpers/cli.js";
+import { type ServeProcess, spawnServers } from "./helpers/cli.js";
 import { type TestDatabase, testDatabases, testRedis } from "./helpers/databases.js";
 import { request, sessionCookieOf } from "./helpers/http.js";
 import { tempDir } from "./helpers/server.js";
@@ -41,7 +41,7 @@ describe("two server processes over one PostgreSQL", {
     if (!postgres || "skip" in postgres) return;
     database = await postgres.create();
     const env = { DATABASE_URL: database.url, BCRYPT_COST: "4" };
-    servers = await Promise.all([spawnServe(env), spawnServe(env)]);
+    servers = await spawnServers(env, 2);
   });
   after(async () => {
     await stopAll(servers);
@@ -93,7 +93,7 @@ describe("two server processes sharing throttling through Redis", {
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: redis.keyPrefix,
     };
-    servers = await Promise.all([spawnServe(env), spawnServe(env)]);
+    servers = await spawnServers(env, 2);
   });
   after(async () => {
     await stopAll(servers);

@@ -54,12 +54,11 @@ export function connect(options: DatabaseOptions): Connection {
       }),
     };
   }
-  const database = new BetterSqlite3(location);
-  // WAL lets readers run beside the writer (and several processes share one file);
-  // the busy timeout makes a writer wait for a lock instead of failing at once.
-  database.pragma("journal_mode = WAL");
+  // The busy timeout makes a writer wait for a lock instead of failing at once.
+  const database = new BetterSqlite3(location, { timeout: Math.trunc(timeoutMs) });
+  // WAL lets readers run beside the writer (and several processes share one file).
+  enableWal(database, timeoutMs);
   database.pragma("synchronous = NORMAL");
-  database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
   database.pragma("foreign_keys = ON");
   const sqliteDialect = new TunedSqliteDialect({ database: withStatementCache(database) });
   return {
@@ -68,6 +67,32 @@ export function connect(options: DatabaseOptions): Connection {
     poolState: () => sqliteDialect.poolState(),
     sqlite: database,
   };
+}
+
+/**
+ * Switches a new file to WAL. Two processes opening the same new file at once
+ * (two `serve` started together) both hold a read lock and both ask for the
+ * write lock the switch needs; SQLite answers one of them SQLITE_BUSY at once,
+ * without waiting out the busy timeout, because waiting could never succeed.
+ * That one retries after the other has finished, until the timeout.
+ */
+function enableWal(database: BetterSqlite3.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      database.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline)
+        throw error;
+      sleepSync(10 + Math.random() * 20);
+    }
+  }
+}
+
+/** Blocks the thread; used only while opening the database, before any request. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**

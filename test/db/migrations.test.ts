@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { Migrator, sql } from "kysely";
 import { connect } from "../../src/db/connect.js";
 import { atomic } from "../../src/db/migrations/index.js";
-import { spawnServe } from "../helpers/cli.js";
+import { spawnServers } from "../helpers/cli.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 
@@ -27,7 +27,7 @@ for (const factory of await testDatabases()) {
       const database = await factory.create();
       databases.push(database);
       const env = { DATABASE_URL: database.url, BCRYPT_COST: "4" };
-      const servers = await Promise.all([spawnServe(env), spawnServe(env), spawnServe(env)]);
+      const servers = await spawnServers(env, 3);
       try {
         const form = { email: "concurrent-start@example.com", password: "b4l0u" };
         assert.equal(

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { hashToken } from "../../src/auth/token.js";
 import { createAuth } from "../../src/create-auth.js";
-import { runCli, type ServeProcess, spawnServe } from "../helpers/cli.js";
+import { runCli, type ServeProcess, spawnServers } from "../helpers/cli.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { tempDir } from "../helpers/server.js";
 
@@ -56,7 +56,7 @@ describe("two server processes over one SQLite file", () => {
 
   before(async () => {
     runCli(["migrate"], env);
-    servers = await Promise.all([spawnServe(env), spawnServe(env)]);
+    servers = await spawnServers(env, 2);
   });
   after(async () => {
     for (const server of servers) server.child.kill("SIGTERM");

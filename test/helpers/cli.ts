@@ -3,12 +3,13 @@ import { fileURLToPath } from "node:url";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
-/** Runs `auth-service <args>` to completion from the TypeScript sources. */
-export function runCli(args: string[], env: Record<string, string> = {}) {
+/** Runs `auth-service <args>` to completion from the TypeScript sources, `input` on its stdin. */
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string) {
   const result = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], {
     env: { ...process.env, ...env },
     encoding: "utf8",
     timeout: 30_000,
+    input,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -53,4 +54,25 @@ export async function spawnServe(
     });
   });
   return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
+
+/**
+ * Starts `count` servers at once. If one fails to start, the others are
+ * stopped before the error is thrown: a server left running would keep the
+ * test file from ever finishing.
+ */
+export async function spawnServers(
+  env: Record<string, string>,
+  count: number,
+): Promise<ServeProcess[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => spawnServe(env)));
+  const failure = started.find((result) => result.status === "rejected");
+  if (!failure)
+    return started.map((result) => (result as PromiseFulfilledResult<ServeProcess>).value);
+  const servers = started.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : [],
+  );
+  for (const server of servers) server.child.kill("SIGTERM");
+  await Promise.all(servers.map((server) => server.exited));
+  throw failure.reason;
 }
