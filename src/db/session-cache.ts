@@ -7,6 +7,7 @@ import {
   toSessionLookup,
 } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import { CommitWatch } from "./wal-commits.js";
 
 type SessionLookup = Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>;
 
@@ -32,11 +33,11 @@ const MAX_ENTRIES = 50_000;
  *
  * - a write through this process (logout, revocation, password change or
  *   reset, renewal, purge) empties it, before and after the write;
- * - a commit by any other connection, other processes included (`--workers`,
- *   the CLI), changes SQLite's `PRAGMA data_version`, which every lookup reads
- *   first (about a microsecond): a change empties the cache.
+ * - a commit by any connection, other processes included (`--workers`, the
+ *   CLI), rewrites the WAL-index header, which every lookup reads first (one
+ *   pread, see wal-commits.ts): a change empties the cache.
  *
- * A miss reads the version and then the row synchronously on the raw
+ * A miss checks for commits and then reads the row synchronously on the raw
  * connection, so an entry is never labelled newer than what it holds. Inside
  * an open transaction of this connection (which could still roll back) the
  * lookup goes through Kysely instead and is not cached. PostgreSQL has no
@@ -47,22 +48,17 @@ export function withSessionCache<T extends AuthStore>(
   db: Kysely<Database>,
   database: BetterSqlite3.Database,
 ): T {
-  const version = database.prepare("PRAGMA data_version").pluck();
+  const commits = new CommitWatch(database);
   const sql = compileSessionByTokenHash(db).sql;
   // Prepared at first use: the tables exist only once migrations have run.
   let lookup: BetterSqlite3.Statement | undefined;
   const entries = new Map<string, NonNullable<SessionLookup>>();
-  let seenVersion = -1;
 
   const invalidate = () => entries.clear();
 
   async function findSessionByTokenHash(tokenHash: string): Promise<SessionLookup> {
     if (database.inTransaction) return store.findSessionByTokenHash(tokenHash);
-    const current = version.get() as number;
-    if (current !== seenVersion) {
-      entries.clear();
-      seenVersion = current;
-    }
+    if (commits.changed()) entries.clear();
     const cached = entries.get(tokenHash);
     if (cached !== undefined) return cached;
     lookup ??= database.prepare(sql);
@@ -74,9 +70,15 @@ export function withSessionCache<T extends AuthStore>(
     return found;
   }
 
+  async function close(): Promise<void> {
+    commits.close();
+    await store.close();
+  }
+
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === "findSessionByTokenHash") return findSessionByTokenHash;
+      if (property === "close") return close;
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
       // Called on the store itself, not on the proxy: its private fields live there.
