@@ -1,11 +1,14 @@
 // The hot path against bare Fastify, in one run: GET / and GET /profile of the
 // real service (one process, SQLite, compiled dist/) and bare Fastify's hello,
-// measured in alternation so that drift in the machine hits all of them.
+// measured in alternation (the order rotating from run to run) so that drift in
+// the machine hits all of them. Besides req/s (which wrk, on the same cores,
+// shares), it reports each server's own CPU time per request, all threads.
 // Usage: npm run build && node --import tsx bench/http.ts [--runs 5] [--seconds 5]
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  cpuSecondsOf,
   fmt,
   type LoadResult,
   median,
@@ -40,16 +43,34 @@ const service = await startService({
 });
 const cookie = await sessionCookie(service.url);
 
-const targets: Array<{ label: string; url: string; headers?: string[] }> = [
-  { label: "bare Fastify `GET /`", url: `${baseline.url}/` },
-  { label: "service `GET /`", url: `${service.url}/` },
-  { label: "service `GET /profile`", url: `${service.url}/profile`, headers: [cookie] },
+interface Target {
+  label: string;
+  url: string;
+  pid: number;
+  headers?: string[];
+}
+const targets: Target[] = [
+  { label: "bare Fastify `GET /`", url: `${baseline.url}/`, pid: baseline.child.pid ?? 0 },
+  { label: "service `GET /`", url: `${service.url}/`, pid: service.child.pid ?? 0 },
+  {
+    label: "service `GET /profile`",
+    url: `${service.url}/profile`,
+    pid: service.child.pid ?? 0,
+    headers: [cookie],
+  },
 ];
-for (const target of targets) wrk(target.url, { seconds: 2, headers: target.headers }); // warm-up
-const results = new Map<string, LoadResult[]>(targets.map((target) => [target.label, []]));
+type Measured = LoadResult & { cpuMicros: number };
+const measure = (target: Target, runSeconds: number): Measured => {
+  const cpuBefore = cpuSecondsOf(target.pid);
+  const result = wrk(target.url, { seconds: runSeconds, headers: target.headers });
+  return { ...result, cpuMicros: ((cpuSecondsOf(target.pid) - cpuBefore) * 1e6) / result.total };
+};
+for (const target of targets) measure(target, 2); // warm-up
+const results = new Map<string, Measured[]>(targets.map((target) => [target.label, []]));
 for (let run = 0; run < runs; run++) {
-  for (const target of targets) {
-    results.get(target.label)?.push(wrk(target.url, { seconds, headers: target.headers }));
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[(run + i) % targets.length] as Target;
+    results.get(target.label)?.push(measure(target, seconds));
   }
 }
 await service.stop();
@@ -60,14 +81,20 @@ const bareRps = median(results.get(targets[0]?.label ?? "")?.map((result) => res
 console.log(
   `wrk -t2 -c64 -d${seconds}s, ${runs} alternating runs, medians, service LOG_LEVEL=${logLevel}, ${new Date().toISOString()}`,
 );
-console.log("| target | req/s | p50 ms | p99 ms | vs bare Fastify | runs (req/s) |");
-console.log("|---|---|---|---|---|---|");
+const bareCpu = median(
+  results.get(targets[0]?.label ?? "")?.map((result) => result.cpuMicros) ?? [],
+);
+console.log(
+  "| target | req/s | p50 ms | p99 ms | vs bare Fastify | server CPU us/request | bare's CPU / this | runs (req/s) |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
 for (const [label, list] of results) {
   const rps = median(list.map((result) => result.rps));
   const p50 = median(list.map((result) => result.p50));
   const p99 = median(list.map((result) => result.p99));
+  const cpu = median(list.map((result) => result.cpuMicros));
   const all = list.map((result) => fmt(result.rps)).join(", ");
   console.log(
-    `| ${label} | ${fmt(rps)} | ${fmt(p50, 2)} | ${fmt(p99, 2)} | ${fmt(rps / bareRps, 2)} | ${all} |`,
+    `| ${label} | ${fmt(rps)} | ${fmt(p50, 2)} | ${fmt(p99, 2)} | ${fmt(rps / bareRps, 2)} | ${fmt(cpu, 1)} | ${fmt(bareCpu / cpu, 2)} | ${all} |`,
   );
 }

@@ -182,18 +182,30 @@ export function fmt(value: number, digits = 0): string {
   });
 }
 
+/** A process's command name and CPU time so far (user + system, clock ticks), from /proc. */
+function processTicks(pid: number | string): { command: string; ticks: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const close = stat.lastIndexOf(")");
+  const fields = stat.slice(close + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
+  return {
+    command: stat.slice(stat.indexOf("(") + 1, close),
+    ticks: Number(fields[11]) + Number(fields[12]),
+  };
+}
+
+/** CPU seconds (all threads, user + system) a process has used so far. USER_HZ is 100 on Linux. */
+export function cpuSecondsOf(pid: number): number {
+  return processTicks(pid).ticks / 100;
+}
+
 /** CPU time (clock ticks) used so far by all processes, summed by command name, from /proc. */
 export function cpuTicksByCommand(): Map<string, number> {
   const totals = new Map<string, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const command = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" ");
-      // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
-      const ticks = Number(fields[11]) + Number(fields[12]);
+      const { command, ticks } = processTicks(entry);
       totals.set(command, (totals.get(command) ?? 0) + ticks);
     } catch {
       // the process ended meanwhile
