@@ -7,68 +7,67 @@ import { connect } from "../../src/db/connect.js";
 import { CommitWatch } from "../../src/db/wal-commits.js";
 import { tempDir } from "../helpers/server.js";
 
-/** A WAL database as the service opens it, a table to write to, and a second connection. */
-function walDatabase() {
+interface Watched {
+  /** The database file. */
+  file: string;
+  /** The connection the watch reads through, opened as the service opens it. */
+  sqlite: BetterSqlite3.Database;
+  /** A second connection, as another process would have. */
+  other: BetterSqlite3.Database;
+  watch: CommitWatch;
+}
+
+/** Runs `body` over a new WAL database holding a table `t`, and cleans up after it. */
+function withWatchedDatabase(body: (watched: Watched) => void): void {
   const folder = tempDir();
   const file = join(folder.dir, "watched.db");
   const { sqlite } = connect({ url: `sqlite:${file}` });
   if (!sqlite) throw new Error("expected a SQLite connection");
   sqlite.exec("CREATE TABLE t (n INTEGER)");
   const other = new BetterSqlite3(file);
-  return {
-    file,
-    sqlite,
-    other,
-    close() {
-      other.close();
-      sqlite.close();
-      folder.remove();
-    },
-  };
+  const watch = new CommitWatch(sqlite);
+  try {
+    body({ file, sqlite, other, watch });
+  } finally {
+    watch.close();
+    other.close();
+    sqlite.close();
+    folder.remove();
+  }
 }
 
 test("every commit by another connection is seen, and nothing else", () => {
-  const db = walDatabase();
-  const watch = new CommitWatch(db.sqlite);
-  try {
+  withWatchedDatabase(({ sqlite, other, watch }) => {
     assert.equal(watch.changed(), true, "the first call has nothing to compare with");
     assert.equal(watch.changed(), false);
-    db.other.prepare("SELECT count(*) FROM t").get();
+    other.prepare("SELECT count(*) FROM t").get();
     assert.equal(watch.changed(), false, "reads are not commits");
-    const insert = db.other.prepare("INSERT INTO t VALUES (?)");
+    const insert = other.prepare("INSERT INTO t VALUES (?)");
     for (let i = 0; i < 200; i++) {
       insert.run(i);
       assert.equal(watch.changed(), true, `commit ${i} seen`);
       assert.equal(watch.changed(), false);
     }
     // A checkpoint that empties the WAL, then writes into a restarted WAL.
-    db.other.pragma("wal_checkpoint(TRUNCATE)");
+    other.pragma("wal_checkpoint(TRUNCATE)");
     watch.changed();
     insert.run(1);
     assert.equal(watch.changed(), true, "the first commit into a restarted WAL");
-    db.sqlite.prepare("INSERT INTO t VALUES (2)").run();
+    sqlite.prepare("INSERT INTO t VALUES (2)").run();
     assert.equal(watch.changed(), true, "this connection's own commits count too");
-  } finally {
-    watch.close();
-    db.close();
-  }
+  });
 });
 
 test("a commit by another process is seen on the next call", () => {
-  const db = walDatabase();
-  const watch = new CommitWatch(db.sqlite);
-  try {
+  withWatchedDatabase(({ file, watch }) => {
     watch.changed();
     assert.equal(watch.changed(), false);
     execFileSync(process.execPath, [
       "-e",
-      `new (require("better-sqlite3"))(${JSON.stringify(db.file)}).exec("INSERT INTO t VALUES (1)")`,
+      `new (require("better-sqlite3"))(${JSON.stringify(file)}).exec("INSERT INTO t VALUES (1)")`,
     ]);
     assert.equal(watch.changed(), true);
-  } finally {
-    watch.close();
-    db.close();
-  }
+  });
 });
 
 test("an in-memory database (no -shm file) falls back to PRAGMA data_version", () => {
