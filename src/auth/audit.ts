@@ -22,6 +22,11 @@ export interface AuditEntry {
   email: string | null;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * How many identical events this row stands for: 1, except for the rows
+   * that sum up refusals repeated from one address (see AuditTrail).
+   */
+  repeats: number;
 }
 
 export interface AuditQuery {
@@ -51,7 +56,35 @@ export function toAuditEntry(event: AuthEvent, at: Date): AuditEntry | null {
     email: event.email ? normalizeEmail(event.email).slice(0, EMAIL_MAX_LENGTH) : null,
     ip: event.client?.ip ?? null,
     userAgent: event.client?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+    repeats: 1,
   };
+}
+
+/**
+ * Refusals a client can repeat as fast as the server answers: a login past a
+ * full hash queue (busy) or a locked account or address (throttled), a reset
+ * request past its limit. Written one row each, a flood of them would become
+ * thousands of inserts a second (measured: 5,000 rows/s, 1.3 MB/s of
+ * database growth, from one closed-loop client), so a flood could fill the
+ * disk and would keep the database writing.
+ */
+function isRepeatableRefusal(entry: AuditEntry): boolean {
+  return (
+    (entry.event === "login" && (entry.outcome === "busy" || entry.outcome === "throttled")) ||
+    (entry.event === "reset_requested" && entry.outcome === "throttled")
+  );
+}
+
+/** How long one address's identical refusals are summed up in one row. */
+const REPEAT_WINDOW_MS = 60_000;
+/** Addresses tracked at once; refusals from more addresses share one window per kind. */
+const MAX_REPEAT_WINDOWS = 10_000;
+
+interface RepeatWindow {
+  /** The last refusal summed up, and how many. */
+  last: AuditEntry | null;
+  count: number;
+  endsAt: number;
 }
 
 function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName, string] {
@@ -84,8 +117,14 @@ export interface AuditTrailOptions {
 /**
  * Listens to the domain's events and writes them to the audit table off the
  * request path: the events of one turn of the event loop go out as one
- * multi-row insert, so a login storm costs one write per batch, not per
- * attempt. What is lost on a crash is at most the batch being written.
+ * multi-row insert. What is lost on a crash is at most the batch being
+ * written (and the refusals being summed up).
+ *
+ * Repeatable refusals (isRepeatableRefusal) are summed up per kind and
+ * address: the first one is written as it happens, the identical ones that
+ * follow within a minute become one row with `repeats` = their number (the
+ * last one's email and user agent), written when the minute is over. A flood
+ * thus costs at most two rows a minute per address.
  */
 export class AuditTrail {
   readonly #store: AuditStore;
@@ -94,6 +133,8 @@ export class AuditTrail {
   #pending: AuditEntry[] = [];
   #writing: Promise<void> = Promise.resolve();
   #scheduled = false;
+  readonly #repeats = new Map<string, RepeatWindow>();
+  #sweep: NodeJS.Timeout | undefined;
 
   constructor(store: AuditStore, options: AuditTrailOptions = {}) {
     this.#store = store;
@@ -105,14 +146,57 @@ export class AuditTrail {
   readonly record = (event: AuthEvent): void => {
     const entry = toAuditEntry(event, this.#now());
     if (!entry) return;
+    if (isRepeatableRefusal(entry) && this.#summedUp(entry)) return;
     this.#pending.push(entry);
+    this.#scheduleWrite();
+  };
+
+  /** True when the refusal joins an open window; else opens one and lets it be written. */
+  #summedUp(entry: AuditEntry): boolean {
+    const at = entry.at.getTime();
+    let key = `${entry.event}|${entry.outcome}|${entry.ip ?? ""}`;
+    if (!this.#repeats.has(key) && this.#repeats.size >= MAX_REPEAT_WINDOWS) {
+      key = `${entry.event}|${entry.outcome}|*`; // many addresses: one window per kind
+    }
+    const window = this.#repeats.get(key);
+    if (window && at < window.endsAt) {
+      window.last = entry;
+      window.count++;
+      return true;
+    }
+    if (window) this.#close(key, window);
+    this.#repeats.set(key, { last: null, count: 0, endsAt: at + REPEAT_WINDOW_MS });
+    this.#sweep ??= setTimeout(() => this.#closeWindows(false), REPEAT_WINDOW_MS).unref();
+    return false;
+  }
+
+  /** Writes the sums of the windows that are over (all of them when `all`). */
+  #closeWindows(all: boolean): void {
+    this.#sweep = undefined;
+    const now = this.#now().getTime();
+    for (const [key, window] of this.#repeats) {
+      if (all || now >= window.endsAt) this.#close(key, window);
+    }
+    if (this.#repeats.size > 0) {
+      this.#sweep = setTimeout(() => this.#closeWindows(false), REPEAT_WINDOW_MS).unref();
+    }
+  }
+
+  #close(key: string, window: RepeatWindow): void {
+    this.#repeats.delete(key);
+    if (!window.last) return;
+    this.#pending.push({ ...window.last, repeats: window.count });
+    this.#scheduleWrite();
+  }
+
+  #scheduleWrite(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
       void this.#writeBatch();
     });
-  };
+  }
 
   /** The trail, oldest first, including every event recorded before the call. */
   async list(query: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -125,8 +209,13 @@ export class AuditTrail {
     return this.#store.deleteAuditEntriesBefore(new Date(this.#now().getTime() - retentionMs));
   }
 
-  /** Resolves once every event recorded so far is written (or dropped after an error). */
+  /**
+   * Resolves once every event recorded so far is written (or dropped after an
+   * error), the refusals being summed up included: their windows end here.
+   */
   async flush(): Promise<void> {
+    clearTimeout(this.#sweep);
+    this.#closeWindows(true);
     await this.#writeBatch();
   }
 

@@ -76,5 +76,6 @@ function formatEntry(entry: AuditEntry): string {
     `email=${entry.email ?? "-"}`,
     `ip=${entry.ip ?? "-"}`,
     `agent=${JSON.stringify(entry.userAgent ?? "")}`,
+    ...(entry.repeats > 1 ? [`repeated=${entry.repeats}`] : []),
   ].join("  ");
 }

@@ -24,6 +24,7 @@ export class KyselyAuditStore implements AuditStore {
         email: entry.email,
         ip: entry.ip,
         user_agent: entry.userAgent,
+        repeats: entry.repeats,
       }));
       await this.#db.insertInto("audit_log").values(rows).execute();
     }
@@ -42,6 +43,7 @@ export class KyselyAuditStore implements AuditStore {
       email: row.email,
       ip: row.ip,
       userAgent: row.user_agent,
+      repeats: Number(row.repeats),
     }));
   }
 

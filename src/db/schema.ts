@@ -66,6 +66,8 @@ export interface AuditLogTable {
   email: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** Identical refusals this row stands for (1 for any other event). */
+  repeats: ColumnType<number, number | undefined, number>;
 }
 
 /** Mail waiting to go out (see mail/outbox-worker.ts); a row is deleted once sent. */

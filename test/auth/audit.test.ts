@@ -68,10 +68,89 @@ test("events of one tick go out as one insert, in order; a failing store reports
   assert.deepEqual(errors, [2]);
 });
 
+test("refusals repeated from one address become one row per minute with their count", async () => {
+  const written: AuditEntry[] = [];
+  const store: AuditStore = {
+    insertAuditEntries: async (entries) => void written.push(...entries),
+    listAuditEntries: async () => written,
+    deleteAuditEntriesBefore: async () => 0,
+  };
+  const clock = manualClock();
+  const trail = new AuditTrail(store, { now: clock.now });
+  const from = (ip: string) => ({ client: { ip, userAgent: "flood" } });
+  const busy = (ip: string, email = "victim@example.com") =>
+    trail.record({ type: "login", outcome: "busy", email, ...from(ip) });
+
+  for (let i = 0; i < 1000; i++) {
+    busy("203.0.113.1", `user${i}@example.com`);
+    clock.advance(10);
+  }
+  busy("203.0.113.2");
+  busy("203.0.113.2");
+  trail.record({
+    type: "login",
+    outcome: "failure",
+    email: "victim@example.com",
+    ...from("203.0.113.1"),
+  });
+  trail.record({
+    type: "login",
+    outcome: "failure",
+    email: "victim@example.com",
+    ...from("203.0.113.1"),
+  });
+  clock.advance(60_000);
+  trail.record({
+    type: "login",
+    outcome: "throttled",
+    email: "victim@example.com",
+    ...from("203.0.113.1"),
+  });
+  busy("203.0.113.1"); // a new minute: the last one's sum is written, a new window opens
+  await trail.flush();
+
+  const summary = written.map(
+    (entry) => `${entry.outcome} ${entry.ip} x${entry.repeats} ${entry.email}`,
+  );
+  assert.deepEqual(summary, [
+    "busy 203.0.113.1 x1 user0@example.com",
+    "busy 203.0.113.2 x1 victim@example.com",
+    "failure 203.0.113.1 x1 victim@example.com",
+    "failure 203.0.113.1 x1 victim@example.com",
+    "throttled 203.0.113.1 x1 victim@example.com",
+    "busy 203.0.113.1 x999 user999@example.com",
+    "busy 203.0.113.1 x1 victim@example.com",
+    "busy 203.0.113.2 x1 victim@example.com",
+  ]);
+});
+
 for (const factory of await testDatabases()) {
   describe(`audit retention on ${factory.name}`, {
     skip: "skip" in factory ? factory.skip : false,
   }, () => {
+    test("a summed-up row keeps its count in the table", async () => {
+      if ("skip" in factory) return;
+      const database = await factory.create();
+      const service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      try {
+        const client = { ip: "203.0.113.9", userAgent: "flood" };
+        for (let i = 0; i < 50; i++) {
+          service.audit.record({ type: "reset", stage: "requested", outcome: "throttled", client });
+        }
+        const rows = await service.audit.list();
+        assert.deepEqual(
+          rows.map((entry) => [entry.event, entry.outcome, entry.repeats]),
+          [
+            ["reset_requested", "throttled", 1],
+            ["reset_requested", "throttled", 49],
+          ],
+        );
+      } finally {
+        await service.close();
+        await database.drop();
+      }
+    });
+
     test("rows older than auditRetention are purged; newer ones stay", async () => {
       if ("skip" in factory) return;
       const database = await factory.create();

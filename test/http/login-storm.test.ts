@@ -55,4 +55,12 @@ test("past the hash queue, logins get 503 with Retry-After at once, and sessions
     profile.ms < 200,
     `GET /profile answered in ${profile.ms.toFixed(0)} ms during the storm`,
   );
+
+  // The refusals are in the audit trail as two rows, not one per refusal.
+  const refused = (await server.service.audit.list()).filter((entry) => entry.outcome === "busy");
+  assert.equal(refused.length, 2, "the first refusal, then one row summing up the others");
+  assert.deepEqual(
+    refused.map((entry) => entry.repeats),
+    [1, busy.length - 1],
+  );
 });

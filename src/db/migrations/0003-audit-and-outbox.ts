@@ -16,6 +16,7 @@ export function auditAndOutboxMigration(dialect: Dialect): Migration {
         .addColumn("email", "text")
         .addColumn("ip", "text")
         .addColumn("user_agent", "text")
+        .addColumn("repeats", "integer", (col) => col.notNull().defaultTo(1))
         .execute();
       // Retention deletes by time; `audit --email` reads one email's events in time order.
       await db.schema.createIndex("audit_log_at").on("audit_log").column("at").execute();
