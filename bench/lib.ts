@@ -194,9 +194,12 @@ function processTicks(pid: number | string): { command: string; ticks: number } 
   };
 }
 
-/** CPU seconds (all threads, user + system) a process has used so far. USER_HZ is 100 on Linux. */
+/** Clock ticks per second in /proc's CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (all threads, user + system) a process has used so far. */
 export function cpuSecondsOf(pid: number): number {
-  return processTicks(pid).ticks / 100;
+  return processTicks(pid).ticks / USER_HZ;
 }
 
 /** CPU time (clock ticks) used so far by all processes, summed by command name, from /proc. */
@@ -232,7 +235,7 @@ export function cpuShares(
   after: Map<string, number>,
   seconds: number,
 ): Record<string, number> {
-  const capacity = seconds * 100 * availableParallelism(); // USER_HZ is 100 on Linux
+  const capacity = seconds * USER_HZ * availableParallelism();
   const shares: Record<string, number> = {};
   for (const [command, ticks] of after) {
     const used = ticks - (before.get(command) ?? 0);

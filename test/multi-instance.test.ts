@@ -2,15 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { type ServeProcess, spawnServers } from "./helpers/cli.js";
+import { type ServeProcess, spawnServers, stopServers } from "./helpers/cli.js";
 import { type TestDatabase, testDatabases, testRedis } from "./helpers/databases.js";
 import { request, sessionCookieOf } from "./helpers/http.js";
 import { tempDir } from "./helpers/server.js";
-
-async function stopAll(servers: ServeProcess[]): Promise<void> {
-  for (const server of servers) server.child.kill("SIGTERM");
-  await Promise.all(servers.map((server) => server.exited));
-}
 
 /** Wrong passwords sent to the instances in turn; returns the statuses in order. */
 async function alternateFailures(
@@ -44,7 +39,7 @@ describe("two server processes over one PostgreSQL", {
     servers = await spawnServers(env, 2);
   });
   after(async () => {
-    await stopAll(servers);
+    await stopServers(servers);
     await database?.drop();
   });
 
@@ -96,7 +91,7 @@ describe("two server processes sharing throttling through Redis", {
     servers = await spawnServers(env, 2);
   });
   after(async () => {
-    await stopAll(servers);
+    await stopServers(servers);
     folder.remove();
   });
 

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { Migrator, sql } from "kysely";
 import { connect } from "../../src/db/connect.js";
 import { atomic } from "../../src/db/migrations/index.js";
-import { spawnServers } from "../helpers/cli.js";
+import { spawnServers, stopServers } from "../helpers/cli.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 
@@ -39,8 +39,7 @@ for (const factory of await testDatabases()) {
           assert.doesNotMatch(server.output(), /"level":50/, "no errors logged");
         }
       } finally {
-        for (const server of servers) server.child.kill("SIGTERM");
-        await Promise.all(servers.map((server) => server.exited));
+        await stopServers(servers);
       }
     });
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { hashToken } from "../../src/auth/token.js";
 import { createAuth } from "../../src/create-auth.js";
-import { runCli, type ServeProcess, spawnServers } from "../helpers/cli.js";
+import { runCli, type ServeProcess, spawnServers, stopServers } from "../helpers/cli.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { tempDir } from "../helpers/server.js";
 
@@ -59,8 +59,7 @@ describe("two server processes over one SQLite file", () => {
     servers = await spawnServers(env, 2);
   });
   after(async () => {
-    for (const server of servers) server.child.kill("SIGTERM");
-    await Promise.all(servers.map((server) => server.exited));
+    await stopServers(servers);
     folder.remove();
   });
 

@@ -72,7 +72,12 @@ export async function spawnServers(
   const servers = started.flatMap((result) =>
     result.status === "fulfilled" ? [result.value] : [],
   );
+  await stopServers(servers);
+  throw failure.reason;
+}
+
+/** SIGTERM to each server, resolved once all have exited. */
+export async function stopServers(servers: readonly ServeProcess[]): Promise<void> {
   for (const server of servers) server.child.kill("SIGTERM");
   await Promise.all(servers.map((server) => server.exited));
-  throw failure.reason;
 }
