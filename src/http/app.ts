@@ -6,10 +6,11 @@ import type { Config } from "../config.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
+import { installEveryRequest } from "./every-request.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
 import type { Metrics } from "./metrics.js";
 import { registerOpenApi } from "./openapi.js";
-import { echoRequestId, requestIdOf } from "./request-id.js";
+import { requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { accountRoutes } from "./routes/account.js";
 import { healthRoutes } from "./routes/health.js";
@@ -18,8 +19,7 @@ import { profileRoutes } from "./routes/profile.js";
 import { resetPasswordRoutes } from "./routes/reset-password.js";
 import { sessionsRoutes } from "./routes/sessions.js";
 import { usersRoutes } from "./routes/users.js";
-import { registerCors, registerSecurityHeaders } from "./security-headers.js";
-import { discardUnreadBodies } from "./unread-body.js";
+import { registerCors, splitSecurityHeaders } from "./security-headers.js";
 
 export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins"> &
   Partial<Pick<Config, "metricsToken" | "sessionCookieName" | "corsOrigins">>;
@@ -62,8 +62,9 @@ export async function buildApp({
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(handleError);
-  echoRequestId(app);
-  discardUnreadBodies(app, config.bodyLimit);
+  const production = auth.settings.mode === "production";
+  const securityHeaders = splitSecurityHeaders({ production });
+  installEveryRequest(app, { headers: securityHeaders.everyAnswer, bodyLimit: config.bodyLimit });
   installMethodNotAllowed(app);
   // Cookies are parsed where a route reads one (cookies.ts), not on every request.
   await app.register(fastifyCookie, { hook: false });
@@ -71,8 +72,6 @@ export async function buildApp({
   // Fields arrive as a form or as JSON; Fastify's built-in text/plain parser
   // would let a plain string through to validation instead of a 415.
   app.removeContentTypeParser("text/plain");
-  const production = auth.settings.mode === "production";
-  const securityHeaders = registerSecurityHeaders(app, { production });
   const corsOrigins = config.corsOrigins ?? [];
   await registerCors(app, corsOrigins);
   // An origin allowed to read our answers must also be allowed to post.

@@ -73,26 +73,19 @@ const EVERY_ANSWER = new Set([
 ]);
 
 export interface SecurityHeaders {
-  /** On every answer. */
+  /** On every answer (set by every-request.ts). */
   everyAnswer: Record<string, string>;
   /** Added to HTML documents (the hosted pages). */
   documentsOnly: Record<string, string>;
 }
 
-export function registerSecurityHeaders(
-  app: FastifyInstance,
-  options: { production: boolean },
-): SecurityHeaders {
+/** helmet's headers, split into those for every answer and those for documents only. */
+export function splitSecurityHeaders(options: { production: boolean }): SecurityHeaders {
   const all = Object.entries(securityHeaders(options.production));
-  const split: SecurityHeaders = {
+  return {
     everyAnswer: Object.fromEntries(all.filter(([name]) => EVERY_ANSWER.has(name))),
     documentsOnly: Object.fromEntries(all.filter(([name]) => !EVERY_ANSWER.has(name))),
   };
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(split.everyAnswer);
-    done();
-  });
-  return split;
 }
 
 /**
