@@ -75,22 +75,30 @@ export function withSessionCache<T extends AuthStore>(
     await store.close();
   }
 
+  // Each method is bound or wrapped once, at its first use, not on every call.
+  const methods = new Map<PropertyKey, unknown>([
+    ["findSessionByTokenHash", findSessionByTokenHash],
+    ["close", close],
+  ]);
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (property === "findSessionByTokenHash") return findSessionByTokenHash;
-      if (property === "close") return close;
+      const known = methods.get(property);
+      if (known !== undefined) return known;
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
       // Called on the store itself, not on the proxy: its private fields live there.
-      if (!INVALIDATING.has(String(property))) return value.bind(target);
-      return async (...args: unknown[]) => {
-        invalidate();
-        try {
-          return await value.apply(target, args);
-        } finally {
-          invalidate();
-        }
-      };
+      const method = INVALIDATING.has(String(property))
+        ? async (...args: unknown[]) => {
+            invalidate();
+            try {
+              return await value.apply(target, args);
+            } finally {
+              invalidate();
+            }
+          }
+        : value.bind(target);
+      methods.set(property, method);
+      return method;
     },
   });
 }

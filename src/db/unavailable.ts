@@ -49,13 +49,19 @@ export function isUnavailable(error: unknown): boolean {
 /**
  * Wraps every method of a store so an unavailable database surfaces as the
  * domain's ServiceUnavailableError (503) instead of an unexpected error (500).
+ * Each method is wrapped once, at its first use, not on every call: the
+ * session check goes through here on every authenticated request. (Stores are
+ * class instances; their methods are not reassigned.)
  */
 export function mapUnavailable<T extends object>(store: T): T {
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
+      const known = wrapped.get(property);
+      if (known !== undefined) return known;
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
-      return async (...args: unknown[]) => {
+      const wrapper = async (...args: unknown[]) => {
         try {
           return await value.apply(target, args);
         } catch (error) {
@@ -63,6 +69,8 @@ export function mapUnavailable<T extends object>(store: T): T {
           throw error;
         }
       };
+      wrapped.set(property, wrapper);
+      return wrapper;
     },
   });
 }
