@@ -3,7 +3,10 @@
 // measured in alternation (the order rotating from run to run) so that drift in
 // the machine hits all of them. Besides req/s (which wrk, on the same cores,
 // shares), it reports each server's own CPU time per request, all threads.
-// Usage: npm run build && node --import tsx bench/http.ts [--runs 5] [--seconds 5]
+// Identical server processes differ by up to ~15% on these machines (the same
+// build, the same seeds: it stays with the process), so each target is served
+// by several processes, taken in turn, and the medians span them.
+// Usage: npm run build && node --import tsx bench/http.ts [--runs 6] [--seconds 5] [--processes 3]
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,6 +15,7 @@ import {
   fmt,
   type LoadResult,
   median,
+  type Service,
   sessionCookie,
   startScript,
   startService,
@@ -24,66 +28,78 @@ const { values } = parseArgs({
     runs: { type: "string" },
     seconds: { type: "string" },
     "log-level": { type: "string" },
+    processes: { type: "string" },
   },
 });
-const runs = Number(values.runs ?? 5);
+const runs = Number(values.runs ?? 6);
+const processes = Number(values.processes ?? 3);
 const seconds = Number(values.seconds ?? 5);
 const logLevel = values["log-level"] ?? "warn";
 
 const folder = tempDir();
-const baseline = await startScript(
-  new URL("./baseline-fastify.ts", import.meta.url).pathname,
-  5990,
-);
-const service = await startService({
-  DATABASE_URL: `sqlite:${join(folder.dir, "http.db")}`,
-  PORT: "5991",
-  BCRYPT_COST: "4",
-  LOG_LEVEL: logLevel,
-});
-const cookie = await sessionCookie(service.url);
-
 interface Target {
   label: string;
   url: string;
   pid: number;
   headers?: string[];
 }
-const targets: Target[] = [
-  { label: "bare Fastify `GET /`", url: `${baseline.url}/`, pid: baseline.child.pid ?? 0 },
-  { label: "service `GET /`", url: `${service.url}/`, pid: service.child.pid ?? 0 },
-  {
+/** One list per target, each with one entry per process. */
+const bare: Target[] = [];
+const home: Target[] = [];
+const profile: Target[] = [];
+const servers: Service[] = [];
+for (let index = 0; index < processes; index++) {
+  const baseline = await startScript(
+    new URL("./baseline-fastify.ts", import.meta.url).pathname,
+    5990 + 2 * index,
+  );
+  const service = await startService({
+    DATABASE_URL: `sqlite:${join(folder.dir, `http-${index}.db`)}`,
+    PORT: String(5991 + 2 * index),
+    BCRYPT_COST: "4",
+    LOG_LEVEL: logLevel,
+  });
+  servers.push(baseline, service);
+  const cookie = await sessionCookie(service.url);
+  const servicePid = service.child.pid ?? 0;
+  bare.push({
+    label: "bare Fastify `GET /`",
+    url: `${baseline.url}/`,
+    pid: baseline.child.pid ?? 0,
+  });
+  home.push({ label: "service `GET /`", url: `${service.url}/`, pid: servicePid });
+  profile.push({
     label: "service `GET /profile`",
     url: `${service.url}/profile`,
-    pid: service.child.pid ?? 0,
+    pid: servicePid,
     headers: [cookie],
-  },
-];
+  });
+}
+const targets = [bare, home, profile];
 type Measured = LoadResult & { cpuMicros: number };
 const measure = (target: Target, runSeconds: number): Measured => {
   const cpuBefore = cpuSecondsOf(target.pid);
   const result = wrk(target.url, { seconds: runSeconds, headers: target.headers });
   return { ...result, cpuMicros: ((cpuSecondsOf(target.pid) - cpuBefore) * 1e6) / result.total };
 };
-for (const target of targets) measure(target, 2); // warm-up
-const results = new Map<string, Measured[]>(targets.map((target) => [target.label, []]));
+for (const target of targets.flat()) measure(target, 2); // warm-up
+const results = new Map<string, Measured[]>(targets.map((list) => [list[0]?.label ?? "", []]));
 for (let run = 0; run < runs; run++) {
   for (let i = 0; i < targets.length; i++) {
-    const target = targets[(run + i) % targets.length] as Target;
+    const list = targets[(run + i) % targets.length] as Target[];
+    const target = list[run % list.length] as Target;
     results.get(target.label)?.push(measure(target, seconds));
   }
 }
-await service.stop();
-await baseline.stop();
+for (const server of servers) await server.stop();
 folder.remove();
 
-const bareRps = median(results.get(targets[0]?.label ?? "")?.map((result) => result.rps) ?? []);
+const bareLabel = bare[0]?.label ?? "";
+const bareRps = median(results.get(bareLabel)?.map((result) => result.rps) ?? []);
 console.log(
-  `wrk -t2 -c64 -d${seconds}s, ${runs} alternating runs, medians, service LOG_LEVEL=${logLevel}, ${new Date().toISOString()}`,
+  `wrk -t2 -c64 -d${seconds}s, ${runs} alternating runs over ${processes} processes per target, medians, service LOG_LEVEL=${logLevel}, ${new Date().toISOString()}`,
 );
-const bareCpu = median(
-  results.get(targets[0]?.label ?? "")?.map((result) => result.cpuMicros) ?? [],
-);
+const bareCpu = median(results.get(bareLabel)?.map((result) => result.cpuMicros) ?? []);
 console.log(
   "| target | req/s | p50 ms | p99 ms | vs bare Fastify | server CPU us/request | bare's CPU / this | runs (req/s) |",
 );

@@ -4,10 +4,10 @@ import type { FastifyInstance } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 
 /**
- * helmet's headers, with a Content-Security-Policy fit for both JSON answers
- * and the hosted pages: scripts, styles and forms from this origin only, no
- * inline script, no framing (clickjacking), no plugins, no <base> tricks.
- * Swagger UI at /docs sets its own policy (on /docs only).
+ * helmet's headers, with the Content-Security-Policy of the hosted pages:
+ * scripts, styles and forms from this origin only, no inline script, no
+ * framing (clickjacking), no plugins, no <base> tricks. JSON answers get the
+ * stricter API_POLICY instead; Swagger UI at /docs sets its own (on /docs only).
  */
 function helmetOptions(production: boolean): HelmetOptions {
   return {
@@ -57,6 +57,14 @@ export function securityHeaders(production: boolean): Record<string, string> {
 }
 
 /**
+ * The policy of every answer that is not a page: a JSON document loads
+ * nothing, runs nothing and is never framed (as OWASP's REST Security Cheat
+ * Sheet advises, and GitHub's API answers). Stricter than the pages' policy,
+ * and a quarter of its length, which every answer pays in validation and bytes.
+ */
+export const API_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/**
  * The helmet headers that mean something for any answer, JSON included (ASVS
  * 5.0 V3.4 asks for CSP, nosniff, a Referrer-Policy and HSTS on every one;
  * CORP keeps other sites from loading our JSON as a resource). The others
@@ -75,16 +83,27 @@ const EVERY_ANSWER = new Set([
 export interface SecurityHeaders {
   /** On every answer (set by every-request.ts). */
   everyAnswer: Record<string, string>;
-  /** Added to HTML documents (the hosted pages). */
+  /** Added to HTML documents (the hosted pages), their policy included. */
   documentsOnly: Record<string, string>;
 }
 
-/** helmet's headers, split into those for every answer and those for documents only. */
+/**
+ * helmet's headers, split into those for every answer (with the API policy)
+ * and those the pages add (with the pages' policy, which replaces it there).
+ */
 export function splitSecurityHeaders(options: { production: boolean }): SecurityHeaders {
   const all = Object.entries(securityHeaders(options.production));
+  const pagePolicy = all.find(([name]) => name === "content-security-policy")?.[1];
+  if (pagePolicy === undefined) throw new Error("helmet set no Content-Security-Policy");
   return {
-    everyAnswer: Object.fromEntries(all.filter(([name]) => EVERY_ANSWER.has(name))),
-    documentsOnly: Object.fromEntries(all.filter(([name]) => !EVERY_ANSWER.has(name))),
+    everyAnswer: {
+      ...Object.fromEntries(all.filter(([name]) => EVERY_ANSWER.has(name))),
+      "content-security-policy": API_POLICY,
+    },
+    documentsOnly: {
+      ...Object.fromEntries(all.filter(([name]) => !EVERY_ANSWER.has(name))),
+      "content-security-policy": pagePolicy,
+    },
   };
 }
 
