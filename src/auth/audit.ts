@@ -166,7 +166,7 @@ export class AuditTrail {
     }
     if (window) this.#close(key, window);
     this.#repeats.set(key, { last: null, count: 0, endsAt: at + REPEAT_WINDOW_MS });
-    this.#sweep ??= setTimeout(() => this.#closeWindows(false), REPEAT_WINDOW_MS).unref();
+    if (this.#sweep === undefined) this.#scheduleSweep();
     return false;
   }
 
@@ -177,9 +177,19 @@ export class AuditTrail {
     for (const [key, window] of this.#repeats) {
       if (all || now >= window.endsAt) this.#close(key, window);
     }
-    if (this.#repeats.size > 0) {
-      this.#sweep = setTimeout(() => this.#closeWindows(false), REPEAT_WINDOW_MS).unref();
-    }
+    if (this.#repeats.size > 0) this.#scheduleSweep();
+  }
+
+  /**
+   * Wakes up when the earliest open window ends, so its sum is written then,
+   * not up to a minute later. Windows are opened in time order and a Map
+   * keeps insertion order, so the first one ends first.
+   */
+  #scheduleSweep(): void {
+    const [earliest] = this.#repeats.values();
+    if (!earliest) return;
+    const wait = Math.max(0, earliest.endsAt - this.#now().getTime());
+    this.#sweep = setTimeout(() => this.#closeWindows(false), wait).unref();
   }
 
   #close(key: string, window: RepeatWindow): void {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, mock, test } from "node:test";
 import {
   type AuditEntry,
   type AuditStore,
@@ -66,6 +66,47 @@ test("events of one tick go out as one insert, in order; a failing store reports
   trail.record({ type: "logout", userId: 2 });
   await trail.flush();
   assert.deepEqual(errors, [2]);
+});
+
+test("a window's sum is written when that window ends, without a flush", async () => {
+  mock.timers.enable({ apis: ["setTimeout", "setImmediate"] });
+  try {
+    const written: AuditEntry[] = [];
+    const store: AuditStore = {
+      insertAuditEntries: async (entries) => void written.push(...entries),
+      listAuditEntries: async () => written,
+      deleteAuditEntriesBefore: async () => 0,
+    };
+    const clock = manualClock();
+    const trail = new AuditTrail(store, { now: clock.now });
+    const busy = (ip: string) =>
+      trail.record({ type: "login", outcome: "busy", email: "v@example.com", client: { ip } });
+    // Moves the trail's clock and the timers together, then lets the writes run.
+    const advance = async (ms: number) => {
+      clock.advance(ms);
+      mock.timers.tick(ms);
+      mock.timers.tick(0); // the write is scheduled with setImmediate
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    const sums = () => written.filter((entry) => entry.repeats > 1).map((entry) => entry.ip);
+
+    busy("203.0.113.1");
+    busy("203.0.113.1");
+    busy("203.0.113.1");
+    await advance(30_000);
+    busy("203.0.113.2"); // opens a window that ends 30 s after the first one
+    busy("203.0.113.2");
+    busy("203.0.113.2");
+    await advance(30_000);
+    assert.deepEqual(sums(), ["203.0.113.1"], "the first window's sum, at its end");
+    await advance(29_000);
+    assert.deepEqual(sums(), ["203.0.113.1"], "the second window is still open");
+    await advance(1_000);
+    assert.deepEqual(sums(), ["203.0.113.1", "203.0.113.2"], "and written at its end");
+    await trail.flush();
+  } finally {
+    mock.timers.reset();
+  }
 });
 
 test("refusals repeated from one address become one row per minute with their count", async () => {
