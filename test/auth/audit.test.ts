@@ -68,17 +68,22 @@ test("events of one tick go out as one insert, in order; a failing store reports
   assert.deepEqual(errors, [2]);
 });
 
+/** A trail on a manual clock whose store keeps the written rows in a list. */
+function trailOnAList() {
+  const written: AuditEntry[] = [];
+  const store: AuditStore = {
+    insertAuditEntries: async (entries) => void written.push(...entries),
+    listAuditEntries: async () => written,
+    deleteAuditEntriesBefore: async () => 0,
+  };
+  const clock = manualClock();
+  return { written, clock, trail: new AuditTrail(store, { now: clock.now }) };
+}
+
 test("a window's sum is written when that window ends, without a flush", async () => {
   mock.timers.enable({ apis: ["setTimeout", "setImmediate"] });
   try {
-    const written: AuditEntry[] = [];
-    const store: AuditStore = {
-      insertAuditEntries: async (entries) => void written.push(...entries),
-      listAuditEntries: async () => written,
-      deleteAuditEntriesBefore: async () => 0,
-    };
-    const clock = manualClock();
-    const trail = new AuditTrail(store, { now: clock.now });
+    const { written, trail, clock } = trailOnAList();
     const busy = (ip: string) =>
       trail.record({ type: "login", outcome: "busy", email: "v@example.com", client: { ip } });
     // Moves the trail's clock and the timers together, then lets the writes run.
@@ -110,14 +115,7 @@ test("a window's sum is written when that window ends, without a flush", async (
 });
 
 test("refusals repeated from one address become one row per minute with their count", async () => {
-  const written: AuditEntry[] = [];
-  const store: AuditStore = {
-    insertAuditEntries: async (entries) => void written.push(...entries),
-    listAuditEntries: async () => written,
-    deleteAuditEntriesBefore: async () => 0,
-  };
-  const clock = manualClock();
-  const trail = new AuditTrail(store, { now: clock.now });
+  const { written, trail, clock } = trailOnAList();
   const from = (ip: string) => ({ client: { ip, userAgent: "flood" } });
   const busy = (ip: string, email = "victim@example.com") =>
     trail.record({ type: "login", outcome: "busy", email, ...from(ip) });
