@@ -8,6 +8,7 @@ import {
 } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 import { CommitWatch } from "./wal-commits.js";
+import { wrapMethods } from "./wrap-methods.js";
 
 type SessionLookup = Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>;
 
@@ -75,30 +76,19 @@ export function withSessionCache<T extends AuthStore>(
     await store.close();
   }
 
-  // Each method is bound or wrapped once, at its first use, not on every call.
-  const methods = new Map<PropertyKey, unknown>([
-    ["findSessionByTokenHash", findSessionByTokenHash],
-    ["close", close],
-  ]);
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const known = methods.get(property);
-      if (known !== undefined) return known;
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      // Called on the store itself, not on the proxy: its private fields live there.
-      const method = INVALIDATING.has(String(property))
+  return wrapMethods(
+    store,
+    (method, name) =>
+      INVALIDATING.has(String(name))
         ? async (...args: unknown[]) => {
             invalidate();
             try {
-              return await value.apply(target, args);
+              return await method(...args);
             } finally {
               invalidate();
             }
           }
-        : value.bind(target);
-      methods.set(property, method);
-      return method;
-    },
-  });
+        : method,
+    { findSessionByTokenHash, close },
+  );
 }

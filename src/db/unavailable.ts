@@ -1,4 +1,5 @@
 import { ServiceUnavailableError } from "../auth/errors.js";
+import { wrapMethods } from "./wrap-methods.js";
 
 /** Node socket errors, and SQLSTATE class 08 (connection exception) plus server shutdown and overload. */
 const CONNECTION_CODES = new Set([
@@ -49,28 +50,14 @@ export function isUnavailable(error: unknown): boolean {
 /**
  * Wraps every method of a store so an unavailable database surfaces as the
  * domain's ServiceUnavailableError (503) instead of an unexpected error (500).
- * Each method is wrapped once, at its first use, not on every call: the
- * session check goes through here on every authenticated request. (Stores are
- * class instances; their methods are not reassigned.)
  */
 export function mapUnavailable<T extends object>(store: T): T {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const known = wrapped.get(property);
-      if (known !== undefined) return known;
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      const wrapper = async (...args: unknown[]) => {
-        try {
-          return await value.apply(target, args);
-        } catch (error) {
-          if (isUnavailable(error)) throw new ServiceUnavailableError();
-          throw error;
-        }
-      };
-      wrapped.set(property, wrapper);
-      return wrapper;
-    },
+  return wrapMethods(store, (method) => async (...args: unknown[]) => {
+    try {
+      return await method(...args);
+    } catch (error) {
+      if (isUnavailable(error)) throw new ServiceUnavailableError();
+      throw error;
+    }
   });
 }
