@@ -7,6 +7,7 @@ import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installEveryRequest } from "./every-request.js";
+import { createLogger } from "./logger.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
 import type { Metrics } from "./metrics.js";
 import { registerOpenApi } from "./openapi.js";
@@ -43,12 +44,15 @@ export async function buildApp({
   logger,
   metrics,
 }: BuildAppOptions): Promise<FastifyInstance> {
+  // Fastify reports finished answers to the log controller (which feeds the
+  // request histogram) only when it has a logger: metrics get a silent one.
+  const requestLogger = logger ?? (metrics ? createLogger("silent") : undefined);
   const app = Fastify({
-    ...(logger
+    ...(requestLogger
       ? {
-          loggerInstance: logger,
+          loggerInstance: requestLogger,
           childLoggerFactory: lazyChildLoggerFactory,
-          logController: new OneLineRequestLog(),
+          logController: new OneLineRequestLog(metrics?.observeRequest),
         }
       : { logger: false }),
     bodyLimit: config.bodyLimit,

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
   Counter,
   collectDefaultMetrics,
@@ -16,7 +16,7 @@ import { RequestHistogram } from "./request-histogram.js";
 /**
  * Prometheus metrics of one process, in a registry of its own (several apps
  * in one test process must not share counters). The domain feeds it through
- * `record`, HTTP through an onResponse hook.
+ * `record`, HTTP through `observeRequest`.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -120,18 +120,21 @@ export class Metrics {
     this.#pool.set({ state: "waiting" }, state.waiting);
   }
 
-  /** GET /metrics (behind `Authorization: Bearer <token>` when a token is set) and the request timer. */
+  /**
+   * Times one answer (the app's request log calls it for every answer). The
+   * route pattern, never the raw URL: bounded label values, no tokens.
+   */
+  readonly observeRequest = (request: FastifyRequest, reply: FastifyReply): void => {
+    this.#requests.observe(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  };
+
+  /** GET /metrics, behind `Authorization: Bearer <token>` when a token is set. */
   install(app: FastifyInstance, token: string | undefined): void {
-    app.addHook("onResponse", (request, reply, done) => {
-      this.#requests.observe(
-        request.method,
-        // The route pattern, never the raw URL: bounded label values, no tokens.
-        request.routeOptions.url ?? "unmatched",
-        reply.statusCode,
-        reply.elapsedTime / 1000,
-      );
-      done();
-    });
     app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
       if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
         reply.header("www-authenticate", 'Bearer realm="metrics"');
