@@ -6,8 +6,13 @@
 // Identical server processes differ by up to ~15% on these machines (the same
 // build, the same seeds: it stays with the process), so each target is served
 // by several processes, taken in turn, and the medians span them.
-// Usage: npm run build && node --import tsx bench/http.ts [--runs 6] [--seconds 5] [--processes 3]
+// With --pin, every server runs on the last CPU and wrk (one thread) on the
+// first: no process migrates, and wrk never takes the server's core. It does
+// not make these machines quiet (runs still spread by ~20%), so the medians
+// and the same-run ratios stay what to read.
+// Usage: npm run build && node --import tsx bench/http.ts [--runs 6] [--seconds 5] [--processes 3] [--pin]
 
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -29,12 +34,15 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     "log-level": { type: "string" },
     processes: { type: "string" },
+    pin: { type: "boolean" },
   },
 });
 const runs = Number(values.runs ?? 6);
 const processes = Number(values.processes ?? 3);
 const seconds = Number(values.seconds ?? 5);
 const logLevel = values["log-level"] ?? "warn";
+const serverCpu = values.pin ? availableParallelism() - 1 : undefined;
+const wrkCpu = values.pin ? 0 : undefined;
 
 const folder = tempDir();
 interface Target {
@@ -52,13 +60,18 @@ for (let index = 0; index < processes; index++) {
   const baseline = await startScript(
     new URL("./baseline-fastify.ts", import.meta.url).pathname,
     5990 + 2 * index,
+    serverCpu,
   );
-  const service = await startService({
-    DATABASE_URL: `sqlite:${join(folder.dir, `http-${index}.db`)}`,
-    PORT: String(5991 + 2 * index),
-    BCRYPT_COST: "4",
-    LOG_LEVEL: logLevel,
-  });
+  const service = await startService(
+    {
+      DATABASE_URL: `sqlite:${join(folder.dir, `http-${index}.db`)}`,
+      PORT: String(5991 + 2 * index),
+      BCRYPT_COST: "4",
+      LOG_LEVEL: logLevel,
+    },
+    [],
+    serverCpu,
+  );
   servers.push(baseline, service);
   const cookie = await sessionCookie(service.url);
   const servicePid = service.child.pid ?? 0;
@@ -79,7 +92,11 @@ const targets = [bare, home, profile];
 type Measured = LoadResult & { cpuMicros: number };
 const measure = (target: Target, runSeconds: number): Measured => {
   const cpuBefore = cpuSecondsOf(target.pid);
-  const result = wrk(target.url, { seconds: runSeconds, headers: target.headers });
+  const result = wrk(target.url, {
+    seconds: runSeconds,
+    headers: target.headers,
+    ...(values.pin ? { threads: 1, cpu: wrkCpu } : {}),
+  });
   return { ...result, cpuMicros: ((cpuSecondsOf(target.pid) - cpuBefore) * 1e6) / result.total };
 };
 for (const target of targets.flat()) measure(target, 2); // warm-up
@@ -96,8 +113,9 @@ folder.remove();
 
 const bareLabel = bare[0]?.label ?? "";
 const bareRps = median(results.get(bareLabel)?.map((result) => result.rps) ?? []);
+const load = values.pin ? `-t1 -c64 on CPU ${wrkCpu}, servers on CPU ${serverCpu},` : "-t2 -c64";
 console.log(
-  `wrk -t2 -c64 -d${seconds}s, ${runs} alternating runs over ${processes} processes per target, medians, service LOG_LEVEL=${logLevel}, ${new Date().toISOString()}`,
+  `wrk ${load} -d${seconds}s, ${runs} alternating runs over ${processes} processes per target, medians, service LOG_LEVEL=${logLevel}, ${new Date().toISOString()}`,
 );
 const bareCpu = median(results.get(bareLabel)?.map((result) => result.cpuMicros) ?? []);
 console.log(

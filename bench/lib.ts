@@ -16,9 +16,22 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/**
+ * The command line of a node process, on one CPU when `cpu` is given (taskset
+ * execs node, so the pid stays node's).
+ */
+function nodeCommand(args: string[], cpu?: number): [string, string[]] {
+  if (cpu === undefined) return [process.execPath, args];
+  return ["taskset", ["-c", String(cpu), process.execPath, ...args]];
+}
+
 /** Starts `auth-service serve` (dist/) and resolves once it answers /health. */
-export function startService(env: Record<string, string>, args: string[] = []): Promise<Service> {
-  const child = spawn(process.execPath, [CLI, "serve", ...args], {
+export function startService(
+  env: Record<string, string>,
+  args: string[] = [],
+  cpu?: number,
+): Promise<Service> {
+  const child = spawn(...nodeCommand([CLI, "serve", ...args], cpu), {
     env: { ...process.env, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -26,8 +39,8 @@ export function startService(env: Record<string, string>, args: string[] = []): 
 }
 
 /** Starts a script (e.g. the bare Fastify baseline) with PORT set, waits for /health. */
-export function startScript(script: string, port: number): Promise<Service> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+export function startScript(script: string, port: number, cpu?: number): Promise<Service> {
+  const child = spawn(...nodeCommand(["--import", "tsx", script], cpu), {
     env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -73,7 +86,12 @@ export interface LoadResult {
 
 /** wrk -t2 -c64 (unless told otherwise) against one URL; latencies in ms. */
 export function wrk(url: string, options: WrkOptions = {}): LoadResult {
-  return parseWrk(execFileSync("wrk", wrkArgs(url, options), { encoding: "utf8" }), url, options);
+  const args = wrkArgs(url, options);
+  const output =
+    options.cpu === undefined
+      ? execFileSync("wrk", args, { encoding: "utf8" })
+      : execFileSync("taskset", ["-c", String(options.cpu), "wrk", ...args], { encoding: "utf8" });
+  return parseWrk(output, url, options);
 }
 
 /** The same as wrk(), without blocking, so two loads can run at once. */
@@ -91,6 +109,8 @@ export interface WrkOptions {
   script?: string;
   /** Count non-2xx/3xx answers instead of failing on them. */
   allowErrors?: boolean;
+  /** Run wrk on this CPU only (wrk() only). */
+  cpu?: number;
 }
 
 function wrkArgs(url: string, options: WrkOptions): string[] {
