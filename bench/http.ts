@@ -42,7 +42,8 @@ const processes = Number(values.processes ?? 3);
 const seconds = Number(values.seconds ?? 5);
 const logLevel = values["log-level"] ?? "warn";
 const serverCpu = values.pin ? availableParallelism() - 1 : undefined;
-const wrkCpu = values.pin ? 0 : undefined;
+/** wrk's settings besides seconds and headers: one thread on CPU 0 when pinned. */
+const wrkPinning = values.pin ? { threads: 1, cpu: 0 } : {};
 
 const folder = tempDir();
 interface Target {
@@ -95,7 +96,7 @@ const measure = (target: Target, runSeconds: number): Measured => {
   const result = wrk(target.url, {
     seconds: runSeconds,
     headers: target.headers,
-    ...(values.pin ? { threads: 1, cpu: wrkCpu } : {}),
+    ...wrkPinning,
   });
   return { ...result, cpuMicros: ((cpuSecondsOf(target.pid) - cpuBefore) * 1e6) / result.total };
 };
@@ -113,7 +114,9 @@ folder.remove();
 
 const bareLabel = bare[0]?.label ?? "";
 const bareRps = median(results.get(bareLabel)?.map((result) => result.rps) ?? []);
-const load = values.pin ? `-t1 -c64 on CPU ${wrkCpu}, servers on CPU ${serverCpu},` : "-t2 -c64";
+const load = values.pin
+  ? `-t1 -c64 on CPU ${wrkPinning.cpu}, servers on CPU ${serverCpu},`
+  : "-t2 -c64";
 console.log(
   `wrk ${load} -d${seconds}s, ${runs} alternating runs over ${processes} processes per target, medians, service LOG_LEVEL=${logLevel}, ${new Date().toISOString()}`,
 );

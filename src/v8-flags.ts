@@ -11,10 +11,11 @@ import { setFlagsFromString } from "node:v8";
  * one request only (which site varies from process to process). Those objects
  * then die in the old generation, where only a full mark-compact frees them,
  * and until it runs everything young they point to survives each scavenge and
- * is copied into the old generation too. Measured under wrk on GET /: 5 of 34 service
- * processes fell into that state for good (~3 MB promoted per scavenge,
- * scavenges of 4-5 ms instead of 0.4, a mark-compact every 0.6 s, ~30% fewer
- * requests per second); with the flag, none of 30 (docs/PERFORMANCE.md).
+ * is copied into the old generation too. Measured under wrk on GET /: 5 of 34
+ * service processes fell into that state for good (~3 MB promoted per
+ * scavenge, scavenges of 4-5 ms instead of 0.4, a mark-compact every 0.6 s,
+ * ~30% fewer requests per second); with the flag, none of 30
+ * (docs/PERFORMANCE.md).
  * Nothing in a request/response server lives long enough for pretenuring to
  * pay off.
  *
