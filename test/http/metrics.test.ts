@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { createAuth } from "../../src/create-auth.js";
+import { buildApp } from "../../src/http/app.js";
+import { Metrics } from "../../src/http/metrics.js";
 import { testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -80,6 +83,30 @@ test("/metrics shows the database pool and throttled requests", async () => {
     assert.equal(value(text, 'auth_db_pool_connections{state="waiting"}'), 0);
   } finally {
     await server.close();
+  }
+});
+
+test("an app built with metrics and no logger still times every request", async () => {
+  // Fastify reports finished answers (which feed the histogram) only to a logger's controller.
+  const service = await createAuth({ databaseUrl: "sqlite::memory:" });
+  const app = await buildApp({
+    auth: service.auth,
+    config: { bodyLimit: 65_536, trustProxy: false, trustedOrigins: [] },
+    metrics: new Metrics(),
+  });
+  try {
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    for (let i = 0; i < 3; i++) assert.equal((await request(url, "GET", "/")).status, 200);
+    const text = (await request(url, "GET", "/metrics")).text;
+    assert.equal(
+      value(text, 'http_request_duration_seconds_count{method="GET",route="/",status_code="200"}'),
+      3,
+    );
+  } finally {
+    await app.close();
+    await service.close();
   }
 });
 
