@@ -9,6 +9,7 @@ import { createAuth } from "./create-auth.js";
 import { importSeed } from "./db/import-seed.js";
 import { createLogger } from "./http/logger.js";
 import { startServer } from "./server.js";
+import { keepTickObjectMapsAlive } from "./tick-object-maps.js";
 import { applyServiceV8Flags } from "./v8-flags.js";
 
 const USAGE = `Usage: auth-service <command> [options]
@@ -72,6 +73,7 @@ async function serve(args: string[]): Promise<number> {
     return 0;
   }
   applyServiceV8Flags();
+  keepTickObjectMapsAlive();
   const config = loadConfig(undefined, {
     PORT: values.port,
     HOST: values.host,

@@ -1,0 +1,41 @@
+import { createHook } from "node:async_hooks";
+
+/**
+ * Keeps one of `process.nextTick`'s queue entries alive for the life of the
+ * service process, so that V8 never throws away their object shapes (maps).
+ *
+ * Node 20 builds every queue entry with one literal,
+ * `{ [async_id_symbol]: id, [trigger_async_id_symbol]: trigger, callback, args }`.
+ * Computed keys make V8 record, for each property, the map the object had
+ * before it; the optimized code of every caller (stream ends, writes, response
+ * ends: several per HTTP request) then adds the properties inline. Feedback and
+ * optimized code hold those maps weakly, and an entry lives for one tick only:
+ * when a few full collections pass while no entry is alive (an idle moment:
+ * start-up, a pause between bursts, the memory reducer), the maps are freed,
+ * the next entry gets new ones, and V8 marks those properties megamorphic for
+ * good. From then on every entry goes through the runtime (`Runtime_Define-
+ * KeyedOwnPropertyInLiteral`, map transitions looked up by name): ~7% of the
+ * CPU of `GET /`, ~20% fewer requests per second. Measured: 3 to 4 of 10 fresh
+ * service processes fell into that state within a second of load, and every
+ * process would after an idle spell; with an entry kept alive, 0 of 20
+ * (docs/PERFORMANCE.md).
+ *
+ * The entry is caught by a one-off async hook (the public way to see one),
+ * enabled for one `nextTick` call only.
+ */
+let keptTickObject: object | undefined;
+
+export function keepTickObjectMapsAlive(): void {
+  if (keptTickObject) return;
+  const hook = createHook({
+    init(_asyncId, type, _triggerAsyncId, resource) {
+      if (type === "TickObject") keptTickObject = resource;
+    },
+  });
+  hook.enable();
+  try {
+    process.nextTick(() => {});
+  } finally {
+    hook.disable();
+  }
+}
