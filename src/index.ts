@@ -32,3 +32,4 @@ export { DB } from "./db/db.js";
 export { buildApp } from "./http/app.js";
 export type { MailMessage, MailTransport } from "./mail/transport.js";
 export { smtpTransport } from "./mail/transport.js";
+export { keepTickObjectMapsAlive } from "./tick-object-maps.js";
