@@ -2,7 +2,8 @@ import { createHook } from "node:async_hooks";
 
 /**
  * Keeps one of `process.nextTick`'s queue entries alive for the life of the
- * service process, so that V8 never throws away their object shapes (maps).
+ * process, so that V8 never throws away their object shapes (maps). Called by
+ * `auth-service serve`; exported for applications serving HTTP themselves.
  *
  * Node 20 builds every queue entry with one literal,
  * `{ [async_id_symbol]: id, [trigger_async_id_symbol]: trigger, callback, args }`.

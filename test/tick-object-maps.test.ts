@@ -28,8 +28,8 @@ for (let i = 0; i < 5; i++) await round();
 
 /**
  * The states of nextTick's DefineKeyedOwnPropertyInLiteral feedback slots.
- * V8 prints with C stdio to Node's non-blocking stdout: into a pipe it can lose
- * part of the text, so the child writes to a file.
+ * The child prints into a file: through a pipe, part of V8's output (written
+ * with C stdio, beside Node's own stdout handling) was seen to go missing.
  */
 function literalSlotStates(keep: boolean): string[] {
   const dir = mkdtempSync(join(tmpdir(), "tick-maps-"));
