@@ -17,12 +17,12 @@ export interface Service {
 }
 
 /**
- * The command line of a node process, on one CPU when `cpu` is given (taskset
- * execs node, so the pid stays node's).
+ * A command line, run on one CPU when `cpu` is given (taskset execs the
+ * command, so the pid stays the command's).
  */
-function nodeCommand(args: string[], cpu?: number): [string, string[]] {
-  if (cpu === undefined) return [process.execPath, args];
-  return ["taskset", ["-c", String(cpu), process.execPath, ...args]];
+function onCpu(command: string, args: string[], cpu?: number): [string, string[]] {
+  if (cpu === undefined) return [command, args];
+  return ["taskset", ["-c", String(cpu), command, ...args]];
 }
 
 /** Starts `auth-service serve` (dist/) and resolves once it answers /health. */
@@ -31,7 +31,7 @@ export function startService(
   args: string[] = [],
   cpu?: number,
 ): Promise<Service> {
-  const child = spawn(...nodeCommand([CLI, "serve", ...args], cpu), {
+  const child = spawn(...onCpu(process.execPath, [CLI, "serve", ...args], cpu), {
     env: { ...process.env, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -40,7 +40,7 @@ export function startService(
 
 /** Starts a script (e.g. the bare Fastify baseline) with PORT set, waits for /health. */
 export function startScript(script: string, port: number, cpu?: number): Promise<Service> {
-  const child = spawn(...nodeCommand(["--import", "tsx", script], cpu), {
+  const child = spawn(...onCpu(process.execPath, ["--import", "tsx", script], cpu), {
     env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -86,11 +86,9 @@ export interface LoadResult {
 
 /** wrk -t2 -c64 (unless told otherwise) against one URL; latencies in ms. */
 export function wrk(url: string, options: WrkOptions = {}): LoadResult {
-  const args = wrkArgs(url, options);
-  const output =
-    options.cpu === undefined
-      ? execFileSync("wrk", args, { encoding: "utf8" })
-      : execFileSync("taskset", ["-c", String(options.cpu), "wrk", ...args], { encoding: "utf8" });
+  const output = execFileSync(...onCpu("wrk", wrkArgs(url, options), options.cpu), {
+    encoding: "utf8",
+  });
   return parseWrk(output, url, options);
 }
 

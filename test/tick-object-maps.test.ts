@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tempDir } from "./helpers/server.js";
 
 const MODULE = new URL("../src/tick-object-maps.ts", import.meta.url).href;
 
@@ -32,8 +32,8 @@ for (let i = 0; i < 5; i++) await round();
  * with C stdio, beside Node's own stdout handling) was seen to go missing.
  */
 function literalSlotStates(keep: boolean): string[] {
-  const dir = mkdtempSync(join(tmpdir(), "tick-maps-"));
-  const path = join(dir, "feedback.txt");
+  const folder = tempDir();
+  const path = join(folder.dir, "feedback.txt");
   const out = openSync(path, "w");
   const result = spawnSync(
     process.execPath,
@@ -55,7 +55,7 @@ function literalSlotStates(keep: boolean): string[] {
   );
   closeSync(out);
   const printed = readFileSync(path, "utf8");
-  rmSync(dir, { recursive: true, force: true });
+  folder.remove();
   assert.equal(result.status, 0, result.stderr);
   return [...printed.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map(
     (match) => match[1] ?? "",

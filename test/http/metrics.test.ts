@@ -95,9 +95,7 @@ test("an app built with metrics and no logger still times every request", async 
     metrics: new Metrics(),
   });
   try {
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    const address = app.server.address();
-    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
     for (let i = 0; i < 3; i++) assert.equal((await request(url, "GET", "/")).status, 200);
     const text = (await request(url, "GET", "/metrics")).text;
     assert.equal(
