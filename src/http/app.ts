@@ -3,6 +3,7 @@ import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Auth } from "../auth/auth.js";
 import type { Config } from "../config.js";
+import { installAnswerBatching } from "./answer-batching.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
@@ -85,6 +86,8 @@ export async function buildApp({
   });
   await registerOpenApi(app, { cookieName: cookie.name });
   metrics?.install(app, config.metricsToken);
+  // After the plugins' onSend hooks (the cookie writer): the wait is the last step.
+  installAnswerBatching(app);
 
   await app.register(homeRoutes);
   await app.register(healthRoutes, { auth });
