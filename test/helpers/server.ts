@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyBaseLogger } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { loadConfig } from "../../src/config.js";
+import { createAuth } from "../../src/create-auth.js";
+import { type BuildAppOptions, buildApp } from "../../src/http/app.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 
 /** Fast hashing for tests that are not about hashing: bcrypt's lowest cost. */
@@ -43,4 +45,41 @@ export async function startTestServer(
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "auth-test-"));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  /** Closes the app, then its database. */
+  close(): Promise<void>;
+}
+
+/**
+ * buildApp() over an in-memory SQLite Auth, listening on a free port: for an
+ * app the service's own start-up would not build (no logger, or routes that
+ * `extend` adds before it listens).
+ */
+export async function startBuiltApp(
+  options: Omit<BuildAppOptions, "auth" | "config"> = {},
+  extend: (app: FastifyInstance) => void = () => {},
+): Promise<BuiltApp> {
+  const service = await createAuth({ databaseUrl: "sqlite::memory:" });
+  const app = await buildApp({
+    ...options,
+    auth: service.auth,
+    config: { bodyLimit: 65_536, trustProxy: false, trustedOrigins: [] },
+  });
+  const close = async () => {
+    await app.close();
+    await service.close();
+  };
+  try {
+    extend(app);
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    return { app, url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

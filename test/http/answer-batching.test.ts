@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { createAuth } from "../../src/create-auth.js";
-import { buildApp } from "../../src/http/app.js";
 import { request } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startBuiltApp, startTestServer, type TestServer } from "../helpers/server.js";
 
 /** Opens `count` connections and resolves once the server has accepted each. */
 async function openConnections(server: TestServer, count: number): Promise<Socket[]> {
@@ -88,19 +86,15 @@ test("a failure while a waiting answer is written goes to the error handler, not
   // Thrown into the event loop instead, it would leave the request hanging.
   timeout: 20_000,
 }, async () => {
-  const service = await createAuth({ databaseUrl: "sqlite::memory:" });
-  const app = await buildApp({
-    auth: service.auth,
-    config: { bodyLimit: 65_536, trustProxy: false, trustedOrigins: [] },
-  });
   // Not a route of the service: a header value Node refuses, so writeHead()
   // throws inside the deferred write.
-  app.get("/broken-header", async (_request, reply) => {
-    reply.header("x-broken", "one\ntwo");
-    return { message: "never sent" };
+  const { url, close } = await startBuiltApp({}, (app) => {
+    app.get("/broken-header", async (_request, reply) => {
+      reply.header("x-broken", "one\ntwo");
+      return { message: "never sent" };
+    });
   });
   try {
-    const url = await app.listen({ port: 0, host: "127.0.0.1" });
     const r = await request(url, "GET", "/broken-header");
     // Fastify's last-resort answer when writing the error's own headers fails
     // too: the same as when the write is not deferred.
@@ -108,7 +102,6 @@ test("a failure while a waiting answer is written goes to the error handler, not
     assert.equal(JSON.parse(r.text).statusCode, 500);
     assert.equal((await request(url, "GET", "/")).status, 200, "the server carries on");
   } finally {
-    await app.close();
-    await service.close();
+    await close();
   }
 });

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createAuth } from "../../src/create-auth.js";
-import { buildApp } from "../../src/http/app.js";
 import { Metrics } from "../../src/http/metrics.js";
 import { testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startBuiltApp, startTestServer, type TestServer } from "../helpers/server.js";
 
 let open: TestServer;
 let guarded: TestServer;
@@ -88,14 +86,8 @@ test("/metrics shows the database pool and throttled requests", async () => {
 
 test("an app built with metrics and no logger still times every request", async () => {
   // Fastify reports finished answers (which feed the histogram) only to a logger's controller.
-  const service = await createAuth({ databaseUrl: "sqlite::memory:" });
-  const app = await buildApp({
-    auth: service.auth,
-    config: { bodyLimit: 65_536, trustProxy: false, trustedOrigins: [] },
-    metrics: new Metrics(),
-  });
+  const { url, close } = await startBuiltApp({ metrics: new Metrics() });
   try {
-    const url = await app.listen({ port: 0, host: "127.0.0.1" });
     for (let i = 0; i < 3; i++) assert.equal((await request(url, "GET", "/")).status, 200);
     const text = (await request(url, "GET", "/metrics")).text;
     assert.equal(
@@ -103,8 +95,7 @@ test("an app built with metrics and no logger still times every request", async 
       3,
     );
   } finally {
-    await app.close();
-    await service.close();
+    await close();
   }
 });
 
