@@ -1,10 +1,5 @@
-import {
-  type CompiledQuery,
-  type Kysely,
-  Migrator,
-  type Selectable,
-  type Updateable,
-} from "kysely";
+import type { CompiledQuery, Kysely, Selectable, Updateable } from "kysely";
+import { Migrator } from "kysely/migration";
 import { UserAlreadyExistsError } from "../auth/errors.js";
 import type { StoredResetToken } from "../auth/reset-token.js";
 import type { StoredSession } from "../auth/session.js";

@@ -1,4 +1,5 @@
-import type { CreateTableBuilder, Kysely, Migration } from "kysely";
+import type { CreateTableBuilder, Kysely } from "kysely";
+import type { Migration } from "kysely/migration";
 import type { Dialect } from "../schema.js";
 
 /** users, sessions and password_reset_tokens; see schema.ts for what each column means. */

@@ -1,4 +1,5 @@
-import type { Kysely, Migration } from "kysely";
+import type { Kysely } from "kysely";
+import type { Migration } from "kysely/migration";
 
 /** Login throttling state, shared by every instance over the database (see auth/throttle.ts). */
 export function loginThrottleMigration(): Migration {

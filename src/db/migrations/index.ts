@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
+import type { Migration } from "kysely/migration";
 import type { Dialect } from "../schema.js";
 import { initMigration } from "./0001-init.js";
 import { loginThrottleMigration } from "./0002-login-throttle.js";
