@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import {
   type AuthMode,
   type AuthSettings,
@@ -23,11 +24,26 @@ export interface Config {
   trustedOrigins: readonly string[];
   /** Largest request body in bytes; larger ones get 413. */
   bodyLimit: number;
-  /** Believe X-Forwarded-For (set it behind a load balancer only). */
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For entries to believe: false (none: the peer is the
+   * client), the number of proxies in front of the service, or the proxies'
+   * own addresses and CIDR ranges.
+   */
+  trustProxy: TrustProxy;
+  /** Longest time to receive a whole request, headers and body (ms); then 408 and the connection ends. */
+  requestTimeoutMs: number;
+  /** Longest time to receive a request's headers (ms); no longer than requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** Connections served at once; further ones are closed as they arrive. */
+  maxConnections: number;
+  /** Serve Swagger UI at /docs (on in development, off in production by default). */
+  apiDocs: boolean;
   /** Processes serving the port (Node cluster); 1 runs without a primary. */
   workers: number;
-  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  /**
+   * When set, GET /metrics needs `Authorization: Bearer <token>`. Production
+   * serves no /metrics without one.
+   */
   metricsToken: string | undefined;
   /** Origins allowed to read answers cross-origin (CORS, with credentials); none: CORS off. */
   corsOrigins: readonly string[];
@@ -53,6 +69,9 @@ const MAIL_VARIABLES: ReadonlyArray<readonly [string, string]> = [
   ["MAIL_FROM", 'the sender of those mails, e.g. "Example <no-reply@example.com>"'],
   ["PUBLIC_URL", "where users reach the service, e.g. https://auth.example.com"],
 ];
+
+/** false, a number of proxies in front, or their addresses / CIDR ranges (see client-address.ts). */
+export type TrustProxy = false | number | readonly string[];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -121,6 +140,19 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     resetMaxPerEmail: read.integer("RESET_MAX_PER_EMAIL", defaults.resetMaxPerEmail, 0, 1_000_000),
     resetMaxPerIp: read.integer("RESET_MAX_PER_IP", defaults.resetMaxPerIp, 0, 1_000_000),
     resetRequestWindow: read.duration("RESET_REQUEST_WINDOW", defaults.resetRequestWindow),
+    registrationMaxPerIp: read.integer(
+      "REGISTRATION_MAX_PER_IP",
+      defaults.registrationMaxPerIp,
+      0,
+      1_000_000,
+    ),
+    registrationMaxTotal: read.integer(
+      "REGISTRATION_MAX_TOTAL",
+      defaults.registrationMaxTotal,
+      0,
+      1_000_000,
+    ),
+    registrationWindow: read.duration("REGISTRATION_WINDOW", defaults.registrationWindow),
     auditRetention: read.duration("AUDIT_RETENTION", defaults.auditRetention),
   };
   if (auth.passwordMaxLength < auth.passwordMinLength) {
@@ -153,7 +185,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
 
   const config: Config = {
     port: read.integer("PORT", 5000, 0, 65_535),
-    host: env.HOST?.trim() || "0.0.0.0",
+    // Development answers reset tokens in the body: reachable from this machine
+    // only, unless HOST says otherwise.
+    host: env.HOST?.trim() || (mode === "production" ? "0.0.0.0" : "127.0.0.1"),
     databaseUrl,
     databasePoolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1000),
     databaseTimeoutMs: read.duration("DATABASE_TIMEOUT", 5000),
@@ -162,7 +196,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     logLevel: read.oneOf<LogLevel>("LOG_LEVEL", LOG_LEVELS, "info"),
     trustedOrigins: read.origins("TRUSTED_ORIGINS"),
     bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),
-    trustProxy: read.boolean("TRUST_PROXY", false),
+    trustProxy: read.trustProxy("TRUST_PROXY"),
+    requestTimeoutMs: read.duration("REQUEST_TIMEOUT", 30_000),
+    headersTimeoutMs: read.duration("HEADERS_TIMEOUT", 10_000),
+    maxConnections: read.integer("MAX_CONNECTIONS", 4096, 1, 1_000_000),
+    apiDocs: read.boolean("API_DOCS", mode === "development"),
     workers: read.integer("WORKERS", 1, 1, 256),
     metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     corsOrigins: read.origins("CORS_ORIGINS"),
@@ -172,9 +210,24 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     auth,
   };
 
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    problems.push("HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   assertValidAuthSettings(auth);
   return Object.freeze({ ...config, auth: Object.freeze(auth) });
+}
+
+const PROXY_ADDRESS_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+/** An IP address, a CIDR range (address/prefix), or one of proxy-addr's names. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.includes(entry)) return true;
+  const [address = "", prefix, extra] = entry.split("/");
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 function withoutUndefined(values: Env): Env {
@@ -253,6 +306,33 @@ class EnvReader {
     if (["0", "false", "no", "off"].includes(text)) return false;
     this.#problems.push(`${name} must be true or false (got "${text}")`);
     return fallback;
+  }
+
+  /**
+   * "false"/"0" (the default), a hop count ("1": one proxy in front), or a
+   * comma-separated list of proxy addresses and CIDR ranges (proxy-addr's
+   * names loopback, linklocal and uniquelocal too). "true" is refused: it
+   * would believe the client's own leftmost X-Forwarded-For entry.
+   */
+  trustProxy(name: string): TrustProxy {
+    const text = this.#value(name)?.toLowerCase();
+    if (text === undefined || text === "false" || text === "0") return false;
+    if (text === "true") {
+      this.#problems.push(
+        `${name}=true would believe whatever a client writes in X-Forwarded-For: give the number of proxies in front of the service (e.g. ${name}=1) or their addresses (e.g. ${name}=10.0.0.0/8)`,
+      );
+      return false;
+    }
+    if (/^\d+$/.test(text)) return this.integer(name, 0, 0, 100);
+    const entries = text.split(",").map((entry) => entry.trim());
+    const invalid = entries.filter((entry) => !isProxyAddress(entry));
+    if (invalid.length > 0) {
+      this.#problems.push(
+        `${name} must be false, a number of proxies, or proxy addresses and CIDR ranges (not "${invalid.join('", "')}")`,
+      );
+      return false;
+    }
+    return entries;
   }
 
   redisUrl(name: string): string | undefined {

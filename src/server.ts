@@ -75,9 +75,14 @@ export async function startServer(
     "listening",
   );
   if (config.auth.mode === "development") {
+    const reach = isLoopback(config.host)
+      ? "listening on this machine only (HOST=0.0.0.0 exposes it to the network)"
+      : `listening on ${config.host}: anyone who reaches it can reset any password`;
     logger.warn(
-      "development mode: reset tokens are returned in HTTP responses; set AUTH_MODE=production for real users",
+      `development mode: reset tokens are returned in HTTP responses; ${reach}; set AUTH_MODE=production for real users`,
     );
+  } else if (config.metricsToken === undefined) {
+    logger.info("GET /metrics is off: production serves it only with METRICS_TOKEN set");
   }
 
   const running = app;
@@ -101,6 +106,10 @@ export async function startServer(
       await service.close();
     },
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** The database kind and place, without any password a URL may carry. */

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, loadConfig, parseDuration } from "../src/config.js";
 
-test("defaults: port 5000 on 0.0.0.0, sqlite:auth.db, development, bcrypt 12", () => {
+test("defaults: port 5000 on loopback, sqlite:auth.db, development, bcrypt 12", () => {
   const config = loadConfig({});
   assert.equal(config.port, 5000);
-  assert.equal(config.host, "0.0.0.0");
+  assert.equal(config.host, "127.0.0.1", "development hands out reset tokens: this machine only");
   assert.equal(config.databaseUrl, "sqlite:auth.db");
   assert.equal(config.auth.mode, "development");
   assert.equal(config.auth.passwordHash, "bcrypt");
@@ -14,6 +14,10 @@ test("defaults: port 5000 on 0.0.0.0, sqlite:auth.db, development, bcrypt 12", (
   assert.equal(config.auth.resetTokenLifetime, 30 * 60_000);
   assert.equal(config.bodyLimit, 65_536);
   assert.deepEqual(config.trustedOrigins, []);
+  assert.equal(config.requestTimeoutMs, 30_000);
+  assert.equal(config.headersTimeoutMs, 10_000);
+  assert.equal(config.maxConnections, 4096);
+  assert.equal(config.apiDocs, true);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
 });
 
@@ -37,7 +41,7 @@ test("every variable is read", () => {
     SESSION_RENEW_INTERVAL: "90",
     RESET_TOKEN_LIFETIME: "15m",
     BODY_LIMIT: "4096",
-    TRUST_PROXY: "true",
+    TRUST_PROXY: "1",
     DATABASE_TIMEOUT: "2s",
     REDIS_URL: "redis://127.0.0.1:6379",
     REDIS_KEY_PREFIX: "x:",
@@ -61,6 +65,10 @@ test("every variable is read", () => {
     RESET_MAX_PER_IP: "9",
     RESET_REQUEST_WINDOW: "10m",
     AUDIT_RETENTION: "365d",
+    REQUEST_TIMEOUT: "20s",
+    HEADERS_TIMEOUT: "5s",
+    MAX_CONNECTIONS: "500",
+    API_DOCS: "true",
   });
   assert.equal(config.port, 8080);
   assert.equal(config.host, "127.0.0.1");
@@ -76,7 +84,11 @@ test("every variable is read", () => {
   assert.equal(config.auth.sessionRenewInterval, 90_000);
   assert.equal(config.auth.resetTokenLifetime, 15 * 60_000);
   assert.equal(config.bodyLimit, 4096);
-  assert.equal(config.trustProxy, true);
+  assert.equal(config.trustProxy, 1);
+  assert.equal(config.requestTimeoutMs, 20_000);
+  assert.equal(config.headersTimeoutMs, 5000);
+  assert.equal(config.maxConnections, 500);
+  assert.equal(config.apiDocs, true);
   assert.equal(config.databaseTimeoutMs, 2000);
   assert.equal(config.redisUrl, "redis://127.0.0.1:6379");
   assert.equal(config.redisKeyPrefix, "x:");
@@ -154,6 +166,16 @@ test("development: mail optional, blocklist and reset limits off; production: on
   assert.equal(production.auth.resetMaxPerEmail, 5);
   assert.equal(production.auth.resetMaxPerIp, 50);
   assert.equal(production.auth.passwordMaxLength, 128);
+  assert.equal(production.host, "0.0.0.0");
+  assert.equal(production.apiDocs, false);
+  assert.equal(loadConfig({ HOST: "0.0.0.0" }).host, "0.0.0.0", "an explicit HOST wins");
+});
+
+test("the headers timeout cannot outlast the request timeout", () => {
+  assert.throws(
+    () => loadConfig({ REQUEST_TIMEOUT: "5s", HEADERS_TIMEOUT: "10s" }),
+    /HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT/,
+  );
 });
 
 test("NODE_ENV=production alone selects production, with its password floor", () => {

@@ -9,6 +9,7 @@ export type AuditEventName =
   | "reset_requested"
   | "reset_completed"
   | "password_changed"
+  | "reauthentication"
   | "user_deleted"
   | "sessions_revoked";
 
@@ -61,16 +62,17 @@ export function toAuditEntry(event: AuthEvent, at: Date): AuditEntry | null {
 }
 
 /**
- * Refusals a client can repeat as fast as the server answers: a login past a
- * full hash queue (busy) or a locked account or address (throttled), a reset
- * request past its limit. Written one row each, a flood of them would become
+ * Refusals a client can repeat as fast as the server answers: a login or a
+ * registration past a full hash queue (busy) or past its limits (throttled),
+ * a reset request past its limit. Written one row each, a flood of them would become
  * thousands of inserts a second (measured: 5,000 rows/s, 1.3 MB/s of
  * database growth, from one closed-loop client), so a flood could fill the
  * disk and would keep the database writing.
  */
 function isRepeatableRefusal(entry: AuditEntry): boolean {
   return (
-    (entry.event === "login" && (entry.outcome === "busy" || entry.outcome === "throttled")) ||
+    ((entry.event === "login" || entry.event === "register") &&
+      (entry.outcome === "busy" || entry.outcome === "throttled")) ||
     (entry.event === "reset_requested" && entry.outcome === "throttled")
   );
 }
@@ -97,6 +99,8 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return ["logout", "success"];
     case "password_changed":
       return ["password_changed", "success"];
+    case "reauthentication":
+      return ["reauthentication", event.sessionEnded ? "failure_session_ended" : "failure"];
     case "user_deleted":
       return ["user_deleted", "success"];
     case "sessions_revoked":

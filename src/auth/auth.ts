@@ -4,6 +4,7 @@ import { ServiceBusyError } from "./limiter.js";
 import type { MailQueue } from "./mail-queue.js";
 import { PasswordHasher } from "./password.js";
 import { PasswordPolicy } from "./password-policy.js";
+import { RegistrationLimit, RegistrationThrottledError } from "./registration-limit.js";
 import { ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 import {
@@ -43,6 +44,11 @@ export interface AuthDependencies {
   mailQueue?: MailQueue;
 }
 
+/** Wrong current passwords one session may give before it is ended. */
+export const REAUTH_MAX_FAILURES = 5;
+
+export type PasswordChangeOutcome = "changed" | "no_session" | "wrong_password" | "session_ended";
+
 /** A successful login: who, and the session token to hand to the client. */
 export interface LoginResult {
   user: User;
@@ -61,6 +67,7 @@ export class Auth {
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
   readonly #resetLimit: ResetRequestLimit;
+  readonly #registrationLimit: RegistrationLimit;
   readonly #mailQueue: MailQueue | undefined;
   readonly #now: () => Date;
   readonly #emit: AuthEventListener;
@@ -69,6 +76,7 @@ export class Auth {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
     this.#resetLimit = new ResetRequestLimit(throttleStore ?? store, settings);
+    this.#registrationLimit = new RegistrationLimit(throttleStore ?? store, settings);
     this.#mailQueue = mailQueue;
     this.settings = settings;
     this.hasher = new PasswordHasher(settings, onEvent);
@@ -86,17 +94,25 @@ export class Auth {
   async registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
     assertValidEmail(email);
     this.passwordPolicy.assertAcceptable(password, { email });
-    this.hasher.assertCapacity();
-    // Not the guard (the unique index is): it only spares a hash for a taken email.
     try {
+      await this.#registrationLimit.hit(client.ip, this.#now());
+      this.hasher.assertCapacity("other");
+      // Not the guard (the unique index is): it only spares a hash for a taken email.
       if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
       const hashedPassword = await this.hasher.hash(password);
       const user = toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
       this.#emit({ type: "registration", outcome: "success", userId: user.id, email, client });
       return user;
     } catch (error) {
-      if (error instanceof UserAlreadyExistsError)
-        this.#emit({ type: "registration", outcome: "taken", email, client });
+      const outcome =
+        error instanceof UserAlreadyExistsError
+          ? "taken"
+          : error instanceof RegistrationThrottledError
+            ? "throttled"
+            : error instanceof ServiceBusyError
+              ? "busy"
+              : null;
+      if (outcome) this.#emit({ type: "registration", outcome, email, client });
       throw error;
     }
   }
@@ -204,27 +220,63 @@ export class Auth {
   /**
    * Changes the password of the user this token belongs to, after checking the
    * current one, and ends every other session of the user.
-   * @returns false when the token is not a live session or the current
-   *   password is wrong; throws InvalidPasswordError for a bad new one.
+   *
+   * The current-password check is a login guess like any other for someone
+   * holding a stolen session: a wrong one counts toward the account's (and
+   * address's) login throttling and is audited, a locked account is refused
+   * before any hashing, and after REAUTH_MAX_FAILURES wrong ones the session
+   * itself ends.
+   * @returns "changed", "no_session" (the token is not a live session),
+   *   "wrong_password", or "session_ended" (that wrong password was one too many).
+   * @throws LoginThrottledError while the account or address is locked;
+   *   InvalidPasswordError for a bad new password.
    */
   async changePassword(
     token: string | null | undefined,
     currentPassword: string,
     newPassword: string,
     client: SessionClient = {},
-  ): Promise<boolean> {
+  ): Promise<PasswordChangeOutcome> {
     const current = await this.#authenticate(token);
-    if (!current) return false;
+    if (!current) return "no_session";
     const { id: userId, email } = current.user;
+    this.hasher.assertCapacity("other");
+    await this.#throttle.assertAllowed(email, client.ip, this.#now());
     const record = await this.#store.findUser({ id: userId });
-    if (!record || !(await this.hasher.verify(currentPassword, record.hashedPassword)))
-      return false;
+    if (!record) return "no_session";
+    if (!(await this.hasher.verify(currentPassword, record.hashedPassword, "other"))) {
+      return this.#refuseReauthentication(current.session, email, client);
+    }
     this.passwordPolicy.assertAcceptable(newPassword, { email });
     const hashedPassword = await this.hasher.hash(newPassword);
     await this.#store.changePassword(userId, hashedPassword, current.session.id, this.#now());
+    await this.#throttle.clearReauthentication(current.session.publicId);
     this.#emit({ type: "password_changed", userId, email, client });
     await this.#mailQueue?.enqueue("password_changed", email);
-    return true;
+    return "changed";
+  }
+
+  /** A wrong current password: counted, audited, and the session's last chance used up at the limit. */
+  async #refuseReauthentication(
+    session: StoredSession,
+    email: string,
+    client: SessionClient,
+  ): Promise<"wrong_password" | "session_ended"> {
+    const now = this.#now();
+    const { userId } = session;
+    await this.#throttle.recordFailure(email, client.ip, now);
+    const failures = await this.#throttle.recordReauthenticationFailure(session.publicId, now);
+    const sessionEnded = failures >= REAUTH_MAX_FAILURES;
+    if (sessionEnded) await this.#store.deleteSessionOfUser(userId, session.publicId);
+    this.#emit({
+      type: "reauthentication",
+      outcome: "failure",
+      sessionEnded,
+      userId,
+      email,
+      client,
+    });
+    return sessionEnded ? "session_ended" : "wrong_password";
   }
 
   /** The live session a token opened and its user, renewing it when due; null otherwise. */
@@ -422,7 +474,8 @@ export class Auth {
     // The policy is not applied here: an old password that today's rules would
     // refuse still deserves today's hash. Only one bcrypt cannot take stays put.
     if (!this.hasher.canHash(password)) return;
-    const hashedPassword = await this.hasher.hash(password);
+    // Part of a login that has already passed: it must not wait behind other work.
+    const hashedPassword = await this.hasher.hash(password, "login");
     await this.#store.updateUser(user.id, { hashedPassword }, this.#now());
   }
 

@@ -15,11 +15,12 @@ export interface EventSubject {
  */
 export type AuthEvent =
   | ({ type: "login"; outcome: "success" | "failure" | "throttled" | "busy" } & EventSubject)
-  | ({ type: "registration"; outcome: "success" | "taken" } & EventSubject)
+  | ({ type: "registration"; outcome: "success" | "taken" | "throttled" | "busy" } & EventSubject)
   | ({ type: "reset"; stage: "requested"; outcome?: "accepted" | "throttled" } & EventSubject)
   | ({ type: "reset"; stage: "completed" } & EventSubject)
   | ({ type: "logout" } & EventSubject)
   | ({ type: "password_changed" } & EventSubject)
+  | ({ type: "reauthentication"; outcome: "failure"; sessionEnded: boolean } & EventSubject)
   | ({ type: "user_deleted" } & EventSubject)
   | ({ type: "sessions_revoked"; count: number } & EventSubject)
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };

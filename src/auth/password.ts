@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as argon2 from "@node-rs/argon2";
 import * as bcrypt from "@node-rs/bcrypt";
 import type { AuthEventListener } from "./events.js";
-import { ConcurrencyLimiter, ServiceBusyError } from "./limiter.js";
+import { ConcurrencyLimiter, type Lane, ServiceBusyError } from "./limiter.js";
 import type { AuthSettings, PasswordHashAlgorithm } from "./settings.js";
 
 /** bcrypt reads only the first 72 bytes of a password; we never let it ignore the rest. */
@@ -66,8 +66,8 @@ export class PasswordHasher {
    * caller can refuse before doing any other work for a request that would be
    * refused anyway.
    */
-  assertCapacity(): void {
-    if (this.#limiter.full) throw new ServiceBusyError();
+  assertCapacity(lane: Lane = "login"): void {
+    if (this.#limiter.isFull(lane)) throw new ServiceBusyError();
   }
 
   /** Hashes running, and hashes waiting for a slot (for metrics and tests). */
@@ -80,8 +80,11 @@ export class PasswordHasher {
     return this.#settings.passwordHash !== "bcrypt" || fitsBcrypt(normalizePassword(password));
   }
 
-  /** Hashes with the configured algorithm. Check it against the PasswordPolicy first. */
-  async hash(password: string): Promise<string> {
+  /**
+   * Hashes with the configured algorithm. Check it against the PasswordPolicy
+   * first. New passwords are `other` work: they never take a login's slot.
+   */
+  async hash(password: string, lane: Lane = "other"): Promise<string> {
     const normalized = normalizePassword(password);
     if (this.#settings.passwordHash === "argon2id") {
       const options = {
@@ -89,23 +92,24 @@ export class PasswordHasher {
         timeCost: this.#settings.argon2TimeCost,
         parallelism: 1,
       };
-      return this.#run("hash", () => argon2.hash(normalized, options));
+      return this.#run("hash", lane, () => argon2.hash(normalized, options));
     }
     const options = { cost: this.#settings.bcryptCost, rejectLongPasswords: true };
-    return this.#run("hash", () => bcrypt.hash(normalized, options));
+    return this.#run("hash", lane, () => bcrypt.hash(normalized, options));
   }
 
   /**
    * True when the password matches the stored hash, whatever algorithm wrote it.
    * A password longer than bcrypt's 72 bytes never matches a bcrypt hash, since
    * bcrypt would otherwise accept any password sharing its first 72 bytes.
+   * A login's check by default; re-checking before a change is `other` work.
    */
-  async verify(password: string, storedHash: string): Promise<boolean> {
+  async verify(password: string, storedHash: string, lane: Lane = "login"): Promise<boolean> {
     const normalized = normalizePassword(password);
-    if (await this.#verifyExact(normalized, storedHash)) return true;
+    if (await this.#verifyExact(normalized, storedHash, lane)) return true;
     // Hashes imported from elsewhere were made from the bytes as typed; a
     // second try only happens for non-NFKC input, which ASCII never is.
-    return normalized !== password && this.#verifyExact(password, storedHash);
+    return normalized !== password && this.#verifyExact(password, storedHash, lane);
   }
 
   /**
@@ -141,21 +145,23 @@ export class PasswordHasher {
     }
   }
 
-  async #verifyExact(password: string, storedHash: string): Promise<boolean> {
+  async #verifyExact(password: string, storedHash: string, lane: Lane): Promise<boolean> {
     const algorithm = algorithmOf(storedHash);
     if (algorithm === "bcrypt") {
       if (!fitsBcrypt(password)) return false;
-      return this.#run("verify", () => bcrypt.verify(password, storedHash));
+      return this.#run("verify", lane, () => bcrypt.verify(password, storedHash));
     }
     if (algorithm === "argon2id") {
       // A malformed stored hash is a mismatch; a full queue (ServiceBusyError) is not.
-      return this.#run("verify", () => argon2.verify(storedHash, password).catch(() => false));
+      return this.#run("verify", lane, () =>
+        argon2.verify(storedHash, password).catch(() => false),
+      );
     }
     return false;
   }
 
   /** Runs a native hash under the limiter, reporting how long it took once it had a slot. */
-  #run<T>(operation: "hash" | "verify", work: () => Promise<T>): Promise<T> {
+  #run<T>(operation: "hash" | "verify", lane: Lane, work: () => Promise<T>): Promise<T> {
     return this.#limiter.run(async () => {
       const started = performance.now();
       try {
@@ -163,6 +169,6 @@ export class PasswordHasher {
       } finally {
         this.#onEvent?.({ type: "hash", operation, seconds: (performance.now() - started) / 1000 });
       }
-    });
+    }, lane);
   }
 }

@@ -44,6 +44,10 @@ export interface AuthSettings {
   resetMaxPerEmail: number;
   resetMaxPerIp: number;
   resetRequestWindow: number;
+  /** Registrations per client address, and in all, within registrationWindow (0: no limit). */
+  registrationMaxPerIp: number;
+  registrationMaxTotal: number;
+  registrationWindow: number;
   /** Audit rows older than this are deleted. */
   auditRetention: number;
 }
@@ -83,6 +87,11 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     resetMaxPerEmail: mode === "production" ? 5 : 0,
     resetMaxPerIp: mode === "production" ? 50 : 0,
     resetRequestWindow: HOUR,
+    // Development registers freely (scripts, tests, the original client); it
+    // listens on loopback, and hashing keeps slots for logins in any mode.
+    registrationMaxPerIp: mode === "production" ? 20 : 0,
+    registrationMaxTotal: mode === "production" ? 1000 : 0,
+    registrationWindow: HOUR,
     auditRetention: 90 * DAY,
   };
 }
@@ -171,6 +180,17 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
     ],
     ["resetMaxPerIp", isIntegerIn(settings.resetMaxPerIp, 0, 1_000_000), "an integer from 0 (off)"],
     ["resetRequestWindow", isPositiveDuration(settings.resetRequestWindow), "a positive duration"],
+    [
+      "registrationMaxPerIp",
+      isIntegerIn(settings.registrationMaxPerIp, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    [
+      "registrationMaxTotal",
+      isIntegerIn(settings.registrationMaxTotal, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    ["registrationWindow", isPositiveDuration(settings.registrationWindow), "a positive duration"],
     ["auditRetention", isPositiveDuration(settings.auditRetention), "a positive duration"],
   ];
   for (const [name, ok, expected] of checks) {

@@ -93,6 +93,19 @@ export class LoginThrottle {
     if (ipLock) await this.#store.lock(address, ipLock);
   }
 
+  /**
+   * Counts a wrong current password given by one session (re-authentication
+   * before a sensitive change); how many within the failure window.
+   */
+  async recordReauthenticationFailure(sessionPublicId: string, now: Date): Promise<number> {
+    const key = `reauth:${sessionPublicId}`;
+    return (await this.#store.recordFailure(key, now, this.#policy.loginFailureWindow)).failures;
+  }
+
+  async clearReauthentication(sessionPublicId: string): Promise<void> {
+    await this.#store.clear(`reauth:${sessionPublicId}`);
+  }
+
   /** A successful login or a password reset ends the account's run of failures. */
   async clearAccount(email: string): Promise<void> {
     await this.#store.clear(accountKey(email));

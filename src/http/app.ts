@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Auth } from "../auth/auth.js";
 import type { Config } from "../config.js";
 import { installAnswerBatching } from "./answer-batching.js";
+import { fastifyTrustProxy } from "./client-address.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
@@ -24,7 +25,23 @@ import { usersRoutes } from "./routes/users.js";
 import { registerCors, splitSecurityHeaders } from "./security-headers.js";
 
 export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins"> &
-  Partial<Pick<Config, "metricsToken" | "sessionCookieName" | "corsOrigins">>;
+  Partial<
+    Pick<
+      Config,
+      | "metricsToken"
+      | "sessionCookieName"
+      | "corsOrigins"
+      | "requestTimeoutMs"
+      | "headersTimeoutMs"
+      | "maxConnections"
+      | "apiDocs"
+    >
+  >;
+
+/** Defaults of the optional AppConfig fields, as config.ts gives them. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 4096;
 
 export interface BuildAppOptions {
   auth: Auth;
@@ -33,6 +50,29 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Serves GET /metrics and times every request; none when absent. */
   metrics?: Metrics;
+}
+
+/**
+ * A body announced and never sent, or headers trickled a byte at a time, must
+ * not hold a connection (and a file descriptor) forever. Node enforces both
+ * timeouts only when it sweeps its connections, every 30 s by default: the
+ * sweep runs at a quarter of the headers timeout instead, so a stalled request
+ * is cut at most a quarter late.
+ */
+function connectionLimits(config: AppConfig) {
+  const requestTimeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(
+    config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeout,
+  );
+  return {
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(250, Math.floor(headersTimeout / 4)),
+    },
+  };
 }
 
 /**
@@ -57,7 +97,8 @@ export async function buildApp({
         }
       : { logger: false }),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    ...connectionLimits(config),
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
     genReqId: requestIdOf,
@@ -66,6 +107,7 @@ export async function buildApp({
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   }) as unknown as FastifyInstance;
 
+  app.server.maxConnections = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   app.setErrorHandler(handleError);
   const production = auth.settings.mode === "production";
   const securityHeaders = splitSecurityHeaders({ production });
@@ -84,8 +126,12 @@ export async function buildApp({
   const cookie = new SessionCookie(config.sessionCookieName ?? DEFAULT_SESSION_COOKIE, {
     secure: production,
   });
-  await registerOpenApi(app, { cookieName: cookie.name });
-  metrics?.install(app, config.metricsToken);
+  await registerOpenApi(app, { cookieName: cookie.name, ui: config.apiDocs ?? !production });
+  // Login failure counts, pool state and runtime versions map the service for
+  // an attacker: production serves them only behind a token.
+  if (metrics && (config.metricsToken !== undefined || !production)) {
+    metrics.install(app, config.metricsToken);
+  }
   // After the plugins' onSend hooks (the cookie writer): the wait is the last step.
   installAnswerBatching(app);
 

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { SessionClient } from "../auth/session.js";
+import { clientAddress } from "./client-address.js";
 
 export const DEFAULT_SESSION_COOKIE = "session_id";
 
@@ -48,5 +49,5 @@ export class SessionCookie {
 
 /** Who is asking, for the session list and the audit trail. */
 export function clientOf(request: FastifyRequest): SessionClient {
-  return { ip: request.ip, userAgent: request.headers["user-agent"] ?? null };
+  return { ip: clientAddress(request), userAgent: request.headers["user-agent"] ?? null };
 }

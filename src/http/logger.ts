@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import pino, { type DestinationStream } from "pino";
 import type { LogLevel } from "../config.js";
+import { clientAddress } from "./client-address.js";
 
 /**
  * The service's logger. Requests are logged by method and path only: query
@@ -18,7 +19,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       req: (request: FastifyRequest) => ({
         method: request.method,
         path: request.url.split("?", 1)[0],
-        ip: request.ip,
+        ip: clientAddress(request),
       }),
       res: (reply: FastifyReply) => ({ statusCode: reply.statusCode }),
     },

@@ -29,7 +29,7 @@ export class Metrics {
   });
   readonly #registrations = new Counter({
     name: "auth_registrations_total",
-    help: "Registrations by outcome: success, taken",
+    help: "Registrations by outcome: success, taken, throttled (429), busy (503)",
     labelNames: ["outcome"],
     registers: [this.registry],
   });
@@ -41,7 +41,7 @@ export class Metrics {
   });
   readonly #throttled = new Counter({
     name: "auth_throttled_requests_total",
-    help: "Requests refused by a throttle (429): kind login or reset",
+    help: "Requests refused by a throttle (429): kind login, registration or reset",
     labelNames: ["kind"],
     registers: [this.registry],
   });
@@ -86,6 +86,7 @@ export class Metrics {
         break;
       case "registration":
         this.#registrations.inc({ outcome: event.outcome });
+        if (event.outcome === "throttled") this.#throttled.inc({ kind: "registration" });
         break;
       case "reset":
         if (event.stage === "requested" && event.outcome === "throttled") {

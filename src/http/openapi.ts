@@ -14,11 +14,13 @@ const { version } = JSON.parse(
 /**
  * The OpenAPI document, generated from the routes' own schemas as they are
  * added (so register this before the routes), served at GET /openapi.json,
- * with Swagger UI at /docs (its assets come from the package, no CDN).
+ * with Swagger UI at /docs when `ui` (its assets come from the package, no
+ * CDN). The document describes only what the API already shows any caller,
+ * so it is served in every mode; the UI is a developer's tool.
  */
 export async function registerOpenApi(
   app: FastifyInstance,
-  options: { cookieName: string },
+  options: { cookieName: string; ui: boolean },
 ): Promise<void> {
   documentCommonAnswers(app);
   await app.register(fastifySwagger, {
@@ -36,7 +38,7 @@ export async function registerOpenApi(
     },
   });
   // staticCSP: its own policy, allowing its inline bootstrap by hash, on /docs only.
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
+  if (options.ui) await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }
 

@@ -37,3 +37,36 @@ test("a failing task frees its slot", async () => {
   );
   assert.equal(await limiter.run(async () => 42), 42);
 });
+
+test("other work holds at most half the slots, has its own queue, and yields to waiting logins", async () => {
+  const limiter = new ConcurrencyLimiter(4, 2);
+  const started: string[] = [];
+  const gates: Array<() => void> = [];
+  const task = (name: string) => () =>
+    new Promise<string>((resolve) => {
+      started.push(name);
+      gates.push(() => resolve(name));
+    });
+  const others = Array.from({ length: 6 }, (_, i) =>
+    limiter.run(task(`other-${i}`), "other").catch((error: unknown) => error),
+  );
+  assert.deepEqual(started, ["other-0", "other-1"], "two of four slots");
+  assert.ok(limiter.isFull("other"), "two running, two queued: the other lane is full");
+  assert.ok(!limiter.isFull("login"), "logins still have slots");
+  const refused = await Promise.all(others.slice(4));
+  for (const error of refused) assert.ok(error instanceof ServiceBusyError);
+
+  const logins = Array.from({ length: 3 }, (_, i) => limiter.run(task(`login-${i}`), "login"));
+  assert.deepEqual(started.slice(2), ["login-0", "login-1"], "logins take the free slots at once");
+  // A finished other task frees a slot: the waiting login gets it, not the queued other work.
+  gates[0]?.();
+  await sleep(1);
+  assert.equal(started[4], "login-2");
+  while (limiter.inFlight > 0) {
+    for (const open of gates.splice(0)) open();
+    await sleep(1);
+  }
+  await Promise.all([...logins, ...others.slice(0, 4)]);
+  assert.deepEqual(started.slice(5), ["other-2", "other-3"], "the queued other work ran last");
+  assert.equal(limiter.queued, 0);
+});

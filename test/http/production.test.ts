@@ -41,6 +41,26 @@ for (const factory of await testDatabases()) {
       await database?.drop();
     });
 
+    test("no /metrics without METRICS_TOKEN, no Swagger UI; the OpenAPI document stays", async () => {
+      assert.equal((await request(server.url, "GET", "/metrics")).status, 404);
+      assert.equal((await request(server.url, "GET", "/docs")).status, 404);
+      assert.equal((await request(server.url, "GET", "/openapi.json")).status, 200);
+      const scraped = await startTestServer({
+        ...productionEnv(smtp, database.url),
+        METRICS_TOKEN: "production-scrape-token",
+      });
+      try {
+        assert.equal((await request(scraped.url, "GET", "/metrics")).status, 401);
+        const authorization = "Bearer production-scrape-token";
+        const metrics = await request(scraped.url, "GET", "/metrics", {
+          headers: { authorization },
+        });
+        assert.equal(metrics.status, 200);
+      } finally {
+        await scraped.close();
+      }
+    });
+
     test("weak passwords get 400 saying why; a strong one registers", async () => {
       const cases: Array<[string, RegExp]> = [
         ["b4l0u", /at least 8 characters/],

@@ -30,26 +30,39 @@ export async function profileRoutes(
     {
       schema: {
         body: fieldsBody({ current_password: passwordField, new_password: passwordField }),
-        response: { 200: messageResponse, 400: errorResponse, 403: errorResponse },
+        response: {
+          200: messageResponse,
+          400: errorResponse,
+          403: errorResponse,
+          429: errorResponse,
+          503: errorResponse,
+        },
       },
     },
     async (request, reply) => {
       const { current_password: currentPassword, new_password: newPassword } = request.body;
-      const changed = await auth.changePassword(
+      const outcome = await auth.changePassword(
         cookie.read(request),
         currentPassword,
         newPassword,
         clientOf(request),
       );
-      if (!changed) {
+      if (outcome === "changed") return { message: "Password updated" };
+      if (outcome === "session_ended") {
+        cookie.clear(reply);
         return sendError(
           reply,
           403,
           "invalid_credentials",
-          "no valid session, or wrong current password",
+          "wrong current password, too many times: this session has ended",
         );
       }
-      return { message: "Password updated" };
+      return sendError(
+        reply,
+        403,
+        "invalid_credentials",
+        "no valid session, or wrong current password",
+      );
     },
   );
 }

@@ -17,7 +17,12 @@ export async function usersRoutes(app: FastifyInstance, { auth }: { auth: Auth }
     {
       schema: {
         body: fieldsBody({ email: emailField, password: passwordField }),
-        response: { 200: emailMessageResponse, 400: errorResponse },
+        response: {
+          200: emailMessageResponse,
+          400: errorResponse,
+          429: errorResponse,
+          503: errorResponse,
+        },
       },
     },
     async (request, reply) => {
