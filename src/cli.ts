@@ -10,7 +10,6 @@ import { importSeed } from "./db/import-seed.js";
 import { createLogger } from "./http/logger.js";
 import { startServer } from "./server.js";
 import { keepTickObjectMapsAlive } from "./tick-object-maps.js";
-import { applyServiceV8Flags } from "./v8-flags.js";
 
 const USAGE = `Usage: auth-service <command> [options]
 
@@ -72,7 +71,6 @@ async function serve(args: string[]): Promise<number> {
     console.log(SERVE_USAGE);
     return 0;
   }
-  applyServiceV8Flags();
   keepTickObjectMapsAlive();
   const config = loadConfig(undefined, {
     PORT: values.port,

@@ -5,8 +5,9 @@ import { createHook } from "node:async_hooks";
  * process, so that V8 never throws away their object shapes (maps). Called by
  * `auth-service serve`; exported for applications serving HTTP themselves.
  *
- * Node 20 builds every queue entry with one literal,
- * `{ [async_id_symbol]: id, [trigger_async_id_symbol]: trigger, callback, args }`.
+ * Node builds every queue entry with one literal with computed keys:
+ * `{ [async_id_symbol]: id, [trigger_async_id_symbol]: trigger, callback, args }`
+ * on Node 20, the same with `[async_context_frame]` added on Node 22 and 24.
  * Computed keys make V8 record, for each property, the map the object had
  * before it; the optimized code of every caller (stream ends, writes, response
  * ends: several per HTTP request) then adds the properties inline. Feedback and
@@ -16,9 +17,9 @@ import { createHook } from "node:async_hooks";
  * the next entry gets new ones, and V8 marks those properties megamorphic for
  * good. From then on every entry goes through the runtime (`Runtime_Define-
  * KeyedOwnPropertyInLiteral`, map transitions looked up by name): ~7% of the
- * CPU of `GET /`, ~20% fewer requests per second. Measured: 3 to 4 of 10 fresh
- * service processes fell into that state within a second of load, and every
- * process would after an idle spell; with an entry kept alive, 0 of 20
+ * CPU of `GET /`, ~20% fewer requests per second. Measured after an idle
+ * spell (bench/tick-object-maps.ts, 8 fresh processes each): Node 24, 20.8 ->
+ * 17.0 us of CPU per request (+18% req/s); Node 22, 23.9 -> 20.2 us (+19%)
  * (docs/PERFORMANCE.md).
  *
  * The entry is caught by a one-off async hook (the public way to see one),

@@ -1,0 +1,28 @@
+// The service (compiled dist/) started the way `auth-service serve` does, with
+// its process-wide V8 workaround switched by the environment, for
+// bench/tick-object-maps.ts: TICK_MAPS=1 applies src/tick-object-maps.ts.
+// SIGUSR2 runs six full collections 10 ms apart (what an idle spell with the
+// memory reducer does); it needs --expose-gc.
+
+// The compiled modules, loaded by URL so that type-checking needs no dist/.
+const dist = (name: string): string => new URL(`../dist/${name}.js`, import.meta.url).href;
+const { loadConfig }: typeof import("../src/config.js") = await import(dist("config"));
+const { startServer }: typeof import("../src/server.js") = await import(dist("server"));
+const { keepTickObjectMapsAlive }: typeof import("../src/tick-object-maps.js") = await import(
+  dist("tick-object-maps")
+);
+
+if (process.env.TICK_MAPS === "1") keepTickObjectMapsAlive();
+const server = await startServer(loadConfig());
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on("SIGUSR2", () => {
+  let left = 6;
+  const collect = (): void => {
+    gc?.();
+    if (--left > 0) setTimeout(collect, 10);
+  };
+  collect();
+});
+process.on("SIGTERM", () => {
+  void server.close().then(() => process.exit(0));
+});
