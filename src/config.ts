@@ -119,6 +119,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     sessionRenewInterval: read.duration("SESSION_RENEW_INTERVAL", defaults.sessionRenewInterval),
     resetTokenLifetime: read.duration("RESET_TOKEN_LIFETIME", defaults.resetTokenLifetime),
     loginMaxFailures: read.integer("LOGIN_MAX_FAILURES", defaults.loginMaxFailures, 0, 1_000_000),
+    loginAccountMaxFailures: read.integer(
+      "LOGIN_ACCOUNT_MAX_FAILURES",
+      defaults.loginAccountMaxFailures,
+      0,
+      1_000_000,
+    ),
     loginFailureWindow: read.duration("LOGIN_FAILURE_WINDOW", defaults.loginFailureWindow),
     loginLockoutBase: read.duration("LOGIN_LOCKOUT_BASE", defaults.loginLockoutBase),
     loginLockoutMax: read.duration("LOGIN_LOCKOUT_MAX", defaults.loginLockoutMax),
@@ -139,6 +145,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     passwordBlocklist: read.boolean("PASSWORD_BLOCKLIST", defaults.passwordBlocklist),
     resetMaxPerEmail: read.integer("RESET_MAX_PER_EMAIL", defaults.resetMaxPerEmail, 0, 1_000_000),
     resetMaxPerIp: read.integer("RESET_MAX_PER_IP", defaults.resetMaxPerIp, 0, 1_000_000),
+    resetMaxPerEmailAndIp: read.integer(
+      "RESET_MAX_PER_EMAIL_AND_IP",
+      defaults.resetMaxPerEmailAndIp,
+      0,
+      1_000_000,
+    ),
     resetRequestWindow: read.duration("RESET_REQUEST_WINDOW", defaults.resetRequestWindow),
     registrationMaxPerIp: read.integer(
       "REGISTRATION_MAX_PER_IP",

@@ -44,6 +44,14 @@ export interface AuthDependencies {
   mailQueue?: MailQueue;
 }
 
+/**
+ * Reset tokens a user may hold at once. A new request does not void the links
+ * already mailed (else anyone could keep the owner's link dead by asking
+ * again); production's per-email quota (10 an hour, tokens live 30 minutes)
+ * stays under this, so only development, which has no quota, ever reaches it.
+ */
+const MAX_LIVE_RESET_TOKENS = 10;
+
 /** Wrong current passwords one session may give before it is ended. */
 export const REAUTH_MAX_FAILURES = 5;
 
@@ -152,7 +160,7 @@ export class Auth {
       await this.#throttle.recordFailure(email, client.ip, this.#now());
       return null;
     }
-    await this.#throttle.clearAccount(email);
+    await this.#throttle.clearAccount(email, client.ip);
     const sessionToken = await this.#openSession(user.id, client);
     this.#emit({ type: "login", outcome: "success", userId: user.id, email: user.email, client });
     return { user, sessionToken };
@@ -339,8 +347,8 @@ export class Auth {
   }
 
   /**
-   * Issues a reset token for the email, voiding any earlier one. It expires
-   * after the configured lifetime and works once. This is development mode's
+   * Issues a reset token for the email; earlier live ones stay valid until
+   * one of them is used. It expires after the configured lifetime and works once. This is development mode's
    * path (the token goes back to the caller); production uses
    * requestPasswordReset, which mails it.
    * @throws UnknownEmailError when no user has this email.
@@ -374,8 +382,8 @@ export class Auth {
   }
 
   /**
-   * Makes a new reset token for the email's user (replacing any earlier one),
-   * or null when no user has this email. Emits nothing: the caller reports.
+   * Makes a new reset token for the email's user (beside its live ones), or
+   * null when no user has this email. Emits nothing: the caller reports.
    */
   async issueResetToken(
     email: string,
@@ -384,11 +392,12 @@ export class Auth {
     if (!user) return null;
     const token = generateToken();
     const now = this.#now();
-    await this.#store.replaceResetToken(
+    await this.#store.addResetToken(
       user.id,
       hashToken(token),
       now,
       resetTokenExpiry(now, this.settings),
+      MAX_LIVE_RESET_TOKENS,
     );
     return { token, userId: user.id, email: user.email };
   }
@@ -426,8 +435,8 @@ export class Auth {
       this.#now(),
     );
     if (!done) throw new InvalidResetTokenError();
-    // The owner proved control of the email: a lock left by an attacker's guesses ends too.
-    await this.#throttle.clearAccount(stored.emailNormalized);
+    // The owner proved control of the email: the account-wide lock ends, and this address's own.
+    await this.#throttle.clearAccount(stored.emailNormalized, options.client?.ip);
     const email = options.email ?? stored.emailNormalized;
     const { userId } = stored;
     this.#emit({ type: "reset", stage: "completed", userId, email, client: options.client });

@@ -5,7 +5,7 @@ import { normalizeEmail } from "./user.js";
 
 type ResetLimitPolicy = Pick<
   AuthSettings,
-  "resetMaxPerEmail" | "resetMaxPerIp" | "resetRequestWindow"
+  "resetMaxPerEmail" | "resetMaxPerEmailAndIp" | "resetMaxPerIp" | "resetRequestWindow"
 >;
 
 /** Too many reset requests for this email or from this address. */
@@ -16,11 +16,15 @@ export class ResetThrottledError extends ThrottledError {
 }
 
 /**
- * Caps reset requests per email and per client address in a fixed window, so
- * nobody can flood a mailbox or mail the whole user table. Emails are counted
- * whether or not they are registered, so the limit tells nothing about which
- * exist. The counters share the login throttle's store (database or Redis)
- * under their own keys: a login lock never blocks a reset.
+ * Caps reset requests per email, per email from one client address, and per
+ * address, in a fixed window, so nobody can flood a mailbox or mail the whole
+ * user table. The per-email-and-address cap is below the per-email one, so one
+ * address cannot spend an email's whole quota: its owner, asking from
+ * elsewhere, still gets links (and the links an attacker's requests mailed
+ * stay valid: see Auth.issueResetToken). Emails are counted whether or not
+ * they are registered, so the limit tells nothing about which exist. The
+ * counters share the login throttle's store (database or Redis) under their
+ * own keys: a login lock never blocks a reset.
  */
 export class ResetRequestLimit {
   readonly #store: ThrottleStore;
@@ -31,13 +35,18 @@ export class ResetRequestLimit {
     this.#policy = policy;
   }
 
-  /** Counts one request. @throws ResetThrottledError past either limit. */
+  /** Counts one request. @throws ResetThrottledError past any limit. */
   async hit(email: string, ip: string | null | undefined, now: Date): Promise<void> {
-    const { resetMaxPerEmail, resetMaxPerIp, resetRequestWindow } = this.#policy;
-    const limits: Array<[string, number]> = [
-      [`reset-email:${normalizeEmail(email)}`, resetMaxPerEmail],
-    ];
-    if (ip) limits.push([`reset-ip:${ip}`, resetMaxPerIp]);
+    const { resetMaxPerEmail, resetMaxPerEmailAndIp, resetMaxPerIp, resetRequestWindow } =
+      this.#policy;
+    const normalized = normalizeEmail(email);
+    const limits: Array<[string, number]> = [];
+    // The narrowest first: a refused request then spends none of the wider quotas.
+    if (ip) {
+      limits.push([`reset-email-ip:${ip}|${normalized}`, resetMaxPerEmailAndIp]);
+      limits.push([`reset-ip:${ip}`, resetMaxPerIp]);
+    }
+    limits.push([`reset-email:${normalized}`, resetMaxPerEmail]);
     for (const [key, max] of limits) {
       if (max === 0) continue;
       const count = await this.#store.recordFailure(key, now, resetRequestWindow);

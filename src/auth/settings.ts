@@ -26,8 +26,10 @@ export interface AuthSettings {
   /** A session's last-seen time is written at most this often, so reads rarely write. */
   sessionRenewInterval: number;
   resetTokenLifetime: number;
-  /** Consecutive failed logins of one account before it is locked (0: never). */
+  /** Consecutive failed logins of one account from one address before that pair is locked (0: never). */
   loginMaxFailures: number;
+  /** Consecutive failed logins of one account from all addresses before it is locked (0: never). */
+  loginAccountMaxFailures: number;
   /** An account's failures are forgotten this long after its first one. */
   loginFailureWindow: number;
   /** First lock length; each further failure doubles it, up to loginLockoutMax. */
@@ -40,8 +42,12 @@ export interface AuthSettings {
   maxConcurrentHashes: number;
   /** Hashes that may wait for a slot; past that, logins get 503 at once. */
   hashQueueLimit: number;
-  /** Reset requests per email, and per client address, within resetRequestWindow (0: no limit). */
+  /**
+   * Reset requests per email (from any address), per email from one address,
+   * and per client address, within resetRequestWindow (0: no limit).
+   */
   resetMaxPerEmail: number;
+  resetMaxPerEmailAndIp: number;
   resetMaxPerIp: number;
   resetRequestWindow: number;
   /** Registrations per client address, and in all, within registrationWindow (0: no limit). */
@@ -75,6 +81,7 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     sessionRenewInterval: 5 * MINUTE,
     resetTokenLifetime: 30 * MINUTE,
     loginMaxFailures: 10,
+    loginAccountMaxFailures: 100,
     loginFailureWindow: DAY,
     loginLockoutBase: 1000,
     loginLockoutMax: 15 * MINUTE,
@@ -84,7 +91,8 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     hashQueueLimit: 32,
     // Development hands tokens back in the body for scripts and the original
     // client, which may ask again and again: the limits guard real mailboxes.
-    resetMaxPerEmail: mode === "production" ? 5 : 0,
+    resetMaxPerEmail: mode === "production" ? 10 : 0,
+    resetMaxPerEmailAndIp: mode === "production" ? 3 : 0,
     resetMaxPerIp: mode === "production" ? 50 : 0,
     resetRequestWindow: HOUR,
     // Development registers freely (scripts, tests, the original client); it
@@ -161,6 +169,11 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
     ["loginLockoutBase", isPositiveDuration(settings.loginLockoutBase), "a positive duration"],
     ["loginLockoutMax", isPositiveDuration(settings.loginLockoutMax), "a positive duration"],
     [
+      "loginAccountMaxFailures",
+      isIntegerIn(settings.loginAccountMaxFailures, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    [
       "loginIpMaxFailures",
       isIntegerIn(settings.loginIpMaxFailures, 0, 1_000_000),
       "an integer from 0 (off)",
@@ -179,6 +192,11 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
       "an integer from 0 (off)",
     ],
     ["resetMaxPerIp", isIntegerIn(settings.resetMaxPerIp, 0, 1_000_000), "an integer from 0 (off)"],
+    [
+      "resetMaxPerEmailAndIp",
+      isIntegerIn(settings.resetMaxPerEmailAndIp, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
     ["resetRequestWindow", isPositiveDuration(settings.resetRequestWindow), "a positive duration"],
     [
       "registrationMaxPerIp",

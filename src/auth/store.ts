@@ -74,18 +74,22 @@ export interface AuthStore extends ThrottleStore {
     now: Date,
   ): Promise<void>;
 
-  /** Stores the user's one live reset token, replacing any earlier one. */
-  replaceResetToken(
+  /**
+   * Stores a new reset token beside the user's live ones, deleting their
+   * expired ones, and the oldest beyond `maxLive` (counting the new one).
+   */
+  addResetToken(
     userId: number,
     tokenHash: string,
     createdAt: Date,
     expiresAt: Date,
+    maxLive: number,
   ): Promise<void>;
   findResetToken(tokenHash: string): Promise<StoredResetToken | null>;
   /**
    * In one transaction: consume the token (it must still exist, belong to the
-   * user and not be expired at `now`), store the new hash, end every session of
-   * the user. False, with nothing written, when the token could not be consumed.
+   * user and not be expired at `now`), void the user's other reset tokens,
+   * store the new hash, end every session of the user. False, with nothing written, when the token could not be consumed.
    */
   completePasswordReset(
     tokenHash: string,

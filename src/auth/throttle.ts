@@ -24,6 +24,7 @@ export interface ThrottleStore {
 export type ThrottlePolicy = Pick<
   AuthSettings,
   | "loginMaxFailures"
+  | "loginAccountMaxFailures"
   | "loginFailureWindow"
   | "loginLockoutBase"
   | "loginLockoutMax"
@@ -39,13 +40,18 @@ export class LoginThrottledError extends ThrottledError {
 }
 
 /**
- * The lock that follows the n-th consecutive failure of an account: none below
- * the threshold, then the base delay, doubling with each further failure, up to
- * the maximum (1 s, 2 s, 4 s ... 15 min with the defaults).
+ * The lock that follows the n-th consecutive failure under a key whose limit is
+ * `threshold`: none below it, then the base delay, doubling with each further
+ * failure, up to the maximum (1 s, 2 s, 4 s ... 15 min with the defaults).
  */
-export function accountLockEnd(failures: number, now: Date, policy: ThrottlePolicy): Date | null {
-  if (policy.loginMaxFailures === 0 || failures < policy.loginMaxFailures) return null;
-  const doublings = Math.min(failures - policy.loginMaxFailures, 40);
+export function lockEnd(
+  failures: number,
+  threshold: number,
+  now: Date,
+  policy: ThrottlePolicy,
+): Date | null {
+  if (threshold === 0 || failures < threshold) return null;
+  const doublings = Math.min(failures - threshold, 40);
   const delay = Math.min(policy.loginLockoutBase * 2 ** doublings, policy.loginLockoutMax);
   return new Date(now.getTime() + delay);
 }
@@ -57,10 +63,19 @@ export function ipLockEnd(count: FailureCount, policy: ThrottlePolicy): Date | n
 }
 
 /**
- * Per-account and per-address login throttling. Accounts are keyed by their
- * normalized email whether or not it is registered, so a lock never tells an
- * attacker which emails exist. Locks are checked before any password hash is
- * computed, so a locked account costs nothing to refuse.
+ * Login throttling in three scopes (OWASP's "Blocking Brute Force Attacks",
+ * NIST 800-63B 5.2.2), so that an attacker cannot deny an owner their account:
+ * - one account from one address: locked after loginMaxFailures (10), with
+ *   doubling locks. Guessing from one address stops there, and locks only
+ *   that address out of that account: the owner, elsewhere, logs in.
+ * - one account from every address: locked after loginAccountMaxFailures
+ *   (100, NIST's ceiling), for a guesser spread over many addresses. Only a
+ *   distributed attack reaches it; a completed password reset lifts it.
+ * - one address over every account: locked for the rest of its window after
+ *   loginIpMaxFailures, against spraying one password over many accounts.
+ * Accounts are keyed by their normalized email whether or not it is
+ * registered, so a lock never tells which emails exist. Locks are checked
+ * before any password hash is computed, so a locked attempt costs nothing.
  */
 export class LoginThrottle {
   readonly #store: ThrottleStore;
@@ -71,25 +86,29 @@ export class LoginThrottle {
     this.#policy = policy;
   }
 
-  /** @throws LoginThrottledError while the account or the address is locked. */
+  /** @throws LoginThrottledError while any scope of this attempt is locked. */
   async assertAllowed(email: string, ip: string | null | undefined, now: Date): Promise<void> {
-    const until = await this.#store.lockedUntil(keysOf(email, ip), now);
+    const keys = [accountFromKey(email, ip), accountKey(email)];
+    if (ip) keys.push(ipKey(ip));
+    const until = await this.#store.lockedUntil(keys, now);
     if (until) throw new LoginThrottledError(until.getTime() - now.getTime());
   }
 
   async recordFailure(email: string, ip: string | null | undefined, now: Date): Promise<void> {
+    const policy = this.#policy;
+    const window = policy.loginFailureWindow;
+    const pair = accountFromKey(email, ip);
+    const pairCount = await this.#store.recordFailure(pair, now, window);
+    const pairLock = lockEnd(pairCount.failures, policy.loginMaxFailures, now, policy);
+    if (pairLock) await this.#store.lock(pair, pairLock);
     const account = accountKey(email);
-    const accountCount = await this.#store.recordFailure(
-      account,
-      now,
-      this.#policy.loginFailureWindow,
-    );
-    const accountLock = accountLockEnd(accountCount.failures, now, this.#policy);
+    const accountCount = await this.#store.recordFailure(account, now, window);
+    const accountLock = lockEnd(accountCount.failures, policy.loginAccountMaxFailures, now, policy);
     if (accountLock) await this.#store.lock(account, accountLock);
     if (!ip) return;
     const address = ipKey(ip);
-    const ipCount = await this.#store.recordFailure(address, now, this.#policy.loginIpWindow);
-    const ipLock = ipLockEnd(ipCount, this.#policy);
+    const ipCount = await this.#store.recordFailure(address, now, policy.loginIpWindow);
+    const ipLock = ipLockEnd(ipCount, policy);
     if (ipLock) await this.#store.lock(address, ipLock);
   }
 
@@ -106,9 +125,14 @@ export class LoginThrottle {
     await this.#store.clear(`reauth:${sessionPublicId}`);
   }
 
-  /** A successful login or a password reset ends the account's run of failures. */
-  async clearAccount(email: string): Promise<void> {
+  /**
+   * A successful login, or a completed password reset, ends the account's run
+   * of failures: its own, and this address's on it. Other addresses' runs on
+   * the account stay (an attacker's locks are not lifted by the owner's login).
+   */
+  async clearAccount(email: string, ip?: string | null): Promise<void> {
     await this.#store.clear(accountKey(email));
+    await this.#store.clear(accountFromKey(email, ip));
   }
 }
 
@@ -116,10 +140,10 @@ function accountKey(email: string): string {
   return `account:${normalizeEmail(email)}`;
 }
 
-function ipKey(ip: string): string {
-  return `ip:${ip}`;
+function accountFromKey(email: string, ip: string | null | undefined): string {
+  return `account-from:${ip ?? ""}|${normalizeEmail(email)}`;
 }
 
-function keysOf(email: string, ip: string | null | undefined): string[] {
-  return ip ? [accountKey(email), ipKey(ip)] : [accountKey(email)];
+function ipKey(ip: string): string {
+  return `ip:${ip}`;
 }

@@ -257,29 +257,41 @@ export class KyselyStore implements AuthStore {
     });
   }
 
-  async replaceResetToken(
+  async addResetToken(
     userId: number,
     tokenHash: string,
     createdAt: Date,
     expiresAt: Date,
+    maxLive: number,
   ): Promise<void> {
-    // One statement, so two concurrent requests still leave exactly one token.
-    await this.#db
-      .insertInto("password_reset_tokens")
-      .values({
-        user_id: userId,
-        token_hash: tokenHash,
-        created_at: createdAt.getTime(),
-        expires_at: expiresAt.getTime(),
-      })
-      .onConflict((conflict) =>
-        conflict.column("user_id").doUpdateSet({
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("password_reset_tokens")
+        .values({
+          user_id: userId,
           token_hash: tokenHash,
           created_at: createdAt.getTime(),
           expires_at: expiresAt.getTime(),
-        }),
-      )
-      .execute();
+        })
+        .execute();
+      const live = await trx
+        .selectFrom("password_reset_tokens")
+        .select("id")
+        .where("user_id", "=", userId)
+        .where("expires_at", ">", createdAt.getTime())
+        .orderBy("id", "desc")
+        .execute();
+      const voided = live.slice(maxLive).map((row) => row.id);
+      await trx
+        .deleteFrom("password_reset_tokens")
+        .where("user_id", "=", userId)
+        .where((eb) =>
+          voided.length > 0
+            ? eb.or([eb("expires_at", "<=", createdAt.getTime()), eb("id", "in", voided)])
+            : eb("expires_at", "<=", createdAt.getTime()),
+        )
+        .execute();
+    });
   }
 
   async findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
@@ -316,6 +328,7 @@ export class KyselyStore implements AuthStore {
         .where("expires_at", ">", now.getTime())
         .executeTakeFirst();
       if (consumed.numDeletedRows === 0n) return false;
+      await trx.deleteFrom("password_reset_tokens").where("user_id", "=", userId).execute();
       await trx
         .updateTable("users")
         .set({ hashed_password: hashedPassword, updated_at: now.getTime() })

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { resolveAuthSettings } from "../../src/auth/settings.js";
-import {
-  accountLockEnd,
-  LoginThrottledError,
-  type ThrottleStore,
-} from "../../src/auth/throttle.js";
+import { LoginThrottledError, lockEnd, type ThrottleStore } from "../../src/auth/throttle.js";
 import { type AuthService, createAuth } from "../../src/create-auth.js";
 import { RedisThrottleStore } from "../../src/db/redis-throttle-store.js";
 import { manualClock } from "../helpers/clock.js";
@@ -14,16 +10,20 @@ import { type TestDatabase, testDatabases, testRedis } from "../helpers/database
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
-test("account locks: none below 10 failures, then 1 s doubling up to 15 min", () => {
+test("locks: none below the threshold, then 1 s doubling up to 15 min", () => {
   const policy = resolveAuthSettings();
   const now = new Date(0);
-  assert.equal(accountLockEnd(9, now, policy), null);
-  assert.equal(accountLockEnd(10, now, policy)?.getTime(), SECOND);
-  assert.equal(accountLockEnd(11, now, policy)?.getTime(), 2 * SECOND);
-  assert.equal(accountLockEnd(14, now, policy)?.getTime(), 16 * SECOND);
-  assert.equal(accountLockEnd(30, now, policy)?.getTime(), 15 * MINUTE);
-  assert.equal(accountLockEnd(500, now, policy)?.getTime(), 15 * MINUTE);
-  assert.equal(accountLockEnd(50, now, { ...policy, loginMaxFailures: 0 }), null, "0 turns it off");
+  const at = (failures: number, threshold = policy.loginMaxFailures) =>
+    lockEnd(failures, threshold, now, policy)?.getTime() ?? null;
+  assert.equal(at(9), null);
+  assert.equal(at(10), SECOND);
+  assert.equal(at(11), 2 * SECOND);
+  assert.equal(at(14), 16 * SECOND);
+  assert.equal(at(30), 15 * MINUTE);
+  assert.equal(at(500), 15 * MINUTE);
+  assert.equal(at(99, policy.loginAccountMaxFailures), null);
+  assert.equal(at(100, policy.loginAccountMaxFailures), SECOND);
+  assert.equal(at(50, 0), null, "0 turns it off");
 });
 
 describe("login throttling in Auth", () => {
@@ -102,7 +102,33 @@ describe("login throttling in Auth", () => {
     }
     await assert.rejects(auth.login("me@example.com", "right-pass", client), LoginThrottledError);
     const token = await auth.getResetPasswordToken("me@example.com");
-    await auth.updatePassword(token, "brand-new-pass", { email: "me@example.com" });
+    await auth.updatePassword(token, "brand-new-pass", { email: "me@example.com", client });
+    assert.ok(await auth.login("me@example.com", "brand-new-pass", client));
+  });
+
+  test("failures from other addresses never lock the owner out of their account", async () => {
+    // Ten wrong passwords from each of five addresses: each is locked out of the account.
+    for (let address = 1; address <= 5; address++) {
+      for (let i = 0; i < 10; i++) await fail("me@example.com", `198.51.100.${address}`);
+    }
+    await assert.rejects(
+      service.auth.login("me@example.com", "right-pass", { ip: "198.51.100.1" }),
+      LoginThrottledError,
+    );
+    assert.ok(
+      await service.auth.login("me@example.com", "right-pass", client),
+      "the owner, from their own address, logs in",
+    );
+  });
+
+  test("a guesser spread over many addresses meets the account-wide limit; a reset lifts it", async () => {
+    const { auth } = service;
+    for (let address = 0; address < 100; address++) {
+      await fail("me@example.com", `192.0.2.${address}`);
+    }
+    await assert.rejects(auth.login("me@example.com", "right-pass", client), LoginThrottledError);
+    const token = await auth.getResetPasswordToken("me@example.com");
+    await auth.updatePassword(token, "brand-new-pass", { email: "me@example.com", client });
     assert.ok(await auth.login("me@example.com", "brand-new-pass", client));
   });
 

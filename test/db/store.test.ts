@@ -128,14 +128,14 @@ for (const factory of await testDatabases()) {
       assert.equal(await store.deleteSessionByTokenHash(hashToken("token-1")), false);
     });
 
-    test("reset tokens: one per user, consumed once, in one transaction", async () => {
+    test("reset tokens: several live per user, one consumed once, in one transaction, voiding the rest", async () => {
       const store = service.store;
       const user = await service.db.addUser("ivan@example.com", "old");
       const now = new Date();
       const later = new Date(now.getTime() + HOUR);
-      await store.replaceResetToken(user.id, "hash-a", now, later);
-      await store.replaceResetToken(user.id, "hash-b", now, later);
-      assert.equal(await store.findResetToken("hash-a"), null);
+      await store.addResetToken(user.id, "hash-a", now, later, 10);
+      await store.addResetToken(user.id, "hash-b", now, later, 10);
+      assert.equal((await store.findResetToken("hash-a"))?.emailNormalized, "ivan@example.com");
       assert.equal((await store.findResetToken("hash-b"))?.emailNormalized, "ivan@example.com");
       const attempts = await Promise.all(
         ["new-1", "new-2", "new-3"].map((hash) =>
@@ -145,17 +145,43 @@ for (const factory of await testDatabases()) {
       assert.deepEqual(attempts.filter(Boolean).length, 1);
       assert.match((await service.db.findUserBy({ id: user.id })).hashedPassword, /^new-/);
       assert.equal(await store.findResetToken("hash-b"), null);
+      assert.equal(
+        await store.findResetToken("hash-a"),
+        null,
+        "a completed reset voids the others",
+      );
+    });
+
+    test("reset tokens past the live limit void the oldest; expired ones go", async () => {
+      const store = service.store;
+      const user = await service.db.addUser("ivy@example.com", "old");
+      const now = new Date();
+      const later = new Date(now.getTime() + HOUR);
+      await store.addResetToken(
+        user.id,
+        "gone",
+        new Date(now.getTime() - 2 * HOUR),
+        new Date(now.getTime() - HOUR),
+        2,
+      );
+      for (const hash of ["one", "two", "three"])
+        await store.addResetToken(user.id, hash, now, later, 2);
+      assert.equal(await store.findResetToken("one"), null, "the oldest beyond 2");
+      assert.ok(await store.findResetToken("two"));
+      assert.ok(await store.findResetToken("three"));
+      assert.equal(await store.findResetToken("gone"), null);
     });
 
     test("an expired reset token cannot be consumed and nothing is written", async () => {
       const store = service.store;
       const user = await service.db.addUser("judy@example.com", "old");
       const now = new Date();
-      await store.replaceResetToken(
+      await store.addResetToken(
         user.id,
         "hash-x",
         new Date(now.getTime() - 2 * HOUR),
         new Date(now.getTime() - HOUR),
+        10,
       );
       assert.equal(await store.completePasswordReset("hash-x", user.id, "new", now), false);
       assert.equal((await service.db.findUserBy({ id: user.id })).hashedPassword, "old");
@@ -178,7 +204,7 @@ for (const factory of await testDatabases()) {
       await session("expired", now.getTime() - 3 * HOUR, now.getTime() - HOUR);
       await session("idle", now.getTime() - 10 * HOUR, now.getTime() + HOUR);
       await session("live", now.getTime(), now.getTime() + HOUR);
-      await store.replaceResetToken(user.id, "old-token", new Date(0), new Date(now.getTime() - 1));
+      await store.addResetToken(user.id, "old-token", new Date(0), new Date(now.getTime() - 1), 10);
       await store.purgeExpired(now, new Date(now.getTime() - 5 * HOUR));
       assert.equal(await store.findSessionByTokenHash(hashToken("expired")), null);
       assert.equal(await store.findSessionByTokenHash(hashToken("idle")), null);

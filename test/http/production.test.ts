@@ -295,6 +295,7 @@ describe("production reset timing", () => {
     server = await startTestServer({
       ...productionEnv(smtp, "sqlite::memory:"),
       RESET_MAX_PER_EMAIL: "0",
+      RESET_MAX_PER_EMAIL_AND_IP: "0",
     });
     await request(server.url, "POST", "/users", {
       form: { email: "timed@example.com", password: STRONG },
