@@ -1,12 +1,13 @@
-import { InvalidResetTokenError, UnknownEmailError, UserAlreadyExistsError } from "./errors.js";
+import { UserAlreadyExistsError } from "./errors.js";
 import type { AuthEventListener } from "./events.js";
 import { ServiceBusyError } from "./limiter.js";
 import type { MailQueue } from "./mail-queue.js";
 import { PasswordHasher } from "./password.js";
+import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
 import { PasswordPolicy } from "./password-policy.js";
+import { PasswordResets } from "./password-reset.js";
 import { RegistrationLimit, RegistrationThrottledError } from "./registration-limit.js";
-import { ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
-import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
+import { ResetRequestLimit } from "./reset-limit.js";
 import {
   type SessionClient,
   type SessionInfo,
@@ -19,14 +20,8 @@ import {
 import type { AuthSettings } from "./settings.js";
 import type { AuthStore } from "./store.js";
 import { LoginThrottle, LoginThrottledError, type ThrottleStore } from "./throttle.js";
-import { generateToken, hashToken, TOKEN_MAX_LENGTH } from "./token.js";
-import {
-  assertValidEmail,
-  normalizeEmail,
-  toPublicUser,
-  type User,
-  type UserRecord,
-} from "./user.js";
+import { generateToken, hashToken, isPlausibleToken } from "./token.js";
+import { assertValidEmail, toPublicUser, type User, type UserRecord } from "./user.js";
 
 export interface AuthDependencies {
   store: AuthStore;
@@ -43,19 +38,6 @@ export interface AuthDependencies {
    */
   mailQueue?: MailQueue;
 }
-
-/**
- * Reset tokens a user may hold at once. A new request does not void the links
- * already mailed (else anyone could keep the owner's link dead by asking
- * again); production's per-email quota (10 an hour, tokens live 30 minutes)
- * stays under this, so only development, which has no quota, ever reaches it.
- */
-const MAX_LIVE_RESET_TOKENS = 10;
-
-/** Wrong current passwords one session may give before it is ended. */
-export const REAUTH_MAX_FAILURES = 5;
-
-export type PasswordChangeOutcome = "changed" | "no_session" | "wrong_password" | "session_ended";
 
 /** A successful login: who, and the session token to hand to the client. */
 export interface LoginResult {
@@ -74,23 +56,36 @@ export class Auth {
   readonly passwordPolicy: PasswordPolicy;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
-  readonly #resetLimit: ResetRequestLimit;
   readonly #registrationLimit: RegistrationLimit;
-  readonly #mailQueue: MailQueue | undefined;
+  readonly #resets: PasswordResets;
+  readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
   readonly #emit: AuthEventListener;
 
   constructor({ store, throttleStore, settings, now, onEvent, mailQueue }: AuthDependencies) {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
-    this.#resetLimit = new ResetRequestLimit(throttleStore ?? store, settings);
     this.#registrationLimit = new RegistrationLimit(throttleStore ?? store, settings);
-    this.#mailQueue = mailQueue;
     this.settings = settings;
     this.hasher = new PasswordHasher(settings, onEvent);
     this.passwordPolicy = new PasswordPolicy(settings);
     this.#now = now ?? (() => new Date());
     this.#emit = onEvent ?? (() => {});
+    const flows = {
+      store,
+      settings,
+      hasher: this.hasher,
+      passwordPolicy: this.passwordPolicy,
+      throttle: this.#throttle,
+      mailQueue,
+      now: this.#now,
+      emit: this.#emit,
+    };
+    this.#resets = new PasswordResets(
+      flows,
+      new ResetRequestLimit(throttleStore ?? store, settings),
+    );
+    this.#passwordChange = new PasswordChange(flows);
   }
 
   /**
@@ -227,13 +222,9 @@ export class Auth {
 
   /**
    * Changes the password of the user this token belongs to, after checking the
-   * current one, and ends every other session of the user.
-   *
-   * The current-password check is a login guess like any other for someone
-   * holding a stolen session: a wrong one counts toward the account's (and
-   * address's) login throttling and is audited, a locked account is refused
-   * before any hashing, and after REAUTH_MAX_FAILURES wrong ones the session
-   * itself ends.
+   * current one, and ends every other session of the user. Wrong current
+   * passwords count toward login throttling; after REAUTH_MAX_FAILURES the
+   * session ends (see PasswordChange).
    * @returns "changed", "no_session" (the token is not a live session),
    *   "wrong_password", or "session_ended" (that wrong password was one too many).
    * @throws LoginThrottledError while the account or address is locked;
@@ -247,44 +238,7 @@ export class Auth {
   ): Promise<PasswordChangeOutcome> {
     const current = await this.#authenticate(token);
     if (!current) return "no_session";
-    const { id: userId, email } = current.user;
-    this.hasher.assertCapacity("other");
-    await this.#throttle.assertAllowed(email, client.ip, this.#now());
-    const record = await this.#store.findUser({ id: userId });
-    if (!record) return "no_session";
-    if (!(await this.hasher.verify(currentPassword, record.hashedPassword, "other"))) {
-      return this.#refuseReauthentication(current.session, email, client);
-    }
-    this.passwordPolicy.assertAcceptable(newPassword, { email });
-    const hashedPassword = await this.hasher.hash(newPassword);
-    await this.#store.changePassword(userId, hashedPassword, current.session.id, this.#now());
-    await this.#throttle.clearReauthentication(current.session.publicId);
-    this.#emit({ type: "password_changed", userId, email, client });
-    await this.#mailQueue?.enqueue("password_changed", email);
-    return "changed";
-  }
-
-  /** A wrong current password: counted, audited, and the session's last chance used up at the limit. */
-  async #refuseReauthentication(
-    session: StoredSession,
-    email: string,
-    client: SessionClient,
-  ): Promise<"wrong_password" | "session_ended"> {
-    const now = this.#now();
-    const { userId } = session;
-    await this.#throttle.recordFailure(email, client.ip, now);
-    const failures = await this.#throttle.recordReauthenticationFailure(session.publicId, now);
-    const sessionEnded = failures >= REAUTH_MAX_FAILURES;
-    if (sessionEnded) await this.#store.deleteSessionOfUser(userId, session.publicId);
-    this.#emit({
-      type: "reauthentication",
-      outcome: "failure",
-      sessionEnded,
-      userId,
-      email,
-      client,
-    });
-    return sessionEnded ? "session_ended" : "wrong_password";
+    return this.#passwordChange.change(current, currentPassword, newPassword, client);
   }
 
   /** The live session a token opened and its user, renewing it when due; null otherwise. */
@@ -347,100 +301,43 @@ export class Auth {
   }
 
   /**
-   * Issues a reset token for the email; earlier live ones stay valid until
-   * one of them is used. It expires after the configured lifetime and works once. This is development mode's
-   * path (the token goes back to the caller); production uses
-   * requestPasswordReset, which mails it.
+   * Issues a reset token for the email; earlier live ones stay valid until one
+   * of them is used. It expires after the configured lifetime and works once.
+   * This is development mode's path (the token goes back to the caller);
+   * production uses requestPasswordReset, which mails it.
    * @throws UnknownEmailError when no user has this email.
    */
-  async getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
-    const issued = await this.issueResetToken(email);
-    if (!issued) throw new UnknownEmailError();
-    this.#emit({ type: "reset", stage: "requested", userId: issued.userId, email, client });
-    return issued.token;
+  getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
+    return this.#resets.getResetPasswordToken(email, client);
   }
 
   /**
    * Asks for a reset link to be mailed to this email, and answers the same way
-   * whether or not it is registered: only the limits are checked and the mail
-   * queued here (the same work for any email); the outbox's sender looks the
-   * user up, makes the token and mails it, or drops the request.
-   * @throws InvalidEmailError, or ResetThrottledError past the per-email or per-address limit.
+   * whether or not it is registered (see PasswordResets).
+   * @throws InvalidEmailError, or ResetThrottledError past a reset limit.
    */
-  async requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
-    assertValidEmail(email);
-    if (!this.#mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
-    try {
-      await this.#resetLimit.hit(email, client.ip, this.#now());
-    } catch (error) {
-      if (error instanceof ResetThrottledError)
-        this.#emit({ type: "reset", stage: "requested", outcome: "throttled", email, client });
-      throw error;
-    }
-    await this.#mailQueue.enqueue("password_reset", email);
-    this.#emit({ type: "reset", stage: "requested", outcome: "accepted", email, client });
+  requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
+    return this.#resets.requestPasswordReset(email, client);
+  }
+
+  /** Makes a new reset token for the email's user, or null when none has it. Emits nothing. */
+  issueResetToken(email: string): Promise<{ token: string; userId: number; email: string } | null> {
+    return this.#resets.issueResetToken(email);
   }
 
   /**
-   * Makes a new reset token for the email's user (beside its live ones), or
-   * null when no user has this email. Emits nothing: the caller reports.
-   */
-  async issueResetToken(
-    email: string,
-  ): Promise<{ token: string; userId: number; email: string } | null> {
-    const user = await this.#store.findUser({ email });
-    if (!user) return null;
-    const token = generateToken();
-    const now = this.#now();
-    await this.#store.addResetToken(
-      user.id,
-      hashToken(token),
-      now,
-      resetTokenExpiry(now, this.settings),
-      MAX_LIVE_RESET_TOKENS,
-    );
-    return { token, userId: user.id, email: user.email };
-  }
-
-  /**
-   * Sets a new password with a reset token, consumes the token and ends every
-   * session of the user. With `email`, the token must have been issued to it.
+   * Sets a new password with a reset token, consumes the token (voiding the
+   * user's other ones) and ends every session of the user. With `email`, the
+   * token must have been issued to it.
    * @throws InvalidResetTokenError (unknown, used, expired, or another email's)
    *   or InvalidPasswordError; nothing is written when it throws.
    */
-  async updatePassword(
+  updatePassword(
     resetToken: string,
     password: string,
     options: { email?: string; client?: SessionClient } = {},
   ): Promise<void> {
-    if (!isPlausibleToken(resetToken)) throw new InvalidResetTokenError();
-    const tokenHash = hashToken(resetToken);
-    // Checked before hashing, so invalid tokens cannot make us spend a hash each.
-    const stored = await this.#store.findResetToken(tokenHash);
-    if (!stored || isResetTokenExpired(stored, this.#now())) throw new InvalidResetTokenError();
-    // The stored token already carries its owner's normalized email: no second lookup.
-    if (options.email !== undefined && normalizeEmail(options.email) !== stored.emailNormalized) {
-      throw new InvalidResetTokenError(
-        "reset_token_email_mismatch",
-        "reset token was not issued to this email",
-      );
-    }
-    this.passwordPolicy.assertAcceptable(password, { email: stored.emailNormalized });
-    const hashedPassword = await this.hasher.hash(password);
-    // The token is consumed inside the transaction: of two concurrent uses, one wins.
-    const done = await this.#store.completePasswordReset(
-      tokenHash,
-      stored.userId,
-      hashedPassword,
-      this.#now(),
-    );
-    if (!done) throw new InvalidResetTokenError();
-    // The owner proved control of the email: the account-wide lock ends, and this address's own.
-    await this.#throttle.clearAccount(stored.emailNormalized, options.client?.ip);
-    const email = options.email ?? stored.emailNormalized;
-    const { userId } = stored;
-    this.#emit({ type: "reset", stage: "completed", userId, email, client: options.client });
-    await this.#mailQueue?.enqueue("password_changed", email);
+    return this.#resets.updatePassword(resetToken, password, options);
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */
@@ -502,8 +399,4 @@ export class Auth {
     });
     return token;
   }
-}
-
-function isPlausibleToken(token: string | null | undefined): token is string {
-  return typeof token === "string" && token.length > 0 && token.length <= TOKEN_MAX_LENGTH;
 }

@@ -19,3 +19,8 @@ export const hashToken: (token: string) => string =
 
 /** Longest token we accept as input: ours are 43 characters; anything far longer is not ours. */
 export const TOKEN_MAX_LENGTH = 128;
+
+/** A string that could be one of our tokens: checked before hashing and any lookup. */
+export function isPlausibleToken(token: string | null | undefined): token is string {
+  return typeof token === "string" && token.length > 0 && token.length <= TOKEN_MAX_LENGTH;
+}

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely, Selectable, Updateable } from "kysely";
+import type { Kysely, Updateable } from "kysely";
 import { Migrator } from "kysely/migration";
 import { UserAlreadyExistsError } from "../auth/errors.js";
 import type { StoredResetToken } from "../auth/reset-token.js";
@@ -12,8 +12,11 @@ import type {
 } from "../auth/store.js";
 import type { FailureCount } from "../auth/throttle.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
+import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
-import type { Database, Dialect, SessionsTable, UsersTable } from "./schema.js";
+import { isUniqueViolation, toDate, toStoredSession, toUserRecord } from "./row-mapping.js";
+import type { Database, Dialect, UsersTable } from "./schema.js";
+import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
 
 /**
  * The one implementation of AuthStore, over Kysely. Every difference between
@@ -25,11 +28,13 @@ export class KyselyStore implements AuthStore {
   readonly #db: Kysely<Database>;
 
   readonly #sessionByTokenHash: ReturnType<typeof compileSessionByTokenHash>;
+  readonly #throttle: KyselyThrottleStore;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.#db = db;
     this.dialect = dialect;
     this.#sessionByTokenHash = compileSessionByTokenHash(db);
+    this.#throttle = new KyselyThrottleStore(db);
   }
 
   async migrate(): Promise<void> {
@@ -339,56 +344,20 @@ export class KyselyStore implements AuthStore {
     });
   }
 
-  async lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
-    const row = await this.#db
-      .selectFrom("login_throttle")
-      .select((eb) => eb.fn.max("locked_until").as("until"))
-      .where("key", "in", keys)
-      .where("locked_until", ">", now.getTime())
-      .executeTakeFirst();
-    return row?.until ? toDate(row.until) : null;
+  lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
+    return this.#throttle.lockedUntil(keys, now);
   }
 
-  async recordFailure(key: string, now: Date, windowMs: number): Promise<FailureCount> {
-    const nowMs = now.getTime();
-    // One statement, so failures counted at once on two instances both count.
-    const row = await this.#db
-      .insertInto("login_throttle")
-      .values({ key, failures: 1, window_ends_at: nowMs + windowMs, locked_until: 0 })
-      .onConflict((conflict) =>
-        conflict.column("key").doUpdateSet((eb) => {
-          const closed = eb("login_throttle.window_ends_at", "<=", nowMs);
-          return {
-            failures: eb
-              .case()
-              .when(closed)
-              .then(1)
-              .else(eb("login_throttle.failures", "+", 1))
-              .end(),
-            window_ends_at: eb
-              .case()
-              .when(closed)
-              .then(nowMs + windowMs)
-              .else(eb.ref("login_throttle.window_ends_at"))
-              .end(),
-          };
-        }),
-      )
-      .returning(["failures", "window_ends_at"])
-      .executeTakeFirstOrThrow();
-    return { failures: Number(row.failures), windowEndsAt: toDate(row.window_ends_at) };
+  recordFailure(key: string, now: Date, windowMs: number): Promise<FailureCount> {
+    return this.#throttle.recordFailure(key, now, windowMs);
   }
 
-  async lock(key: string, until: Date): Promise<void> {
-    await this.#db
-      .updateTable("login_throttle")
-      .set({ locked_until: until.getTime() })
-      .where("key", "=", key)
-      .execute();
+  lock(key: string, until: Date): Promise<void> {
+    return this.#throttle.lock(key, until);
   }
 
-  async clear(key: string): Promise<void> {
-    await this.#db.deleteFrom("login_throttle").where("key", "=", key).execute();
+  clear(key: string): Promise<void> {
+    return this.#throttle.clear(key);
   }
 
   async purgeExpired(now: Date, idleCutoff: Date): Promise<void> {
@@ -405,106 +374,6 @@ export class KyselyStore implements AuthStore {
       .deleteFrom("password_reset_tokens")
       .where("expires_at", "<=", now.getTime())
       .execute();
-    await this.#db
-      .deleteFrom("login_throttle")
-      .where("window_ends_at", "<=", now.getTime())
-      .where("locked_until", "<=", now.getTime())
-      .execute();
+    await this.#throttle.purgeExpired(now);
   }
-}
-
-/**
- * The query behind every authenticated request, compiled once: building
- * and compiling it per request cost more CPU than running it (measured).
- * Each call binds the token hash as its only parameter.
- */
-export function compileSessionByTokenHash(db: Kysely<Database>) {
-  return db
-    .selectFrom("sessions")
-    .innerJoin("users", "users.id", "sessions.user_id")
-    .select([
-      "sessions.id as session_id",
-      "sessions.public_id",
-      "sessions.user_id",
-      "sessions.created_at as session_created_at",
-      "sessions.last_seen_at",
-      "sessions.expires_at",
-      "sessions.ip",
-      "sessions.user_agent",
-      "users.email",
-      "users.created_at as user_created_at",
-      "users.updated_at as user_updated_at",
-    ])
-    .where("sessions.token_hash", "=", "")
-    .compile();
-}
-
-export type SessionLookupRow =
-  ReturnType<typeof compileSessionByTokenHash> extends CompiledQuery<infer Row> ? Row : never;
-
-/** A row of the session query as the domain wants it. */
-export function toSessionLookup(row: SessionLookupRow): { session: StoredSession; user: User } {
-  return {
-    session: toStoredSession({
-      id: row.session_id,
-      public_id: row.public_id,
-      user_id: row.user_id,
-      created_at: row.session_created_at,
-      last_seen_at: row.last_seen_at,
-      expires_at: row.expires_at,
-      ip: row.ip,
-      user_agent: row.user_agent,
-    }),
-    user: {
-      id: Number(row.user_id),
-      email: row.email,
-      createdAt: toDate(row.user_created_at),
-      updatedAt: toDate(row.user_updated_at),
-    },
-  };
-}
-
-/**
- * A compiled query with other values bound, keeping its row type. Built field
- * by field: spreading Kysely's frozen query and overriding one field took V8's
- * slow copy path (65 ns a call against 11, measured).
- */
-function withParameters<Row>(
-  query: CompiledQuery<Row>,
-  parameters: readonly unknown[],
-): CompiledQuery<Row> {
-  return { sql: query.sql, query: query.query, queryId: query.queryId, parameters };
-}
-
-function toDate(value: number | string): Date {
-  return new Date(Number(value));
-}
-
-function toUserRecord(row: Selectable<UsersTable>): UserRecord {
-  return {
-    id: Number(row.id),
-    email: row.email,
-    hashedPassword: row.hashed_password,
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-  };
-}
-
-function toStoredSession(row: Omit<Selectable<SessionsTable>, "token_hash">): StoredSession {
-  return {
-    id: Number(row.id),
-    publicId: row.public_id,
-    userId: Number(row.user_id),
-    createdAt: toDate(row.created_at),
-    lastSeenAt: toDate(row.last_seen_at),
-    expiresAt: toDate(row.expires_at),
-    ip: row.ip,
-    userAgent: row.user_agent,
-  };
-}
-
-/** SQLite reports SQLITE_CONSTRAINT_UNIQUE, PostgreSQL SQLSTATE 23505. */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505";
 }

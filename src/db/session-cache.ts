@@ -1,12 +1,12 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { AuthStore } from "../auth/store.js";
+import type { Database } from "./schema.js";
 import {
   compileSessionByTokenHash,
   type SessionLookupRow,
   toSessionLookup,
-} from "./kysely-store.js";
-import type { Database } from "./schema.js";
+} from "./session-lookup.js";
 import { CommitWatch } from "./wal-commits.js";
 import { wrapMethods } from "./wrap-methods.js";
 

@@ -1,0 +1,123 @@
+import { InvalidResetTokenError, UnknownEmailError } from "./errors.js";
+import type { FlowContext } from "./flow-context.js";
+import { type ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
+import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
+import type { SessionClient } from "./session.js";
+import { generateToken, hashToken, isPlausibleToken } from "./token.js";
+import { assertValidEmail, normalizeEmail } from "./user.js";
+
+/**
+ * Reset tokens a user may hold at once. A new request does not void the links
+ * already mailed (else anyone could keep the owner's link dead by asking
+ * again); production's per-email quota (10 an hour, tokens live 30 minutes)
+ * stays under this, so only development, which has no quota, ever reaches it.
+ */
+const MAX_LIVE_RESET_TOKENS = 10;
+
+/** The password reset flows behind Auth's reset methods. */
+export class PasswordResets {
+  readonly #ctx: FlowContext;
+  readonly #limit: ResetRequestLimit;
+
+  constructor(ctx: FlowContext, limit: ResetRequestLimit) {
+    this.#ctx = ctx;
+    this.#limit = limit;
+  }
+
+  /**
+   * Issues a reset token for the email; earlier live ones stay valid until
+   * one of them is used. It expires after the configured lifetime and works once. This is development mode's
+   * path (the token goes back to the caller); production uses
+   * requestPasswordReset, which mails it.
+   * @throws UnknownEmailError when no user has this email.
+   */
+  async getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
+    const issued = await this.issueResetToken(email);
+    if (!issued) throw new UnknownEmailError();
+    this.#ctx.emit({ type: "reset", stage: "requested", userId: issued.userId, email, client });
+    return issued.token;
+  }
+
+  /**
+   * Asks for a reset link to be mailed to this email, and answers the same way
+   * whether or not it is registered: only the limits are checked and the mail
+   * queued here (the same work for any email); the outbox's sender looks the
+   * user up, makes the token and mails it, or drops the request.
+   * @throws InvalidEmailError, or ResetThrottledError past the per-email or per-address limit.
+   */
+  async requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
+    assertValidEmail(email);
+    if (!this.#ctx.mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
+    try {
+      await this.#limit.hit(email, client.ip, this.#ctx.now());
+    } catch (error) {
+      if (error instanceof ResetThrottledError)
+        this.#ctx.emit({ type: "reset", stage: "requested", outcome: "throttled", email, client });
+      throw error;
+    }
+    await this.#ctx.mailQueue.enqueue("password_reset", email);
+    this.#ctx.emit({ type: "reset", stage: "requested", outcome: "accepted", email, client });
+  }
+
+  /**
+   * Makes a new reset token for the email's user (beside its live ones), or
+   * null when no user has this email. Emits nothing: the caller reports.
+   */
+  async issueResetToken(
+    email: string,
+  ): Promise<{ token: string; userId: number; email: string } | null> {
+    const user = await this.#ctx.store.findUser({ email });
+    if (!user) return null;
+    const token = generateToken();
+    const now = this.#ctx.now();
+    await this.#ctx.store.addResetToken(
+      user.id,
+      hashToken(token),
+      now,
+      resetTokenExpiry(now, this.#ctx.settings),
+      MAX_LIVE_RESET_TOKENS,
+    );
+    return { token, userId: user.id, email: user.email };
+  }
+
+  /**
+   * Sets a new password with a reset token, consumes the token and ends every
+   * session of the user. With `email`, the token must have been issued to it.
+   * @throws InvalidResetTokenError (unknown, used, expired, or another email's)
+   *   or InvalidPasswordError; nothing is written when it throws.
+   */
+  async updatePassword(
+    resetToken: string,
+    password: string,
+    options: { email?: string; client?: SessionClient } = {},
+  ): Promise<void> {
+    if (!isPlausibleToken(resetToken)) throw new InvalidResetTokenError();
+    const tokenHash = hashToken(resetToken);
+    // Checked before hashing, so invalid tokens cannot make us spend a hash each.
+    const stored = await this.#ctx.store.findResetToken(tokenHash);
+    if (!stored || isResetTokenExpired(stored, this.#ctx.now())) throw new InvalidResetTokenError();
+    // The stored token already carries its owner's normalized email: no second lookup.
+    if (options.email !== undefined && normalizeEmail(options.email) !== stored.emailNormalized) {
+      throw new InvalidResetTokenError(
+        "reset_token_email_mismatch",
+        "reset token was not issued to this email",
+      );
+    }
+    this.#ctx.passwordPolicy.assertAcceptable(password, { email: stored.emailNormalized });
+    const hashedPassword = await this.#ctx.hasher.hash(password);
+    // The token is consumed inside the transaction: of two concurrent uses, one wins.
+    const done = await this.#ctx.store.completePasswordReset(
+      tokenHash,
+      stored.userId,
+      hashedPassword,
+      this.#ctx.now(),
+    );
+    if (!done) throw new InvalidResetTokenError();
+    // The owner proved control of the email: the account-wide lock ends, and this address's own.
+    await this.#ctx.throttle.clearAccount(stored.emailNormalized, options.client?.ip);
+    const email = options.email ?? stored.emailNormalized;
+    const { userId } = stored;
+    this.#ctx.emit({ type: "reset", stage: "completed", userId, email, client: options.client });
+    await this.#ctx.mailQueue?.enqueue("password_changed", email);
+  }
+}
