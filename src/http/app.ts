@@ -35,6 +35,7 @@ export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigin
       | "headersTimeoutMs"
       | "maxConnections"
       | "apiDocs"
+      | "publicUrl"
     >
   >;
 
@@ -122,7 +123,7 @@ export async function buildApp({
   const corsOrigins = config.corsOrigins ?? [];
   await registerCors(app, corsOrigins);
   // An origin allowed to read our answers must also be allowed to post.
-  installCrossSiteGuard(app, [...config.trustedOrigins, ...corsOrigins]);
+  installCrossSiteGuard(app, [...config.trustedOrigins, ...corsOrigins], config.publicUrl);
   const cookie = new SessionCookie(config.sessionCookieName ?? DEFAULT_SESSION_COOKIE, {
     secure: production,
   });

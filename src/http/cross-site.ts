@@ -10,8 +10,9 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export function installCrossSiteGuard(
   app: FastifyInstance,
   trustedOrigins: readonly string[],
+  publicUrl?: string,
 ): void {
-  const guard = crossSiteGuard(trustedOrigins);
+  const guard = crossSiteGuard(trustedOrigins, publicUrl);
   app.addHook("onRoute", (route) => {
     if (![route.method].flat().some((method) => STATE_CHANGING.has(method))) return;
     route.onRequest = [guard, ...[route.onRequest ?? []].flat()];
@@ -24,9 +25,18 @@ export function installCrossSiteGuard(
  * `Sec-Fetch-Site`; a request is let through when it comes from our own origin,
  * from a trusted one, or carries neither header (scripts, curl, servers), as
  * SameSite=Lax cookies cannot be sent cross-site on POST anyway.
+ *
+ * `Origin`, when sent, decides: it must be ours (scheme, host and port, so an
+ * http:// page cannot post to the https:// service) or trusted, and a
+ * same-site or cross-site `Sec-Fetch-Site` beside it still refuses (a sibling
+ * subdomain shares our host name only through Host-header tricks). Only a
+ * request without `Origin` is judged by `Sec-Fetch-Site` alone. Our origin is
+ * the one the request reached (scheme as the trusted proxy reports it) and
+ * PUBLIC_URL's, so a TLS-terminating proxy does not make our own pages foreign.
  */
-export function crossSiteGuard(trustedOrigins: readonly string[]) {
+export function crossSiteGuard(trustedOrigins: readonly string[], publicUrl?: string) {
   const trusted = new Set(trustedOrigins);
+  const publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl).origin;
   return async function refuseCrossSite(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -34,11 +44,12 @@ export function crossSiteGuard(trustedOrigins: readonly string[]) {
     if (!STATE_CHANGING.has(request.method)) return;
     const origin = header(request, "origin");
     const fetchSite = header(request, "sec-fetch-site");
-    if (origin === undefined && fetchSite === undefined) return;
-    if (fetchSite === "same-origin" || fetchSite === "none") return;
-    if (origin !== undefined && (trusted.has(origin) || isSameOrigin(origin, request))) {
-      // A same-site (sibling subdomain) or cross-site label wins over a matching Host.
-      if (fetchSite === undefined || trusted.has(origin)) return;
+    if (origin === undefined) {
+      if (fetchSite === undefined || fetchSite === "same-origin" || fetchSite === "none") return;
+    } else if (trusted.has(origin)) {
+      return;
+    } else if (isOwnOrigin(origin, request, publicOrigin)) {
+      if (fetchSite === undefined || fetchSite === "same-origin" || fetchSite === "none") return;
     }
     await sendError(reply, 403, "cross_site_request", "cross-site request refused");
   };
@@ -49,10 +60,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function isSameOrigin(origin: string, request: FastifyRequest): boolean {
+function isOwnOrigin(origin: string, request: FastifyRequest, publicOrigin?: string): boolean {
+  if (origin === publicOrigin) return true;
   try {
-    return new URL(origin).host === request.host;
+    // "null" (sandboxed frames, file:) and garbage are never our origin.
+    return new URL(origin).origin === `${request.protocol}://${request.host}`;
   } catch {
-    return false; // "null" (sandboxed frames, file:) and garbage are never our origin
+    return false;
   }
 }

@@ -298,6 +298,25 @@ describe("routes", () => {
       }
     });
 
+    test("refused when a foreign Origin comes with Sec-Fetch-Site: same-origin", async () => {
+      const r = await request(server.url, "POST", "/users", {
+        form: { email: "spoofed-site@example.com", password: "b4l0u" },
+        headers: { origin: "https://evil.example", "sec-fetch-site": "same-origin" },
+      });
+      assert.equal(r.status, 403);
+    });
+
+    test("refused from our host under another scheme or port", async () => {
+      const own = new URL(server.url);
+      for (const origin of [`https://${own.host}`, `http://${own.hostname}:1`]) {
+        const r = await request(server.url, "POST", "/users", {
+          form: { email: "other-origin@example.com", password: "b4l0u" },
+          headers: { origin },
+        });
+        assert.equal(r.status, 403, origin);
+      }
+    });
+
     test("refused for a null Origin and for DELETE and PUT too", async () => {
       const user = await registeredUser();
       const headers = { origin: "null" };
