@@ -163,7 +163,11 @@ test("development: mail optional, blocklist and reset limits off; production: on
   assert.equal(development.auth.resetMaxPerEmail, 0);
   const production = loadConfig({ AUTH_MODE: "production", ...PRODUCTION_MAIL });
   assert.equal(production.auth.passwordBlocklist, true);
-  assert.equal(production.auth.resetMaxPerEmail, 5);
+  assert.equal(production.auth.resetMaxPerEmail, 10);
+  assert.equal(production.auth.resetMaxPerEmailAndIp, 3);
+  assert.equal(production.auth.registrationMaxPerIp, 20);
+  assert.equal(production.auth.registrationMaxTotal, 1000);
+  assert.equal(development.auth.registrationMaxPerIp, 0);
   assert.equal(production.auth.resetMaxPerIp, 50);
   assert.equal(production.auth.passwordMaxLength, 128);
   assert.equal(production.host, "0.0.0.0");
