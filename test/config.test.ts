@@ -69,6 +69,11 @@ test("every variable is read", () => {
     HEADERS_TIMEOUT: "5s",
     MAX_CONNECTIONS: "500",
     API_DOCS: "true",
+    RESET_MAX_PER_EMAIL_AND_IP: "4",
+    REGISTRATION_MAX_PER_IP: "6",
+    REGISTRATION_MAX_TOTAL: "60",
+    REGISTRATION_WINDOW: "2h",
+    LOGIN_ACCOUNT_MAX_FAILURES: "70",
   });
   assert.equal(config.port, 8080);
   assert.equal(config.host, "127.0.0.1");
@@ -89,6 +94,11 @@ test("every variable is read", () => {
   assert.equal(config.headersTimeoutMs, 5000);
   assert.equal(config.maxConnections, 500);
   assert.equal(config.apiDocs, true);
+  assert.equal(config.auth.resetMaxPerEmailAndIp, 4);
+  assert.equal(config.auth.registrationMaxPerIp, 6);
+  assert.equal(config.auth.registrationMaxTotal, 60);
+  assert.equal(config.auth.registrationWindow, 2 * 3_600_000);
+  assert.equal(config.auth.loginAccountMaxFailures, 70);
   assert.equal(config.databaseTimeoutMs, 2000);
   assert.equal(config.redisUrl, "redis://127.0.0.1:6379");
   assert.equal(config.redisKeyPrefix, "x:");
