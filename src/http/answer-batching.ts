@@ -14,9 +14,8 @@ type Release = (error?: Error) => void;
  * of the service's CPU under `GET /profile` (~7 us of 40 per request) in that
  * wake-up (`sock_def_readable`), more than the route's own work. Written back
  * to back, the first answer wakes the reader and the next ones find it awake.
- * Measured against the same build without it (docs/PERFORMANCE.md, seventh
- * session): CPU per `GET /profile` 41 -> 26 us, per `GET /` 24 -> 19 us, and
- * a lower p99.
+ * Measured against the same build without it (docs/PERFORMANCE.md): CPU
+ * per `GET /profile` 41 -> 26 us, per `GET /` 24 -> 19 us, and a lower p99.
  *
  * An answer waits at most for the other requests read in the same turn; alone,
  * it leaves right after its own (no timer, no added delay when idle). Installed
