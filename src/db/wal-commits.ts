@@ -15,7 +15,7 @@ const HEADER_BYTES = 96;
  * since the last call.
  *
  * `PRAGMA data_version` answers that exactly, but it opens a read transaction:
- * two fcntl() locks on the `-shm` file and an fstat(), measured at 60 -> 49 us
+ * two fcntl() locks on the `-shm` file and an fstat(), measured at 66 -> 49 us
  * of CPU per cached GET /profile when replaced by this (docs/PERFORMANCE.md).
  * Every commit rewrites the WAL-index header, which lives in that file (SQLite
  * maps it into each process), so one pread() of those bytes, without any lock,
