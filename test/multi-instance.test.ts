@@ -103,7 +103,10 @@ describe("two server processes sharing throttling through Redis", {
     const client = new Redis(redis.url);
     try {
       assert.equal(await client.get(`${redis.keyPrefix}count:account:${email}`), "10");
-      assert.ok(Number(await client.get(`${redis.keyPrefix}lock:account:${email}`)) > Date.now());
+      // Ten failures lock this address out of the account (the account-wide lock needs 100).
+      const pair = `account-from:127.0.0.1|${email}`;
+      assert.equal(await client.get(`${redis.keyPrefix}count:${pair}`), "10");
+      assert.ok(Number(await client.get(`${redis.keyPrefix}lock:${pair}`)) > Date.now());
     } finally {
       client.disconnect();
     }

@@ -45,7 +45,7 @@ export class PasswordPolicy {
       );
     }
     if (!this.#settings.passwordBlocklist) return;
-    const folded = normalized.toLowerCase();
+    const folded = foldForBlocklist(normalized);
     if (commonPasswords().has(folded)) {
       throw new InvalidPasswordError(
         "password is one of the most common passwords; choose a less predictable one",
@@ -75,6 +75,15 @@ export function commonPasswords(): ReadonlySet<string> {
     blocklist = new Set(dictionary["passwords-common"]);
   }
   return blocklist;
+}
+
+/**
+ * Compared as the list is written (lower case, no outer spaces): a space
+ * around a common password (" password", "password ") adds nothing a guesser
+ * would not try first. Inner runs count as one space, as a typist's slip.
+ */
+function foldForBlocklist(normalized: string): string {
+  return normalized.trim().replaceAll(/\s+/gu, " ").toLowerCase();
 }
 
 function isBuiltFromEmail(folded: string, email: string | null | undefined): boolean {

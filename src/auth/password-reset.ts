@@ -1,10 +1,10 @@
-import { InvalidResetTokenError, UnknownEmailError } from "./errors.js";
+import { InvalidEmailError, InvalidResetTokenError, UnknownEmailError } from "./errors.js";
 import type { FlowContext } from "./flow-context.js";
 import { type ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 import type { SessionClient } from "./session.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
-import { assertValidEmail, normalizeEmail } from "./user.js";
+import { isMailableEmail, normalizeEmail } from "./user.js";
 
 /**
  * Reset tokens a user may hold at once. A new request does not void the links
@@ -46,7 +46,9 @@ export class PasswordResets {
    * @throws InvalidEmailError, or ResetThrottledError past the per-email or per-address limit.
    */
   async requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
-    assertValidEmail(email);
+    // Mailable, not the strict rule of new registrations: an account made
+    // before it (say old@intranet) must still be able to reset its password.
+    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
     if (!this.#ctx.mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
     try {
       await this.#limit.hit(email, client.ip, this.#ctx.now());

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { AuditEntry } from "../auth/audit.js";
 import { loadConfig, parseDuration } from "../config.js";
 import { createAuth } from "../create-auth.js";
+import { terminalJson, terminalText } from "../text/terminal-escape.js";
 
 export const AUDIT_USAGE = `Usage: auth-service audit [--email EMAIL] [--since TIME] [--limit N] [--json]
 
@@ -51,7 +52,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   try {
     const entries = await service.audit.list({ email: values.email, since, limit });
     for (const entry of entries)
-      console.log(values.json ? JSON.stringify(entry) : formatEntry(entry));
+      console.log(values.json ? terminalJson(entry) : formatEntry(entry));
     return 0;
   } finally {
     await service.close();
@@ -73,9 +74,9 @@ function formatEntry(entry: AuditEntry): string {
     entry.event.padEnd(16),
     entry.outcome.padEnd(9),
     `user=${entry.userId ?? "-"}`,
-    `email=${entry.email ?? "-"}`,
-    `ip=${entry.ip ?? "-"}`,
-    `agent=${JSON.stringify(entry.userAgent ?? "")}`,
+    `email=${terminalText(entry.email ?? "-")}`,
+    `ip=${terminalText(entry.ip ?? "-")}`,
+    `agent=${terminalJson(entry.userAgent ?? "")}`,
     ...(entry.repeats > 1 ? [`repeated=${entry.repeats}`] : []),
   ].join("  ");
 }

@@ -7,12 +7,17 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * Puts the guard in front of every state-changing route as it is added, so
  * GET requests (most of the traffic) do not run it at all.
  */
-export function installCrossSiteGuard(
-  app: FastifyInstance,
-  trustedOrigins: readonly string[],
-  publicUrl?: string,
-): void {
-  const guard = crossSiteGuard(trustedOrigins, publicUrl);
+export interface CrossSiteOptions {
+  /** Origins allowed besides our own. */
+  trustedOrigins: readonly string[];
+  /** Our public origin, when a proxy in front changes the scheme or host. */
+  publicUrl?: string;
+  /** Requests no browser could have been made to send (e.g. header-authenticated). */
+  isExempt?: (request: FastifyRequest) => boolean;
+}
+
+export function installCrossSiteGuard(app: FastifyInstance, options: CrossSiteOptions): void {
+  const guard = crossSiteGuard(options);
   app.addHook("onRoute", (route) => {
     if (![route.method].flat().some((method) => STATE_CHANGING.has(method))) return;
     route.onRequest = [guard, ...[route.onRequest ?? []].flat()];
@@ -30,22 +35,27 @@ export function installCrossSiteGuard(
  * http:// page cannot post to the https:// service) or trusted, and a
  * same-site or cross-site `Sec-Fetch-Site` beside it still refuses (a sibling
  * subdomain shares our host name only through Host-header tricks). Only a
- * request without `Origin` is judged by `Sec-Fetch-Site` alone. Our origin is
+ * request without `Origin`, or with the opaque `Origin: null` that browsers
+ * send under `Referrer-Policy: no-referrer`, is judged by `Sec-Fetch-Site`
+ * alone (browsers set it; a page cannot). Our origin is
  * the one the request reached (scheme as the trusted proxy reports it) and
  * PUBLIC_URL's, so a TLS-terminating proxy does not make our own pages foreign.
  */
-export function crossSiteGuard(trustedOrigins: readonly string[], publicUrl?: string) {
+export function crossSiteGuard({ trustedOrigins, publicUrl, isExempt }: CrossSiteOptions) {
   const trusted = new Set(trustedOrigins);
   const publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl).origin;
   return async function refuseCrossSite(
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
-    if (!STATE_CHANGING.has(request.method)) return;
+    if (!STATE_CHANGING.has(request.method) || isExempt?.(request)) return;
     const origin = header(request, "origin");
     const fetchSite = header(request, "sec-fetch-site");
-    if (origin === undefined) {
-      if (fetchSite === undefined || fetchSite === "same-origin" || fetchSite === "none") return;
+    // "null": what Chromium sends for our own form posts under
+    // Referrer-Policy: no-referrer; its Sec-Fetch-Site then says where it came from.
+    if (origin === undefined || origin === "null") {
+      if (fetchSite === "same-origin" || fetchSite === "none") return;
+      if (origin === undefined && fetchSite === undefined) return;
     } else if (trusted.has(origin)) {
       return;
     } else if (isOwnOrigin(origin, request, publicOrigin)) {

@@ -8,17 +8,54 @@ import { EMAIL_MAX_LENGTH } from "../auth/user.js";
  */
 export const PASSWORD_INPUT_MAX_LENGTH = 1024;
 
-export const emailField = { type: "string", minLength: 1, maxLength: EMAIL_MAX_LENGTH } as const;
+/**
+ * What any string a client sends may hold: no C0 control character (NUL, tab,
+ * CR and LF included), no DEL, no lone UTF-16 surrogate. PostgreSQL refuses NUL
+ * in text (a 500), and a lone surrogate has no UTF-8 form: pg sends it as
+ * U+FFFD, so two different strings became one stored email there while SQLite
+ * kept them apart. Passwords too: no one types a control character into a
+ * password box (tab moves the focus), and NUL is where C-string hashers stop.
+ * Ajv compiles patterns with the `u` flag (its `unicodeRegExp` default), under
+ * which a surrogate pair is one code point: only a lone half is in the range.
+ */
+export const PLAIN_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$";
+
+export const emailField = {
+  type: "string",
+  minLength: 1,
+  maxLength: EMAIL_MAX_LENGTH,
+  pattern: PLAIN_TEXT_PATTERN,
+} as const;
 export const passwordField = {
   type: "string",
   minLength: 1,
   maxLength: PASSWORD_INPUT_MAX_LENGTH,
+  pattern: PLAIN_TEXT_PATTERN,
 } as const;
-export const tokenField = { type: "string", minLength: 1, maxLength: TOKEN_MAX_LENGTH } as const;
+export const tokenField = {
+  type: "string",
+  minLength: 1,
+  maxLength: TOKEN_MAX_LENGTH,
+  pattern: PLAIN_TEXT_PATTERN,
+} as const;
+
+/** `:id` of a session in a path (`DELETE /sessions/:id`, the page's revoke button). */
+export const sessionIdParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 64, pattern: PLAIN_TEXT_PATTERN } },
+} as const;
+
+/** A field of a hosted page's form: any name, plain text of bounded size. */
+export const formTextField = {
+  type: "string",
+  maxLength: 1024,
+  pattern: PLAIN_TEXT_PATTERN,
+} as const;
 
 /** A body of exactly these string fields: missing, extra or non-string fields are refused. */
 export function fieldsBody<const K extends string>(
-  fields: Record<K, { type: "string"; minLength: number; maxLength: number }>,
+  fields: Record<K, { type: "string"; minLength: number; maxLength: number; pattern: string }>,
 ) {
   return {
     type: "object",

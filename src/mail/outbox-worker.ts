@@ -1,4 +1,5 @@
 import type { MailKind, MailQueue } from "../auth/mail-queue.js";
+import { isMailableEmail } from "../auth/user.js";
 import { passwordChangedMail, resetMail } from "./messages.js";
 import type { OutboxMessage, OutboxStore } from "./outbox.js";
 import type { MailMessage, MailTransport } from "./transport.js";
@@ -155,16 +156,28 @@ export class OutboxWorker implements MailQueue {
   /** The mail to send, or null when there is nobody to send it to. */
   async #compose(message: OutboxMessage): Promise<MailMessage | null> {
     const { publicUrl } = this.#options;
+    if (!this.#isMailable(message)) return null;
     if (message.kind === "password_changed") {
       return passwordChangedMail(message.email, { publicUrl });
     }
     // The token is made now, at each attempt (replacing the one a failed
     // attempt made), so no usable token ever waits in the table.
     const issued = await this.#options.issueResetToken(message.email);
-    if (!issued) return null;
+    if (!issued || !isMailableEmail(issued.email)) return null;
     return resetMail(issued.email, issued.token, {
       publicUrl,
       lifetimeMinutes: Math.round(this.#options.resetTokenLifetimeMs / 60_000),
     });
+  }
+
+  /**
+   * Accounts and queued rows from before the strict address syntax may hold
+   * one that a mail parser reads as someone else's ("x<y@evil.test>",
+   * "victim@corp.test(1"): such mail is dropped, never sent.
+   */
+  #isMailable(message: OutboxMessage): boolean {
+    if (isMailableEmail(message.email)) return true;
+    this.#logger.warn({ mailId: message.id, kind: message.kind }, "mail recipient refused");
+    return false;
   }
 }

@@ -30,7 +30,9 @@ export function smtpTransport(smtpUrl: string, from: string): MailTransport {
   );
   return {
     async send(message) {
-      await transporter.sendMail(message);
+      // An object, not a string: nodemailer parses a string recipient as an
+      // address list ("x<y@evil.test>" is y@evil.test), an object it takes whole.
+      await transporter.sendMail({ ...message, to: { name: "", address: message.to } });
     },
     close() {
       transporter.close();

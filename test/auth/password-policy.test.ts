@@ -43,6 +43,19 @@ describe("PasswordPolicy", () => {
     production.assertAcceptable("correct horse battery staple");
   });
 
+  test("white space around a common password does not hide it", () => {
+    for (const weak of [" password", "password ", " Password1 ", "\tqwerty\n", "\u3000iloveyou"]) {
+      assert.throws(() => production.assertAcceptable(weak), /most common passwords/, weak);
+    }
+    assert.throws(
+      () =>
+        production.assertAcceptable(" margaret.hamilton ", {
+          email: "margaret.hamilton@example.com",
+        }),
+      /email/,
+    );
+  });
+
   test("the account's own email, or its name part with digits, is refused", () => {
     const email = "Margaret.Hamilton@example.com";
     for (const weak of [

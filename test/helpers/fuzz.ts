@@ -13,6 +13,7 @@ export interface FuzzResponse {
   status: number;
   contentType: string;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 const ROUTES = [
@@ -51,11 +52,31 @@ const hugeText = fc
   .tuple(fc.constantFrom("a", "é", "😀", "\u0000", "%"), fc.integer({ min: 1000, max: 90_000 }))
   .map(([unit, count]) => unit.repeat(count));
 
+/**
+ * Text with what no field may hold: a C0 control, DEL or a lone surrogate
+ * (fast-check's "binary" unit never makes one), often inside an email, where
+ * it reached the database (PostgreSQL answered NUL with a 500).
+ */
+const notPlainText = fc
+  .tuple(
+    fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 1, max: 0x1f }),
+      fc.constant(0x7f),
+      fc.integer({ min: 0xd800, max: 0xdfff }),
+    ),
+    fc.string({ maxLength: 10 }),
+    fc.constantFrom("", "@example.com", "b4l0u"),
+  )
+  .map(([code, text, tail]) => `${text}${String.fromCharCode(code)}${tail}`);
+
 const fieldValue = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 80 }),
   fc.string({ unit: "binary", maxLength: 300 }),
   fc.emailAddress(),
   fc.constantFrom("b4l0u", "", " ", "a@b", "@", "x".repeat(73), "ｐａｓｓ", "NaN"),
+  notPlainText,
+  fc.constantFrom("nul\u0000@example.com", "sur\ud800@example.com", "sur\udbff@example.com"),
   hugeText,
 );
 
@@ -106,7 +127,19 @@ const path = fc.oneof(
     .tuple(fc.constantFrom(...ROUTES), fc.string({ unit: "grapheme", maxLength: 30 }))
     .map(([route, query]) => `${route}?${encodeURIComponent(query)}=${encodeURIComponent(query)}`),
   fc.string({ unit: "grapheme", maxLength: 40 }).map((text) => `/${encodeURIComponent(text)}`),
-  fc.constantFrom("/%", "/%zz", "//users", "/users/../profile", "/sessions/%00", "/..%2f"),
+  fc.constantFrom(
+    "/%",
+    "/%zz",
+    "//users",
+    "/users/../profile",
+    "/sessions/%00",
+    "/..%2f",
+    "/sessions/%ZZ",
+    "/sessions/%ED%A0%80",
+    "/account/sessions/%00/revoke",
+    `/sessions/${"x".repeat(120)}`,
+    "/account/reset?token=%00",
+  ),
 );
 
 const cookie = fc.oneof(
@@ -116,7 +149,42 @@ const cookie = fc.oneof(
   fc.constantFrom("session_id=", "session_id", "session_id=a; session_id=b", "=;=;"),
 );
 
-export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
+/** Each route that reads fields, with exactly its fields: the requests that get past the schema. */
+const FIELD_ROUTES: [string, string, string[]][] = [
+  ["POST", "/users", ["email", "password"]],
+  ["POST", "/sessions", ["email", "password"]],
+  ["POST", "/reset_password", ["email"]],
+  ["PUT", "/reset_password", ["email", "reset_token", "new_password"]],
+  ["PUT", "/profile/password", ["current_password", "new_password"]],
+  ["POST", "/account/register", ["email", "password"]],
+  ["POST", "/account/login", ["email", "password"]],
+  ["POST", "/account/forgot", ["email"]],
+  ["POST", "/account/reset", ["email", "reset_token", "new_password"]],
+];
+
+/**
+ * A route's own fields, each any text (control characters and lone surrogates
+ * included), as JSON or as a form: what reaches the lookups and the database.
+ */
+const wellFormedRequest: fc.Arbitrary<FuzzRequest> = fc
+  .constantFrom(...FIELD_ROUTES)
+  .chain(([method, path, names]) =>
+    fc.record({
+      method: fc.constant(method),
+      path: fc.constant(path),
+      values: fc.tuple(...names.map(() => fieldValue)),
+      names: fc.constant(names),
+      json: fc.boolean(),
+    }),
+  )
+  .map(({ method, path, names, values, json }) => {
+    const fields = Object.fromEntries(names.map((name, i) => [name, values[i] ?? ""]));
+    const text = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
+    const type = json ? "application/json" : "application/x-www-form-urlencoded";
+    return { method, path, headers: { "content-type": type }, body: Buffer.from(text, "utf8") };
+  });
+
+const anyRequest: fc.Arbitrary<FuzzRequest> = fc
   .record({
     method: fc.oneof(
       { weight: 5, arbitrary: fc.constantFrom("GET", "POST", "PUT", "DELETE") },
@@ -138,6 +206,11 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
     if (userAgent !== undefined) headers["user-agent"] = userAgent;
     return { method, path, headers, body: body ? Buffer.from(body.data, "utf8") : undefined };
   });
+
+export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
+  { weight: 3, arbitrary: anyRequest },
+  { weight: 1, arbitrary: wellFormedRequest },
+);
 
 /** Sends exactly this request (no fetch normalisation) on a fresh connection. */
 export function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> {
@@ -163,6 +236,7 @@ export function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> 
             status: res.statusCode ?? 0,
             contentType: String(res.headers["content-type"] ?? ""),
             body: Buffer.concat(chunks).toString("utf8"),
+            headers: res.headers,
           }),
         );
         res.on("error", reject);
@@ -173,9 +247,15 @@ export function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> 
   });
 }
 
-/** What every answer must be: below 500, and a JSON message when it is an error (or the page, for /account forms). */
+/**
+ * What every answer must be: below 500, with a request id and the security
+ * headers, and a JSON message when it is an error (or the page, for /account forms).
+ */
 export function problemWith(fuzz: FuzzRequest, response: FuzzResponse): string | null {
   if (response.status >= 500) return `status ${response.status}: ${response.body.slice(0, 200)}`;
+  if (!response.headers["x-request-id"]) return `answer ${response.status} without x-request-id`;
+  if (response.headers["x-content-type-options"] !== "nosniff")
+    return `answer ${response.status} without the security headers`;
   // The hosted pages answer their form errors as the page again, in HTML.
   const page = fuzz.path.startsWith("/account") && response.contentType.startsWith("text/html");
   if (response.status >= 400 && fuzz.method !== "HEAD" && !page) {

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { NoResultFound } from "../../src/auth/errors.js";
+import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { send } from "../helpers/fuzz.js";
-import { type RequestOptions, request } from "../helpers/http.js";
+import { type RequestOptions, request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-
-let server: TestServer;
-before(async () => {
-  server = await startTestServer();
-});
-after(async () => {
-  await server.close();
-});
 
 const SECRET = "pa55-word-never-echoed";
 const EMAIL = "victim@example.com";
@@ -24,6 +17,8 @@ interface Case {
   status: number;
   /** A part of the message that says what is wrong. */
   message?: RegExp;
+  /** Sent with the cookie of a live session, so that the route goes as far as a lookup. */
+  withSession?: boolean;
 }
 
 const FIELD_ROUTES = [
@@ -35,7 +30,31 @@ const FIELD_ROUTES = [
     path: "/reset_password",
     fields: { email: EMAIL, reset_token: "tok", new_password: SECRET },
   },
+  {
+    method: "PUT",
+    path: "/profile/password",
+    fields: { current_password: SECRET, new_password: `${SECRET}-2` },
+  },
 ] as const;
+
+/**
+ * What no string field may carry (schemas.ts PLAIN_TEXT_PATTERN): PostgreSQL
+ * refuses NUL in text (it was a 500), and a lone surrogate has no UTF-8 form
+ * (pg sent U+FFFD, so `sur\udbff@` logged into `sur\ud800@`'s account).
+ */
+const NOT_PLAIN = [
+  { label: "NUL", char: "\u0000" },
+  { label: "a lone high surrogate", char: "\ud800" },
+  { label: "a lone low surrogate", char: "\udfff" },
+  { label: "ESC", char: "\u001b" },
+  { label: "DEL", char: "\u007f" },
+  { label: "a tab", char: "\t" },
+];
+
+/** The value with `char` after its first character ("v\u0000ictim@example.com"). */
+function spoiled(value: string, char: string): string {
+  return `${value.slice(0, 1)}${char}${value.slice(1)}`;
+}
 
 function casesFor(route: (typeof FIELD_ROUTES)[number]): Case[] {
   const { method, path } = route;
@@ -85,6 +104,26 @@ function casesFor(route: (typeof FIELD_ROUTES)[number]): Case[] {
       options: { form: { ...fields, [name]: "a".repeat(5000) } },
       status: 400,
       message: new RegExp(`${name} must be at most`),
+    });
+    for (const { label: what, char } of NOT_PLAIN) {
+      cases.push({
+        name: `${label} ${name} with ${what} (JSON)`,
+        method,
+        path,
+        options: { json: { ...fields, [name]: spoiled(fields[name] ?? "", char) } },
+        status: 400,
+        message: new RegExp(`${name} must not contain control characters`),
+      });
+    }
+    // A form cannot carry a lone surrogate: URLSearchParams sends U+FFFD, and
+    // percent-decoding leaves invalid UTF-8 (%ED%A0%80) as the literal text.
+    cases.push({
+      name: `${label} ${name} with NUL (form)`,
+      method,
+      path,
+      options: { form: { ...fields, [name]: spoiled(fields[name] ?? "", "\u0000") } },
+      status: 400,
+      message: new RegExp(`${name} must not contain control characters`),
     });
     cases.push({
       name: `${label} ${name} twice in a form`,
@@ -208,8 +247,94 @@ function casesFor(route: (typeof FIELD_ROUTES)[number]): Case[] {
   return cases;
 }
 
+const FORM = "application/x-www-form-urlencoded";
+const NOT_PLAIN_MESSAGE = /must not contain control characters/;
+
+/** The hosted pages' forms and the path parameters: the same refusal, before any lookup. */
+const PAGE_AND_PATH_CASES: Case[] = [
+  ...(
+    [
+      ["/account/login", { email: EMAIL, password: SECRET }],
+      ["/account/register", { email: EMAIL, password: SECRET }],
+      ["/account/forgot", { email: EMAIL }],
+      ["/account/reset", { email: EMAIL, reset_token: "tok", new_password: SECRET }],
+    ] as const
+  ).flatMap(([path, fields]): Case[] =>
+    Object.keys(fields).flatMap((name): Case[] => {
+      const value = (fields as Record<string, string>)[name] ?? "";
+      return [
+        {
+          name: `POST ${path} form ${name} with NUL`,
+          method: "POST",
+          path,
+          options: {
+            raw: `${new URLSearchParams({ ...fields, [name]: spoiled(value, "\u0000") })}`,
+            contentType: FORM,
+          },
+          status: 400,
+          message: NOT_PLAIN_MESSAGE,
+        },
+        {
+          name: `POST ${path} JSON ${name} with a lone surrogate`,
+          method: "POST",
+          path,
+          options: { json: { ...fields, [name]: spoiled(value, "\udbff") } },
+          status: 400,
+          message: NOT_PLAIN_MESSAGE,
+        },
+      ];
+    }),
+  ),
+  ...["%00", "%01", "a%1Fb", "%7F"].flatMap((id): Case[] => [
+    {
+      name: `DELETE /sessions/${id} with a live session`,
+      method: "DELETE",
+      path: `/sessions/${id}`,
+      options: {},
+      withSession: true,
+      status: 400,
+      message: /id must not contain control characters/,
+    },
+    {
+      name: `POST /account/sessions/${id}/revoke with a live session`,
+      method: "POST",
+      path: `/account/sessions/${id}/revoke`,
+      options: {},
+      withSession: true,
+      status: 400,
+      message: /id must not contain control characters/,
+    },
+  ]),
+  {
+    name: "GET /account/reset?token=%00",
+    method: "GET",
+    path: "/account/reset?token=a%00b",
+    options: {},
+    status: 400,
+    message: /token must not contain control characters/,
+  },
+  {
+    // On PostgreSQL both became `sur\ufffd@example.com`: one account.
+    name: "POST /users as sur\\ud800@, then POST /sessions as sur\\udbff@",
+    method: "POST",
+    path: "/users",
+    options: { json: { email: "sur\ud800@example.com", password: SECRET } },
+    status: 400,
+    message: /email must not contain control characters or unpaired surrogates/,
+  },
+  {
+    name: "POST /sessions as sur\\udbff@",
+    method: "POST",
+    path: "/sessions",
+    options: { json: { email: "sur\udbff@example.com", password: SECRET } },
+    status: 400,
+    message: /email must not contain control characters or unpaired surrogates/,
+  },
+];
+
 const CASES: Case[] = [
   ...FIELD_ROUTES.flatMap(casesFor),
+  ...PAGE_AND_PATH_CASES,
   {
     name: "POST /users invalid email",
     method: "POST",
@@ -272,46 +397,98 @@ const CASES: Case[] = [
   },
 ];
 
-describe("bad input always gets a 4xx JSON error", () => {
-  for (const c of CASES) {
-    test(c.name, async () => {
-      const r = await request(server.url, c.method, c.path, c.options);
-      assert.equal(r.status, c.status, r.text);
-      assert.equal(r.headers.get("content-type"), "application/json; charset=utf-8");
-      const body = r.body as { message?: unknown };
-      assert.equal(typeof body.message, "string");
-      if (c.message) assert.match(body.message as string, c.message);
-      assert.ok(!r.text.includes(SECRET), "the password is never echoed");
-    });
-  }
+/** One request of the table: a plain request, bounded for a loaded machine. */
+const REQUEST_TIMEOUT = { timeout: 15_000 };
 
-  test("a GET with a body: read and dropped; past the body limit, 413", async () => {
-    const headers = { "content-type": "application/x-www-form-urlencoded" };
-    const small = await send(server.url, {
-      method: "GET",
-      path: "/",
-      headers,
-      body: Buffer.alloc(10_000, 97),
+for (const factory of await testDatabases()) {
+  describe(`bad input always gets a 4xx JSON error, on ${factory.name}`, {
+    skip: "skip" in factory ? factory.skip : false,
+  }, () => {
+    let database: TestDatabase | undefined;
+    let server: TestServer | undefined;
+    let sessionCookie = "";
+    before(async () => {
+      if ("skip" in factory) return;
+      database = await factory.create();
+      server = await startTestServer({ DATABASE_URL: database.url });
+      // A live session, so that path parameters reach the session lookup.
+      const member = { email: "member@example.com", password: "member-pa55" };
+      await request(server.url, "POST", "/users", { form: member });
+      const login = await request(server.url, "POST", "/sessions", { form: member });
+      sessionCookie = `session_id=${sessionCookieOf(login)}`;
     });
-    assert.equal(small.status, 200);
-    const large = await send(server.url, {
-      method: "GET",
-      path: "/metrics",
-      headers,
-      body: Buffer.alloc(400_000, 97),
+    after(async () => {
+      try {
+        await server?.close();
+      } finally {
+        await database?.drop();
+      }
     });
-    assert.equal(large.status, 413);
-    assert.match(large.contentType, /^application\/json/);
-    assert.match(large.body, /request body is too large/);
-  });
+    const url = (): string => server?.url ?? "";
 
-  test("nothing was written by any of them, and the server still serves", async () => {
-    for (const email of [EMAIL, "short@example.com", "long@example.com", "not-an-email"]) {
-      await assert.rejects(server.service.db.findUserBy({ email }), NoResultFound);
+    for (const c of CASES) {
+      test(c.name, REQUEST_TIMEOUT, async () => {
+        const options = c.withSession ? { ...c.options, cookie: sessionCookie } : c.options;
+        const r = await request(url(), c.method, c.path, options);
+        assert.equal(r.status, c.status, r.text);
+        assert.equal(r.headers.get("content-type"), "application/json; charset=utf-8");
+        const body = r.body as { message?: unknown; error?: unknown };
+        assert.equal(typeof body.message, "string");
+        assert.equal(typeof body.error, "string");
+        if (c.message) assert.match(body.message as string, c.message);
+        assert.ok(!r.text.includes(SECRET), "the password is never echoed");
+      });
     }
-    const r = await request(server.url, "POST", "/users", {
-      form: { email: EMAIL, password: SECRET },
-    });
-    assert.equal(r.status, 200);
+
+    test(
+      "a GET with a body: read and dropped; past the body limit, 413",
+      REQUEST_TIMEOUT,
+      async () => {
+        const headers = { "content-type": "application/x-www-form-urlencoded" };
+        const small = await send(url(), {
+          method: "GET",
+          path: "/",
+          headers,
+          body: Buffer.alloc(10_000, 97),
+        });
+        assert.equal(small.status, 200);
+        const large = await send(url(), {
+          method: "GET",
+          path: "/metrics",
+          headers,
+          body: Buffer.alloc(400_000, 97),
+        });
+        assert.equal(large.status, 413);
+        assert.match(large.contentType, /^application\/json/);
+        assert.match(large.body, /request body is too large/);
+      },
+    );
+
+    test(
+      "nothing was written by any of them, and the server still serves",
+      REQUEST_TIMEOUT,
+      async () => {
+        const db = server?.service.db;
+        assert.ok(db);
+        // (`sur\ufffd@` is where PostgreSQL put `sur\ud800@`.)
+        for (const email of [
+          EMAIL,
+          "short@example.com",
+          "long@example.com",
+          "not-an-email",
+          "sur\ufffd@example.com",
+        ]) {
+          await assert.rejects(db.findUserBy({ email }), NoResultFound);
+        }
+        const r = await request(url(), "POST", "/users", {
+          form: { email: EMAIL, password: SECRET },
+        });
+        assert.equal(r.status, 200);
+        const login = await request(url(), "POST", "/sessions", {
+          form: { email: "member@example.com", password: "member-pa55" },
+        });
+        assert.equal(login.status, 200, "the member's password did not change");
+      },
+    );
   });
-});
+}

@@ -5,6 +5,7 @@ import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../pages/style.js";
 import { accountView, forgotView, loginView, registerView, resetView } from "../pages/views.js";
+import { formTextField, PLAIN_TEXT_PATTERN, sessionIdParams } from "../schemas.js";
 
 /**
  * The hosted pages: server-rendered forms that work without JavaScript, over
@@ -57,7 +58,7 @@ export async function accountRoutes(
     "/account/login",
     queryRoute,
     async (request, reply) =>
-      sendPage(reply, 200, loginView({ notice: NOTICES[request.query.done ?? ""] })),
+      sendPage(reply, 200, loginView({ notice: noticeOf(request.query.done) })),
   );
 
   app.post<{ Body: Fields }>("/account/login", formRoute, async (request, reply) => {
@@ -78,11 +79,7 @@ export async function accountRoutes(
     const account = await auth.accountOf(cookie.read(request));
     if (!account) return reply.redirect("/account/login", 303);
     const { user, sessions } = account;
-    return sendPage(
-      reply,
-      200,
-      accountView(user.email, sessions, NOTICES[request.query.done ?? ""]),
-    );
+    return sendPage(reply, 200, accountView(user.email, sessions, noticeOf(request.query.done)));
   });
 
   app.post<{ Params: { id: string } }>(
@@ -90,10 +87,7 @@ export async function accountRoutes(
     {
       schema: {
         hide: true,
-        params: {
-          type: "object",
-          properties: { id: { type: "string", minLength: 1, maxLength: 64 } },
-        },
+        params: sessionIdParams,
       },
     },
     async (request, reply) => {
@@ -144,7 +138,7 @@ export async function accountRoutes(
         hide: true,
         querystring: {
           type: "object",
-          properties: { token: { type: "string", maxLength: 512 } },
+          properties: { token: { type: "string", maxLength: 512, pattern: PLAIN_TEXT_PATTERN } },
         },
       },
     },
@@ -183,7 +177,7 @@ const formRoute = {
     hide: true,
     body: {
       type: "object",
-      additionalProperties: { type: "string", maxLength: 1024 },
+      additionalProperties: formTextField,
     },
   },
 } as const;
@@ -195,14 +189,22 @@ const queryRoute = {
   },
 } as const;
 
-/** Fixed messages chosen by a code in the query: nothing from the URL is echoed. */
-const NOTICES: Record<string, string> = {
-  registered: "Account created. You can log in now.",
-  "logged-out": "You are logged out.",
-  reset: "Password changed. Log in with the new one.",
-  revoked: "That session has ended.",
-  gone: "That session had already ended.",
-};
+/**
+ * Fixed messages chosen by a code in the query: nothing from the URL is echoed.
+ * A Map, because an object would also answer "constructor" or "__proto__"
+ * with what it inherits.
+ */
+const NOTICES = new Map<string, string>([
+  ["registered", "Account created. You can log in now."],
+  ["logged-out", "You are logged out."],
+  ["reset", "Password changed. Log in with the new one."],
+  ["revoked", "That session has ended."],
+  ["gone", "That session had already ended."],
+]);
+
+function noticeOf(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : NOTICES.get(code);
+}
 
 function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply
