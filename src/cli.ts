@@ -2,6 +2,7 @@
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { runPrimary } from "./cluster.js";
+import { apiKeyCommand } from "./commands/api-key.js";
 import { auditCommand } from "./commands/audit.js";
 import { userCommand } from "./commands/user.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -21,6 +22,8 @@ Commands:
   user       list | show <email> | create <email> | delete <email> --yes
              | revoke-sessions <email>
   audit      print the audit trail [--email E] [--since T] [--limit N] [--json]
+  api-key    create --name N --scope S [--scope S ...] [--expires D] | list | revoke <name>
+             keys of the admin API (/admin)
 
 Options:
   -h, --help  show help (also: auth-service <command> --help)
@@ -53,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "import-seed") return importSeedCommand(rest);
   if (command === "audit") return auditCommand(rest);
   if (command === "user") return userCommand(rest);
+  if (command === "api-key") return apiKeyCommand(rest);
   console.error(`auth-service: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

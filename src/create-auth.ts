@@ -1,3 +1,4 @@
+import { ApiKeys } from "./auth/api-keys.js";
 import { AuditTrail } from "./auth/audit.js";
 import { Auth } from "./auth/auth.js";
 import { type AuthEventListener, fanOut } from "./auth/events.js";
@@ -7,8 +8,10 @@ import {
   resolveAuthSettings,
 } from "./auth/settings.js";
 import type { AuthStore } from "./auth/store.js";
+import { UserAdmin } from "./auth/user-admin.js";
 import { connect } from "./db/connect.js";
 import { DB } from "./db/db.js";
+import { KyselyApiKeyStore } from "./db/kysely-api-key-store.js";
 import { KyselyAuditStore } from "./db/kysely-audit-store.js";
 import { KyselyOutboxStore } from "./db/kysely-outbox-store.js";
 import { KyselyStore } from "./db/kysely-store.js";
@@ -70,6 +73,10 @@ export interface AuthService {
   store: AuthStore;
   /** The audit trail's writer (flush() waits for pending rows) and reader. */
   audit: AuditTrail;
+  /** Keys of the admin API (`auth-service api-key`): make, list, revoke, check. */
+  apiKeys: ApiKeys;
+  /** What an operator does to users: list, show, create, delete, end sessions. */
+  users: UserAdmin;
   /** Present when mail is configured; not sending until start(). */
   outbox: OutboxWorker | undefined;
   /** The database connections: open, idle, waited for (for /metrics). */
@@ -173,6 +180,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     db: new DB(store, now),
     store,
     audit,
+    apiKeys: new ApiKeys(mapUnavailable(new KyselyApiKeyStore(kysely)), now),
+    users: new UserAdmin(auth, store, now),
     outbox,
     poolState,
     async purgeExpired() {

@@ -50,7 +50,8 @@ export async function startServer(
   try {
     // Made now, so the first unknown-email login costs no more than any other.
     await service.auth.hasher.dummyHash();
-    app = await buildApp({ auth: service.auth, config, logger, metrics });
+    const admin = { apiKeys: service.apiKeys, users: service.users, audit: service.audit };
+    app = await buildApp({ auth: service.auth, config, logger, metrics, admin });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app?.close();

@@ -94,11 +94,29 @@ export class Auth {
    *   ("User <email> already exists"); the last is decided by the database's
    *   unique index, so two concurrent registrations can never both succeed.
    */
-  async registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+  registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    return this.#register(email, password, client, true);
+  }
+
+  /**
+   * Registers a user on an operator's behalf (CLI, admin API): as
+   * registerUser, without the registration limits, which guard the public
+   * route; the caller is already authenticated.
+   */
+  createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    return this.#register(email, password, client, false);
+  }
+
+  async #register(
+    email: string,
+    password: string,
+    client: SessionClient,
+    limited: boolean,
+  ): Promise<User> {
     assertValidEmail(email);
     this.passwordPolicy.assertAcceptable(password, { email });
     try {
-      await this.#registrationLimit.hit(client.ip, this.#now());
+      if (limited) await this.#registrationLimit.hit(client.ip, this.#now());
       this.hasher.assertCapacity("other");
       // Not the guard (the unique index is): it only spares a hash for a taken email.
       if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);

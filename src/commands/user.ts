@@ -4,6 +4,7 @@ import { algorithmOf } from "../auth/password.js";
 import { type SessionClient, toSessionInfo } from "../auth/session.js";
 import { loadConfig } from "../config.js";
 import { type AuthService, createAuth } from "../create-auth.js";
+import { terminalJson, terminalLine, terminalText } from "../text/terminal-escape.js";
 
 export const USER_USAGE = `Usage: auth-service user <command> [options]
 
@@ -77,8 +78,8 @@ const HANDLERS: Record<string, Handler> = {
     for (const user of users) {
       console.log(
         options.json
-          ? JSON.stringify(user)
-          : `${String(user.id).padStart(6)}  ${user.email}  created ${user.createdAt.toISOString()}  sessions ${user.sessions}`,
+          ? terminalJson(user)
+          : terminalLine`${String(user.id).padStart(6)}  ${user.email}  created ${user.createdAt.toISOString()}  sessions ${user.sessions}`,
       );
     }
     if (!options.json) console.error(`${users.length} user(s)`);
@@ -98,18 +99,18 @@ const HANDLERS: Record<string, Handler> = {
       sessions: sessions.map((session) => toSessionInfo(session)),
     };
     if (options.json) {
-      console.log(JSON.stringify(view));
+      console.log(terminalJson(view));
       return 0;
     }
     console.log(`id          ${view.id}`);
-    console.log(`email       ${view.email}`);
+    console.log(terminalLine`email       ${view.email}`);
     console.log(`created     ${view.createdAt.toISOString()}`);
     console.log(`updated     ${view.updatedAt.toISOString()}`);
     console.log(`password    ${view.passwordHash}`);
     console.log(`sessions    ${view.sessions.length}`);
     for (const session of view.sessions) {
       console.log(
-        `  ${session.id}  since ${session.createdAt.toISOString()}  seen ${session.lastSeenAt.toISOString()}  ${session.ip ?? "-"}  ${session.userAgent ?? ""}`,
+        terminalLine`  ${session.id}  since ${session.createdAt.toISOString()}  seen ${session.lastSeenAt.toISOString()}  ${session.ip ?? "-"}  ${session.userAgent ?? ""}`,
       );
     }
     return 0;
@@ -119,8 +120,8 @@ const HANDLERS: Record<string, Handler> = {
     const password = await readPassword();
     if (password === null) return failure("the two passwords differ");
     try {
-      const user = await auth.registerUser(email, password, OPERATOR);
-      console.log(`created user ${user.id} ${user.email}`);
+      const user = await auth.createUser(email, password, OPERATOR);
+      console.log(terminalLine`created user ${user.id} ${user.email}`);
       return 0;
     } catch (error) {
       return failure((error as Error).message);
@@ -131,25 +132,26 @@ const HANDLERS: Record<string, Handler> = {
     if (!options.yes) return usageError(`user delete removes ${email} for good: add --yes`);
     if (!(await auth.deleteUser(email, OPERATOR)))
       return failure(`no user with the email ${email}`);
-    console.log(`deleted ${email}`);
+    console.log(terminalLine`deleted ${email}`);
     return 0;
   },
 
   async "revoke-sessions"({ auth }, email) {
     const count = await auth.revokeAllSessions(email, OPERATOR);
     if (count === null) return failure(`no user with the email ${email}`);
-    console.log(`ended ${count} session(s) of ${email}`);
+    console.log(terminalLine`ended ${count} session(s) of ${email}`);
     return 0;
   },
 };
 
+/** Messages carry emails and arguments as given: escaped, as every line the CLI prints. */
 function usageError(message: string): number {
-  console.error(`auth-service: ${message}\n\n${USER_USAGE}`);
+  console.error(`auth-service: ${terminalText(message)}\n\n${USER_USAGE}`);
   return 2;
 }
 
 function failure(message: string): number {
-  console.error(`auth-service: ${message}`);
+  console.error(`auth-service: ${terminalText(message)}`);
   return 1;
 }
 

@@ -87,6 +87,20 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
+/** A key of the admin API; the key itself is never stored, only its SHA-256. */
+export interface ApiKeysTable {
+  id: Id;
+  name: string;
+  key_hash: string;
+  /** The key's first characters, to recognise it in a list (not enough to use it). */
+  display_prefix: string;
+  /** Space-separated, e.g. "users:read audit:read". */
+  scopes: string;
+  created_at: EpochMillis;
+  last_used_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  expires_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -94,6 +108,7 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   audit_log: AuditLogTable;
   mail_outbox: MailOutboxTable;
+  api_keys: ApiKeysTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -6,9 +6,11 @@ import type { Config } from "../config.js";
 import { installAnswerBatching } from "./answer-batching.js";
 import { fastifyTrustProxy } from "./client-address.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
+import { isHeaderAuthenticatedWithoutCookie } from "./credentials.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
 import { installEveryRequest } from "./every-request.js";
+import { earlyErrorOptions } from "./framework-errors.js";
 import { createLogger } from "./logger.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
 import type { Metrics } from "./metrics.js";
@@ -16,6 +18,7 @@ import { registerOpenApi } from "./openapi.js";
 import { requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { accountRoutes } from "./routes/account.js";
+import { type AdminDependencies, adminRoutes } from "./routes/admin.js";
 import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
 import { profileRoutes } from "./routes/profile.js";
@@ -51,6 +54,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Serves GET /metrics and times every request; none when absent. */
   metrics?: Metrics;
+  /** Serves the admin API under /admin (API keys); none when absent. */
+  admin?: AdminDependencies;
 }
 
 /**
@@ -85,6 +90,7 @@ export async function buildApp({
   config,
   logger,
   metrics,
+  admin,
 }: BuildAppOptions): Promise<FastifyInstance> {
   // Fastify reports finished answers to the log controller (which feeds the
   // request histogram) only when it has a logger: metrics get a silent one.
@@ -103,6 +109,8 @@ export async function buildApp({
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
     genReqId: requestIdOf,
+    // Answers made before any hook (bad URL, Node's parser errors): our shape and headers.
+    ...earlyErrorOptions({ production: auth.settings.mode === "production" }),
     // Wrong types must fail (not turn 123 into "123"), and extra fields must be
     // refused rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
@@ -123,9 +131,14 @@ export async function buildApp({
   const corsOrigins = config.corsOrigins ?? [];
   await registerCors(app, corsOrigins);
   // An origin allowed to read our answers must also be allowed to post.
-  installCrossSiteGuard(app, [...config.trustedOrigins, ...corsOrigins], config.publicUrl);
   const cookie = new SessionCookie(config.sessionCookieName ?? DEFAULT_SESSION_COOKIE, {
     secure: production,
+  });
+  installCrossSiteGuard(app, {
+    trustedOrigins: [...config.trustedOrigins, ...corsOrigins],
+    publicUrl: config.publicUrl,
+    // A page on another site cannot make a browser send an Authorization header.
+    isExempt: (request) => isHeaderAuthenticatedWithoutCookie(request, cookie),
   });
   await registerOpenApi(app, { cookieName: cookie.name, ui: config.apiDocs ?? !production });
   // Login failure counts, pool state and runtime versions map the service for
@@ -142,6 +155,7 @@ export async function buildApp({
   await app.register(sessionsRoutes, { auth, cookie });
   await app.register(profileRoutes, { auth, cookie });
   await app.register(resetPasswordRoutes, { auth });
+  if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });
   await app.register(accountRoutes, {
     auth,
     cookie,

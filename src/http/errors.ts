@@ -22,8 +22,14 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
 export type HttpErrorCode =
   | AuthErrorCode
   | "invalid_credentials"
+  | "invalid_token"
+  | "insufficient_scope"
   | "not_authenticated"
   | "invalid_body"
+  | "invalid_url"
+  | "uri_too_long"
+  | "headers_too_large"
+  | "request_timeout"
   | "unsupported_media_type"
   | "payload_too_large"
   | "cross_site_request"
@@ -96,9 +102,67 @@ export function describeValidationError(issues: readonly ValidationIssue[]): str
       return `${field} must not be empty`;
     case "maxLength":
       return `${field} must be at most ${String(issue.params.limit)} characters`;
+    case "pattern":
+      // The one pattern of our schemas (schemas.ts PLAIN_TEXT_PATTERN).
+      return `${field} must not contain control characters or unpaired surrogates`;
     default:
       return field ? `${field} is invalid` : "invalid request body";
   }
+}
+
+export interface ErrorAnswer {
+  status: number;
+  code: HttpErrorCode;
+  message: string;
+}
+
+/**
+ * The answers to failures found before any route runs, by Fastify's router
+ * (framework-errors.ts `frameworkErrors`) or by Node's HTTP parser (its
+ * `clientError`, keyed by the parser's code). Nothing of the request is echoed:
+ * Fastify's own FST_ERR_BAD_URL body quoted the path.
+ */
+const EARLY_ERRORS = new Map<string, ErrorAnswer>([
+  ["FST_ERR_BAD_URL", { status: 400, code: "invalid_url", message: "the URL is not valid" }],
+  [
+    "FST_ERR_MAX_PARAM_LENGTH",
+    { status: 414, code: "uri_too_long", message: "the URL is too long" },
+  ],
+  [
+    "HPE_HEADER_OVERFLOW",
+    { status: 431, code: "headers_too_large", message: "request headers are too large" },
+  ],
+  [
+    "HPE_CHUNK_EXTENSIONS_OVERFLOW",
+    { status: 413, code: "payload_too_large", message: "chunk extensions are too large" },
+  ],
+  [
+    "ERR_HTTP_REQUEST_TIMEOUT",
+    { status: 408, code: "request_timeout", message: "the request did not arrive in time" },
+  ],
+]);
+
+/** What Node's parser refused otherwise: a malformed request line, header or chunk. */
+const MALFORMED_REQUEST: ErrorAnswer = {
+  status: 400,
+  code: "invalid_request",
+  message: "malformed HTTP request",
+};
+
+const INTERNAL_ERROR: ErrorAnswer = {
+  status: 500,
+  code: "internal_error",
+  message: "internal error",
+};
+
+/** The answer to a failure of Fastify's router (FST_ERR_ASYNC_CONSTRAINT, unexpected, is a 500). */
+export function frameworkErrorAnswer(code: string): ErrorAnswer {
+  return EARLY_ERRORS.get(code) ?? INTERNAL_ERROR;
+}
+
+/** The answer to an error of Node's HTTP parser, by its code (HPE_*, ERR_HTTP_*). */
+export function clientErrorAnswer(code: string | undefined): ErrorAnswer {
+  return (code !== undefined ? EARLY_ERRORS.get(code) : undefined) ?? MALFORMED_REQUEST;
 }
 
 /**
@@ -117,7 +181,8 @@ export function handleError(
     return sendError(
       reply,
       400,
-      "invalid_body",
+      // A path parameter or query string is not a body.
+      error.validationContext === "body" ? "invalid_body" : "invalid_request",
       describeValidationError(error.validation as ValidationIssue[]),
     );
   }

@@ -33,7 +33,26 @@ export async function registerOpenApi(
           "Register, log in with a cookie session, read the profile, log out, reset a password. Bodies are form-urlencoded or JSON; every error is JSON {message, error}.",
       },
       components: {
-        securitySchemes: { session: { type: "apiKey", in: "cookie", name: options.cookieName } },
+        securitySchemes: {
+          session: { type: "apiKey", in: "cookie", name: options.cookieName },
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "A session token (a Basic login's session_token, or the cookie's value); wins over the cookie",
+          },
+          apiKey: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "An API key (auth-service api-key create) for /admin; each route needs one scope",
+          },
+          basic: {
+            type: "http",
+            scheme: "basic",
+            description: "POST /sessions only: log in with base64(email:password), UTF-8",
+          },
+        },
       },
     },
   });
@@ -50,15 +69,32 @@ const SUMMARIES: Record<string, string> = {
   "GET /health": "Liveness: the process serves",
   "GET /ready": "Readiness: the database answers",
   "POST /users": "Register a user",
-  "POST /sessions": "Log in: sets the session_id cookie",
-  "DELETE /sessions": "Log out: ends this session, clears the cookie, 303 to /",
+  "POST /sessions":
+    "Log in with the form, JSON, or Authorization: Basic (then session_token is in the body too): sets the session_id cookie",
+  "DELETE /sessions":
+    "Log out: ends this session; with the cookie, clears it and 303 to /; with a bearer token, 204",
   "GET /profile": "The logged-in user's email",
   "GET /sessions": "The logged-in user's sessions (public ids, never tokens)",
   "DELETE /sessions/:id": "End one of the logged-in user's sessions",
   "PUT /profile/password": "Change the password; ends the user's other sessions",
   "POST /reset_password": "Ask for a reset token (in the body in development mode)",
   "PUT /reset_password": "Set a new password with a reset token; ends every session",
+  "GET /admin/users": "Admin (users:read): users in id order, a page at a time (next: the cursor)",
+  "GET /admin/users/:id": "Admin (users:read): one user and their live session count",
+  "POST /admin/users": "Admin (users:write): create a user (no registration limit)",
+  "DELETE /admin/users/:id": "Admin (users:write): delete a user, their sessions and tokens",
+  "DELETE /admin/users/:id/sessions": "Admin (users:write): end every session of a user",
+  "GET /admin/audit": "Admin (audit:read): the audit trail, oldest first",
 };
+
+/** Routes that take a session, by cookie or bearer token. */
+const SESSION_ROUTES = new Set([
+  "DELETE /sessions",
+  "GET /profile",
+  "GET /sessions",
+  "DELETE /sessions/:id",
+  "PUT /profile/password",
+]);
 
 /** Routes that never touch the database, so never answer 503 for it. */
 const WITHOUT_DATABASE = new Set(["/", "/health"]);
@@ -78,6 +114,11 @@ function documentCommonAnswers(app: FastifyInstance): void {
     const methods = [route.method].flat();
     const summary = SUMMARIES[`${methods[0]} ${path}`];
     if (summary) (schema as { summary?: string }).summary ??= summary;
+    const security = schema as { security?: Array<Record<string, string[]>> };
+    if (SESSION_ROUTES.has(`${methods[0]} ${path}`))
+      security.security ??= [{ bearer: [] }, { session: [] }];
+    if (`${methods[0]} ${path}` === "POST /sessions") security.security ??= [{ basic: [] }, {}];
+    if (path.startsWith("/admin/")) security.security ??= [{ apiKey: [] }];
     const response = (schema.response ?? {}) as Record<string, unknown>;
     if (schema.params) response[400] ??= errorResponse;
     if (schema.body) {

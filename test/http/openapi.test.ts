@@ -13,6 +13,7 @@ after(async () => {
 });
 
 interface Operation {
+  security?: Array<Record<string, string[]>>;
   summary?: string;
   responses: Record<string, unknown>;
   requestBody?: { content: Record<string, unknown> };
@@ -30,15 +31,17 @@ test("GET /openapi.json: a valid OpenAPI document of every route and answer", as
     "/": { get: ["200"] },
     "/health": { get: ["200"] },
     "/ready": { get: ["200", "503"] },
-    "/users": { post: ["200", "400", "403", "413", "415", "503"] },
+    "/users": { post: ["200", "400", "403", "413", "415", "429", "503"] },
     "/sessions": {
       post: ["200", "400", "401", "403", "413", "415", "429", "503"],
-      delete: ["303", "403", "503"],
-      get: ["200", "403", "503"],
+      delete: ["204", "303", "400", "401", "403", "503"],
+      get: ["200", "400", "401", "403", "503"],
     },
-    "/sessions/{id}": { delete: ["200", "400", "403", "404", "503"] },
-    "/profile": { get: ["200", "403", "503"] },
-    "/profile/password": { put: ["200", "400", "403", "413", "415", "503"] },
+    "/sessions/{id}": { delete: ["200", "400", "401", "403", "404", "503"] },
+    "/profile": { get: ["200", "400", "401", "403", "503"] },
+    "/profile/password": {
+      put: ["200", "400", "401", "403", "413", "415", "429", "503"],
+    },
     "/reset_password": {
       post: ["200", "400", "403", "413", "415", "429", "503"],
       put: ["200", "400", "403", "413", "415", "503"],
@@ -62,6 +65,23 @@ test("GET /openapi.json: a valid OpenAPI document of every route and answer", as
     "forms are documented",
   );
   assert.ok(login?.requestBody?.content["application/json"], "JSON is documented");
+  const schemes = (document as { components?: { securitySchemes?: Record<string, unknown> } })
+    .components?.securitySchemes;
+  assert.deepEqual(Object.keys(schemes ?? {}).sort(), ["apiKey", "basic", "bearer", "session"]);
+  for (const [path, method] of [
+    ["/admin/users", "get"],
+    ["/admin/users", "post"],
+    ["/admin/users/{id}", "get"],
+    ["/admin/users/{id}", "delete"],
+    ["/admin/users/{id}/sessions", "delete"],
+    ["/admin/audit", "get"],
+  ] as const) {
+    const operation = document.paths[path]?.[method];
+    assert.ok(operation?.summary, `${method} ${path} is documented`);
+    assert.deepEqual(operation.security, [{ apiKey: [] }], `${method} ${path} needs an API key`);
+    for (const code of ["401", "403"]) assert.ok(operation.responses[code], `${path} ${code}`);
+  }
+  assert.deepEqual(document.paths["/profile"]?.get?.security, [{ bearer: [] }, { session: [] }]);
   assert.equal(document.paths["/openapi.json"], undefined, "the document does not list itself");
 });
 

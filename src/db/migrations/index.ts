@@ -5,6 +5,7 @@ import { initMigration } from "./0001-init.js";
 import { loginThrottleMigration } from "./0002-login-throttle.js";
 import { auditAndOutboxMigration } from "./0003-audit-and-outbox.js";
 import { resetTokensPerRequestMigration } from "./0004-reset-tokens-per-request.js";
+import { apiKeysMigration } from "./0005-api-keys.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -17,6 +18,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0002-login-throttle": atomic(loginThrottleMigration()),
     "0003-audit-and-outbox": atomic(auditAndOutboxMigration(dialect)),
     "0004-reset-tokens-per-request": atomic(resetTokensPerRequestMigration(dialect)),
+    "0005-api-keys": atomic(apiKeysMigration(dialect)),
   };
 }
 

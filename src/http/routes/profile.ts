@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
-import { sendError, sendNoSession } from "../errors.js";
+import { sendNotSignedIn, sessionCredentialOf, tokenOf } from "../credentials.js";
+import { sendError } from "../errors.js";
 import { errorResponse, fieldsBody, messageResponse, passwordField } from "../schemas.js";
 
 const profileResponse = {
@@ -16,10 +17,20 @@ export async function profileRoutes(
 ): Promise<void> {
   app.get(
     "/profile",
-    { schema: { response: { 200: profileResponse, 403: errorResponse } } },
+    {
+      schema: {
+        response: {
+          200: profileResponse,
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+        },
+      },
+    },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(cookie.read(request));
-      if (!user) return sendNoSession(reply);
+      const credential = sessionCredentialOf(request, cookie);
+      const user = await auth.getUserFromSessionId(tokenOf(credential));
+      if (!user) return sendNotSignedIn(reply, credential);
       reply.header("cache-control", "no-store");
       return { email: user.email };
     },
@@ -33,6 +44,7 @@ export async function profileRoutes(
         response: {
           200: messageResponse,
           400: errorResponse,
+          401: errorResponse,
           403: errorResponse,
           429: errorResponse,
           503: errorResponse,
@@ -41,15 +53,17 @@ export async function profileRoutes(
     },
     async (request, reply) => {
       const { current_password: currentPassword, new_password: newPassword } = request.body;
+      const credential = sessionCredentialOf(request, cookie);
       const outcome = await auth.changePassword(
-        cookie.read(request),
+        tokenOf(credential),
         currentPassword,
         newPassword,
         clientOf(request),
       );
       if (outcome === "changed") return { message: "Password updated" };
+      if (outcome === "no_session") return sendNotSignedIn(reply, credential);
       if (outcome === "session_ended") {
-        cookie.clear(reply);
+        if (credential.via === "cookie") cookie.clear(reply);
         return sendError(
           reply,
           403,
@@ -57,12 +71,7 @@ export async function profileRoutes(
           "wrong current password, too many times: this session has ended",
         );
       }
-      return sendError(
-        reply,
-        403,
-        "invalid_credentials",
-        "no valid session, or wrong current password",
-      );
+      return sendError(reply, 403, "invalid_credentials", "wrong current password");
     },
   );
 }

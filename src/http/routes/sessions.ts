@@ -1,7 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
-import { sendError, sendNoSession } from "../errors.js";
+import {
+  BASIC_CHALLENGE,
+  basicCredentialsOf,
+  sendNotSignedIn,
+  sessionCredentialOf,
+  tokenOf,
+} from "../credentials.js";
+import { sendError } from "../errors.js";
 import {
   type EmailPasswordBody,
   emailField,
@@ -10,46 +17,88 @@ import {
   fieldsBody,
   messageResponse,
   passwordField,
+  sessionIdParams,
 } from "../schemas.js";
 
 export async function sessionsRoutes(
   app: FastifyInstance,
   { auth, cookie }: { auth: Auth; cookie: SessionCookie },
 ): Promise<void> {
+  // Logins with Authorization: Basic, known before validation turned their
+  // credentials into the body the schema checks.
+  const basicLogins = new WeakSet<object>();
+
   app.post<{ Body: EmailPasswordBody }>(
     "/sessions",
     {
       schema: {
         body: fieldsBody({ email: emailField, password: passwordField }),
         response: {
-          200: emailMessageResponse,
+          200: loginResponse,
           400: errorResponse,
           401: errorResponse,
           429: errorResponse,
           503: errorResponse,
         },
       },
+      // Basic credentials (RFC 7617) become the body, so they meet exactly the
+      // form's validation, throttling and audit; a body beside them is refused.
+      preValidation: async (request, reply) => {
+        const basic = basicCredentialsOf(request);
+        if (basic.kind === "absent") return;
+        if (basic.kind === "malformed") {
+          return sendError(reply, 400, "invalid_request", basic.reason);
+        }
+        if (request.body !== undefined && request.body !== null) {
+          return sendError(
+            reply,
+            400,
+            "invalid_request",
+            "credentials in both the Authorization header and the body",
+          );
+        }
+        request.body = { email: basic.email, password: basic.password };
+        basicLogins.add(request);
+      },
     },
     async (request, reply) => {
       const { email, password } = request.body;
+      const viaBasic = basicLogins.has(request);
       const result = await auth.login(email, password, clientOf(request));
-      // One answer for an unknown email and a wrong password, in body and in time.
-      if (!result) return sendError(reply, 401, "invalid_credentials", "wrong email or password");
+      if (!result) {
+        if (viaBasic) reply.header("www-authenticate", BASIC_CHALLENGE);
+        // One answer for an unknown email and a wrong password, in body and in time.
+        return sendError(reply, 401, "invalid_credentials", "wrong email or password");
+      }
       cookie.set(reply, result.sessionToken);
       // Never kept by a shared cache: the answer carries a session cookie.
       reply.header("cache-control", "no-store");
+      // The form's answer stays the original's; a Basic client has no cookie jar.
+      if (viaBasic) return { email, message: "logged in", session_token: result.sessionToken };
       return { email, message: "logged in" };
     },
   );
 
   app.delete(
     "/sessions",
-    { schema: { response: { 303: messageResponse, 403: errorResponse } } },
+    {
+      schema: {
+        response: {
+          204: { type: "null", description: "bearer logout: the session ended" },
+          303: messageResponse,
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+        },
+      },
+    },
     async (request, reply) => {
-      const token = cookie.read(request);
-      const revoked = await auth.revokeSession(token, clientOf(request));
-      if (token !== undefined) cookie.clear(reply);
-      if (!revoked) return sendNoSession(reply);
+      const credential = sessionCredentialOf(request, cookie);
+      const revoked = await auth.revokeSession(tokenOf(credential), clientOf(request));
+      if (credential.via === "cookie") cookie.clear(reply);
+      if (!revoked) return sendNotSignedIn(reply, credential);
+      // An API client asked: nothing to follow, nothing to show.
+      if (credential.via === "bearer") return reply.code(204).send();
       // 303, not the original's 302: every client, fetch included, follows it with a GET.
       return reply.code(303).header("location", "/").send({ message: "logged out" });
     },
@@ -57,10 +106,20 @@ export async function sessionsRoutes(
 
   app.get(
     "/sessions",
-    { schema: { response: { 200: sessionListResponse, 403: errorResponse } } },
+    {
+      schema: {
+        response: {
+          200: sessionListResponse,
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+        },
+      },
+    },
     async (request, reply) => {
-      const sessions = await auth.listSessions(cookie.read(request));
-      if (!sessions) return sendNoSession(reply);
+      const credential = sessionCredentialOf(request, cookie);
+      const sessions = await auth.listSessions(tokenOf(credential));
+      if (!sessions) return sendNotSignedIn(reply, credential);
       reply.header("cache-control", "no-store");
       return { sessions };
     },
@@ -70,21 +129,24 @@ export async function sessionsRoutes(
     "/sessions/:id",
     {
       schema: {
-        params: {
-          type: "object",
-          required: ["id"],
-          properties: { id: { type: "string", minLength: 1, maxLength: 64 } },
+        params: sessionIdParams,
+        response: {
+          200: messageResponse,
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+          404: errorResponse,
         },
-        response: { 200: messageResponse, 403: errorResponse, 404: errorResponse },
       },
     },
     async (request, reply) => {
+      const credential = sessionCredentialOf(request, cookie);
       const outcome = await auth.revokeSessionById(
-        cookie.read(request),
+        tokenOf(credential),
         request.params.id,
         clientOf(request),
       );
-      if (outcome === "unauthenticated") return sendNoSession(reply);
+      if (outcome === "unauthenticated") return sendNotSignedIn(reply, credential);
       // Someone else's session and no session at all look the same.
       if (outcome === "not_found")
         return sendError(reply, 404, "session_not_found", "no such session");
@@ -92,6 +154,12 @@ export async function sessionsRoutes(
     },
   );
 }
+
+/** The form's answer, and a Basic login's with the session token beside it. */
+const loginResponse = {
+  ...emailMessageResponse,
+  properties: { ...emailMessageResponse.properties, session_token: { type: "string" } },
+} as const;
 
 const sessionListResponse = {
   type: "object",

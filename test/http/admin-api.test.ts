@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Writable } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "../../src/http/logger.js";
+import { type TestDatabase, testDatabases } from "../helpers/databases.js";
+import { request, sessionCookieOf } from "../helpers/http.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+interface UserView {
+  id: number;
+  email: string;
+  createdAt: string;
+  sessions: number;
+}
+
+for (const factory of await testDatabases()) {
+  describe(`the admin API on ${factory.name}`, {
+    skip: "skip" in factory ? factory.skip : false,
+  }, () => {
+    let database: TestDatabase;
+    let server: TestServer;
+    const logLines: string[] = [];
+    const keys: Record<string, string> = {};
+
+    before(async () => {
+      if ("skip" in factory) return;
+      database = await factory.create();
+      const sink = new Writable({
+        write(chunk, _encoding, done) {
+          logLines.push(String(chunk));
+          done();
+        },
+      });
+      server = await startTestServer(
+        { DATABASE_URL: database.url, LOG_LEVEL: "trace" },
+        { logger: createLogger("trace", sink) },
+      );
+      const make = async (name: string, scopes: string[], expiresAt?: Date) => {
+        keys[name] = (await server.service.apiKeys.create({ name, scopes, expiresAt })).key;
+      };
+      await make("reader", ["users:read"]);
+      await make("writer", ["users:read", "users:write"]);
+      await make("auditor", ["audit:read"]);
+      await make("revoked", ["users:read"]);
+      await make("expiring", ["users:read"], new Date(Date.now() + 1500));
+      assert.equal(await server.service.apiKeys.revoke("revoked"), true);
+    });
+    after(async () => {
+      await server?.close();
+      await database?.drop();
+    });
+
+    const call = (
+      method: string,
+      path: string,
+      key: string | undefined,
+      options: { json?: unknown; cookie?: string } = {},
+    ) =>
+      request(server.url, method, path, {
+        ...options,
+        headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+      });
+
+    test("keys: recognisable prefix, 256 bits, only a hash stored, never listed", async () => {
+      const key = keys.reader ?? "";
+      assert.match(key, /^authsvc_[A-Za-z0-9_-]{43}$/);
+      const listed = JSON.stringify(await server.service.apiKeys.list());
+      assert.ok(!listed.includes(key.slice(8)), "the list never holds the key");
+      assert.match(listed, /"displayPrefix":"authsvc_/);
+    });
+
+    test("no key, a session cookie, an unknown, revoked or expired key: 401; wrong scope: 403", async () => {
+      const none = await call("GET", "/admin/users", undefined);
+      assert.equal(none.status, 401);
+      assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer realm=/);
+
+      const form = { email: "cookie-holder@example.com", password: "b4l0u" };
+      await request(server.url, "POST", "/users", { form });
+      const login = await request(server.url, "POST", "/sessions", { form });
+      const token = sessionCookieOf(login) ?? "";
+      const cookie = await call("GET", "/admin/users", undefined, {
+        cookie: `session_id=${token}`,
+      });
+      assert.equal(cookie.status, 401, "a session never opens the admin API");
+      assert.equal((await call("GET", "/admin/users", token)).status, 401, "nor a session token");
+
+      for (const key of ["authsvc_unknown", keys.revoked]) {
+        const r = await call("GET", "/admin/users", key);
+        assert.equal(r.status, 401);
+        assert.match(r.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      assert.equal((await call("GET", "/admin/users", keys.expiring)).status, 401, "expired");
+
+      const wrongScope = await call("POST", "/admin/users", keys.reader, {
+        json: { email: "nope@example.com", password: "b4l0u" },
+      });
+      assert.equal(wrongScope.status, 403);
+      assert.equal((wrongScope.body as { error: string }).error, "insufficient_scope");
+      assert.equal((await call("GET", "/admin/audit", keys.writer)).status, 403);
+    });
+
+    test("create, show, list page by page, end sessions, delete; 409 and 404", async () => {
+      const emails = ["a1", "a2", "a3", "a4", "a5"].map((name) => `${name}@admin.example`);
+      const created: UserView[] = [];
+      for (const email of emails) {
+        const r = await call("POST", "/admin/users", keys.writer, {
+          json: { email, password: "b4l0u" },
+        });
+        assert.equal(r.status, 201, r.text);
+        created.push(r.body as UserView);
+      }
+      assert.equal((created[0] as UserView).email, "a1@admin.example");
+      assert.ok(!JSON.stringify(created).includes("$2"), "never a hash");
+      const taken = await call("POST", "/admin/users", keys.writer, {
+        json: { email: "A1@admin.example", password: "b4l0u" },
+      });
+      assert.equal(taken.status, 409);
+      assert.equal((taken.body as { error: string }).error, "email_taken");
+      const refused = await call("POST", "/admin/users", keys.writer, {
+        json: { email: "short@admin.example", password: "abc" },
+      });
+      assert.equal(refused.status, 400);
+
+      // Every user, two at a time, from the first created on.
+      const firstId = (created[0] as UserView).id;
+      const seen: string[] = [];
+      let cursor: string | null = String(firstId - 1);
+      let pages = 0;
+      while (cursor !== null) {
+        const r = await call("GET", `/admin/users?limit=2&after=${cursor}`, keys.reader);
+        assert.equal(r.status, 200);
+        const page = r.body as { users: UserView[]; next: string | null };
+        seen.push(...page.users.map((user) => user.email));
+        cursor = page.next;
+        pages++;
+      }
+      assert.deepEqual(seen, emails);
+      assert.equal(pages, 3);
+      const byEmail = await call("GET", "/admin/users?email=a3%40admin.example", keys.reader);
+      assert.deepEqual(
+        (byEmail.body as { users: UserView[] }).users.map((user) => user.email),
+        ["a3@admin.example"],
+      );
+
+      const target = created[1] as UserView;
+      const form = { email: target.email, password: "b4l0u" };
+      await request(server.url, "POST", "/sessions", { form });
+      await request(server.url, "POST", "/sessions", { form });
+      const shown = await call("GET", `/admin/users/${target.id}`, keys.reader);
+      assert.equal(shown.status, 200);
+      assert.equal((shown.body as UserView).sessions, 2);
+      const ended = await call("DELETE", `/admin/users/${target.id}/sessions`, keys.writer);
+      assert.deepEqual(ended.body, { ended: 2 });
+      assert.equal((await call("DELETE", `/admin/users/${target.id}`, keys.writer)).status, 204);
+      assert.equal((await call("GET", `/admin/users/${target.id}`, keys.reader)).status, 404);
+      assert.equal((await call("DELETE", `/admin/users/${target.id}`, keys.writer)).status, 404);
+      assert.equal((await call("DELETE", "/admin/users/999999/sessions", keys.writer)).status, 404);
+      assert.equal((await call("GET", "/admin/users/not-a-number", keys.reader)).status, 400);
+      assert.equal((await call("GET", "/admin/users?limit=0", keys.reader)).status, 400);
+
+      await server.service.audit.flush();
+      const trail = await call(
+        "GET",
+        `/admin/audit?email=${encodeURIComponent(target.email)}`,
+        keys.auditor,
+      );
+      assert.equal(trail.status, 200);
+      const events = (
+        trail.body as { events: Array<{ event: string; userAgent: string; at: string }> }
+      ).events;
+      const byKey = events.filter((event) => event.userAgent === "api-key writer");
+      assert.deepEqual(
+        byKey.map((event) => event.event),
+        ["register", "sessions_revoked", "user_deleted"],
+        "every change names the key",
+      );
+      const times = events.map((event) => Date.parse(event.at));
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => a - b),
+        "oldest first",
+      );
+    });
+
+    test("keys never reach the logs or the database in clear", async () => {
+      await call("GET", "/admin/users", keys.reader);
+      const logged = logLines.join("");
+      for (const key of Object.values(keys)) assert.ok(!logged.includes(key), "no key in the logs");
+      if (!database.url.startsWith("sqlite:")) return;
+      await server.service.audit.flush();
+      const path = database.url.slice("sqlite:".length);
+      const bytes = [path, `${path}-wal`]
+        .map((file) => {
+          try {
+            return readFileSync(file).toString("latin1");
+          } catch {
+            return "";
+          }
+        })
+        .join("");
+      for (const key of Object.values(keys)) {
+        assert.ok(!bytes.includes(key.slice(8)), "no key in the database file");
+      }
+    });
+  });
+}
