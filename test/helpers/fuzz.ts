@@ -35,7 +35,20 @@ const ROUTES = [
   "/account/forgot",
   "/account/reset",
   "/account/sessions/abc/revoke",
+  "/admin/users",
+  "/admin/users?limit=2&after=0",
+  "/admin/users/999999",
+  "/admin/users/999999/sessions",
+  "/admin/audit",
+  "/admin/audit?since=2026-01-01T00:00:00Z&limit=5",
 ];
+
+/**
+ * Stands for a live admin API key in an Authorization header: the test makes
+ * one per server and send() puts it in, so fuzzed requests reach the admin
+ * routes' own validation, not only their 401.
+ */
+export const ADMIN_KEY_PLACEHOLDER = "__ADMIN_KEY__";
 
 const FIELDS = ["email", "password", "new_password", "reset_token", "current_password"];
 
@@ -160,6 +173,7 @@ const FIELD_ROUTES: [string, string, string[]][] = [
   ["POST", "/account/login", ["email", "password"]],
   ["POST", "/account/forgot", ["email"]],
   ["POST", "/account/reset", ["email", "reset_token", "new_password"]],
+  ["POST", "/admin/users", ["email", "password"]],
 ];
 
 /**
@@ -181,8 +195,33 @@ const wellFormedRequest: fc.Arbitrary<FuzzRequest> = fc
     const fields = Object.fromEntries(names.map((name, i) => [name, values[i] ?? ""]));
     const text = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
     const type = json ? "application/json" : "application/x-www-form-urlencoded";
-    return { method, path, headers: { "content-type": type }, body: Buffer.from(text, "utf8") };
+    const headers: Record<string, string> = { "content-type": type };
+    if (path.startsWith("/admin")) headers.authorization = `Bearer ${ADMIN_KEY_PLACEHOLDER}`;
+    return { method, path, headers, body: Buffer.from(text, "utf8") };
   });
+
+/** A Basic login with any text for email and password (RFC 7617: base64 of UTF-8). */
+const basicLogin: fc.Arbitrary<FuzzRequest> = fc
+  .tuple(fieldValue, fieldValue, fc.boolean())
+  .map(([email, password, withBody]) => ({
+    method: "POST",
+    path: "/sessions",
+    headers: {
+      authorization: `Basic ${Buffer.from(`${email}:${password}`, "utf8").toString("base64")}`,
+      ...(withBody ? { "content-type": "application/json" } : {}),
+    },
+    body: withBody ? Buffer.from(JSON.stringify({ email, password }), "utf8") : undefined,
+  }));
+
+/** Authorization headers of every kind: junk, Basic and Bearer of any bytes, a live admin key. */
+const authorization = fc.oneof(
+  headerText,
+  fc.base64String({ maxLength: 80 }).map((text) => `Basic ${text}`),
+  headerText.map((text) => `Basic ${text}`),
+  fc.base64String({ maxLength: 80 }).map((text) => `Bearer ${text}`),
+  headerText.map((text) => `Bearer ${text}`),
+  fc.constantFrom("Bearer", "Basic", "Bearer ", "bearer x", `Bearer ${ADMIN_KEY_PLACEHOLDER}`),
+);
 
 const anyRequest: fc.Arbitrary<FuzzRequest> = fc
   .record({
@@ -197,9 +236,11 @@ const anyRequest: fc.Arbitrary<FuzzRequest> = fc
       nil: undefined,
     }),
     userAgent: fc.option(headerText, { nil: undefined }),
+    authorization: fc.option(authorization, { nil: undefined, freq: 3 }),
   })
-  .map(({ method, path, body, cookie, origin, userAgent }) => {
+  .map(({ method, path, body, cookie, origin, userAgent, authorization }) => {
     const headers: Record<string, string> = {};
+    if (authorization !== undefined) headers.authorization = authorization;
     if (body?.type) headers["content-type"] = body.type;
     if (cookie !== undefined) headers.cookie = cookie;
     if (origin !== undefined) headers.origin = origin;
@@ -208,13 +249,18 @@ const anyRequest: fc.Arbitrary<FuzzRequest> = fc
   });
 
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
-  { weight: 3, arbitrary: anyRequest },
-  { weight: 1, arbitrary: wellFormedRequest },
+  { weight: 6, arbitrary: anyRequest },
+  { weight: 2, arbitrary: wellFormedRequest },
+  { weight: 1, arbitrary: basicLogin },
 );
 
-/** Sends exactly this request (no fetch normalisation) on a fresh connection. */
-export function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> {
+/**
+ * Sends exactly this request (no fetch normalisation) on a fresh connection,
+ * with `adminKey` in place of ADMIN_KEY_PLACEHOLDER.
+ */
+export function send(baseUrl: string, fuzz: FuzzRequest, adminKey = ""): Promise<FuzzResponse> {
   const url = new URL(baseUrl);
+  const authorization = fuzz.headers.authorization?.replace(ADMIN_KEY_PLACEHOLDER, adminKey);
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -224,6 +270,7 @@ export function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> 
         path: fuzz.path,
         headers: {
           ...fuzz.headers,
+          ...(authorization === undefined ? {} : { authorization }),
           ...(fuzz.body ? { "content-length": String(fuzz.body.length) } : {}),
         },
         agent: false,

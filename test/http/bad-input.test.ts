@@ -19,6 +19,8 @@ interface Case {
   message?: RegExp;
   /** Sent with the cookie of a live session, so that the route goes as far as a lookup. */
   withSession?: boolean;
+  /** Sent with a live admin API key (every scope), so that admin routes validate their input. */
+  withAdminKey?: boolean;
 }
 
 const FIELD_ROUTES = [
@@ -332,9 +334,126 @@ const PAGE_AND_PATH_CASES: Case[] = [
   },
 ];
 
+const basic = (text: string) => `Basic ${Buffer.from(text, "utf8").toString("base64")}`;
+
+/** The Authorization header (bearer sessions, Basic logins) and the admin API. */
+const HEADER_AND_ADMIN_CASES: Case[] = [
+  ...[
+    ["not base64", "Basic %%%"],
+    ["no colon", basic("no-colon")],
+    ["no password", basic(`${EMAIL}:`)],
+    ["no email", basic(`:${SECRET}`)],
+    ["NUL in the password", basic(`${EMAIL}:pa\u0000ss`)],
+    ["a password over 1024 characters", basic(`${EMAIL}:${"x".repeat(1100)}`)],
+  ].map(
+    ([what, authorization]): Case => ({
+      name: `POST /sessions with Basic credentials: ${what}`,
+      method: "POST",
+      path: "/sessions",
+      options: { headers: { authorization: authorization ?? "" } },
+      status: 400,
+    }),
+  ),
+  {
+    name: "POST /sessions with Basic credentials and a body",
+    method: "POST",
+    path: "/sessions",
+    options: {
+      form: { email: EMAIL, password: SECRET },
+      headers: { authorization: basic(`${EMAIL}:${SECRET}`) },
+    },
+    status: 400,
+    message: /both/,
+  },
+  {
+    name: "GET /profile with Authorization: Bearer and no token",
+    method: "GET",
+    path: "/profile",
+    options: { headers: { authorization: "Bearer" } },
+    status: 400,
+  },
+  {
+    name: "GET /profile with a huge bearer token",
+    method: "GET",
+    path: "/profile",
+    options: { headers: { authorization: `Bearer ${"a".repeat(6000)}` } },
+    status: 401,
+  },
+  {
+    name: "GET /admin/users without a key",
+    method: "GET",
+    path: "/admin/users",
+    options: {},
+    status: 401,
+  },
+  ...[
+    "limit=abc",
+    "limit=0",
+    "limit=5000",
+    "after=-1",
+    "after=1e3",
+    "email=a%00b%40example.com",
+    "unknown=1",
+  ].map(
+    (query): Case => ({
+      name: `GET /admin/users?${query}`,
+      method: "GET",
+      path: `/admin/users?${query}`,
+      options: {},
+      withAdminKey: true,
+      status: 400,
+    }),
+  ),
+  ...["abc", "-1", "1.5", "%00", "9".repeat(30)].map(
+    (id): Case => ({
+      name: `GET /admin/users/${id}`,
+      method: "GET",
+      path: `/admin/users/${id}`,
+      options: {},
+      withAdminKey: true,
+      status: 400,
+    }),
+  ),
+  ...["since=yesterday", "limit=-5", "email=%01"].map(
+    (query): Case => ({
+      name: `GET /admin/audit?${query}`,
+      method: "GET",
+      path: `/admin/audit?${query}`,
+      options: {},
+      withAdminKey: true,
+      status: 400,
+    }),
+  ),
+  ...[
+    ["no password", { email: EMAIL }],
+    ["a number for the email", { email: 42, password: SECRET }],
+    ["NUL in the email", { email: "vi\u0000ctim@example.com", password: SECRET }],
+    ["an extra field", { email: EMAIL, password: SECRET, admin: true }],
+    ["a short password", { email: EMAIL, password: "abc" }],
+  ].map(
+    ([what, json]): Case => ({
+      name: `POST /admin/users with ${what}`,
+      method: "POST",
+      path: "/admin/users",
+      options: { json },
+      withAdminKey: true,
+      status: 400,
+    }),
+  ),
+  {
+    name: "POST /admin/users with text/plain",
+    method: "POST",
+    path: "/admin/users",
+    options: { raw: "x", contentType: "text/plain" },
+    withAdminKey: true,
+    status: 415,
+  },
+];
+
 const CASES: Case[] = [
   ...FIELD_ROUTES.flatMap(casesFor),
   ...PAGE_AND_PATH_CASES,
+  ...HEADER_AND_ADMIN_CASES,
   {
     name: "POST /users invalid email",
     method: "POST",
@@ -407,6 +526,7 @@ for (const factory of await testDatabases()) {
     let database: TestDatabase | undefined;
     let server: TestServer | undefined;
     let sessionCookie = "";
+    let adminKey = "";
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
@@ -416,6 +536,8 @@ for (const factory of await testDatabases()) {
       await request(server.url, "POST", "/users", { form: member });
       const login = await request(server.url, "POST", "/sessions", { form: member });
       sessionCookie = `session_id=${sessionCookieOf(login)}`;
+      const scopes = ["users:read", "users:write", "audit:read"];
+      adminKey = (await server.service.apiKeys.create({ name: "bad-input", scopes })).key;
     });
     after(async () => {
       try {
@@ -428,7 +550,10 @@ for (const factory of await testDatabases()) {
 
     for (const c of CASES) {
       test(c.name, REQUEST_TIMEOUT, async () => {
-        const options = c.withSession ? { ...c.options, cookie: sessionCookie } : c.options;
+        let options = c.withSession ? { ...c.options, cookie: sessionCookie } : c.options;
+        if (c.withAdminKey) {
+          options = { ...options, headers: { authorization: `Bearer ${adminKey}` } };
+        }
         const r = await request(url(), c.method, c.path, options);
         assert.equal(r.status, c.status, r.text);
         assert.equal(r.headers.get("content-type"), "application/json; charset=utf-8");
