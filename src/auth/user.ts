@@ -21,9 +21,14 @@ export const EMAIL_MAX_LENGTH = 254;
  * The key that makes two spellings of one address one account: Unicode NFC then
  * lower case. Stored in its own uniquely indexed column so SQLite and PostgreSQL
  * agree on what "the same email" means (their own lower() functions do not).
+ *
+ * NUL and lone surrogates become U+FFFD: no account can hold them (the email
+ * syntax refuses them), but a lookup, a throttle key or an audit row made
+ * from such input must still reach the database as text it can store:
+ * PostgreSQL refuses NUL with an error.
  */
 export function normalizeEmail(email: string): string {
-  return email.normalize("NFC").toLowerCase();
+  return email.toWellFormed().replaceAll("\u0000", "\ufffd").normalize("NFC").toLowerCase();
 }
 
 /**

@@ -79,6 +79,11 @@ export class KyselyStore implements AuthStore {
     for (const [key, value] of Object.entries(criteria)) {
       // SQL's `= NULL` is never true either; say so without asking the database.
       if (value === null || value === undefined) return null;
+      // No row holds NUL or a lone surrogate (inserts refuse them), and
+      // PostgreSQL would answer such text with an error, not "no match".
+      if (typeof value === "string" && (value.includes("\u0000") || !value.isWellFormed())) {
+        return null;
+      }
       switch (key as keyof UserCriteria) {
         case "id":
           query = query.where("id", "=", value as number);

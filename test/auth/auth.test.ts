@@ -62,6 +62,19 @@ for (const factory of await testDatabases()) {
       await assert.rejects(auth.registerUser("x@example.com", "abc"), InvalidPasswordError);
     });
 
+    test("a NUL or a lone surrogate in an email matches nobody (no database error)", async () => {
+      await auth.registerUser("me@example.com", "b4l0u");
+      for (const email of [
+        "me\u0000@example.com",
+        "me\ud800@example.com",
+        "me@example.com\u0000",
+      ]) {
+        assert.equal(await auth.validLogin(email, "b4l0u"), false, JSON.stringify(email));
+        assert.equal(await auth.login(email, "b4l0u"), null);
+        await assert.rejects(auth.getResetPasswordToken(email), UnknownEmailError);
+      }
+    });
+
     test("validLogin: right password only; unknown email costs a verification too", async () => {
       await auth.registerUser("me@example.com", "b4l0u");
       const verified: string[] = [];
