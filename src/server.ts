@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { type AuthService, createAuth } from "./create-auth.js";
 import { buildApp } from "./http/app.js";
+import { isLoopbackHost } from "./http/every-request.js";
 import { createLogger } from "./http/logger.js";
 import { Metrics } from "./http/metrics.js";
 import { smtpTransport } from "./mail/transport.js";
@@ -76,7 +77,7 @@ export async function startServer(
     "listening",
   );
   if (config.auth.mode === "development") {
-    const reach = isLoopback(config.host)
+    const reach = isLoopbackHost(config.host)
       ? "listening on this machine only (HOST=0.0.0.0 exposes it to the network)"
       : `listening on ${config.host}: anyone who reaches it can reset any password`;
     logger.warn(
@@ -107,10 +108,6 @@ export async function startServer(
       await service.close();
     },
   };
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** The database kind and place, without any password a URL may carry. */

@@ -116,10 +116,12 @@ export class Auth {
     assertValidEmail(email);
     this.passwordPolicy.assertAcceptable(password, { email });
     try {
-      if (limited) await this.#registrationLimit.hit(client.ip, this.#now());
       this.hasher.assertCapacity("other");
       // Not the guard (the unique index is): it only spares a hash for a taken email.
       if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
+      // Counted only for what will cost a hash: refusals cost nothing, so they
+      // must not spend the overall limit and shut registration for everyone.
+      if (limited) await this.#registrationLimit.hit(client.ip, this.#now());
       const hashedPassword = await this.hasher.hash(password);
       const user = toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
       this.#emit({ type: "registration", outcome: "success", userId: user.id, email, client });

@@ -1,3 +1,4 @@
+import { addressBucket } from "./address-bucket.js";
 import { ThrottledError } from "./errors.js";
 import type { AuthSettings } from "./settings.js";
 import type { ThrottleStore } from "./throttle.js";
@@ -34,7 +35,7 @@ export class RegistrationLimit {
   async hit(ip: string | null | undefined, now: Date): Promise<void> {
     const { registrationMaxPerIp, registrationMaxTotal, registrationWindow } = this.#policy;
     const limits: Array<[string, number]> = [["register-all", registrationMaxTotal]];
-    if (ip) limits.unshift([`register-ip:${ip}`, registrationMaxPerIp]);
+    if (ip) limits.unshift([`register-ip:${addressBucket(ip)}`, registrationMaxPerIp]);
     for (const [key, max] of limits) {
       if (max === 0) continue;
       const count = await this.#store.recordFailure(key, now, registrationWindow);

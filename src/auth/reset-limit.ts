@@ -1,3 +1,4 @@
+import { addressBucket } from "./address-bucket.js";
 import { ThrottledError } from "./errors.js";
 import type { AuthSettings } from "./settings.js";
 import type { ThrottleStore } from "./throttle.js";
@@ -43,8 +44,9 @@ export class ResetRequestLimit {
     const limits: Array<[string, number]> = [];
     // The narrowest first: a refused request then spends none of the wider quotas.
     if (ip) {
-      limits.push([`reset-email-ip:${ip}|${normalized}`, resetMaxPerEmailAndIp]);
-      limits.push([`reset-ip:${ip}`, resetMaxPerIp]);
+      const bucket = addressBucket(ip);
+      limits.push([`reset-email-ip:${bucket}|${normalized}`, resetMaxPerEmailAndIp]);
+      limits.push([`reset-ip:${bucket}`, resetMaxPerIp]);
     }
     limits.push([`reset-email:${normalized}`, resetMaxPerEmail]);
     for (const [key, max] of limits) {

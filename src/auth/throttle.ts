@@ -1,3 +1,4 @@
+import { addressBucket } from "./address-bucket.js";
 import { ThrottledError } from "./errors.js";
 import type { AuthSettings } from "./settings.js";
 import { normalizeEmail } from "./user.js";
@@ -141,9 +142,9 @@ function accountKey(email: string): string {
 }
 
 function accountFromKey(email: string, ip: string | null | undefined): string {
-  return `account-from:${ip ?? ""}|${normalizeEmail(email)}`;
+  return `account-from:${ip ? addressBucket(ip) : ""}|${normalizeEmail(email)}`;
 }
 
 function ipKey(ip: string): string {
-  return `ip:${ip}`;
+  return `ip:${addressBucket(ip)}`;
 }

@@ -6,10 +6,10 @@ import type { Config } from "../config.js";
 import { installAnswerBatching } from "./answer-batching.js";
 import { fastifyTrustProxy } from "./client-address.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "./cookies.js";
-import { isHeaderAuthenticatedWithoutCookie } from "./credentials.js";
+import { isBearerWithoutCookie } from "./credentials.js";
 import { installCrossSiteGuard } from "./cross-site.js";
 import { handleError } from "./errors.js";
-import { installEveryRequest } from "./every-request.js";
+import { installEveryRequest, isLoopbackHost, LOOPBACK_HOSTNAMES } from "./every-request.js";
 import { earlyErrorOptions } from "./framework-errors.js";
 import { createLogger } from "./logger.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
@@ -39,6 +39,7 @@ export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigin
       | "maxConnections"
       | "apiDocs"
       | "publicUrl"
+      | "host"
     >
   >;
 
@@ -120,7 +121,16 @@ export async function buildApp({
   app.setErrorHandler(handleError);
   const production = auth.settings.mode === "production";
   const securityHeaders = splitSecurityHeaders({ production });
-  installEveryRequest(app, { headers: securityHeaders.everyAnswer, bodyLimit: config.bodyLimit });
+  installEveryRequest(app, {
+    headers: securityHeaders.everyAnswer,
+    bodyLimit: config.bodyLimit,
+    // Development on loopback (the default) hands out reset tokens: only
+    // requests addressed to this machine's own names are served.
+    allowedHostnames:
+      !production && config.host !== undefined && isLoopbackHost(config.host)
+        ? LOOPBACK_HOSTNAMES
+        : undefined,
+  });
   installMethodNotAllowed(app);
   // Cookies are parsed where a route reads one (cookies.ts), not on every request.
   await app.register(fastifyCookie, { hook: false });
@@ -137,8 +147,8 @@ export async function buildApp({
   installCrossSiteGuard(app, {
     trustedOrigins: [...config.trustedOrigins, ...corsOrigins],
     publicUrl: config.publicUrl,
-    // A page on another site cannot make a browser send an Authorization header.
-    isExempt: (request) => isHeaderAuthenticatedWithoutCookie(request, cookie),
+    // A page on another site cannot make a browser send a Bearer token.
+    isExempt: (request) => isBearerWithoutCookie(request, cookie),
   });
   await registerOpenApi(app, { cookieName: cookie.name, ui: config.apiDocs ?? !production });
   // Login failure counts, pool state and runtime versions map the service for

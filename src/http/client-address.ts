@@ -36,5 +36,8 @@ export function fastifyTrustProxy(setting: TrustProxy | boolean): FastifyTrustPr
 export function clientAddress(request: FastifyRequest): string {
   const ip = request.ip;
   if (isIP(ip) !== 0) return ip;
+  // Some load balancers write "address:port" ("[v6]:port" for IPv6).
+  const withoutPort = /^\[([^\]]+)\]:\d+$/.exec(ip)?.[1] ?? /^([\d.]+):\d+$/.exec(ip)?.[1];
+  if (withoutPort !== undefined && isIP(withoutPort) !== 0) return withoutPort;
   return request.socket.remoteAddress ?? "";
 }

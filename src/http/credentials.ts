@@ -90,12 +90,21 @@ export function basicCredentialsOf(request: FastifyRequest): BasicCredentials {
   return { kind: "credentials", email, password };
 }
 
-/** True when the request authenticates with an Authorization header and carries no session cookie. */
-export function isHeaderAuthenticatedWithoutCookie(
-  request: FastifyRequest,
-  cookie: SessionCookie,
-): boolean {
-  return authorizationOf(request) !== undefined && cookie.read(request) === undefined;
+/**
+ * True for an API request that only a program could have made: a well-formed
+ * `Authorization: Bearer` token and no session cookie. Browsers attach other
+ * schemes by themselves (Basic credentials they cached, Negotiate on an
+ * intranet, a proxy's own Basic login), so only Bearer counts, and never on
+ * the hosted pages, which browsers post.
+ */
+export function isBearerWithoutCookie(request: FastifyRequest, cookie: SessionCookie): boolean {
+  const scheme = authorizationOf(request);
+  return (
+    scheme?.name === "bearer" &&
+    B64TOKEN.test(scheme.value) &&
+    !request.url.startsWith("/account") &&
+    cookie.read(request) === undefined
+  );
 }
 
 /** The Authorization header's scheme (lower-cased) and the rest, or undefined when absent. */

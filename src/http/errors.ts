@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AuthError, type AuthErrorCode, ThrottledError } from "../auth/errors.js";
+import { PLAIN_TEXT_PATTERN } from "./schemas.js";
 
 /** The one table from domain error codes to HTTP status. */
 const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
@@ -24,6 +25,7 @@ export type HttpErrorCode =
   | "invalid_credentials"
   | "invalid_token"
   | "insufficient_scope"
+  | "misdirected_request"
   | "not_authenticated"
   | "invalid_body"
   | "invalid_url"
@@ -103,8 +105,11 @@ export function describeValidationError(issues: readonly ValidationIssue[]): str
     case "maxLength":
       return `${field} must be at most ${String(issue.params.limit)} characters`;
     case "pattern":
-      // The one pattern of our schemas (schemas.ts PLAIN_TEXT_PATTERN).
-      return `${field} must not contain control characters or unpaired surrogates`;
+      // The fields' shared pattern says what it refuses; the others (numbers
+      // and ids in paths and queries) only that the value is not one.
+      return issue.params.pattern === PLAIN_TEXT_PATTERN
+        ? `${field} must not contain control characters or unpaired surrogates`
+        : `${field} is not a valid value`;
     default:
       return field ? `${field} is invalid` : "invalid request body";
   }

@@ -10,12 +10,21 @@ import { discardBody, hasUnreadBody } from "./unread-body.js";
  */
 export function installEveryRequest(
   app: FastifyInstance,
-  options: { headers: Record<string, string>; bodyLimit: number },
+  options: {
+    headers: Record<string, string>;
+    bodyLimit: number;
+    /** When set, a Host header naming any other host gets 421 (see loopbackHostnames). */
+    allowedHostnames?: ReadonlySet<string>;
+  },
 ): void {
-  const { headers, bodyLimit } = options;
+  const { headers, bodyLimit, allowedHostnames } = options;
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     reply.headers(headers);
+    if (allowedHostnames && !allowedHostnames.has(hostnameOf(request.host))) {
+      sendError(reply, 421, "misdirected_request", "this server answers to its own host name only");
+      return;
+    }
     if (!hasUnreadBody(request)) {
       done();
       return;
@@ -29,4 +38,30 @@ export function installEveryRequest(
       () => done(),
     );
   });
+}
+
+/**
+ * The names a service listening on loopback is reached by: a page elsewhere
+ * whose domain an attacker re-points to 127.0.0.1 (DNS rebinding) sends its
+ * own name in Host, and would otherwise count as our origin and read what
+ * development hands out (reset tokens). 0.0.0.0 is what the original
+ * client's requests to http://0.0.0.0:5000 send.
+ */
+export const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set([
+  "localhost",
+  "127.0.0.1",
+  "[::1]",
+  "0.0.0.0",
+  "[::]",
+]);
+
+/** True for a listening address on this machine only (HOST=127.0.0.1, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** "example.com:5000" -> "example.com", "[::1]:5000" -> "[::1]", lower-cased. */
+function hostnameOf(host: string): string {
+  const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.lastIndexOf(":");
+  return (end > 0 ? host.slice(0, end) : host).toLowerCase();
 }

@@ -31,8 +31,11 @@ for (const factory of await testDatabases()) {
       assert.equal((await request(server.url, "POST", "/users", { form: unicode })).status, 200);
     });
     after(async () => {
-      await server?.close();
-      await database?.drop();
+      try {
+        await server?.close();
+      } finally {
+        await database?.drop();
+      }
     });
 
     /** A session token from a Basic login (the body carries it). */
@@ -195,6 +198,19 @@ for (const factory of await testDatabases()) {
         headers: { ...foreign, authorization: "Bearer anything" },
       });
       assert.equal(withCookie.status, 403, "a cookie keeps the check");
+      // Schemes a browser attaches by itself never lift the check.
+      for (const authorization of ["Negotiate YII=", basic(`${email}:${password}`), "x"]) {
+        const login = await request(server.url, "POST", "/sessions", {
+          form: { email, password },
+          headers: { ...foreign, "sec-fetch-site": "cross-site", authorization },
+        });
+        assert.equal(login.status, 403, authorization);
+      }
+      const page = await request(server.url, "POST", "/account/login", {
+        form: { email, password },
+        headers: { ...foreign, authorization: `Bearer ${await basicLogin()}` },
+      });
+      assert.equal(page.status, 403, "never on the hosted pages");
     });
   });
 }

@@ -414,7 +414,7 @@ const HEADER_AND_ADMIN_CASES: Case[] = [
       status: 400,
     }),
   ),
-  ...["since=yesterday", "limit=-5", "email=%01"].map(
+  ...["since=yesterday", "since=2026-12-31T23:59:60Z", "limit=-5", "email=%01"].map(
     (query): Case => ({
       name: `GET /admin/audit?${query}`,
       method: "GET",

@@ -78,6 +78,12 @@ test("registrations are limited per address and in all; other addresses still re
     assert.equal((await register("b1@example.com", VICTIM)).status, 200);
     assert.equal((await register("b2@example.com", VICTIM)).status, 429, "the overall limit");
 
+    // A taken email costs no hash, so it spends no allowance (else free
+    // requests could shut registration for everyone).
+    for (let i = 0; i < 5; i++) {
+      const taken = await register("b0@example.com", { "x-forwarded-for": "192.0.2.99" });
+      assert.equal(taken.status, 400);
+    }
     await server.service.audit.flush();
     const throttled = (await server.service.audit.list()).filter(
       (entry) => entry.event === "register" && entry.outcome === "throttled",
@@ -85,6 +91,25 @@ test("registrations are limited per address and in all; other addresses still re
     assert.ok(throttled.length >= 1, "refused registrations are in the audit trail");
     const metrics = (await request(server.url, "GET", "/metrics")).text;
     assert.match(metrics, /auth_throttled_requests_total\{kind="registration"\} 2/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("an IPv6 client counts by its /64: other addresses of its block share its allowance", {
+  timeout: 30_000,
+}, async () => {
+  const server = await startTestServer({ TRUST_PROXY: "1", REGISTRATION_MAX_PER_IP: "2" });
+  try {
+    const register = (email: string, address: string) =>
+      request(server.url, "POST", "/users", {
+        form: { email, password: "b4l0u" },
+        headers: { "x-forwarded-for": address },
+      });
+    assert.equal((await register("v6-a@example.com", "2001:db8:1:1::1")).status, 200);
+    assert.equal((await register("v6-b@example.com", "2001:DB8:1:1:0:0:0:2")).status, 200);
+    assert.equal((await register("v6-c@example.com", "2001:db8:1:1:ffff::9")).status, 429);
+    assert.equal((await register("v6-d@example.com", "2001:db8:1:2::1")).status, 200, "another /64");
   } finally {
     await server.close();
   }

@@ -49,6 +49,11 @@ test("with TRUST_PROXY=1 a client's own X-Forwarded-For entries change nothing",
   assert.equal(await recordedAddress("1", "9.9.9.9,8.8.8.8, 192.0.2.1"), "192.0.2.1");
 });
 
+test("an entry written with its port counts as its address", async () => {
+  assert.equal(await recordedAddress("1", "203.0.113.9:4431"), "203.0.113.9");
+  assert.equal(await recordedAddress("1", "[2001:db8::5]:443"), "2001:db8::5");
+});
+
 test("an entry that is not an IP address is never recorded: the peer's address stands in", async () => {
   assert.equal(await recordedAddress("1", "<script>alert(1)</script>"), "127.0.0.1");
   assert.equal(await recordedAddress("1", "1.2.3.4, not-an-ip"), "127.0.0.1");

@@ -211,13 +211,14 @@ export async function adminRoutes(
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { email, since, limit } = request.query;
-      const events = await audit.list({
-        email,
-        since: since === undefined ? undefined : new Date(since),
-        limit: Number(limit ?? 1000),
-      });
+      const from = since === undefined ? undefined : new Date(since);
+      // The date-time format lets a leap second (23:59:60) through; Date does not.
+      if (from && Number.isNaN(from.getTime())) {
+        return sendError(reply, 400, "invalid_request", "since is not a valid time");
+      }
+      const events = await audit.list({ email, since: from, limit: Number(limit ?? 1000) });
       return { events };
     },
   );
