@@ -25,6 +25,8 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
   let server: TestServer;
   let browser: Browser;
   const cspViolations: string[] = [];
+  /** Sub-resources (stylesheet, icon) that failed: a page should ask for nothing that is missing. */
+  const failedResources: string[] = [];
 
   before(async () => {
     server = await startTestServer();
@@ -40,6 +42,10 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     const page = await context.newPage();
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 400 && response.request().resourceType() !== "document")
+        failedResources.push(`${response.status()} ${response.url()}`);
     });
     return { context, page };
   }
@@ -59,6 +65,15 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     }
   }
 
+  /**
+   * Waits for the field with this id to have the focus. A CSS :focus selector,
+   * not waitForFunction: its polling evaluates a string in the page, which the
+   * CSP (no 'unsafe-eval') refuses.
+   */
+  async function hasFocus(page: Page, id: string): Promise<void> {
+    await page.locator(`#${id}:focus`).waitFor({ timeout: 10_000 });
+  }
+
   /** docs/screenshots/<name>.png, when UPDATE_SCREENSHOTS=1 (they are committed for the README). */
   async function snapshot(page: Page, name: string): Promise<void> {
     if (process.env.UPDATE_SCREENSHOTS !== "1") return;
@@ -66,7 +81,9 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
   }
 
-  test("register, log in, see the account, revoke another session, log out, reset the password", async () => {
+  test("register, log in, see the account, revoke another session, log out, reset the password", {
+    timeout: 120_000,
+  }, async () => {
     const email = "browser@example.com";
     const { page } = await newDevice();
 
@@ -74,7 +91,7 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     await page.goto(`${server.url}/account/register`);
     await snapshot(page, "register");
     // The email field has focus once the page is up (autofocus); typing earlier loses keys.
-    await page.waitForFunction("document.activeElement && document.activeElement.id === 'email'");
+    await hasFocus(page, "email");
     await page.keyboard.type(email);
     await page.keyboard.press("Tab");
     await page.keyboard.type("b4l0u");
@@ -95,7 +112,9 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     await page.getByLabel("Password").fill("wrong!");
     await page.getByRole("button", { name: "Log in" }).click();
     assert.match((await page.getByRole("alert").textContent()) ?? "", /Wrong email or password/);
-    await page.getByLabel("Password").fill("b4l0u");
+    // The email is kept: the focus is on the password, to type it again.
+    await hasFocus(page, "password");
+    await page.keyboard.type("b4l0u");
     await snapshot(page, "login");
     await page.getByRole("button", { name: "Log in" }).click();
     await arriveAt(page, `${server.url}/account`);
@@ -124,6 +143,29 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
       "this one lives on",
     );
 
+    // The phone again: this time "Sign out of all other sessions" ends it.
+    await phone.page.getByLabel("Email").fill(email);
+    await phone.page.getByLabel("Password").fill("b4l0u");
+    await phone.page.getByRole("button", { name: "Log in" }).click();
+    await arriveAt(phone.page, `${server.url}/account`);
+    await page.reload();
+    await page.getByRole("button", { name: "Sign out of all other sessions" }).click();
+    await arriveAt(page, /\/account\?done=others-revoked$/);
+    assert.match((await page.getByRole("status").textContent()) ?? "", /Every other session/);
+    await phone.page.reload();
+    assert.match(phone.page.url(), /\/account\/login$/, "the other device is signed out");
+
+    // Change the password: a wrong current one first, which takes the focus back.
+    await page.getByLabel("Current password").fill("not it");
+    await page.getByLabel("New password").fill("b4l0u-2");
+    await page.getByRole("button", { name: "Change password" }).click();
+    assert.match((await page.getByRole("alert").textContent()) ?? "", /current password/);
+    await hasFocus(page, "current_password");
+    await page.keyboard.type("b4l0u");
+    await page.getByLabel("New password").fill("b4l0u-2");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await arriveAt(page, /\/account\?done=password-changed$/);
+
     await page.getByRole("button", { name: "Log out" }).click();
     await arriveAt(page, /\/account\/login\?done=logged-out$/);
     await page.goto(`${server.url}/account`);
@@ -136,8 +178,9 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     await snapshot(page, "forgot");
     await page.locator("#reset-link").click();
     await arriveAt(page, /\/account\/reset\?token=/);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("New password").fill("a new passphrase");
+    assert.equal(await page.getByLabel("Email").count(), 0, "the token names the account");
+    await hasFocus(page, "new_password");
+    await page.keyboard.type("a new passphrase");
     await snapshot(page, "reset");
     await page.getByRole("button", { name: "Set the new password" }).click();
     await arriveAt(page, /\/account\/login\?done=reset$/);
@@ -147,5 +190,6 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     await arriveAt(page, `${server.url}/account`);
 
     assert.deepEqual(cspViolations, [], "no page broke its Content-Security-Policy");
+    assert.deepEqual(failedResources, [], "no page asked for something missing (stylesheet, icon)");
   });
 });

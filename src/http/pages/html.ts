@@ -1,3 +1,4 @@
+import { ICON_PATH } from "./icon.js";
 import { STYLESHEET_PATH } from "./style.js";
 
 const ESCAPES: Record<string, string> = {
@@ -38,9 +39,12 @@ export interface PageOptions {
   title: string;
   /** A confirmation shown above the content (role=status). */
   notice?: string;
-  /** What went wrong, shown above the content (role=alert). */
+  /** What went wrong, shown above the content (role=alert); the field in error points to it by ERROR_ID. */
   error?: string;
 }
+
+/** The id of the page's error message, for aria-describedby on the field it is about. */
+export const ERROR_ID = "page-error";
 
 /** A whole document: no inline script or style, so the strict CSP holds. */
 export function page({ title, notice, error }: PageOptions, content: Html): string {
@@ -51,12 +55,13 @@ export function page({ title, notice, error }: PageOptions, content: Html): stri
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · auth-service</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
+<link rel="icon" type="image/svg+xml" href="${ICON_PATH}">
 </head>
 <body>
 <main>
 <h1>${title}</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ""}
-${error ? html`<p class="error" role="alert">${error}</p>` : ""}
+${error ? html`<p class="error" id="${ERROR_ID}" role="alert">${error}</p>` : ""}
 ${content}
 </main>
 </body>

@@ -1,36 +1,69 @@
 import type { SessionInfo } from "../../auth/session.js";
-import { html, type PageOptions, page } from "./html.js";
+import { ERROR_ID, type Html, html, type PageOptions, page } from "./html.js";
+
+/** The fields of the forms, by their names. */
+export type FieldName = "email" | "password" | "new_password" | "current_password";
 
 /** What the form pages are told besides their fields. */
-interface FormState {
+export interface FormState {
   email?: string;
   notice?: string;
   error?: string;
+  /** The field the error is about: it takes the focus and points to the message. */
+  errorField?: FieldName;
 }
 
-const accountLinks = html`<nav>
-<a href="/account/register">Create an account</a>
-<a href="/account/login">Log in</a>
-<a href="/account/forgot">Forgot your password?</a>
-</nav>`;
+/** The pages anyone may open; each page's own is left out of its links. */
+const PUBLIC_PAGES = [
+  ["/account/register", "Create an account"],
+  ["/account/login", "Log in"],
+  ["/account/forgot", "Forgot your password?"],
+] as const;
 
-/** Every form starts with the email, so it takes the focus. */
-function emailField(value: string | undefined) {
-  return html`<label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="email" required maxlength="254"
- value="${value ?? ""}" autofocus>`;
+function accountLinks(current?: string): Html {
+  const links = PUBLIC_PAGES.filter(([path]) => path !== current).map(
+    ([path, label]) => html`<a href="${path}">${label}</a>\n`,
+  );
+  return html`<nav aria-label="Account pages">
+${links}</nav>`;
 }
 
-function passwordField(
-  name: "password" | "new_password",
-  autocomplete: string,
-  label: string,
-  hintId?: string,
-) {
-  return html`<label for="${name}">${label}</label>
-<input id="${name}" name="${name}" type="password" autocomplete="${autocomplete}" required maxlength="1024"${
-    hintId ? html` aria-describedby="${hintId}"` : ""
-  }>`;
+interface FieldSpec {
+  name: FieldName;
+  label: string;
+  type: "email" | "password";
+  autocomplete: string;
+  value?: string;
+  hintId?: string;
+}
+
+/**
+ * A labelled input. The focus goes to the field in error, else to the first
+ * field of the form (`focus`); the field in error is marked invalid and
+ * described by the message.
+ */
+function field(spec: FieldSpec, state: FormState, focus: FieldName | undefined): Html {
+  const invalid = state.errorField === spec.name;
+  const describedBy = [invalid ? ERROR_ID : undefined, spec.hintId].filter(Boolean).join(" ");
+  const autofocus = (state.errorField ?? focus) === spec.name;
+  const maxlength = spec.type === "email" ? 254 : 1024;
+  return html`<label for="${spec.name}">${spec.label}</label>
+<input id="${spec.name}" name="${spec.name}" type="${spec.type}" autocomplete="${spec.autocomplete}" required maxlength="${maxlength}"${
+    spec.value !== undefined ? html` value="${spec.value}"` : ""
+  }${invalid ? html` aria-invalid="true"` : ""}${
+    describedBy ? html` aria-describedby="${describedBy}"` : ""
+  }${autofocus ? html` autofocus` : ""}>`;
+}
+
+function emailField(state: FormState): Html {
+  const spec = {
+    name: "email",
+    label: "Email",
+    type: "email",
+    autocomplete: "email",
+    value: state.email ?? "",
+  } as const;
+  return field(spec, state, "email");
 }
 
 function options(title: string, state: FormState): PageOptions {
@@ -41,12 +74,22 @@ export function registerView(state: FormState, minLength: number): string {
   return page(
     options("Create an account", state),
     html`<form class="stacked" method="post" action="/account/register">
-${emailField(state.email)}
-${passwordField("password", "new-password", "Password", "password-hint")}
+${emailField(state)}
+${field(
+  {
+    name: "password",
+    label: "Password",
+    type: "password",
+    autocomplete: "new-password",
+    hintId: "password-hint",
+  },
+  state,
+  undefined,
+)}
 <p class="hint" id="password-hint">At least ${minLength} characters. Long passphrases are welcome.</p>
 <button type="submit">Create account</button>
 </form>
-${accountLinks}`,
+${accountLinks("/account/register")}`,
   );
 }
 
@@ -54,16 +97,25 @@ export function loginView(state: FormState): string {
   return page(
     options("Log in", state),
     html`<form class="stacked" method="post" action="/account/login">
-${emailField(state.email)}
-${passwordField("password", "current-password", "Password")}
+${emailField(state)}
+${field(
+  { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
+  state,
+  undefined,
+)}
 <button type="submit">Log in</button>
 </form>
-${accountLinks}`,
+${accountLinks("/account/login")}`,
   );
 }
 
-export function accountView(email: string, sessions: SessionInfo[], notice?: string): string {
-  const rows = sessions.map(
+export interface AccountState extends FormState {
+  email: string;
+  sessions: SessionInfo[];
+}
+
+export function accountView(state: AccountState, minLength: number): string {
+  const rows = state.sessions.map(
     (session) => html`<tr>
 <td title="${session.userAgent ?? ""}">${describeUserAgent(session.userAgent)}</td>
 <td>${session.ip ?? ""}</td>
@@ -78,9 +130,15 @@ export function accountView(email: string, sessions: SessionInfo[], notice?: str
     }</td>
 </tr>`,
   );
+  const others = state.sessions.some((session) => !session.current);
+  // Only the change-password form has fields; it takes the focus only when it is in error.
+  const passwordState = state.errorField ? state : {};
   return page(
-    { title: "Your account", notice },
-    html`<p>Signed in as <strong id="account-email">${email}</strong>.</p>
+    { title: "Your account", notice: state.notice, error: state.error },
+    html`<p>Signed in as <strong id="account-email">${state.email}</strong>.</p>
+<form method="post" action="/account/logout">
+<button type="submit">Log out</button>
+</form>
 <h2>Sessions</h2>
 <table>
 <caption class="hint">Every device signed in to this account. Revoke the ones you do not recognise.</caption>
@@ -89,8 +147,39 @@ export function accountView(email: string, sessions: SessionInfo[], notice?: str
 ${rows}
 </tbody>
 </table>
-<form method="post" action="/account/logout">
-<button type="submit">Log out</button>
+${
+  others
+    ? html`<form method="post" action="/account/sessions/revoke-others">
+<button type="submit" class="secondary">Sign out of all other sessions</button>
+</form>`
+    : ""
+}
+<h2>Change your password</h2>
+<form class="stacked" method="post" action="/account/password">
+<input type="email" autocomplete="username" value="${state.email}" hidden readonly>
+${field(
+  {
+    name: "current_password",
+    label: "Current password",
+    type: "password",
+    autocomplete: "current-password",
+  },
+  passwordState,
+  undefined,
+)}
+${field(
+  {
+    name: "new_password",
+    label: "New password",
+    type: "password",
+    autocomplete: "new-password",
+    hintId: "new-password-hint",
+  },
+  passwordState,
+  undefined,
+)}
+<p class="hint" id="new-password-hint">At least ${minLength} characters. Your other sessions end.</p>
+<button type="submit">Change password</button>
 </form>`,
   );
 }
@@ -105,24 +194,50 @@ export function forgotView(state: FormState & { resetLink?: string }): string {
         : ""
     }
 <form class="stacked" method="post" action="/account/forgot">
-${emailField(state.email)}
+${emailField(state)}
 <button type="submit">Send me a reset link</button>
 </form>
-${accountLinks}`,
+${accountLinks("/account/forgot")}`,
   );
 }
 
+/**
+ * The reset form. The token names its account, so the form asks only for the
+ * new password (the hidden token is all the server needs).
+ */
 export function resetView(state: FormState & { token: string }, minLength: number): string {
   return page(
     options("Choose a new password", state),
     html`<form class="stacked" method="post" action="/account/reset">
 <input type="hidden" name="reset_token" value="${state.token}">
-${emailField(state.email)}
-${passwordField("new_password", "new-password", "New password", "password-hint")}
+${field(
+  {
+    name: "new_password",
+    label: "New password",
+    type: "password",
+    autocomplete: "new-password",
+    hintId: "password-hint",
+  },
+  state,
+  "new_password",
+)}
 <p class="hint" id="password-hint">At least ${minLength} characters. Every session of the account ends.</p>
 <button type="submit">Set the new password</button>
 </form>
-${accountLinks}`,
+${accountLinks()}`,
+  );
+}
+
+/** The reset page without a usable link: no form to fill in vain, a way to ask for a new link. */
+export function resetLinkProblemView(problem: "missing" | "invalid"): string {
+  const error =
+    problem === "missing"
+      ? "This page needs the link from your reset mail, and it came without one."
+      : "This reset link does not work any more: it was used already, or it has expired.";
+  return page(
+    { title: "Choose a new password", error },
+    html`<p><a href="/account/forgot">Ask for a new reset link</a></p>
+${accountLinks()}`,
   );
 }
 

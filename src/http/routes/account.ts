@@ -1,10 +1,20 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Auth } from "../../auth/auth.js";
-import { AuthError, UserAlreadyExistsError } from "../../auth/errors.js";
+import { AuthError, type AuthErrorCode, UserAlreadyExistsError } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
+import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../pages/icon.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../pages/style.js";
-import { accountView, forgotView, loginView, registerView, resetView } from "../pages/views.js";
+import {
+  type AccountState,
+  accountView,
+  type FieldName,
+  forgotView,
+  loginView,
+  registerView,
+  resetLinkProblemView,
+  resetView,
+} from "../pages/views.js";
 import { formTextField, PLAIN_TEXT_PATTERN, sessionIdParams } from "../schemas.js";
 
 /**
@@ -36,6 +46,15 @@ export async function accountRoutes(
       .send(STYLESHEET),
   );
 
+  // Its address changes with its content (ICON_PATH), so it may be kept for a year.
+  app.get(ICON_PATH, hidden, async (_request, reply) =>
+    sendIcon(reply, "public, max-age=31536000, immutable"),
+  );
+  // A fixed address: kept a week, so a new icon shows within one.
+  app.get(FAVICON_PATH, hidden, async (_request, reply) =>
+    sendIcon(reply, "public, max-age=604800"),
+  );
+
   app.get("/account/register", hidden, async (_request, reply) =>
     sendPage(reply, 200, registerView({}, minLength)),
   );
@@ -47,8 +66,11 @@ export async function accountRoutes(
     } catch (error) {
       const message =
         error instanceof UserAlreadyExistsError ? "This email is already registered." : undefined;
-      return sendFailure(reply, error, (text) =>
-        registerView({ email, error: message ?? text }, minLength),
+      return sendFailure(reply, error, (text, code) =>
+        registerView(
+          { email, error: message ?? text, errorField: fieldInError(code, "password") },
+          minLength,
+        ),
       );
     }
     return reply.redirect("/account/login?done=registered", 303);
@@ -67,10 +89,15 @@ export async function accountRoutes(
     try {
       result = await auth.login(email, field(request.body, "password"), clientOf(request));
     } catch (error) {
-      return sendFailure(reply, error, (text) => loginView({ email, error: text }));
+      // The email stays filled in: the password is what to type again.
+      return sendFailure(reply, error, (text, code) =>
+        loginView({ email, error: text, errorField: fieldInError(code, "password", "password") }),
+      );
     }
-    if (!result)
-      return sendPage(reply, 401, loginView({ email, error: "Wrong email or password." }));
+    if (!result) {
+      const state = { email, error: "Wrong email or password.", errorField: "password" } as const;
+      return sendPage(reply, 401, loginView(state));
+    }
     cookie.set(reply, result.sessionToken);
     return reply.redirect("/account", 303);
   });
@@ -79,7 +106,64 @@ export async function accountRoutes(
     const account = await auth.accountOf(cookie.read(request));
     if (!account) return reply.redirect("/account/login", 303);
     const { user, sessions } = account;
-    return sendPage(reply, 200, accountView(user.email, sessions, noticeOf(request.query.done)));
+    const state = { email: user.email, sessions, notice: noticeOf(request.query.done) };
+    return sendPage(reply, 200, accountView(state, minLength));
+  });
+
+  app.post<{ Body: Fields }>("/account/password", formRoute, async (request, reply) => {
+    const token = cookie.read(request);
+    let outcome: Awaited<ReturnType<Auth["changePassword"]>>;
+    // The page again, with the message by the field it is about.
+    const failure = async (status: number, state: Partial<AccountState>) => {
+      const account = await auth.accountOf(token);
+      if (!account) return reply.redirect("/account/login", 303);
+      const { user, sessions } = account;
+      return sendPage(
+        reply,
+        status,
+        accountView({ email: user.email, sessions, ...state }, minLength),
+      );
+    };
+    try {
+      outcome = await auth.changePassword(
+        token,
+        field(request.body, "current_password"),
+        field(request.body, "new_password"),
+        clientOf(request),
+      );
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      setRetryAfter(reply, error);
+      const errorField = error.code === "invalid_password" ? "new_password" : "current_password";
+      return failure(statusOf(error), { error: sentence(error.message), errorField });
+    }
+    if (outcome === "changed") return reply.redirect("/account?done=password-changed", 303);
+    if (outcome === "no_session") return reply.redirect("/account/login", 303);
+    if (outcome === "session_ended") {
+      cookie.clear(reply);
+      return reply.redirect("/account/login?done=session-ended", 303);
+    }
+    const error = "The current password is not right.";
+    return failure(403, { error, errorField: "current_password" });
+  });
+
+  /**
+   * Ends every session of the user but this one, through the calls the
+   * Revoke buttons use (each audited as that session's logout). A session
+   * opened while this runs is not in the list and stays.
+   */
+  app.post("/account/sessions/revoke-others", hidden, async (request, reply) => {
+    const token = cookie.read(request);
+    const account = await auth.accountOf(token);
+    if (!account) return reply.redirect("/account/login", 303);
+    let ended = 0;
+    for (const session of account.sessions) {
+      if (session.current) continue;
+      const outcome = await auth.revokeSessionById(token, session.id, clientOf(request));
+      if (outcome === "unauthenticated") return reply.redirect("/account/login", 303);
+      if (outcome === "ended") ended++;
+    }
+    return reply.redirect(`/account?done=${ended > 0 ? "others-revoked" : "no-others"}`, 303);
   });
 
   app.post<{ Params: { id: string } }>(
@@ -123,7 +207,9 @@ export async function accountRoutes(
       }
       await auth.requestPasswordReset(email, clientOf(request));
     } catch (error) {
-      return sendFailure(reply, error, (text) => forgotView({ email, error: text }));
+      return sendFailure(reply, error, (text) =>
+        forgotView({ email, error: text, errorField: "email" }),
+      );
     }
     // The link's real lifetime (RESET_TOKEN_LIFETIME), not a fixed figure.
     const minutes = Math.round(auth.settings.resetTokenLifetime / 60_000);
@@ -142,12 +228,16 @@ export async function accountRoutes(
         },
       },
     },
-    async (request, reply) =>
-      sendPage(reply, 200, resetView({ token: request.query.token ?? "" }, minLength)),
+    async (request, reply) => {
+      const token = request.query.token ?? "";
+      if (token === "") return sendPage(reply, 400, resetLinkProblemView("missing"));
+      return sendPage(reply, 200, resetView({ token }, minLength));
+    },
   );
 
   app.post<{ Body: Fields }>("/account/reset", formRoute, async (request, reply) => {
-    const email = field(request.body, "email");
+    // The token names its account; an email, when a form still sends one, must be its owner's.
+    const email = field(request.body, "email") || undefined;
     const token = field(request.body, "reset_token");
     try {
       await auth.updatePassword(token, field(request.body, "new_password"), {
@@ -155,8 +245,13 @@ export async function accountRoutes(
         client: clientOf(request),
       });
     } catch (error) {
-      return sendFailure(reply, error, (text) =>
-        resetView({ token, email, error: text }, minLength),
+      return sendFailure(reply, error, (text, code) =>
+        code === "invalid_reset_token"
+          ? resetLinkProblemView("invalid")
+          : resetView(
+              { token, error: text, errorField: fieldInError(code, "new_password") },
+              minLength,
+            ),
       );
     }
     return reply.redirect("/account/login?done=reset", 303);
@@ -200,7 +295,23 @@ const NOTICES = new Map<string, string>([
   ["reset", "Password changed. Log in with the new one."],
   ["revoked", "That session has ended."],
   ["gone", "That session had already ended."],
+  ["others-revoked", "Every other session has ended."],
+  ["no-others", "No other session was open."],
+  ["password-changed", "Password changed. Your other sessions have ended."],
+  ["session-ended", "Too many wrong current passwords: that session has ended. Log in again."],
 ]);
+
+/** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
+function fieldInError(
+  code: AuthErrorCode,
+  passwordField: FieldName,
+  otherwise?: FieldName,
+): FieldName | undefined {
+  if (code === "invalid_email" || code === "email_taken" || code === "unknown_email")
+    return "email";
+  if (code === "invalid_password") return passwordField;
+  return otherwise;
+}
 
 function noticeOf(code: string | undefined): string | undefined {
   return code === undefined ? undefined : NOTICES.get(code);
@@ -218,11 +329,19 @@ function sendPage(reply: FastifyReply, status: number, body: string): FastifyRep
 function sendFailure(
   reply: FastifyReply,
   error: unknown,
-  render: (message: string) => string,
+  render: (message: string, code: AuthErrorCode) => string,
 ): FastifyReply {
   if (!(error instanceof AuthError)) throw error;
   setRetryAfter(reply, error);
-  return sendPage(reply, statusOf(error), render(sentence(error.message)));
+  return sendPage(reply, statusOf(error), render(sentence(error.message), error.code));
+}
+
+function sendIcon(reply: FastifyReply, cacheControl: string): FastifyReply {
+  return reply
+    .type("image/svg+xml")
+    .header("cache-control", cacheControl)
+    .header("content-security-policy", "default-src 'none'")
+    .send(ICON_SVG);
 }
 
 function sentence(message: string): string {
