@@ -1,4 +1,3 @@
-import { UserAlreadyExistsError } from "./errors.js";
 import type { AuthEventListener } from "./events.js";
 import { ServiceBusyError } from "./limiter.js";
 import type { MailQueue } from "./mail-queue.js";
@@ -6,7 +5,8 @@ import { PasswordHasher } from "./password.js";
 import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
 import { PasswordPolicy } from "./password-policy.js";
 import { PasswordResets } from "./password-reset.js";
-import { RegistrationLimit, RegistrationThrottledError } from "./registration-limit.js";
+import { Registration } from "./registration.js";
+import { RegistrationLimit } from "./registration-limit.js";
 import { ResetRequestLimit } from "./reset-limit.js";
 import {
   type SessionClient,
@@ -21,7 +21,7 @@ import type { AuthSettings } from "./settings.js";
 import type { AuthStore } from "./store.js";
 import { LoginThrottle, LoginThrottledError, type ThrottleStore } from "./throttle.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
-import { assertValidEmail, toPublicUser, type User, type UserRecord } from "./user.js";
+import { toPublicUser, type User, type UserRecord } from "./user.js";
 
 export interface AuthDependencies {
   store: AuthStore;
@@ -56,7 +56,7 @@ export class Auth {
   readonly passwordPolicy: PasswordPolicy;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
-  readonly #registrationLimit: RegistrationLimit;
+  readonly #registration: Registration;
   readonly #resets: PasswordResets;
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
@@ -65,7 +65,6 @@ export class Auth {
   constructor({ store, throttleStore, settings, now, onEvent, mailQueue }: AuthDependencies) {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
-    this.#registrationLimit = new RegistrationLimit(throttleStore ?? store, settings);
     this.settings = settings;
     this.hasher = new PasswordHasher(settings, onEvent);
     this.passwordPolicy = new PasswordPolicy(settings);
@@ -86,6 +85,10 @@ export class Auth {
       new ResetRequestLimit(throttleStore ?? store, settings),
     );
     this.#passwordChange = new PasswordChange(flows);
+    this.#registration = new Registration(
+      flows,
+      new RegistrationLimit(throttleStore ?? store, settings),
+    );
   }
 
   /**
@@ -95,7 +98,7 @@ export class Auth {
    *   unique index, so two concurrent registrations can never both succeed.
    */
   registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    return this.#register(email, password, client, true);
+    return this.#registration.register(email, password, client, true);
   }
 
   /**
@@ -104,40 +107,7 @@ export class Auth {
    * route; the caller is already authenticated.
    */
   createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    return this.#register(email, password, client, false);
-  }
-
-  async #register(
-    email: string,
-    password: string,
-    client: SessionClient,
-    limited: boolean,
-  ): Promise<User> {
-    assertValidEmail(email);
-    this.passwordPolicy.assertAcceptable(password, { email });
-    try {
-      this.hasher.assertCapacity("other");
-      // Not the guard (the unique index is): it only spares a hash for a taken email.
-      if (await this.#store.findUser({ email })) throw new UserAlreadyExistsError(email);
-      // Counted only for what will cost a hash: refusals cost nothing, so they
-      // must not spend the overall limit and shut registration for everyone.
-      if (limited) await this.#registrationLimit.hit(client.ip, this.#now());
-      const hashedPassword = await this.hasher.hash(password);
-      const user = toPublicUser(await this.#store.insertUser(email, hashedPassword, this.#now()));
-      this.#emit({ type: "registration", outcome: "success", userId: user.id, email, client });
-      return user;
-    } catch (error) {
-      const outcome =
-        error instanceof UserAlreadyExistsError
-          ? "taken"
-          : error instanceof RegistrationThrottledError
-            ? "throttled"
-            : error instanceof ServiceBusyError
-              ? "busy"
-              : null;
-      if (outcome) this.#emit({ type: "registration", outcome, email, client });
-      throw error;
-    }
+    return this.#registration.register(email, password, client, false);
   }
 
   /**
@@ -296,6 +266,23 @@ export class Auth {
     if (!user) return null;
     const count = await this.#store.deleteSessionsOfUser(user.id);
     this.#emit({ type: "sessions_revoked", count, userId: user.id, email: user.email, client });
+    return count;
+  }
+
+  /**
+   * Ends every session of this token's user except this one ("sign out
+   * everywhere else"), in one statement, audited as one `sessions_revoked`.
+   * @returns how many ended, or null when the token is not a live session.
+   */
+  async revokeOtherSessions(
+    token: string | null | undefined,
+    client: SessionClient = {},
+  ): Promise<number | null> {
+    const current = await this.#authenticate(token);
+    if (!current) return null;
+    const { id: userId, email } = current.user;
+    const count = await this.#store.deleteOtherSessionsOfUser(userId, current.session.id);
+    this.#emit({ type: "sessions_revoked", count, userId, email, client });
     return count;
   }
 

@@ -62,6 +62,8 @@ export interface AuthStore extends ThrottleStore {
   /** True when a session was deleted. */
   deleteSessionByTokenHash(tokenHash: string): Promise<boolean>;
   deleteSessionsOfUser(userId: number): Promise<number>;
+  /** Ends every session of the user but this one; how many ended. */
+  deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number>;
   /** The user's sessions still inside their absolute lifetime at `now`, newest first. */
   listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]>;
   /** True when the user had a session with this public id (now deleted). */

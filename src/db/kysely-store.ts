@@ -247,6 +247,15 @@ export class KyselyStore implements AuthStore {
     return result.numDeletedRows > 0n;
   }
 
+  async deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom("sessions")
+      .where("user_id", "=", userId)
+      .where("id", "!=", keepSessionId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async changePassword(
     userId: number,
     hashedPassword: string,

@@ -24,7 +24,8 @@ for (const factory of await testDatabases()) {
     beforeEach(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      drops.push(() => database.drop());
+      // database.drop, not () => database.drop(): that would see only the last one.
+      drops.push(database.drop);
       service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
     });
     afterEach(async () => {
@@ -98,6 +99,34 @@ for (const factory of await testDatabases()) {
         service.db.updateUser(user.id, { email: "TAKEN@example.com" }),
         UserAlreadyExistsError,
       );
+    });
+
+    test("sessions: all of a user's but one end in one statement", async () => {
+      const store = service.store;
+      const user = await service.db.addUser("olga@example.com", "h");
+      const other = await service.db.addUser("omar@example.com", "h");
+      const now = new Date();
+      const open = (publicId: string, userId: number) =>
+        store.insertSession({
+          publicId,
+          tokenHash: hashToken(publicId),
+          userId,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + HOUR),
+          ip: null,
+          userAgent: null,
+        });
+      for (const name of ["keep", "end-1", "end-2"]) await open(name, user.id);
+      await open("someone-else", other.id);
+      const kept = await store.findSessionByTokenHash(hashToken("keep"));
+      assert.ok(kept);
+      assert.equal(await store.deleteOtherSessionsOfUser(user.id, kept.session.id), 2);
+      const left = await store.listSessionsOfUser(user.id, now);
+      assert.deepEqual(
+        left.map((session) => session.publicId),
+        ["keep"],
+      );
+      assert.equal((await store.listSessionsOfUser(other.id, now)).length, 1, "others untouched");
     });
 
     test("sessions: found by the token's hash only, touched, deleted", async () => {

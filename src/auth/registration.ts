@@ -1,0 +1,52 @@
+import { UserAlreadyExistsError } from "./errors.js";
+import type { FlowContext } from "./flow-context.js";
+import { ServiceBusyError } from "./limiter.js";
+import { type RegistrationLimit, RegistrationThrottledError } from "./registration-limit.js";
+import type { SessionClient } from "./session.js";
+import { assertValidEmail, toPublicUser, type User } from "./user.js";
+
+/** Registration behind Auth.registerUser (limited) and Auth.createUser (an operator's, not). */
+export class Registration {
+  readonly #ctx: FlowContext;
+  readonly #limit: RegistrationLimit;
+
+  constructor(ctx: FlowContext, limit: RegistrationLimit) {
+    this.#ctx = ctx;
+    this.#limit = limit;
+  }
+
+  async register(
+    email: string,
+    password: string,
+    client: SessionClient,
+    limited: boolean,
+  ): Promise<User> {
+    assertValidEmail(email);
+    this.#ctx.passwordPolicy.assertAcceptable(password, { email });
+    try {
+      this.#ctx.hasher.assertCapacity("other");
+      // Not the guard (the unique index is): it only spares a hash for a taken email.
+      if (await this.#ctx.store.findUser({ email })) throw new UserAlreadyExistsError(email);
+      // Counted only for what will cost a hash: refusals cost nothing, so they
+      // must not spend the overall limit and shut registration for everyone.
+      if (limited) await this.#limit.hit(client.ip, this.#ctx.now());
+      const hashedPassword = await this.#ctx.hasher.hash(password);
+      const user = toPublicUser(
+        await this.#ctx.store.insertUser(email, hashedPassword, this.#ctx.now()),
+      );
+      this.#ctx.emit({ type: "registration", outcome: "success", userId: user.id, email, client });
+      return user;
+    } catch (error) {
+      const outcome =
+        error instanceof UserAlreadyExistsError
+          ? "taken"
+          : error instanceof RegistrationThrottledError
+            ? "throttled"
+            : error instanceof ServiceBusyError
+              ? "busy"
+              : null;
+      if (outcome) this.#ctx.emit({ type: "registration", outcome, email, client });
+      throw error;
+    }
+  }
+}
