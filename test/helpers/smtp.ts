@@ -117,3 +117,13 @@ export function resetLinkOf(mail: ReceivedMail): { link: URL; token: string } {
   const link = new URL(match[1]);
   return { link, token: link.searchParams.get("token") ?? "" };
 }
+
+/** What production mode needs to start, with its mail going to this test server. */
+export function productionMailEnv(smtp: TestSmtpServer): Record<string, string> {
+  return {
+    AUTH_MODE: "production",
+    SMTP_URL: smtp.url,
+    MAIL_FROM: "no-reply@example.test",
+    PUBLIC_URL: "https://auth.example.test",
+  };
+}

@@ -5,7 +5,7 @@ import { ICON_PATH } from "../../src/http/pages/icon.js";
 import { STYLESHEET } from "../../src/http/pages/style.js";
 import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
+import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 const PAGES = ["/account/register", "/account/login", "/account/forgot", "/account/reset?token=x"];
 
@@ -454,10 +454,7 @@ describe("hosted pages (production mode)", () => {
   before(async () => {
     smtp = await startSmtpServer();
     server = await startTestServer({
-      AUTH_MODE: "production",
-      SMTP_URL: smtp.url,
-      MAIL_FROM: "no-reply@example.test",
-      PUBLIC_URL: "https://auth.example.test",
+      ...productionMailEnv(smtp),
     });
   });
   after(async () => {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { connect } from "../../src/db/connect.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
+import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 const STRONG = "correct horse battery staple";
 
@@ -40,10 +40,7 @@ describe("email syntax, production mode, mail to a real SMTP server", () => {
   before(async () => {
     smtp = await startSmtpServer();
     server = await startTestServer({
-      AUTH_MODE: "production",
-      SMTP_URL: smtp.url,
-      MAIL_FROM: "no-reply@example.test",
-      PUBLIC_URL: "https://auth.example.test",
+      ...productionMailEnv(smtp),
       RESET_MAX_PER_EMAIL: "1",
       RESET_MAX_PER_IP: "0",
     });

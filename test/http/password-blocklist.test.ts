@@ -2,17 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { request } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
+import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 let smtp: TestSmtpServer;
 let server: TestServer;
 before(async () => {
   smtp = await startSmtpServer();
   server = await startTestServer({
-    AUTH_MODE: "production",
-    SMTP_URL: smtp.url,
-    MAIL_FROM: "no-reply@example.test",
-    PUBLIC_URL: "https://auth.example.test",
+    ...productionMailEnv(smtp),
   });
 });
 after(async () => {

@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { request } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
+  productionMailEnv,
   type ReceivedMail,
   resetLinkOf,
   startSmtpServer,
@@ -24,10 +25,7 @@ let server: TestServer;
 before(async () => {
   smtp = await startSmtpServer();
   server = await startTestServer({
-    AUTH_MODE: "production",
-    SMTP_URL: smtp.url,
-    MAIL_FROM: "Auth <no-reply@example.test>",
-    PUBLIC_URL: "https://auth.example.test",
+    ...productionMailEnv(smtp),
     TRUST_PROXY: "1",
     LOGIN_LOCKOUT_BASE: "10m",
   });
