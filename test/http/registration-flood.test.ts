@@ -109,7 +109,11 @@ test("an IPv6 client counts by its /64: other addresses of its block share its a
     assert.equal((await register("v6-a@example.com", "2001:db8:1:1::1")).status, 200);
     assert.equal((await register("v6-b@example.com", "2001:DB8:1:1:0:0:0:2")).status, 200);
     assert.equal((await register("v6-c@example.com", "2001:db8:1:1:ffff::9")).status, 429);
-    assert.equal((await register("v6-d@example.com", "2001:db8:1:2::1")).status, 200, "another /64");
+    assert.equal(
+      (await register("v6-d@example.com", "2001:db8:1:2::1")).status,
+      200,
+      "another /64",
+    );
   } finally {
     await server.close();
   }
