@@ -5,6 +5,7 @@ import { runPrimary } from "./cluster.js";
 import { apiKeyCommand } from "./commands/api-key.js";
 import { auditCommand } from "./commands/audit.js";
 import { userCommand } from "./commands/user.js";
+import { webhookCommand } from "./commands/webhook.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createAuth } from "./create-auth.js";
 import { importSeed } from "./db/import-seed.js";
@@ -24,6 +25,8 @@ Commands:
   audit      print the audit trail [--email E] [--since T] [--limit N] [--json]
   api-key    create --name N --scope S [--scope S ...] [--expires D] | list | revoke <name>
              keys of the admin API (/admin)
+  webhook    add <url> --event T [--event T ...] | list | remove <id> | test <id>
+             signed webhooks (Standard Webhooks) of user and session events
 
 Options:
   -h, --help  show help (also: auth-service <command> --help)
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "audit") return auditCommand(rest);
   if (command === "user") return userCommand(rest);
   if (command === "api-key") return apiKeyCommand(rest);
+  if (command === "webhook") return webhookCommand(rest);
   console.error(`auth-service: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

@@ -6,6 +6,7 @@ import {
   defaultAuthSettings,
   type PasswordHashAlgorithm,
 } from "./auth/settings.js";
+import { parseSecretKey } from "./crypto/secret-box.js";
 import { parseDatabaseUrl } from "./db/database-url.js";
 
 /** The service's whole configuration: read once from the environment, then frozen. */
@@ -53,7 +54,23 @@ export interface Config {
   publicUrl: string | undefined;
   /** How mail goes out; required in production (reset links). */
   mail: MailConfig | undefined;
+  /**
+   * SECRET_KEY as given (validated: 64 hex characters or 32+ bytes in
+   * base64): encrypts the secrets the service reads back. Unset, development
+   * keeps a generated key beside the database (see crypto/secret-key-file.ts).
+   */
+  secretKey: string | undefined;
+  webhooks: WebhookConfig;
   auth: AuthSettings;
+}
+
+export interface WebhookConfig {
+  /** Longest wait for an endpoint's answer, per attempt. */
+  timeoutMs: number;
+  /** First retry delay; it doubles with each failure, at most an hour apart. */
+  retryBaseMs: number;
+  /** How long after the event deliveries are retried before they are marked failed. */
+  retryForMs: number;
 }
 
 export interface MailConfig {
@@ -219,6 +236,12 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     sessionCookieName: read.cookieName("SESSION_COOKIE_NAME", "session_id"),
     publicUrl,
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
+    secretKey: read.secretKey("SECRET_KEY"),
+    webhooks: {
+      timeoutMs: read.duration("WEBHOOK_TIMEOUT", 10_000),
+      retryBaseMs: read.duration("WEBHOOK_RETRY_BASE", 5000),
+      retryForMs: read.duration("WEBHOOK_RETRY_FOR", 86_400_000),
+    },
     auth,
   };
 
@@ -227,7 +250,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   }
   if (problems.length > 0) throw new ConfigError(problems);
   assertValidAuthSettings(auth);
-  return Object.freeze({ ...config, auth: Object.freeze(auth) });
+  return Object.freeze({
+    ...config,
+    webhooks: Object.freeze(config.webhooks),
+    auth: Object.freeze(auth),
+  });
 }
 
 const PROXY_ADDRESS_NAMES = ["loopback", "linklocal", "uniquelocal"];
@@ -404,6 +431,21 @@ class EnvReader {
       return undefined;
     }
     return text;
+  }
+
+  /** 64 hex characters or 32+ bytes in base64; the message never repeats the value. */
+  secretKey(name: string): string | undefined {
+    const text = this.#value(name);
+    if (text === undefined) return undefined;
+    try {
+      parseSecretKey(text);
+      return text;
+    } catch {
+      this.#problems.push(
+        `${name} must be 64 hex characters or at least 32 random bytes in base64 (e.g. the output of \`openssl rand -hex 32\`)`,
+      );
+      return undefined;
+    }
   }
 
   /** A cookie name as RFC 6265 allows (an HTTP token). */

@@ -9,18 +9,22 @@ import {
 } from "./auth/settings.js";
 import type { AuthStore } from "./auth/store.js";
 import { UserAdmin } from "./auth/user-admin.js";
+import { SecretBox } from "./crypto/secret-box.js";
+import { resolveSecretKey } from "./crypto/secret-key-file.js";
 import { connect } from "./db/connect.js";
 import { DB } from "./db/db.js";
 import { KyselyApiKeyStore } from "./db/kysely-api-key-store.js";
 import { KyselyAuditStore } from "./db/kysely-audit-store.js";
 import { KyselyOutboxStore } from "./db/kysely-outbox-store.js";
 import { KyselyStore } from "./db/kysely-store.js";
+import { KyselyWebhookStore } from "./db/kysely-webhook-store.js";
 import type { PoolState } from "./db/pool-state.js";
 import { RedisThrottleStore } from "./db/redis-throttle-store.js";
 import { withSessionCache } from "./db/session-cache.js";
 import { mapUnavailable } from "./db/unavailable.js";
 import { OutboxWorker, type OutboxWorkerOptions, type WorkerLogger } from "./mail/outbox-worker.js";
 import type { MailTransport } from "./mail/transport.js";
+import { Webhooks, type WebhooksOptions } from "./webhooks/webhooks.js";
 
 export interface CreateAuthOptions extends Partial<AuthSettings> {
   /** `sqlite:<path>` (default `sqlite:auth.db`), `sqlite::memory:` or `postgres://...`. */
@@ -53,6 +57,16 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   mail?: MailOptions;
   /** Where the outbox and the audit trail report trouble (never secrets). */
   logger?: WorkerLogger;
+  /**
+   * The key that encrypts secrets the service reads back (webhook signing
+   * secrets): 64 hex characters or 32+ bytes in base64, or the bytes. Without
+   * it, development generates one beside the SQLite file (`<path>.secret-key`)
+   * or in `./.auth-service-secret-key` (PostgreSQL); production refuses to
+   * seal or open secrets.
+   */
+  secretKey?: string | Uint8Array;
+  /** Delivery timings of signed webhooks (tests shorten them) and a per-attempt callback. */
+  webhooks?: WebhooksOptions;
 }
 
 export interface MailOptions {
@@ -79,11 +93,13 @@ export interface AuthService {
   users: UserAdmin;
   /** Present when mail is configured; not sending until start(). */
   outbox: OutboxWorker | undefined;
+  /** Signed webhooks: add, list, remove, test endpoints; `webhooks.worker.start()` begins delivering. */
+  webhooks: Webhooks;
   /** The database connections: open, idle, waited for (for /metrics). */
   poolState(): PoolState;
   /** Deletes expired sessions, tokens, throttle rows, old audit rows and failed mail. */
   purgeExpired(): Promise<void>;
-  /** Stops the outbox, writes pending audit rows, closes the connections. */
+  /** Stops the outbox and the webhook worker, writes pending audit and webhook rows, closes the connections. */
   close(): Promise<void>;
 }
 
@@ -109,6 +125,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     sessionCache = true,
     mail,
     logger,
+    secretKey,
+    webhooks: webhookOptions,
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
@@ -154,16 +172,29 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         now,
       })
     : undefined;
+  let secretBox: SecretBox | undefined;
+  const webhooks = new Webhooks({
+    store: mapUnavailable(new KyselyWebhookStore(kysely)),
+    secretBox: () => {
+      secretBox ??= new SecretBox(resolveSecretKey(secretKey, settings.mode, databaseUrl).key);
+      return secretBox;
+    },
+    logger,
+    now,
+    options: webhookOptions,
+  });
   const auth = new Auth({
     store,
     throttleStore: redis,
     settings,
     now,
-    onEvent: auditEnabled ? fanOut(onEvent, audit.record) : onEvent,
+    // Webhooks hear the domain's events like the audit trail; Auth never calls them.
+    onEvent: fanOut(onEvent, auditEnabled ? audit.record : undefined, webhooks.record),
     mailQueue: outbox,
   });
   const close = async () => {
     await outbox?.stop();
+    await webhooks.close();
     await audit.flush();
     await redis?.close();
     await store.close();
@@ -183,11 +214,13 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     apiKeys: new ApiKeys(mapUnavailable(new KyselyApiKeyStore(kysely)), now),
     users: new UserAdmin(auth, store, now),
     outbox,
+    webhooks,
     poolState,
     async purgeExpired() {
       await auth.purgeExpired();
       await audit.purgeOlderThan(settings.auditRetention);
       await outbox?.purgeFailed();
+      await webhooks.worker.purgeFailed();
     },
     close,
   };

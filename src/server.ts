@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { type AuthService, createAuth } from "./create-auth.js";
+import { developmentKeyPath } from "./crypto/secret-key-file.js";
 import { buildApp } from "./http/app.js";
 import { isLoopbackHost } from "./http/every-request.js";
 import { createLogger } from "./http/logger.js";
@@ -38,6 +39,8 @@ export async function startServer(
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
     logger,
+    secretKey: config.secretKey,
+    webhooks: { ...config.webhooks, onDelivery: metrics.recordWebhookDelivery },
     mail:
       config.mail && config.publicUrl
         ? {
@@ -61,6 +64,7 @@ export async function startServer(
   }
 
   service.outbox?.start();
+  service.webhooks.worker.start();
   const purge = () =>
     service
       .purgeExpired()
@@ -83,7 +87,22 @@ export async function startServer(
     logger.warn(
       `development mode: reset tokens are returned in HTTP responses; ${reach}; set AUTH_MODE=production for real users`,
     );
-  } else if (config.metricsToken === undefined) {
+    if (config.secretKey === undefined) {
+      // Made at first use (the first webhook added), so a service that seals
+      // nothing leaves no key file behind.
+      const file = developmentKeyPath(config.databaseUrl);
+      logger.warn(
+        file
+          ? `SECRET_KEY is not set: secrets at rest (webhook signing secrets) are encrypted under a key generated once and kept in ${file} (mode 0600); set SECRET_KEY (openssl rand -hex 32) for production`
+          : "SECRET_KEY is not set: secrets at rest are encrypted under a key that lives as long as this in-memory database",
+      );
+    }
+  } else if (config.secretKey === undefined) {
+    logger.warn(
+      "SECRET_KEY is not set: webhooks cannot be signed or added until it is (64 hex characters, e.g. openssl rand -hex 32)",
+    );
+  }
+  if (config.auth.mode === "production" && config.metricsToken === undefined) {
     logger.info("GET /metrics is off: production serves it only with METRICS_TOKEN set");
   }
 

@@ -101,6 +101,36 @@ export interface ApiKeysTable {
   expires_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
+/** A receiver of signed webhooks (auth-service webhook add). */
+export interface WebhookEndpointsTable {
+  id: Id;
+  url: string;
+  /** Subscribed event types, space-separated with a space at each end: " user.created session.created ". */
+  events: string;
+  /** The signing secret, sealed with SecretBox (AES-256-GCM under SECRET_KEY); never in clear. */
+  secret_sealed: string;
+  created_at: EpochMillis;
+}
+
+/** One event to one endpoint, waiting to be delivered (see webhooks/worker.ts); deleted once delivered. */
+export interface WebhookDeliveriesTable {
+  id: Id;
+  endpoint_id: ForeignId;
+  /** The webhook-id header (msg_...): the same on every attempt. */
+  message_id: string;
+  event_type: string;
+  /** The JSON body, exactly as signed and sent at each attempt. */
+  payload: string;
+  created_at: EpochMillis;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: EpochMillis;
+  /** A worker holds the row until then; 0 when nobody does. */
+  locked_until: ColumnType<number | string, number | undefined, number>;
+  /** pending, or failed once retried for a day. */
+  status: ColumnType<string, string | undefined, string>;
+  last_error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -109,6 +139,8 @@ export interface Database {
   audit_log: AuditLogTable;
   mail_outbox: MailOutboxTable;
   api_keys: ApiKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -63,6 +63,12 @@ export class Metrics {
     help: "Passwords changed by their logged-in user",
     registers: [this.registry],
   });
+  readonly #webhookDeliveries = new Counter({
+    name: "auth_webhook_deliveries_total",
+    help: "Webhook delivery attempts by outcome: delivered, retry (failed, will be retried), failed (given up)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly #hashes = new Histogram({
     name: "auth_password_hash_duration_seconds",
     help: "Time a password hash or verification ran (after waiting for a slot)",
@@ -105,6 +111,11 @@ export class Metrics {
         this.#hashes.observe({ operation: event.operation }, event.seconds);
         break;
     }
+  };
+
+  /** The webhook worker's callback: one call per delivery attempt. */
+  readonly recordWebhookDelivery = (outcome: "delivered" | "retry" | "failed"): void => {
+    this.#webhookDeliveries.inc({ outcome });
   };
 
   /** Where the pool gauge reads the database connections from, at each scrape. */

@@ -1,5 +1,6 @@
 import type { MailKind, MailQueue } from "../auth/mail-queue.js";
 import { isMailableEmail } from "../auth/user.js";
+import { retryDelay } from "../db/leased-queue.js";
 import { passwordChangedMail, resetMail } from "./messages.js";
 import type { OutboxMessage, OutboxStore } from "./outbox.js";
 import type { MailMessage, MailTransport } from "./transport.js";
@@ -141,8 +142,9 @@ export class OutboxWorker implements MailQueue {
         );
         return;
       }
-      const delay = Math.min(
-        this.#options.retryBaseMs * 2 ** (message.attempts - 1),
+      const delay = retryDelay(
+        message.attempts,
+        this.#options.retryBaseMs,
         this.#options.retryMaxMs,
       );
       await store.rescheduleMail(message.id, new Date(this.#now().getTime() + delay), reason);

@@ -43,8 +43,11 @@ for (const factory of await testDatabases()) {
       smtp.mails.length = 0;
     });
     afterEach(async () => {
-      for (const service of services.splice(0)) await service.close();
-      await database?.drop();
+      try {
+        for (const service of services.splice(0)) await service.close();
+      } finally {
+        await database?.drop();
+      }
     });
 
     test("a refused mail is retried, and the token it finally carries works", async () => {

@@ -6,6 +6,7 @@ import { loginThrottleMigration } from "./0002-login-throttle.js";
 import { auditAndOutboxMigration } from "./0003-audit-and-outbox.js";
 import { resetTokensPerRequestMigration } from "./0004-reset-tokens-per-request.js";
 import { apiKeysMigration } from "./0005-api-keys.js";
+import { webhooksMigration } from "./0006-webhooks.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -19,6 +20,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0003-audit-and-outbox": atomic(auditAndOutboxMigration(dialect)),
     "0004-reset-tokens-per-request": atomic(resetTokensPerRequestMigration(dialect)),
     "0005-api-keys": atomic(apiKeysMigration(dialect)),
+    "0006-webhooks": atomic(webhooksMigration(dialect)),
   };
 }
 

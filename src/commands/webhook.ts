@@ -1,0 +1,165 @@
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.js";
+import { type AuthService, createAuth } from "../create-auth.js";
+import { terminalJson, terminalText } from "../text/terminal-escape.js";
+import { WEBHOOK_EVENT_TYPES } from "../webhooks/events.js";
+import type { WebhookEndpoint } from "../webhooks/store.js";
+import { InvalidWebhookError } from "../webhooks/webhooks.js";
+
+export const WEBHOOK_USAGE = `Usage: auth-service webhook <command> [options]
+
+Commands:
+  add URL --event TYPE [--event TYPE ...]
+                 send these events to URL (http:// or https://), signed per
+                 Standard Webhooks; the signing secret (whsec_...) is printed
+                 once, alone on the last line, and stored encrypted
+  list [--json]  id, URL, events, created (never the secret)
+  remove ID      stop sending to this endpoint; its queued deliveries go too
+  test ID        queue a webhook.test event to this endpoint, attempt it now
+                 and report the answer (a failed attempt is retried by the server)
+
+Events: ${WEBHOOK_EVENT_TYPES.join(", ")}.
+Secrets are encrypted under SECRET_KEY (development without it: a key file
+beside the database). Exit codes: 0 done, 1 failed (no such endpoint, test
+not delivered), 2 bad arguments.`;
+
+/** `auth-service webhook ...` */
+export async function webhookCommand(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(WEBHOOK_USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(rest);
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(WEBHOOK_USAGE);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) return usageError(`unknown webhook command "${command}"`);
+  const config = loadConfig();
+  const service = await createAuth({
+    ...config.auth,
+    databaseUrl: config.databaseUrl,
+    secretKey: config.secretKey,
+    webhooks: config.webhooks,
+  });
+  try {
+    return await run(service, values, positionals);
+  } finally {
+    await service.close();
+  }
+}
+
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      event: { type: "string", multiple: true },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+type Values = ReturnType<typeof parseOptions>["values"];
+type Command = (service: AuthService, values: Values, positionals: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  async add({ webhooks }, values, positionals) {
+    const [url] = positionals;
+    if (positionals.length !== 1 || !url) return usageError("webhook add takes one URL");
+    if (!values.event?.length) return usageError("webhook add needs at least one --event TYPE");
+    try {
+      const { endpoint, secret } = await webhooks.add(url, values.event);
+      console.log(
+        `added webhook ${endpoint.id}: ${terminalText(endpoint.url)} (${endpoint.events.join(" ")})`,
+      );
+      console.log("store the signing secret now: it is shown only this once");
+      console.log(secret);
+      return 0;
+    } catch (error) {
+      if (error instanceof InvalidWebhookError) return usageError(terminalText(error.message));
+      throw error;
+    }
+  },
+
+  async list({ webhooks }, values) {
+    const endpoints = await webhooks.list();
+    if (values.json) {
+      console.log(terminalJson(endpoints.map(publicView)));
+      return 0;
+    }
+    if (endpoints.length === 0) console.log("no webhooks");
+    for (const endpoint of endpoints) {
+      const view = publicView(endpoint);
+      console.log(
+        `${view.id}  ${terminalText(view.url)}  ${view.events.join(",")}  created ${view.createdAt}`,
+      );
+    }
+    return 0;
+  },
+
+  async remove({ webhooks }, _values, positionals) {
+    const id = endpointId(positionals);
+    if (id === null) return usageError("webhook remove takes one endpoint ID (see webhook list)");
+    if (!(await webhooks.remove(id))) return failure(`no webhook with id ${id}`);
+    console.log(`removed webhook ${id}`);
+    return 0;
+  },
+
+  async test({ webhooks }, _values, positionals) {
+    const id = endpointId(positionals);
+    if (id === null) return usageError("webhook test takes one endpoint ID (see webhook list)");
+    const report = await webhooks.test(id);
+    if (!report) return failure(`no webhook with id ${id}`);
+    const { attempt } = report;
+    if (!attempt) {
+      console.log(`queued ${report.messageId}: a running server is delivering it`);
+      return 0;
+    }
+    const answer = attempt.status !== undefined ? `HTTP ${attempt.status}` : attempt.error;
+    if (attempt.outcome === "delivered") {
+      console.log(`delivered ${report.messageId} to webhook ${id}: ${answer}`);
+      return 0;
+    }
+    console.log(
+      attempt.outcome === "retry"
+        ? `not delivered ${report.messageId} to webhook ${id}: ${terminalText(answer ?? "failed")}; queued, a running server retries it`
+        : `not delivered ${report.messageId} to webhook ${id}: ${terminalText(answer ?? "failed")}; given up`,
+    );
+    return 1;
+  },
+};
+
+function endpointId(positionals: string[]): number | null {
+  const [text] = positionals;
+  if (positionals.length !== 1 || !text || !/^\d{1,15}$/.test(text)) return null;
+  return Number(text);
+}
+
+function publicView(endpoint: WebhookEndpoint) {
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    events: endpoint.events,
+    createdAt: endpoint.createdAt.toISOString(),
+  };
+}
+
+function usageError(message: string): number {
+  console.error(`auth-service: ${message}\n\n${WEBHOOK_USAGE}`);
+  return 2;
+}
+
+function failure(message: string): number {
+  console.error(`auth-service: ${message}`);
+  return 1;
+}

@@ -1,0 +1,187 @@
+import type { AuthEvent } from "../auth/events.js";
+import type { SecretBox } from "../crypto/secret-box.js";
+import type { WorkerLogger } from "../mail/outbox-worker.js";
+import {
+  isWebhookEventType,
+  TEST_EVENT_TYPE,
+  toWebhookPayload,
+  WEBHOOK_EVENT_TYPES,
+} from "./events.js";
+import { generateWebhookSecret, newMessageId } from "./signature.js";
+import type { WebhookEndpoint, WebhookStore } from "./store.js";
+import { type AttemptReport, WebhookWorker, type WebhookWorkerOptions } from "./worker.js";
+
+/** Bound as associated data: a value sealed for webhooks opens as nothing else. */
+const SECRET_CONTEXT = "webhook-signing-secret";
+
+/** Raised for a URL that is not http(s), or an event type nobody sends. */
+export class InvalidWebhookError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidWebhookError";
+  }
+}
+
+export interface WebhooksOptions
+  extends Omit<WebhookWorkerOptions, "store" | "openSecret" | "logger" | "now"> {}
+
+/** What `webhook test` queued, and what its immediate attempt came to. */
+export interface WebhookTestReport {
+  messageId: string;
+  /** Null when another worker took the delivery first (it is then sent by that one). */
+  attempt: AttemptReport | null;
+}
+
+/**
+ * Signed webhooks: endpoints (add, list, remove, test), and the listener that
+ * turns the domain's events into queued deliveries. It hears events (the
+ * `onEvent` fan-out) and is never called by Auth. Each event is written to
+ * the queue with one INSERT ... SELECT started in the very call that reports
+ * it, before Auth returns to its caller; see `record`.
+ */
+export class Webhooks {
+  readonly worker: WebhookWorker;
+  readonly #store: WebhookStore;
+  readonly #secretBox: () => SecretBox;
+  readonly #logger: WorkerLogger | undefined;
+  readonly #now: () => Date;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(dependencies: {
+    store: WebhookStore;
+    /** Resolved at first use: only a service that signs or seals needs SECRET_KEY. */
+    secretBox: () => SecretBox;
+    logger?: WorkerLogger;
+    now?: () => Date;
+    options?: WebhooksOptions;
+  }) {
+    this.#store = dependencies.store;
+    this.#secretBox = dependencies.secretBox;
+    this.#logger = dependencies.logger;
+    this.#now = dependencies.now ?? (() => new Date());
+    this.worker = new WebhookWorker({
+      ...dependencies.options,
+      store: this.#store,
+      openSecret: (sealed) => this.#secretBox().open(sealed, SECRET_CONTEXT).toString("utf8"),
+      logger: dependencies.logger,
+      now: this.#now,
+    });
+  }
+
+  /**
+   * Registers an endpoint for these event types and returns its signing
+   * secret (whsec_...), the only time it is shown; it is stored sealed.
+   * @throws InvalidWebhookError for a URL other than http(s) or an unknown event type.
+   */
+  async add(
+    url: string,
+    events: readonly string[],
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const parsed = parseEndpointUrl(url);
+    if (events.length === 0)
+      throw new InvalidWebhookError("a webhook needs at least one event type");
+    for (const type of events) {
+      if (!isWebhookEventType(type))
+        throw new InvalidWebhookError(
+          `unknown event type "${type}" (one of ${WEBHOOK_EVENT_TYPES.join(", ")})`,
+        );
+    }
+    const secret = generateWebhookSecret();
+    const sealed = this.#secretBox().seal(secret, SECRET_CONTEXT);
+    const endpoint = await this.#store.addEndpoint(
+      parsed,
+      [...new Set(events)],
+      sealed,
+      this.#now(),
+    );
+    return { endpoint, secret };
+  }
+
+  /** Every endpoint (id, URL, events, created); never a secret. */
+  list(): Promise<WebhookEndpoint[]> {
+    return this.#store.listEndpoints();
+  }
+
+  /** False when no endpoint has this id; its queued deliveries are dropped. */
+  remove(id: number): Promise<boolean> {
+    return this.#store.removeEndpoint(id);
+  }
+
+  /**
+   * Queues a `webhook.test` event to this endpoint and attempts it at once;
+   * null when no endpoint has this id. A failed attempt stays queued and is
+   * retried like any other delivery.
+   */
+  async test(id: number): Promise<WebhookTestReport | null> {
+    const now = this.#now();
+    const messageId = newMessageId();
+    const payload = JSON.stringify({
+      type: TEST_EVENT_TYPE,
+      timestamp: now.toISOString(),
+      data: { endpoint: { id } },
+    });
+    const deliveryId = await this.#store.enqueueForEndpoint(
+      id,
+      { messageId, type: TEST_EVENT_TYPE, payload },
+      now,
+    );
+    if (deliveryId === null) return null;
+    return { messageId, attempt: await this.worker.attempt(deliveryId) };
+  }
+
+  /**
+   * The AuthEventListener. The INSERT starts here, synchronously with the
+   * event, so it is queued before the request that caused it is answered: on
+   * SQLite it commits before the answer is written (better-sqlite3 runs it at
+   * once, and answers leave at the end of the event loop's turn); on
+   * PostgreSQL it is on the wire. `flush()` (and close) wait for it.
+   */
+  readonly record = (event: AuthEvent): void => {
+    const at = this.#now();
+    const payload = toWebhookPayload(event, at);
+    if (!payload) return;
+    const message = {
+      messageId: newMessageId(),
+      type: payload.type,
+      payload: JSON.stringify(payload),
+    };
+    const write: Promise<void> = this.#store
+      .enqueueForSubscribers(message, at)
+      .then((queued) => {
+        if (queued > 0) this.worker.nudge();
+      })
+      .catch((error: unknown) => {
+        this.#logger?.error({ err: error, type: payload.type }, "webhook could not be queued");
+      })
+      .finally(() => this.#pending.delete(write));
+    this.#pending.add(write);
+  };
+
+  /** Resolves once every event heard so far is queued (or its failure logged). */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  /** Queues what was heard, then stops the worker. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.worker.stop();
+  }
+}
+
+/** The URL as given, when it is an absolute http(s) URL. */
+function parseEndpointUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidWebhookError(`not a URL: "${text}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidWebhookError(
+      `a webhook URL must be http:// or https:// (got "${url.protocol}")`,
+    );
+  if (url.username || url.password)
+    throw new InvalidWebhookError("a webhook URL must not carry credentials");
+  return url.toString();
+}
