@@ -6,7 +6,7 @@ import {
   defaultAuthSettings,
   type PasswordHashAlgorithm,
 } from "./auth/settings.js";
-import { parseSecretKey } from "./crypto/secret-box.js";
+import { parseSecretKey, SECRET_KEY_REQUIRED } from "./crypto/secret-box.js";
 import { parseDatabaseUrl } from "./db/database-url.js";
 
 /** The service's whole configuration: read once from the environment, then frozen. */
@@ -211,6 +211,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
         : `${name} is required when SMTP_URL is set`,
     );
   }
+
+  // Secrets the service reads back are sealed under it: no generated key in production.
+  if (mode === "production" && read.isUnset("SECRET_KEY")) problems.push(SECRET_KEY_REQUIRED);
 
   const config: Config = {
     port: read.integer("PORT", 5000, 0, 65_535),

@@ -9,7 +9,7 @@ import { tempDir } from "./helpers/server.js";
 test("production refuses to start without its mail settings, naming each, exit 1", () => {
   const result = runCli(["serve"], { AUTH_MODE: "production", PORT: "0" });
   assert.equal(result.code, 1);
-  for (const name of ["SMTP_URL", "MAIL_FROM", "PUBLIC_URL"]) {
+  for (const name of ["SMTP_URL", "MAIL_FROM", "PUBLIC_URL", "SECRET_KEY"]) {
     assert.match(result.stderr, new RegExp(`${name} is required in production`), name);
   }
   assert.doesNotMatch(result.stdout + result.stderr, /listening/);

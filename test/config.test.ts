@@ -74,6 +74,7 @@ test("every variable is read", () => {
     REGISTRATION_MAX_TOTAL: "60",
     REGISTRATION_WINDOW: "2h",
     LOGIN_ACCOUNT_MAX_FAILURES: "70",
+    SECRET_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
   });
   assert.equal(config.port, 8080);
   assert.equal(config.host, "127.0.0.1");
@@ -130,15 +131,16 @@ const PRODUCTION_MAIL = {
   SMTP_URL: "smtp://127.0.0.1:2525",
   MAIL_FROM: "no-reply@example.com",
   PUBLIC_URL: "https://auth.example.com",
+  SECRET_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 };
 
-test("production refuses to start without SMTP_URL, MAIL_FROM and PUBLIC_URL, naming each", () => {
+test("production refuses to start without SMTP_URL, MAIL_FROM, PUBLIC_URL and SECRET_KEY, naming each", () => {
   assert.throws(
     () => loadConfig({ AUTH_MODE: "production" }),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError);
-      assert.equal(error.problems.length, 3);
-      for (const name of ["SMTP_URL", "MAIL_FROM", "PUBLIC_URL"]) {
+      assert.equal(error.problems.length, 4);
+      for (const name of ["SMTP_URL", "MAIL_FROM", "PUBLIC_URL", "SECRET_KEY"]) {
         assert.ok(
           error.problems.some((problem) => problem.startsWith(`${name} is required in production`)),
           name,

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { AuthMode } from "../auth/settings.js";
 import { ConfigError } from "../config.js";
 import { parseDatabaseUrl } from "../db/database-url.js";
-import { generateSecretKey, parseSecretKey } from "./secret-box.js";
+import { generateSecretKey, parseSecretKey, SECRET_KEY_REQUIRED } from "./secret-box.js";
 
 /** Where development keeps the key it generated when SECRET_KEY is unset. */
 export function developmentKeyPath(databaseUrl: string): string | null {
@@ -37,10 +37,6 @@ export function loadOrCreateKeyFile(path: string): Buffer {
   }
   return parseSecretKey(readFileSync(path, "utf8"));
 }
-
-/** The message of production's refusal to run without a key. */
-export const SECRET_KEY_REQUIRED =
-  "SECRET_KEY is required in production: 64 hex characters or 32+ random bytes in base64 (e.g. `openssl rand -hex 32`); it encrypts the secrets the service reads back (webhook signing secrets)";
 
 /**
  * The key secrets are sealed under: the one given (SECRET_KEY), or in

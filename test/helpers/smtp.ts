@@ -125,5 +125,9 @@ export function productionMailEnv(smtp: TestSmtpServer): Record<string, string> 
     SMTP_URL: smtp.url,
     MAIL_FROM: "no-reply@example.test",
     PUBLIC_URL: "https://auth.example.test",
+    SECRET_KEY: TEST_SECRET_KEY,
   };
 }
+
+/** A SECRET_KEY for tests (production refuses to start without one). */
+export const TEST_SECRET_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

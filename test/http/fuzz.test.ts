@@ -5,7 +5,7 @@ import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { type FuzzRequest, fuzzRequest, problemWith, send } from "../helpers/fuzz.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
+import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 /** The property: no 5xx, errors are JSON with a message, and the server keeps answering. */
 async function fuzz(server: TestServer, options: { seed?: number; numRuns: number }) {
@@ -71,10 +71,7 @@ for (const factory of await testDatabases()) {
       smtp = await startSmtpServer();
       development = await startOn({});
       production = await startOn({
-        AUTH_MODE: "production",
-        SMTP_URL: smtp.url,
-        MAIL_FROM: "no-reply@example.test",
-        PUBLIC_URL: "https://auth.example.test",
+        ...productionMailEnv(smtp),
         RESET_MAX_PER_IP: "0",
       });
       await request(development.url, "POST", "/users", {

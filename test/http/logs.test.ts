@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { createLogger } from "../../src/http/logger.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer } from "../helpers/server.js";
-import { resetLinkOf, startSmtpServer } from "../helpers/smtp.js";
+import { productionMailEnv, resetLinkOf, startSmtpServer } from "../helpers/smtp.js";
 
 function captureLog(): { lines: string[]; sink: Writable } {
   const lines: string[] = [];
@@ -87,10 +87,7 @@ test("production: the mailed token, a refused mail's retry and the audit trail s
   const server = await startTestServer(
     {
       LOG_LEVEL: "trace",
-      AUTH_MODE: "production",
-      SMTP_URL: smtp.url,
-      MAIL_FROM: "no-reply@example.test",
-      PUBLIC_URL: "https://auth.example.test",
+      ...productionMailEnv(smtp),
     },
     { logger: createLogger("trace", sink) },
   );

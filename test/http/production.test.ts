@@ -3,7 +3,12 @@ import { after, before, describe, test } from "node:test";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { resetLinkOf, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
+import {
+  resetLinkOf,
+  startSmtpServer,
+  TEST_SECRET_KEY,
+  type TestSmtpServer,
+} from "../helpers/smtp.js";
 
 const PUBLIC_URL = "https://auth.example.test";
 const STRONG = "correct horse battery staple";
@@ -16,6 +21,7 @@ function productionEnv(smtp: TestSmtpServer, databaseUrl: string): Record<string
     SMTP_URL: smtp.url,
     MAIL_FROM: "Auth <no-reply@example.test>",
     PUBLIC_URL,
+    SECRET_KEY: TEST_SECRET_KEY,
     RESET_MAX_PER_EMAIL: "3",
     RESET_MAX_PER_IP: "0",
   };
@@ -36,9 +42,12 @@ for (const factory of await testDatabases()) {
       server = await startTestServer(productionEnv(smtp, database.url));
     });
     after(async () => {
-      await server?.close();
-      await smtp?.close();
-      await database?.drop();
+      try {
+        await server?.close();
+        await smtp?.close();
+      } finally {
+        await database?.drop();
+      }
     });
 
     test("no /metrics without METRICS_TOKEN, no Swagger UI; the OpenAPI document stays", async () => {
