@@ -39,7 +39,7 @@ test("a body announced and never sent is cut after REQUEST_TIMEOUT (checked thro
 }, async () => {
   const client = await openSocket();
   client.socket.write(
-    "POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    "POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
   );
   const elapsed = await client.closed;
   // 2 s of timeout, swept every quarter of the headers timeout; generous for a loaded machine.
@@ -51,7 +51,7 @@ test("headers trickled and never finished are cut after HEADERS_TIMEOUT", {
   timeout: 20_000,
 }, async () => {
   const client = await openSocket();
-  client.socket.write("GET / HTTP/1.1\r\nHost: x\r\n");
+  client.socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
   const timer = setInterval(() => client.socket.write("X-Slow: 1\r\n"), 200);
   try {
     const elapsed = await client.closed;
@@ -67,12 +67,12 @@ test("connections past MAX_CONNECTIONS are closed as they arrive; the others are
   const held = await Promise.all([openSocket(), openSocket(), openSocket()]);
   try {
     const extra = await openSocket();
-    extra.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    extra.socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     await extra.closed;
     assert.equal(extra.received(), "", "the extra connection got no answer");
     const first = held[0];
     assert.ok(first);
-    first.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    first.socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.match(first.received(), /^HTTP\/1\.1 200/);
   } finally {
