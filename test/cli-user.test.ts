@@ -1,10 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { auditCommand } from "../src/commands/audit.js";
+import { userCommand } from "../src/commands/user.js";
 import { createAuth } from "../src/create-auth.js";
-import { runCli } from "./helpers/cli.js";
+import { runCliAsync, runCommandInProcess } from "./helpers/cli.js";
 import { type TestDatabase, testDatabases } from "./helpers/databases.js";
 
-for (const factory of await testDatabases()) {
+// Each command's behaviour runs in this process on every database (a spawn
+// of `node --import tsx` costs seconds on a loaded machine); the last suite
+// spawns the real `auth-service` once per command for argv, exit statuses
+// and output, on SQLite: the process boundary does not depend on the database.
+
+const factories = await testDatabases();
+
+for (const factory of factories) {
   describe(`auth-service user on ${factory.name}`, {
     skip: "skip" in factory ? factory.skip : false,
   }, () => {
@@ -16,16 +25,20 @@ for (const factory of await testDatabases()) {
       env = { DATABASE_URL: database.url, BCRYPT_COST: "4" };
     });
     after(async () => database?.drop());
+    const user = (args: string[], input?: string) =>
+      runCommandInProcess(userCommand, args, env, input);
 
-    test("create (password from stdin), list, show, revoke-sessions, delete; audited", async () => {
-      const created = runCli(["user", "create", "Ops@Example.com"], env, "s3cret-pass\n");
+    test("create (password from stdin), list, show, revoke-sessions, delete; audited", {
+      timeout: 60_000,
+    }, async () => {
+      const created = await user(["create", "Ops@Example.com"], "s3cret-pass\n");
       assert.equal(created.code, 0, created.stderr);
       assert.match(created.stdout, /created user \d+ Ops@Example\.com/);
       assert.doesNotMatch(created.stdout + created.stderr, /s3cret-pass/);
-      const refused = runCli(["user", "create", "weak@example.com"], env, "abc\n");
+      const refused = await user(["create", "weak@example.com"], "abc\n");
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /at least 5 characters/);
-      const taken = runCli(["user", "create", "ops@example.com"], env, "s3cret-pass\n");
+      const taken = await user(["create", "ops@example.com"], "s3cret-pass\n");
       assert.equal(taken.code, 1);
       assert.match(taken.stderr, /already exists/);
 
@@ -39,7 +52,7 @@ for (const factory of await testDatabases()) {
         await service.close();
       }
 
-      const list = runCli(["user", "list", "--json"], env);
+      const list = await user(["list", "--json"]);
       assert.equal(list.code, 0, list.stderr);
       const users = list.stdout
         .trim()
@@ -53,47 +66,124 @@ for (const factory of await testDatabases()) {
         ],
       );
       assert.ok(!list.stdout.includes("$2b$"), "no hash in the list");
-      const page = runCli(["user", "list", "--json", "--after", String(users[0].id)], env);
+      const page = await user(["list", "--json", "--after", String(users[0].id)]);
       assert.equal(page.stdout.trim().split("\n").length, 1);
 
-      const show = runCli(["user", "show", "OPS@example.com"], env);
+      const show = await user(["show", "OPS@example.com"]);
       assert.equal(show.code, 0, show.stderr);
       assert.match(show.stdout, /password\s+bcrypt/);
       assert.match(show.stdout, /sessions\s+2/);
       assert.match(show.stdout, /192\.0\.2\.1/);
       assert.doesNotMatch(show.stdout, /\$2b\$/);
 
-      const revoked = runCli(["user", "revoke-sessions", "ops@example.com"], env);
+      const revoked = await user(["revoke-sessions", "ops@example.com"]);
       assert.equal(revoked.code, 0, revoked.stderr);
       assert.match(revoked.stdout, /ended 2 session\(s\)/);
-      assert.match(runCli(["user", "show", "ops@example.com"], env).stdout, /sessions\s+0/);
+      assert.match((await user(["show", "ops@example.com"])).stdout, /sessions\s+0/);
 
-      const unconfirmed = runCli(["user", "delete", "ops@example.com"], env);
+      const unconfirmed = await user(["delete", "ops@example.com"]);
       assert.equal(unconfirmed.code, 2);
       assert.match(unconfirmed.stderr, /add --yes/);
-      assert.equal(runCli(["user", "delete", "ops@example.com", "--yes"], env).code, 0);
-      const gone = runCli(["user", "show", "ops@example.com"], env);
+      assert.equal((await user(["delete", "ops@example.com", "--yes"])).code, 0);
+      const gone = await user(["show", "ops@example.com"]);
       assert.equal(gone.code, 1);
       assert.match(gone.stderr, /no user with the email/);
-      assert.equal(runCli(["user", "delete", "ops@example.com", "--yes"], env).code, 1);
+      assert.equal((await user(["delete", "ops@example.com", "--yes"])).code, 1);
 
-      const audit = runCli(["audit", "--email", "ops@example.com"], env).stdout;
+      const audit = await runCommandInProcess(auditCommand, ["--email", "ops@example.com"], env);
       for (const event of ["register", "sessions_revoked", "user_deleted"]) {
-        assert.match(audit, new RegExp(`${event}\\s+success .*agent="auth-service cli"`), event);
+        assert.match(
+          audit.stdout,
+          new RegExp(`${event}\\s+success .*agent="auth-service cli"`),
+          event,
+        );
       }
     });
 
-    test("--help for user and each subcommand's arguments", () => {
-      const help = runCli(["user", "--help"]);
+    test("--help for user and each subcommand's arguments", { timeout: 30_000 }, async () => {
+      const help = await user(["--help"]);
       assert.equal(help.code, 0);
       for (const command of ["list", "show", "create", "delete", "revoke-sessions"]) {
         assert.match(help.stdout, new RegExp(command));
       }
-      assert.equal(runCli(["user", "show"], env).code, 2);
-      assert.equal(runCli(["user", "frobnicate", "x@y.z"], env).code, 2);
-      for (const command of ["serve", "migrate", "import-seed", "audit", "user"]) {
-        assert.equal(runCli([command, "--help"]).code, 0, `${command} --help`);
-      }
+      assert.equal((await user(["show"])).code, 2);
+      assert.equal((await user(["frobnicate", "x@y.z"])).code, 2);
+      assert.equal((await user(["list", "someone@example.com"])).code, 2);
     });
   });
 }
+
+const sqlite = factories.find((factory) => factory.name === "sqlite");
+
+describe("auth-service user as a process: argv, exit statuses, output", () => {
+  let database: TestDatabase | undefined;
+  let env: Record<string, string> = {};
+  before(async () => {
+    assert.ok(sqlite && "create" in sqlite);
+    database = await sqlite.create();
+    env = { DATABASE_URL: database.url, BCRYPT_COST: "4" };
+  });
+  after(async () => database?.drop());
+
+  test("one run of each command", { timeout: 90_000 }, async () => {
+    // Independent runs go together: two at a time keeps a 2-core machine busy, not swamped.
+    const [created, refused] = await Promise.all([
+      runCliAsync(["user", "create", "Ops@Example.com"], env, "s3cret-pass\n"),
+      runCliAsync(["user", "create", "weak@example.com"], env, "abc\n"),
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^created user \d+ Ops@Example\.com\n$/);
+    assert.doesNotMatch(created.stdout + created.stderr, /s3cret-pass/);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /at least 5 characters/);
+
+    const [list, show] = await Promise.all([
+      runCliAsync(["user", "list", "--json"], env),
+      runCliAsync(["user", "show", "OPS@example.com"], env),
+    ]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(
+      list.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).email),
+      ["Ops@Example.com"],
+    );
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /^id {10}\d+\nemail {7}Ops@Example\.com\n/);
+
+    const [revoked, unconfirmed] = await Promise.all([
+      runCliAsync(["user", "revoke-sessions", "ops@example.com"], env),
+      runCliAsync(["user", "delete", "ops@example.com"], env),
+    ]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(revoked.stdout, "ended 0 session(s) of ops@example.com\n");
+    assert.equal(unconfirmed.code, 2);
+    assert.match(unconfirmed.stderr, /add --yes/);
+
+    const [deleted, unknownOption] = await Promise.all([
+      runCliAsync(["user", "delete", "ops@example.com", "--yes"], env),
+      runCliAsync(["user", "list", "--frobnicate"], env),
+    ]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, "deleted ops@example.com\n");
+    assert.equal(unknownOption.code, 1);
+    assert.match(unknownOption.stderr, /auth-service: Unknown option '--frobnicate'/);
+  });
+
+  test("--help of user and the other commands", {
+    timeout: 90_000,
+  }, async () => {
+    // serve --help is cli.test.ts's; usage errors' status 2 is `user delete` above.
+    const commands = ["user", "migrate", "import-seed", "audit"];
+    for (let i = 0; i < commands.length; i += 2) {
+      const pair = commands.slice(i, i + 2);
+      const results = await Promise.all(pair.map((command) => runCliAsync([command, "--help"])));
+      pair.forEach((command, k) => {
+        const result = results[k];
+        assert.equal(result?.code, 0, `${command} --help: ${result?.stderr}`);
+        assert.match(result?.stdout ?? "", new RegExp(`^Usage: auth-service ${command}`));
+      });
+    }
+  });
+});

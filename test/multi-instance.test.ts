@@ -39,8 +39,11 @@ describe("two server processes over one PostgreSQL", {
     servers = await spawnServers(env, 2);
   });
   after(async () => {
-    await stopServers(servers);
-    await database?.drop();
+    try {
+      await stopServers(servers);
+    } finally {
+      await database?.drop();
+    }
   });
 
   test("a session made on one works on the other; logout on one ends it on both", async () => {
@@ -91,8 +94,12 @@ describe("two server processes sharing throttling through Redis", {
     servers = await spawnServers(env, 2);
   });
   after(async () => {
-    await stopServers(servers);
-    folder.remove();
+    try {
+      await stopServers(servers);
+    } finally {
+      folder.remove();
+      if (!("skip" in redis)) await redis.clear();
+    }
   });
 
   test("failures alternated between the instances lock the account, and the state is in Redis", async () => {

@@ -170,7 +170,12 @@ for (const factory of await testDatabases()) {
     test("a summed-up row keeps its count in the table", async () => {
       if ("skip" in factory) return;
       const database = await factory.create();
-      const service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      const service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 }).catch(
+        async (error: unknown) => {
+          await database.drop();
+          throw error;
+        },
+      );
       try {
         const client = { ip: "203.0.113.9", userAgent: "flood" };
         for (let i = 0; i < 50; i++) {
@@ -185,8 +190,11 @@ for (const factory of await testDatabases()) {
           ],
         );
       } finally {
-        await service.close();
-        await database.drop();
+        try {
+          await service.close();
+        } finally {
+          await database.drop();
+        }
       }
     });
 
@@ -199,6 +207,9 @@ for (const factory of await testDatabases()) {
         bcryptCost: 4,
         now: clock.now,
         auditRetention: 30 * DAY,
+      }).catch(async (error: unknown) => {
+        await database.drop();
+        throw error;
       });
       try {
         await service.auth.registerUser("old@example.com", "b4l0u");
@@ -214,8 +225,11 @@ for (const factory of await testDatabases()) {
         );
         assert.equal(left[0]?.at.getTime(), clock.now().getTime() - 11 * DAY);
       } finally {
-        await service.close();
-        await database.drop();
+        try {
+          await service.close();
+        } finally {
+          await database.drop();
+        }
       }
     });
   });

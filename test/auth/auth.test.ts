@@ -31,7 +31,8 @@ for (const factory of await testDatabases()) {
     beforeEach(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      drops.push(() => database.drop());
+      // database.drop, not () => database.drop(): that would see only the last one.
+      drops.push(database.drop);
       clock = manualClock();
       service = await createAuth({ databaseUrl: database.url, bcryptCost: 4, now: clock.now });
       auth = service.auth;

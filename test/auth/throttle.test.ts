@@ -153,12 +153,20 @@ for (const factory of await testDatabases()) {
     name: factory.name,
     open: async () => {
       const database: TestDatabase = await factory.create();
-      const service = await createAuth({ databaseUrl: database.url });
+      const service = await createAuth({ databaseUrl: database.url }).catch(
+        async (error: unknown) => {
+          await database.drop();
+          throw error;
+        },
+      );
       return {
         store: service.store,
         close: async () => {
-          await service.close();
-          await database.drop();
+          try {
+            await service.close();
+          } finally {
+            await database.drop();
+          }
         },
       };
     },
@@ -173,7 +181,16 @@ backends.push(
         open: async () => {
           const store = new RedisThrottleStore({ url: redis.url, keyPrefix: redis.keyPrefix });
           await store.connect();
-          return { store, close: () => store.close() };
+          return {
+            store,
+            close: async () => {
+              try {
+                await store.close();
+              } finally {
+                await redis.clear();
+              }
+            },
+          };
         },
       },
 );

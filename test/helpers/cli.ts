@@ -1,5 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { format } from "node:util";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
@@ -12,6 +14,68 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     input,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** runCli without blocking this process, so that several can run at once. */
+export function runCliAsync(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", CLI, ...args],
+      { env: { ...process.env, ...env }, encoding: "utf8", timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * Runs one of the CLI's command functions (userCommand, auditCommand, ...)
+ * in this process with `env` set, `input` as standard input and the console
+ * captured: a fraction of a spawn's cost, for checks where the process
+ * boundary (argv, exit status) is not the point. Not for concurrent use.
+ */
+export async function runCommandInProcess(
+  command: (args: string[]) => Promise<number>,
+  args: string[],
+  env: Record<string, string> = {},
+  input = "",
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const savedEnv = Object.keys(env).map((name) => [name, process.env[name]] as const);
+  const savedStdin = Object.getOwnPropertyDescriptor(process, "stdin");
+  const { log, error } = console;
+  let stdout = "";
+  let stderr = "";
+  Object.assign(process.env, env);
+  Object.defineProperty(process, "stdin", {
+    value: Readable.from([input]),
+    configurable: true,
+    enumerable: true,
+  });
+  console.log = (...values: unknown[]) => {
+    stdout += `${format(...values)}\n`;
+  };
+  console.error = (...values: unknown[]) => {
+    stderr += `${format(...values)}\n`;
+  };
+  try {
+    return { code: await command(args), stdout, stderr };
+  } finally {
+    console.log = log;
+    console.error = error;
+    if (savedStdin) Object.defineProperty(process, "stdin", savedStdin);
+    for (const [name, value] of savedEnv) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 export interface ServeProcess {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { tempDir } from "./server.js";
 
@@ -44,8 +45,27 @@ async function createSqlite(): Promise<TestDatabase> {
   return { name: "sqlite", url: `sqlite:${join(dir, "auth.db")}`, drop: async () => remove() };
 }
 
+/**
+ * A name of this run's own: the run id scripts/run-tests.mjs puts in
+ * AUTH_TEST_RUN (its end-of-run check looks for names carrying it), the test
+ * file's name (so a leftover names its file) and random bits.
+ */
+function ownName(separator: string): string {
+  const run = /^[a-z0-9]{1,16}$/.test(process.env.AUTH_TEST_RUN ?? "")
+    ? process.env.AUTH_TEST_RUN
+    : undefined;
+  const file = basename(process.argv[1] ?? "")
+    .replace(/\.test\.[cm]?[jt]s$/, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .slice(0, 24);
+  return [run, file || "test", randomBytes(4).toString("hex")]
+    .filter((part) => part !== undefined)
+    .join(separator);
+}
+
 async function createPostgres(): Promise<TestDatabase> {
-  const name = `auth_test_${randomBytes(6).toString("hex")}`;
+  const name = `auth_test_${ownName("_")}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
@@ -82,17 +102,42 @@ function redact(url: string): string {
 /** The local Redis; override with TEST_REDIS_URL. */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+export interface TestRedis {
+  url: string;
+  keyPrefix: string;
+  /** Deletes every key under keyPrefix (throttling keys live for a day otherwise). */
+  clear(): Promise<void>;
+}
+
 /**
  * The Redis URL to test against and a key prefix of this run's own, or a skip
  * reason. With REQUIRE_SERVICES=1 (CI), an unreachable Redis is an error.
+ * Call clear() when done.
  */
-export async function testRedis(): Promise<{ url: string; keyPrefix: string } | { skip: string }> {
+export async function testRedis(): Promise<TestRedis | { skip: string }> {
   const reason = await redisUnreachable();
-  if (reason === null)
-    return { url: REDIS_URL, keyPrefix: `auth-test:${randomBytes(6).toString("hex")}:` };
+  if (reason === null) {
+    const keyPrefix = `auth-test:${ownName(":")}:`;
+    return { url: REDIS_URL, keyPrefix, clear: () => deleteKeys(keyPrefix) };
+  }
   if (process.env.REQUIRE_SERVICES === "1")
     throw new Error(`Redis is required but unreachable: ${reason}`);
   return { skip: `Redis unreachable at ${REDIS_URL} (${reason})` };
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (keys.length > 0) await client.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function redisUnreachable(): Promise<string | null> {

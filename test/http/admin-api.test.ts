@@ -47,8 +47,11 @@ for (const factory of await testDatabases()) {
       assert.equal(await server.service.apiKeys.revoke("revoked"), true);
     });
     after(async () => {
-      await server?.close();
-      await database?.drop();
+      try {
+        await server?.close();
+      } finally {
+        await database?.drop();
+      }
     });
 
     const call = (

@@ -105,15 +105,18 @@ test("/metrics shows the PostgreSQL pool", {
 }, async () => {
   if (!postgres || "skip" in postgres) return;
   const database = await postgres.create();
-  const server = await startTestServer({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: "7" });
   try {
-    await request(server.url, "GET", "/ready");
-    const text = (await request(server.url, "GET", "/metrics")).text;
-    assert.equal(value(text, 'auth_db_pool_connections{state="max"}'), 7);
-    assert.ok(value(text, 'auth_db_pool_connections{state="open"}') >= 1);
-    assert.ok(value(text, 'auth_db_pool_connections{state="idle"}') >= 1);
+    const server = await startTestServer({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: "7" });
+    try {
+      await request(server.url, "GET", "/ready");
+      const text = (await request(server.url, "GET", "/metrics")).text;
+      assert.equal(value(text, 'auth_db_pool_connections{state="max"}'), 7);
+      assert.ok(value(text, 'auth_db_pool_connections{state="open"}') >= 1);
+      assert.ok(value(text, 'auth_db_pool_connections{state="idle"}') >= 1);
+    } finally {
+      await server.close();
+    }
   } finally {
-    await server.close();
     await database.drop();
   }
 });

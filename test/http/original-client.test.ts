@@ -20,8 +20,11 @@ for (const factory of await testDatabases()) {
       server = await startTestServer({ DATABASE_URL: database.url });
     });
     after(async () => {
-      await server?.close();
-      await database?.drop();
+      try {
+        await server?.close();
+      } finally {
+        await database?.drop();
+      }
     });
 
     test("the original client's flow passes unchanged", () => originalClientFlow(server.url));

@@ -27,9 +27,12 @@ describe("PostgreSQL outage", {
     server = await startTestServer({ DATABASE_URL: url.toString(), DATABASE_TIMEOUT: "1s" });
   });
   after(async () => {
-    await server?.close();
-    await proxy?.close();
-    await database?.drop();
+    try {
+      await server?.close();
+      await proxy?.close();
+    } finally {
+      await database?.drop();
+    }
   });
 
   test("503 JSON within a bounded time while cut, then recovery by itself", async () => {
