@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { API_KEY_SCOPES, ApiKeyNameTakenError, type ApiKeyRecord } from "../auth/api-keys.js";
-import { loadConfig, parseDuration } from "../config.js";
-import { type AuthService, createAuth } from "../create-auth.js";
+import { parseDuration } from "../config.js";
+import type { AuthService } from "../create-auth.js";
+import { failure, runCommandGroup, usageError } from "./subcommand.js";
 
 export const API_KEY_USAGE = `Usage: auth-service api-key <command> [options]
 
@@ -16,35 +17,16 @@ Scopes: ${API_KEY_SCOPES.join(", ")}. DURATION: 90d, 12h, 30m ...
 Exit codes: 0 done, 1 failed (name taken, no such key), 2 bad arguments.`;
 
 /** `auth-service api-key ...` */
-export async function apiKeyCommand(args: string[]): Promise<number> {
-  const [command, ...rest] = args;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    console.log(API_KEY_USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(rest);
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(API_KEY_USAGE);
-    return 0;
-  }
-  const run = COMMANDS[command];
-  if (!run) return usageError(`unknown api-key command "${command}"`);
-  const config = loadConfig();
-  const service = await createAuth({
-    ...config.auth,
-    databaseUrl: config.databaseUrl,
-  });
-  try {
-    return await run(service, values, positionals);
-  } finally {
-    await service.close();
-  }
+export function apiKeyCommand(args: string[]): Promise<number> {
+  return runCommandGroup(
+    {
+      name: "api-key",
+      usage: API_KEY_USAGE,
+      parse: parseOptions,
+      commands: COMMANDS,
+    },
+    args,
+  );
 }
 
 function parseOptions(args: string[]) {
@@ -66,13 +48,15 @@ type Command = (service: AuthService, values: Values, positionals: string[]) => 
 
 const COMMANDS: Record<string, Command> = {
   async create({ apiKeys }, values) {
-    if (!values.name) return usageError("api-key create needs --name NAME");
-    if (!values.scope?.length) return usageError("api-key create needs at least one --scope");
+    if (!values.name) return usageError(API_KEY_USAGE, "api-key create needs --name NAME");
+    if (!values.scope?.length)
+      return usageError(API_KEY_USAGE, "api-key create needs at least one --scope");
     let expiresAt: Date | undefined;
     if (values.expires !== undefined) {
       const duration = parseDuration(values.expires);
       if (!Number.isSafeInteger(duration) || duration <= 0)
         return usageError(
+          API_KEY_USAGE,
           `--expires must be a duration such as 90d or 12h (got "${values.expires}")`,
         );
       expiresAt = new Date(Date.now() + duration);
@@ -89,7 +73,7 @@ const COMMANDS: Record<string, Command> = {
       console.log(key);
       return 0;
     } catch (error) {
-      if (error instanceof RangeError) return usageError(error.message);
+      if (error instanceof RangeError) return usageError(API_KEY_USAGE, error.message);
       if (error instanceof ApiKeyNameTakenError) return failure(error.message);
       throw error;
     }
@@ -113,7 +97,8 @@ const COMMANDS: Record<string, Command> = {
 
   async revoke({ apiKeys }, _values, positionals) {
     const [name] = positionals;
-    if (positionals.length !== 1 || !name) return usageError("api-key revoke takes one NAME");
+    if (positionals.length !== 1 || !name)
+      return usageError(API_KEY_USAGE, "api-key revoke takes one NAME");
     if (!(await apiKeys.revoke(name))) return failure(`no API key named "${name}"`);
     console.log(`revoked API key "${name}"`);
     return 0;
@@ -129,14 +114,4 @@ function publicView(key: ApiKeyRecord) {
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
   };
-}
-
-function usageError(message: string): number {
-  console.error(`auth-service: ${message}\n\n${API_KEY_USAGE}`);
-  return 2;
-}
-
-function failure(message: string): number {
-  console.error(`auth-service: ${message}`);
-  return 1;
 }

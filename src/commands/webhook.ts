@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
-import { type AuthService, createAuth } from "../create-auth.js";
+import type { AuthService } from "../create-auth.js";
 import { terminalJson, terminalText } from "../text/terminal-escape.js";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/events.js";
 import type { WebhookEndpoint } from "../webhooks/store.js";
 import { InvalidWebhookError } from "../webhooks/webhooks.js";
+import { failure, runCommandGroup, usageError } from "./subcommand.js";
 
 export const WEBHOOK_USAGE = `Usage: auth-service webhook <command> [options]
 
@@ -24,37 +24,17 @@ beside the database). Exit codes: 0 done, 1 failed (no such endpoint, test
 not delivered), 2 bad arguments.`;
 
 /** `auth-service webhook ...` */
-export async function webhookCommand(args: string[]): Promise<number> {
-  const [command, ...rest] = args;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    console.log(WEBHOOK_USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(rest);
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(WEBHOOK_USAGE);
-    return 0;
-  }
-  const run = COMMANDS[command];
-  if (!run) return usageError(`unknown webhook command "${command}"`);
-  const config = loadConfig();
-  const service = await createAuth({
-    ...config.auth,
-    databaseUrl: config.databaseUrl,
-    secretKey: config.secretKey,
-    webhooks: config.webhooks,
-  });
-  try {
-    return await run(service, values, positionals);
-  } finally {
-    await service.close();
-  }
+export function webhookCommand(args: string[]): Promise<number> {
+  return runCommandGroup(
+    {
+      name: "webhook",
+      usage: WEBHOOK_USAGE,
+      parse: parseOptions,
+      commands: COMMANDS,
+      serviceOptions: (config) => ({ secretKey: config.secretKey, webhooks: config.webhooks }),
+    },
+    args,
+  );
 }
 
 function parseOptions(args: string[]) {
@@ -75,8 +55,10 @@ type Command = (service: AuthService, values: Values, positionals: string[]) => 
 const COMMANDS: Record<string, Command> = {
   async add({ webhooks }, values, positionals) {
     const [url] = positionals;
-    if (positionals.length !== 1 || !url) return usageError("webhook add takes one URL");
-    if (!values.event?.length) return usageError("webhook add needs at least one --event TYPE");
+    if (positionals.length !== 1 || !url)
+      return usageError(WEBHOOK_USAGE, "webhook add takes one URL");
+    if (!values.event?.length)
+      return usageError(WEBHOOK_USAGE, "webhook add needs at least one --event TYPE");
     try {
       const { endpoint, secret } = await webhooks.add(url, values.event);
       console.log(
@@ -86,7 +68,8 @@ const COMMANDS: Record<string, Command> = {
       console.log(secret);
       return 0;
     } catch (error) {
-      if (error instanceof InvalidWebhookError) return usageError(terminalText(error.message));
+      if (error instanceof InvalidWebhookError)
+        return usageError(WEBHOOK_USAGE, terminalText(error.message));
       throw error;
     }
   },
@@ -109,7 +92,8 @@ const COMMANDS: Record<string, Command> = {
 
   async remove({ webhooks }, _values, positionals) {
     const id = endpointId(positionals);
-    if (id === null) return usageError("webhook remove takes one endpoint ID (see webhook list)");
+    if (id === null)
+      return usageError(WEBHOOK_USAGE, "webhook remove takes one endpoint ID (see webhook list)");
     if (!(await webhooks.remove(id))) return failure(`no webhook with id ${id}`);
     console.log(`removed webhook ${id}`);
     return 0;
@@ -117,7 +101,8 @@ const COMMANDS: Record<string, Command> = {
 
   async test({ webhooks }, _values, positionals) {
     const id = endpointId(positionals);
-    if (id === null) return usageError("webhook test takes one endpoint ID (see webhook list)");
+    if (id === null)
+      return usageError(WEBHOOK_USAGE, "webhook test takes one endpoint ID (see webhook list)");
     const report = await webhooks.test(id);
     if (!report) return failure(`no webhook with id ${id}`);
     const { attempt } = report;
@@ -152,14 +137,4 @@ function publicView(endpoint: WebhookEndpoint) {
     events: endpoint.events,
     createdAt: endpoint.createdAt.toISOString(),
   };
-}
-
-function usageError(message: string): number {
-  console.error(`auth-service: ${message}\n\n${WEBHOOK_USAGE}`);
-  return 2;
-}
-
-function failure(message: string): number {
-  console.error(`auth-service: ${message}`);
-  return 1;
 }
