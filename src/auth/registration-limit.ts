@@ -1,7 +1,7 @@
 import { addressBucket } from "./address-bucket.js";
 import { ThrottledError } from "./errors.js";
 import type { AuthSettings } from "./settings.js";
-import type { ThrottleStore } from "./throttle.js";
+import { countWithinLimits, type ThrottleStore } from "./throttle.js";
 
 type RegistrationLimitPolicy = Pick<
   AuthSettings,
@@ -36,12 +36,7 @@ export class RegistrationLimit {
     const { registrationMaxPerIp, registrationMaxTotal, registrationWindow } = this.#policy;
     const limits: Array<[string, number]> = [["register-all", registrationMaxTotal]];
     if (ip) limits.unshift([`register-ip:${addressBucket(ip)}`, registrationMaxPerIp]);
-    for (const [key, max] of limits) {
-      if (max === 0) continue;
-      const count = await this.#store.recordFailure(key, now, registrationWindow);
-      if (count.failures > max) {
-        throw new RegistrationThrottledError(count.windowEndsAt.getTime() - now.getTime());
-      }
-    }
+    const retryAfterMs = await countWithinLimits(this.#store, limits, now, registrationWindow);
+    if (retryAfterMs !== null) throw new RegistrationThrottledError(retryAfterMs);
   }
 }

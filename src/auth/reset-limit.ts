@@ -1,7 +1,7 @@
 import { addressBucket } from "./address-bucket.js";
 import { ThrottledError } from "./errors.js";
 import type { AuthSettings } from "./settings.js";
-import type { ThrottleStore } from "./throttle.js";
+import { countWithinLimits, type ThrottleStore } from "./throttle.js";
 import { normalizeEmail } from "./user.js";
 
 type ResetLimitPolicy = Pick<
@@ -49,12 +49,7 @@ export class ResetRequestLimit {
       limits.push([`reset-ip:${bucket}`, resetMaxPerIp]);
     }
     limits.push([`reset-email:${normalized}`, resetMaxPerEmail]);
-    for (const [key, max] of limits) {
-      if (max === 0) continue;
-      const count = await this.#store.recordFailure(key, now, resetRequestWindow);
-      if (count.failures > max) {
-        throw new ResetThrottledError(count.windowEndsAt.getTime() - now.getTime());
-      }
-    }
+    const retryAfterMs = await countWithinLimits(this.#store, limits, now, resetRequestWindow);
+    if (retryAfterMs !== null) throw new ResetThrottledError(retryAfterMs);
   }
 }

@@ -22,6 +22,26 @@ export interface ThrottleStore {
   clear(key: string): Promise<void>;
 }
 
+/**
+ * Counts one request under each key, in order, against its maximum (0: no
+ * limit), in a fixed window. Stops at the first key past its maximum, so a
+ * refused request spends none of the wider allowances after it.
+ * @returns how long until that key's window closes (ms), or null when every key is within.
+ */
+export async function countWithinLimits(
+  store: ThrottleStore,
+  limits: ReadonlyArray<readonly [key: string, max: number]>,
+  now: Date,
+  windowMs: number,
+): Promise<number | null> {
+  for (const [key, max] of limits) {
+    if (max === 0) continue;
+    const count = await store.recordFailure(key, now, windowMs);
+    if (count.failures > max) return count.windowEndsAt.getTime() - now.getTime();
+  }
+  return null;
+}
+
 export type ThrottlePolicy = Pick<
   AuthSettings,
   | "loginMaxFailures"
