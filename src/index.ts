@@ -1,3 +1,12 @@
+export {
+  API_KEY_PREFIX,
+  API_KEY_SCOPES,
+  type ApiKeyCheck,
+  ApiKeyNameTakenError,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  ApiKeys,
+} from "./auth/api-keys.js";
 export type { AuditEntry, AuditQuery } from "./auth/audit.js";
 export { Auth, type AuthDependencies, type LoginResult } from "./auth/auth.js";
 export {
@@ -15,13 +24,19 @@ export {
   ValueError,
 } from "./auth/errors.js";
 export type { AuthEvent, AuthEventListener } from "./auth/events.js";
+export { ServiceBusyError } from "./auth/limiter.js";
 export { PasswordHasher } from "./auth/password.js";
+export type { PasswordChangeOutcome } from "./auth/password-change.js";
 export { PasswordPolicy } from "./auth/password-policy.js";
+export { RegistrationThrottledError } from "./auth/registration-limit.js";
+export { ResetThrottledError } from "./auth/reset-limit.js";
 export type { SessionClient, StoredSession } from "./auth/session.js";
 export type { AuthMode, AuthSettings, PasswordHashAlgorithm } from "./auth/settings.js";
 export { defaultAuthSettings } from "./auth/settings.js";
-export type { AuthStore, UserChanges, UserCriteria } from "./auth/store.js";
+export type { AuthStore, UserChanges, UserCriteria, UserSummary } from "./auth/store.js";
+export { LoginThrottledError } from "./auth/throttle.js";
 export type { User, UserRecord } from "./auth/user.js";
+export { UserAdmin } from "./auth/user-admin.js";
 export {
   type AuthService,
   type CreateAuthOptions,
@@ -33,3 +48,9 @@ export { buildApp } from "./http/app.js";
 export type { MailMessage, MailTransport } from "./mail/transport.js";
 export { smtpTransport } from "./mail/transport.js";
 export { keepTickObjectMapsAlive } from "./tick-object-maps.js";
+export {
+  InvalidWebhookError,
+  Webhooks,
+  type WebhooksOptions,
+  type WebhookTestReport,
+} from "./webhooks/webhooks.js";
