@@ -119,7 +119,12 @@ async function migrate(args: string[]): Promise<number> {
   const config = loadConfig();
   const service = await createAuth({ ...config.auth, databaseUrl: config.databaseUrl });
   await service.close();
-  console.log("database is up to date");
+  const applied = service.appliedMigrations;
+  console.log(
+    applied.length === 0
+      ? "database is up to date: no migration to apply"
+      : `applied ${applied.length} migration${applied.length === 1 ? "" : "s"}: ${applied.join(", ")}; database is up to date`,
+  );
   return 0;
 }
 

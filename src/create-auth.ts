@@ -87,6 +87,8 @@ export interface AuthService {
   store: AuthStore;
   /** The audit trail's writer (flush() waits for pending rows) and reader. */
   audit: AuditTrail;
+  /** The migrations this start applied, in order (none when the schema was up to date). */
+  appliedMigrations: string[];
   /** Keys of the admin API (`auth-service api-key`): make, list, revoke, check. */
   apiKeys: ApiKeys;
   /** What an operator does to users: list, show, create, delete, end sessions. */
@@ -199,8 +201,9 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     await redis?.close();
     await store.close();
   };
+  const appliedMigrations: string[] = [];
   try {
-    if (migrate) await store.migrate();
+    if (migrate) appliedMigrations.push(...(await store.migrate()));
     await redis?.connect();
   } catch (error) {
     await close();
@@ -211,6 +214,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     db: new DB(store, now),
     store,
     audit,
+    appliedMigrations,
     apiKeys: new ApiKeys(mapUnavailable(new KyselyApiKeyStore(kysely)), now),
     users: new UserAdmin(auth, store, now),
     outbox,

@@ -76,6 +76,9 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  if (service.appliedMigrations.length > 0) {
+    logger.info({ migrations: service.appliedMigrations }, "applied migrations");
+  }
   logger.info(
     { port, database: describeDatabase(config.databaseUrl), mode: config.auth.mode },
     "listening",

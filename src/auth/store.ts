@@ -39,8 +39,11 @@ export interface NewSession {
  * PostgreSQL. Dates are Dates and ids are numbers whatever the engine.
  */
 export interface AuthStore extends ThrottleStore {
-  /** Brings the schema up to date; safe to call from several processes at once. */
-  migrate(): Promise<void>;
+  /**
+   * Brings the schema up to date; safe to call from several processes at once.
+   * @returns the names of the migrations this call applied, in order.
+   */
+  migrate(): Promise<string[]>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

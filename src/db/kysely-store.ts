@@ -37,13 +37,16 @@ export class KyselyStore implements AuthStore {
     this.#throttle = new KyselyThrottleStore(db);
   }
 
-  async migrate(): Promise<void> {
+  async migrate(): Promise<string[]> {
     const migrator = new Migrator({
       db: this.#db,
       provider: { getMigrations: async () => allMigrations(this.dialect) },
     });
-    const { error } = await migrator.migrateToLatest();
+    const { error, results = [] } = await migrator.migrateToLatest();
     if (error) throw error;
+    return results
+      .filter((result) => result.status === "Success")
+      .map((result) => result.migrationName);
   }
 
   async ping(): Promise<void> {
