@@ -4,9 +4,10 @@ import { parseArgs } from "node:util";
 import { runPrimary } from "./cluster.js";
 import { apiKeyCommand } from "./commands/api-key.js";
 import { auditCommand } from "./commands/audit.js";
+import { describeSeedFailure, describeStartFailure } from "./commands/failure-message.js";
 import { userCommand } from "./commands/user.js";
 import { webhookCommand } from "./commands/webhook.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { databaseUrlOf, loadConfig, wantsDebugOutput } from "./config.js";
 import { createAuth } from "./create-auth.js";
 import { importSeed } from "./db/import-seed.js";
 import { createLogger } from "./http/logger.js";
@@ -155,15 +156,23 @@ async function importSeedCommand(args: string[]): Promise<number> {
   const service = await createAuth({ ...config.auth, databaseUrl: config.databaseUrl });
   try {
     let shown = -1;
-    const report = await importSeed(path, service.db, (done, total) => {
-      const percent = Math.floor((done / total) * 100);
-      if (percent === shown || !process.stderr.isTTY) return;
-      shown = percent;
-      const bar = "#".repeat(Math.floor(percent / 4)).padEnd(25, ".");
-      process.stderr.write(
-        `\r[${bar}] ${percent}% (${done}/${total})${done === total ? "\n" : ""}`,
-      );
-    });
+    let report: Awaited<ReturnType<typeof importSeed>>;
+    try {
+      report = await importSeed(path, service.db, (done, total) => {
+        const percent = Math.floor((done / total) * 100);
+        if (percent === shown || !process.stderr.isTTY) return;
+        shown = percent;
+        const bar = "#".repeat(Math.floor(percent / 4)).padEnd(25, ".");
+        process.stderr.write(
+          `\r[${bar}] ${percent}% (${done}/${total})${done === total ? "\n" : ""}`,
+        );
+      });
+    } catch (error) {
+      const known = describeSeedFailure(error, path);
+      if (known === null) throw error;
+      console.error(`auth-service: ${known}`);
+      return 1;
+    }
     console.log(
       `${report.total} users read: ${report.imported} imported, ${report.alreadyPresent} already present, ` +
         `${report.duplicates.length} duplicate emails skipped, ${report.invalid.length} invalid rows skipped`,
@@ -181,16 +190,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      console.error(`auth-service: ${error.message}`);
-    } else if (
-      error instanceof TypeError &&
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error(`auth-service: ${error.message}`);
-    } else {
-      console.error("auth-service: failed to start:", error);
-    }
+    const known =
+      error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+        ? error.message
+        : describeStartFailure(error, databaseUrlOf());
+    // The stack is for debugging, not for an operator who mistyped a setting.
+    if (known === null || wantsDebugOutput()) console.error("auth-service: failed:", error);
+    if (known !== null) console.error(`auth-service: ${known}`);
     process.exitCode = 1;
   },
 );

@@ -185,7 +185,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");
   }
 
-  const databaseUrl = env.DATABASE_URL?.trim() || "sqlite:auth.db";
+  const databaseUrl = databaseUrlOf(env);
   try {
     parseDatabaseUrl(databaseUrl);
   } catch (error) {
@@ -262,3 +262,14 @@ function withoutUndefined(values: Env): Env {
 }
 
 export { parseDuration } from "./env-reader.js";
+
+/** LOG_LEVEL=debug or trace: the command line shows stacks besides its one-line messages. */
+export function wantsDebugOutput(env: Env = process.env): boolean {
+  const level = env.LOG_LEVEL?.trim();
+  return level === "debug" || level === "trace";
+}
+
+/** DATABASE_URL, or the embedded default. */
+export function databaseUrlOf(env: Env = process.env): string {
+  return env.DATABASE_URL?.trim() || "sqlite:auth.db";
+}

@@ -21,8 +21,8 @@ export type AuthErrorCode =
 export class AuthError extends Error {
   readonly code: AuthErrorCode;
 
-  constructor(code: AuthErrorCode, message: string) {
-    super(message);
+  constructor(code: AuthErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
   }
@@ -89,8 +89,9 @@ export class UnknownEmailError extends AuthError {
 
 /** The database cannot be reached or is too busy to answer in time; the request may be retried. */
 export class ServiceUnavailableError extends AuthError {
-  constructor(message = "database unavailable, try again shortly") {
-    super("unavailable", message);
+  /** `cause`: the driver's error, for operators (never shown to clients). */
+  constructor(message = "database unavailable, try again shortly", options?: ErrorOptions) {
+    super("unavailable", message, options);
   }
 }
 

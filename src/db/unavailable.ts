@@ -56,7 +56,7 @@ export function mapUnavailable<T extends object>(store: T): T {
     try {
       return await method(...args);
     } catch (error) {
-      if (isUnavailable(error)) throw new ServiceUnavailableError();
+      if (isUnavailable(error)) throw new ServiceUnavailableError(undefined, { cause: error });
       throw error;
     }
   });
