@@ -44,7 +44,8 @@ export {
   type MailOptions,
 } from "./create-auth.js";
 export { DB } from "./db/db.js";
-export { buildApp } from "./http/app.js";
+export { type AppConfig, type BuildAppOptions, buildApp } from "./http/app.js";
+export { Metrics } from "./http/metrics.js";
 export type { MailMessage, MailTransport } from "./mail/transport.js";
 export { smtpTransport } from "./mail/transport.js";
 export { keepTickObjectMapsAlive } from "./tick-object-maps.js";

@@ -27,23 +27,30 @@ import { sessionsRoutes } from "./routes/sessions.js";
 import { usersRoutes } from "./routes/users.js";
 import { registerCors, splitSecurityHeaders } from "./security-headers.js";
 
-export type AppConfig = Pick<Config, "bodyLimit" | "trustProxy" | "trustedOrigins"> &
-  Partial<
-    Pick<
-      Config,
-      | "metricsToken"
-      | "sessionCookieName"
-      | "corsOrigins"
-      | "requestTimeoutMs"
-      | "headersTimeoutMs"
-      | "maxConnections"
-      | "apiDocs"
-      | "publicUrl"
-      | "host"
-    >
-  >;
+/**
+ * What buildApp reads of the configuration; every field has the default
+ * config.ts gives it, so `config: {}` builds the development service.
+ */
+export type AppConfig = Partial<
+  Pick<
+    Config,
+    | "bodyLimit"
+    | "trustProxy"
+    | "trustedOrigins"
+    | "metricsToken"
+    | "sessionCookieName"
+    | "corsOrigins"
+    | "requestTimeoutMs"
+    | "headersTimeoutMs"
+    | "maxConnections"
+    | "apiDocs"
+    | "publicUrl"
+    | "host"
+  >
+>;
 
 /** Defaults of the optional AppConfig fields, as config.ts gives them. */
+const DEFAULT_BODY_LIMIT = 64 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
@@ -104,8 +111,8 @@ export async function buildApp({
           logController: new OneLineRequestLog(metrics?.observeRequest),
         }
       : { logger: false }),
-    bodyLimit: config.bodyLimit,
-    trustProxy: fastifyTrustProxy(config.trustProxy),
+    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    trustProxy: fastifyTrustProxy(config.trustProxy ?? false),
     ...connectionLimits(config),
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
@@ -123,7 +130,7 @@ export async function buildApp({
   const securityHeaders = splitSecurityHeaders({ production });
   installEveryRequest(app, {
     headers: securityHeaders.everyAnswer,
-    bodyLimit: config.bodyLimit,
+    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Development on loopback (the default) hands out reset tokens: only
     // requests addressed to this machine's own names are served.
     allowedHostnames:
@@ -145,7 +152,7 @@ export async function buildApp({
     secure: production,
   });
   installCrossSiteGuard(app, {
-    trustedOrigins: [...config.trustedOrigins, ...corsOrigins],
+    trustedOrigins: [...(config.trustedOrigins ?? []), ...corsOrigins],
     publicUrl: config.publicUrl,
     // A page on another site cannot make a browser send a Bearer token.
     isExempt: (request) => isBearerWithoutCookie(request, cookie),
