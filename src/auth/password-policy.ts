@@ -86,9 +86,25 @@ function foldForBlocklist(normalized: string): string {
   return normalized.trim().replaceAll(/\s+/gu, " ").toLowerCase();
 }
 
+/**
+ * True when the password is the account's email in any spelling a guesser
+ * would try: the address, the address without its top-level domain, the name
+ * part (3+ characters) or the domain, compared on letters and digits only
+ * (so "max@example", "max.example.com" and "MAX@EXAMPLE.COM" all count for
+ * max@example.com) and with trailing digits ignored ("maxexample2024").
+ */
 function isBuiltFromEmail(folded: string, email: string | null | undefined): boolean {
   if (!email) return false;
   const address = email.normalize("NFKC").toLowerCase();
-  const name = address.split("@")[0] ?? "";
-  return folded === address || (name.length >= 3 && folded.replaceAll(/\d+$/gu, "") === name);
+  const [name = "", domain = ""] = address.split("@");
+  const withoutTld = `${name}@${domain.split(".").slice(0, -1).join(".")}`;
+  const forms = new Set([alphanumeric(address), alphanumeric(withoutTld), alphanumeric(domain)]);
+  if (alphanumeric(name).length >= 3) forms.add(alphanumeric(name));
+  forms.delete("");
+  const password = alphanumeric(folded);
+  return forms.has(password) || forms.has(password.replace(/\d+$/u, ""));
+}
+
+function alphanumeric(text: string): string {
+  return text.replaceAll(/[^\p{L}\p{N}]/gu, "");
 }

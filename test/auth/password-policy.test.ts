@@ -56,6 +56,21 @@ describe("PasswordPolicy", () => {
     );
   });
 
+  test("the email in any spelling counts as the email (not only its exact text)", () => {
+    const email = "max@example.com";
+    for (const weak of [
+      "MAX@EXAMPLE.COM",
+      "max@example",
+      "max.example.com",
+      "Max.Example.Com1",
+      "maxexamplecom",
+      "example.com",
+    ]) {
+      assert.throws(() => production.assertAcceptable(weak, { email }), /email/, weak);
+    }
+    production.assertAcceptable("maximal example of a passphrase", { email });
+  });
+
   test("the account's own email, or its name part with digits, is refused", () => {
     const email = "Margaret.Hamilton@example.com";
     for (const weak of [
