@@ -2,6 +2,14 @@ import cluster, { type Worker } from "node:cluster";
 import type { FastifyBaseLogger } from "fastify";
 import type { Config } from "./config.js";
 import { createAuth } from "./create-auth.js";
+import {
+  collectWorkerMetrics,
+  isMetricsMessage,
+  METRICS_ANSWER,
+  METRICS_ASK,
+  METRICS_READY,
+  type MetricsPeer,
+} from "./http/metrics.js";
 
 /** How long workers get to finish their requests after SIGTERM before they are killed. */
 const DRAIN_GRACE_MS = 10_000;
@@ -13,7 +21,8 @@ const EARLY_EXIT_MS = 5_000;
  * run the whole service on the shared port (Node's cluster hands connections
  * round-robin), replaces any worker that dies, and on SIGTERM/SIGINT lets every
  * worker drain before exiting. All state lives in the database (or Redis), so
- * workers need nothing from each other.
+ * workers need nothing from each other, except at a scrape of GET /metrics:
+ * the worker that serves it asks here, and the primary sums every worker's.
  */
 export async function runPrimary(
   config: Config,
@@ -34,7 +43,35 @@ export async function runPrimary(
     return worker;
   };
 
+  // Workers that set up their metrics; one still starting has counted nothing yet.
+  const metricsReady = new Set<Worker>();
+  let collecting: Promise<string> | undefined;
+  cluster.on("message", (worker, message: unknown) => {
+    if (isMetricsMessage(message, METRICS_READY)) metricsReady.add(worker);
+    if (!isMetricsMessage(message, METRICS_ASK)) return;
+    const { id } = message;
+    // Scrapes that arrive while one collection runs share its answer.
+    collecting ??= collectWorkerMetrics(
+      [...metricsReady].filter((peer) => peer.isConnected()).map(metricsPeer),
+    ).finally(() => {
+      collecting = undefined;
+    });
+    collecting.then(
+      (metrics) => worker.send({ type: METRICS_ANSWER, id, metrics }, undefined, undefined, noop),
+      (error: unknown) => {
+        logger.warn({ err: error }, "cluster metrics: a worker did not answer");
+        worker.send(
+          { type: METRICS_ANSWER, id, error: errorMessage(error) },
+          undefined,
+          undefined,
+          noop,
+        );
+      },
+    );
+  });
+
   cluster.on("exit", (worker, code, signal) => {
+    metricsReady.delete(worker);
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
     if (stopping) return;
@@ -81,4 +118,20 @@ export async function runPrimary(
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
   });
+}
+
+function noop(): void {}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function metricsPeer(worker: Worker): MetricsPeer {
+  return {
+    send: (message, done) => {
+      worker.send(message, undefined, undefined, done);
+    },
+    on: (event, listener) => worker.on(event, listener),
+    off: (event, listener) => worker.off(event, listener),
+  };
 }

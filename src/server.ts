@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { type AuthService, createAuth } from "./create-auth.js";
@@ -30,6 +31,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
+  // A worker of `serve --workers N`: /metrics answers for the whole cluster.
+  if (cluster.isWorker && config.workers > 1) metrics.joinCluster();
   const service = await createAuth({
     onEvent: metrics.record,
     ...config.auth,

@@ -1,6 +1,8 @@
+import cluster from "node:cluster";
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
+  AggregatorRegistry,
   Counter,
   collectDefaultMetrics,
   Gauge,
@@ -12,6 +14,87 @@ import type { AuthEvent } from "../auth/events.js";
 import type { PoolState } from "../db/pool-state.js";
 import { sendError } from "./errors.js";
 import { RequestHistogram } from "./request-histogram.js";
+
+/**
+ * The IPC messages of `serve --workers N` metrics. A worker tells the primary
+ * it is ready; a worker serving GET /metrics asks the primary, which collects
+ * every ready worker's `getMetricsAsJSON()` and aggregates them with
+ * prom-client's `AggregatorRegistry.aggregate`.
+ */
+export const METRICS_READY = "auth-service:metrics-ready";
+export const METRICS_ASK = "auth-service:metrics-ask";
+export const METRICS_ANSWER = "auth-service:metrics-answer";
+export const METRICS_COLLECT = "auth-service:metrics-collect";
+export const METRICS_COLLECTED = "auth-service:metrics-collected";
+
+/** How long the primary waits for each worker's metrics before the scrape fails. */
+export const WORKER_METRICS_TIMEOUT_MS = 3_000;
+/** How long a worker waits for the primary's aggregate (the primary's own wait, and some). */
+const PRIMARY_METRICS_TIMEOUT_MS = WORKER_METRICS_TIMEOUT_MS + 2_000;
+
+/** Whether an IPC message is one of ours, of the given type. */
+export function isMetricsMessage(
+  message: unknown,
+  type: string,
+): message is { type: string; id: number; metrics?: unknown; error?: string } {
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    (message as { type?: unknown }).type === type &&
+    typeof (message as { id?: unknown }).id === "number"
+  );
+}
+
+/** What the primary needs of a worker to collect its metrics (a cluster Worker, wrapped). */
+export interface MetricsPeer {
+  /** Sends over IPC; `done` hears a failed send (a channel closing). */
+  send(message: object, done: (error: Error | null) => void): void;
+  on(event: "message", listener: (message: unknown) => void): unknown;
+  off(event: "message", listener: (message: unknown) => void): unknown;
+}
+
+let collectId = 0;
+
+/**
+ * The primary's side: asks each worker for its metrics and returns the
+ * aggregate exposition (histograms and counters summed, gauges per their
+ * aggregator). Rejects when any worker errs or does not answer within
+ * `timeoutMs`: a partial sum would make Prometheus see counters go down.
+ */
+export async function collectWorkerMetrics(
+  peers: readonly MetricsPeer[],
+  timeoutMs: number = WORKER_METRICS_TIMEOUT_MS,
+): Promise<string> {
+  const id = collectId++;
+  const answers = await Promise.all(
+    peers.map(
+      (peer) =>
+        new Promise<unknown>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            peer.off("message", listen);
+            reject(new Error(`a worker did not send its metrics within ${timeoutMs} ms`));
+          }, timeoutMs);
+          function listen(message: unknown): void {
+            if (!isMetricsMessage(message, METRICS_COLLECTED) || message.id !== id) return;
+            clearTimeout(timer);
+            peer.off("message", listen);
+            if (message.error !== undefined) reject(new Error(message.error));
+            else resolve(message.metrics);
+          }
+          peer.on("message", listen);
+          peer.send({ type: METRICS_COLLECT, id }, (error) => {
+            if (!error) return;
+            clearTimeout(timer);
+            peer.off("message", listen);
+            reject(error);
+          });
+        }),
+    ),
+  );
+  return AggregatorRegistry.aggregate(
+    answers as Parameters<typeof AggregatorRegistry.aggregate>[0],
+  ).metrics();
+}
 
 /**
  * Prometheus metrics of one process, in a registry of its own (several apps
@@ -46,6 +129,10 @@ export class Metrics {
     registers: [this.registry],
   });
   #poolState: (() => PoolState) | undefined;
+  #inCluster = false;
+  #askId = 0;
+  /** Scrapes waiting for the primary's aggregate, by request id. */
+  readonly #asked = new Map<number, (answer: { metrics?: unknown; error?: string }) => void>();
   readonly #pool = new Gauge({
     name: "auth_db_pool_connections",
     help: "Database connections of this process: max, open, idle, and queries waiting for one",
@@ -145,6 +232,53 @@ export class Metrics {
     );
   };
 
+  /**
+   * Makes this process one worker of `serve --workers N`: it answers the
+   * primary's requests for its metrics, and GET /metrics answers with the
+   * aggregate of every worker, which it asks the primary for. Scrapes only:
+   * nothing per request crosses the IPC channel.
+   */
+  joinCluster(): void {
+    if (!cluster.isWorker || this.#inCluster) return;
+    this.#inCluster = true;
+    process.on("message", (message: unknown) => {
+      if (isMetricsMessage(message, METRICS_ANSWER)) this.#asked.get(message.id)?.(message);
+      if (!isMetricsMessage(message, METRICS_COLLECT)) return;
+      const id = message.id;
+      this.registry.getMetricsAsJSON().then(
+        (metrics) => sendToPrimary({ type: METRICS_COLLECTED, id, metrics }),
+        (error: unknown) =>
+          sendToPrimary({
+            type: METRICS_COLLECTED,
+            id,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+    });
+    sendToPrimary({ type: METRICS_READY, id: 0 });
+  }
+
+  /** The cluster's aggregate, through the primary. */
+  #askPrimary(): Promise<string> {
+    const id = this.#askId++;
+    return new Promise<string>((resolve, reject) => {
+      const settle = (answer: { metrics?: unknown; error?: string }): void => {
+        clearTimeout(timer);
+        this.#asked.delete(id);
+        if (typeof answer.metrics === "string") resolve(answer.metrics);
+        else reject(new Error(answer.error ?? "no metrics"));
+      };
+      const timer = setTimeout(
+        () => settle({ error: "the primary did not answer in time" }),
+        PRIMARY_METRICS_TIMEOUT_MS,
+      );
+      this.#asked.set(id, settle);
+      sendToPrimary({ type: METRICS_ASK, id }, (error) => {
+        if (error) settle({ error: error.message });
+      });
+    });
+  }
+
   /** GET /metrics, behind `Authorization: Bearer <token>` when a token is set. */
   install(app: FastifyInstance, token: string | undefined): void {
     app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
@@ -152,9 +286,41 @@ export class Metrics {
         reply.header("www-authenticate", 'Bearer realm="metrics"');
         return sendError(reply, 401, "not_authenticated", "metrics need the bearer token");
       }
+      if (this.#inCluster) {
+        try {
+          const text = await this.#askPrimary();
+          reply.header("content-type", this.registry.contentType);
+          return text;
+        } catch (error) {
+          request.log.warn({ err: error }, "cluster metrics unavailable");
+          reply.header("retry-after", "1");
+          return sendError(
+            reply,
+            503,
+            "unavailable",
+            "the workers' metrics could not be collected",
+          );
+        }
+      }
       reply.header("content-type", this.registry.contentType);
       return this.registry.metrics();
     });
+  }
+}
+
+/**
+ * process.send with a callback: without one, a closed channel (a worker
+ * shutting down) is an 'error' event on process, which would end it.
+ */
+function sendToPrimary(message: object, done: (error: Error | null) => void = () => {}): void {
+  if (!process.send) {
+    done(new Error("no IPC channel to the primary"));
+    return;
+  }
+  try {
+    process.send(message, undefined, undefined, done);
+  } catch (error) {
+    done(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

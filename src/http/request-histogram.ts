@@ -1,3 +1,5 @@
+import type { Aggregator } from "prom-client";
+
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** One line of the exposition, as prom-client's Registry formats it. */
@@ -21,13 +23,16 @@ interface Series {
  * measured: 2% of a GET / answer); here a series is found by one string key
  * and one Map lookup, and the cumulative buckets are computed only when
  * Prometheus scrapes. It takes part in a prom-client Registry like any metric
- * (`registerMetric`): the registry calls `get()` and formats the values.
+ * (`registerMetric`): the registry calls `get()` and formats the values. Under
+ * `serve --workers N` the same `get()` result crosses IPC (getMetricsAsJSON) and
+ * prom-client's `AggregatorRegistry.aggregate` sums it across workers, line by
+ * line (metricName + labels), as it does its own histograms: hence `aggregator`.
  */
 export class RequestHistogram {
   readonly name = "http_request_duration_seconds";
   readonly help = "HTTP request duration by route and status";
   readonly type = "histogram";
-  readonly aggregator = "sum";
+  readonly aggregator: Aggregator = "sum";
   readonly #series = new Map<string, Series>();
 
   observe(method: string, route: string, statusCode: number, seconds: number): void {
@@ -55,7 +60,7 @@ export class RequestHistogram {
     help: string;
     type: string;
     values: Sample[];
-    aggregator: string;
+    aggregator: Aggregator;
   }> {
     const values: Sample[] = [];
     for (const { labels, counts, sum, count } of this.#series.values()) {
