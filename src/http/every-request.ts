@@ -21,7 +21,9 @@ export function installEveryRequest(
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     reply.headers(headers);
-    if (allowedHostnames && !allowedHostnames.has(hostnameOf(request.host))) {
+    // The Host header itself: request.host would take X-Forwarded-Host from a
+    // trusted proxy, and a rebound page can send that header too.
+    if (allowedHostnames && !allowedHostnames.has(hostnameOf(request.headers.host ?? ""))) {
       sendError(reply, 421, "misdirected_request", "this server answers to its own host name only");
       return;
     }

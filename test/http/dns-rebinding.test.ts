@@ -27,6 +27,18 @@ test("development on loopback answers only to this machine's own host names", {
         body: Buffer.from("email=bob%40example.com"),
       });
     const rebound = await post(`rebind.attacker.test:${port}`);
+    const trusted = await startTestServer({ TRUST_PROXY: "1" });
+    try {
+      const forwarded = await send(trusted.url, {
+        method: "GET",
+        path: "/",
+        headers: { host: "rebind.attacker.test", "x-forwarded-host": "localhost" },
+        body: undefined,
+      });
+      assert.equal(forwarded.status, 421, "X-Forwarded-Host does not stand in for Host");
+    } finally {
+      await trusted.close();
+    }
     assert.equal(rebound.status, 421);
     assert.match(rebound.body, /"error":"misdirected_request"/);
     assert.ok(!rebound.body.includes("reset_token"));
