@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { listeningPort } from "./helpers/cli.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "./helpers/smtp.js";
 
 // The Dockerfile's runtime stage, run outside a container (no container
@@ -168,7 +169,7 @@ describe("the Dockerfile's runtime stage, outside a container", () => {
   let smtp: TestSmtpServer | undefined;
   let server: ChildProcess | undefined;
   let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
-  let output = "";
+  let output = (): string => "";
   let baseUrl = "";
   let port = 0;
 
@@ -232,26 +233,9 @@ describe("the Dockerfile's runtime stage, outside a container", () => {
       exited = new Promise((resolve) =>
         server?.on("exit", (code, signal) => resolve({ code, signal })),
       );
-      port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no "listening" line in 30 s:\n${output}`)),
-          30_000,
-        );
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
-          if (match) {
-            clearTimeout(timer);
-            resolve(Number(match[1]));
-          }
-        };
-        server?.stdout?.on("data", onData);
-        server?.stderr?.on("data", onData);
-        void exited?.then(({ code }) => {
-          clearTimeout(timer);
-          reject(new Error(`serve exited with ${code}:\n${output}`));
-        });
-      });
+      const listening = await listeningPort(server, exited, 30_000);
+      port = listening.port;
+      output = listening.output;
       baseUrl = `http://127.0.0.1:${port}`;
     },
     { timeout: 240_000 },
@@ -270,7 +254,7 @@ describe("the Dockerfile's runtime stage, outside a container", () => {
   });
 
   test(`serves in production mode, ${as.how}, from read-only code`, { timeout: 15_000 }, () => {
-    assert.match(output, /"mode":"production"[^\n]*"msg":"listening"/);
+    assert.match(output(), /"mode":"production"[^\n]*"msg":"listening"/);
     assert.equal(statSync(join(app, "dist/cli.js")).mode & 0o222, 0, "code is read-only");
     // The prebuilt better-sqlite3 binary, nothing compiled.
     assert.equal(existsSync(join(app, "node_modules/better-sqlite3/build")), false);
@@ -313,7 +297,7 @@ describe("the Dockerfile's runtime stage, outside a container", () => {
   test("SIGTERM (docker stop) stops it with exit 0", { timeout: 20_000 }, async () => {
     server?.kill("SIGTERM");
     const end = await exited;
-    assert.deepEqual(end, { code: 0, signal: null }, output);
-    assert.match(output, /"signal":"SIGTERM"[^\n]*"msg":"shutting down"/);
+    assert.deepEqual(end, { code: 0, signal: null }, output());
+    assert.match(output(), /"signal":"SIGTERM"[^\n]*"msg":"shutting down"/);
   });
 });

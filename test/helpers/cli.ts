@@ -86,21 +86,21 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `auth-service serve` on a free port and waits for its "listening" line. */
-export async function spawnServe(
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", ...args], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Waits for a spawned `serve` to log its "listening" line and returns its
+ * port, and everything it prints (collected for as long as it runs). Rejects
+ * with that output when it exits first or does not listen within `timeoutMs`.
+ */
+export async function listeningPort(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  timeoutMs: number,
+): Promise<{ port: number; output: () => string }> {
   let output = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no "listening" line in 20 s:\n${output}`)),
-      20_000,
+      () => reject(new Error(`no "listening" line in ${timeoutMs / 1000} s:\n${output}`)),
+      timeoutMs,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -114,10 +114,24 @@ export async function spawnServe(
     child.stderr?.on("data", onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
+      reject(new Error(`serve exited with ${JSON.stringify(code)}:\n${output}`));
     });
   });
-  return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+  return { port, output: () => output };
+}
+
+/** Starts `auth-service serve` on a free port and waits for its "listening" line. */
+export async function spawnServe(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", ...args], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const { port, output } = await listeningPort(child, exited, 20_000);
+  return { child, url: `http://127.0.0.1:${port}`, output, exited };
 }
 
 /**
