@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { test } from "node:test";
-import { AggregatorRegistry, Counter, Gauge, Histogram, type Metric, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, type Metric, Registry } from "prom-client";
 import {
   collectWorkerMetrics,
   METRICS_COLLECT,
@@ -9,6 +9,7 @@ import {
   type MetricsPeer,
 } from "../../src/http/metrics.js";
 import { RequestHistogram } from "../../src/http/request-histogram.js";
+import { referenceRequestHistogram } from "../helpers/reference-histogram.js";
 
 /** A worker as the primary sees it: answers over a JSON channel, as cluster IPC does. */
 function peer(registry: Registry, behaviour: "answer" | "silent" | "closed" = "answer") {
@@ -121,13 +122,7 @@ test("aggregated, the request histogram reads as prom-client's own Histogram agg
     await Promise.all(
       per.map((requests) => {
         const registry = new Registry();
-        const histogram = new Histogram({
-          name: "http_request_duration_seconds",
-          help: "HTTP request duration by route and status",
-          labelNames: ["method", "route", "status_code"],
-          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-          registers: [registry],
-        });
+        const histogram = referenceRequestHistogram(registry);
         for (const [method, route, status, seconds] of requests) {
           histogram.observe({ method, route, status_code: String(status) }, seconds);
         }

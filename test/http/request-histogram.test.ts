@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Histogram, type Metric, Registry } from "prom-client";
+import { type Metric, Registry } from "prom-client";
 import { RequestHistogram } from "../../src/http/request-histogram.js";
+import { referenceRequestHistogram } from "../helpers/reference-histogram.js";
 
 const observations: [string, string, number, number][] = [
   ["GET", "/profile", 200, 0.0004],
@@ -18,13 +19,7 @@ test("the request histogram's exposition is prom-client's Histogram's, line for 
   const histogram = new RequestHistogram();
   ours.registerMetric(histogram as unknown as Metric);
   const reference = new Registry();
-  const theirs = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "HTTP request duration by route and status",
-    labelNames: ["method", "route", "status_code"],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [reference],
-  });
+  const theirs = referenceRequestHistogram(reference);
   for (const [method, route, status, seconds] of observations) {
     histogram.observe(method, route, status, seconds);
     theirs.observe({ method, route, status_code: String(status) }, seconds);
