@@ -180,6 +180,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     ),
     registrationWindow: read.duration("REGISTRATION_WINDOW", defaults.registrationWindow),
     auditRetention: read.duration("AUDIT_RETENTION", defaults.auditRetention),
+    totpIssuer: read.label("TOTP_ISSUER", defaults.totpIssuer),
   };
   if (auth.passwordMaxLength < auth.passwordMinLength) {
     problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");

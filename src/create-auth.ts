@@ -58,8 +58,8 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   /** Where the outbox and the audit trail report trouble (never secrets). */
   logger?: WorkerLogger;
   /**
-   * The key that encrypts secrets the service reads back (webhook signing
-   * secrets): 64 hex characters or 32+ bytes in base64, or the bytes. Without
+   * The key that encrypts secrets the service reads back (TOTP secrets,
+   * webhook signing secrets): 64 hex characters or 32+ bytes in base64, or the bytes. Without
    * it, development generates one beside the SQLite file (`<path>.secret-key`)
    * or in `./.auth-service-secret-key` (PostgreSQL); production refuses to
    * seal or open secrets.
@@ -174,13 +174,16 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         now,
       })
     : undefined;
-  let secretBox: SecretBox | undefined;
+  let sealing: SecretBox | undefined;
+  // Made at the first secret sealed or opened, so a service that never keeps
+  // one never writes a development key file.
+  const secretBox = () => {
+    sealing ??= new SecretBox(resolveSecretKey(secretKey, settings.mode, databaseUrl).key);
+    return sealing;
+  };
   const webhooks = new Webhooks({
     store: mapUnavailable(new KyselyWebhookStore(kysely)),
-    secretBox: () => {
-      secretBox ??= new SecretBox(resolveSecretKey(secretKey, settings.mode, databaseUrl).key);
-      return secretBox;
-    },
+    secretBox,
     logger,
     now,
     options: webhookOptions,
@@ -193,6 +196,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     // Webhooks hear the domain's events like the audit trail; Auth never calls them.
     onEvent: fanOut(onEvent, auditEnabled ? audit.record : undefined, webhooks.record),
     mailQueue: outbox,
+    secretBox,
   });
   const close = async () => {
     await outbox?.stop();

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { AuthMode } from "./auth/settings.js";
+import { type AuthMode, isDisplayLabel } from "./auth/settings.js";
 import type { TrustProxy } from "./config.js";
 import { parseSecretKey } from "./crypto/secret-box.js";
 
@@ -81,6 +81,17 @@ export class EnvReader {
       return fallback;
     }
     return text as T;
+  }
+
+  /** A short label: printable characters, no colon, 1 to 64 of them. */
+  label(name: string, fallback: string): string {
+    const text = this.#value(name);
+    if (text === undefined) return fallback;
+    if (!isDisplayLabel(text)) {
+      this.#problems.push(`${name} must be 1 to 64 printable characters without a colon (got "${text}")`);
+      return fallback;
+    }
+    return text;
   }
 
   boolean(name: string, fallback: boolean): boolean {

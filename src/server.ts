@@ -27,13 +27,18 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
  */
 export async function startServer(
   config: Config,
-  options: { logger?: FastifyBaseLogger } = {},
+  options: {
+    logger?: FastifyBaseLogger;
+    /** The domain's clock; tests move it to cross expiry times and TOTP steps. */
+    now?: () => Date;
+  } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   // A worker of `serve --workers N`: /metrics answers for the whole cluster.
   if (cluster.isWorker && config.workers > 1) metrics.joinCluster();
   const service = await createAuth({
+    now: options.now,
     onEvent: metrics.record,
     ...config.auth,
     databaseUrl: config.databaseUrl,
@@ -99,7 +104,7 @@ export async function startServer(
       const file = developmentKeyPath(config.databaseUrl);
       logger.warn(
         file
-          ? `SECRET_KEY is not set: secrets at rest (webhook signing secrets) are encrypted under a key generated once and kept in ${file} (mode 0600); set SECRET_KEY (openssl rand -hex 32) for production`
+          ? `SECRET_KEY is not set: secrets at rest (TOTP secrets, webhook signing secrets) are encrypted under a key generated once and kept in ${file} (mode 0600); set SECRET_KEY (openssl rand -hex 32) for production`
           : "SECRET_KEY is not set: secrets at rest are encrypted under a key that lives as long as this in-memory database",
       );
     }

@@ -11,7 +11,13 @@ export type AuditEventName =
   | "password_changed"
   | "reauthentication"
   | "user_deleted"
-  | "sessions_revoked";
+  | "sessions_revoked"
+  | "mfa_enabled"
+  | "mfa_disabled"
+  | "mfa_recovery_codes_renewed"
+  | "mfa_reset_by_operator"
+  | "mfa_challenge"
+  | "recovery_code_used";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {
@@ -73,7 +79,9 @@ function isRepeatableRefusal(entry: AuditEntry): boolean {
   return (
     ((entry.event === "login" || entry.event === "register") &&
       (entry.outcome === "busy" || entry.outcome === "throttled")) ||
-    (entry.event === "reset_requested" && entry.outcome === "throttled")
+    (entry.event === "reset_requested" && entry.outcome === "throttled") ||
+    (entry.event === "mfa_challenge" &&
+      (entry.outcome === "throttled" || entry.outcome === "invalid_token"))
   );
 }
 
@@ -88,6 +96,13 @@ interface RepeatWindow {
   count: number;
   endsAt: number;
 }
+
+const SECOND_FACTOR_EVENTS = {
+  enabled: "mfa_enabled",
+  disabled: "mfa_disabled",
+  recovery_codes_renewed: "mfa_recovery_codes_renewed",
+  reset_by_operator: "mfa_reset_by_operator",
+} as const satisfies Record<string, AuditEventName>;
 
 function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName, string] {
   switch (event.type) {
@@ -105,6 +120,13 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return ["user_deleted", "success"];
     case "sessions_revoked":
       return ["sessions_revoked", "success"];
+    case "second_factor":
+      return [SECOND_FACTOR_EVENTS[event.action], "success"];
+    case "mfa_challenge":
+      // A recovery code's use is its own row, saying how many are left.
+      if (event.method === "recovery_code" && event.outcome === "success")
+        return ["recovery_code_used", `${event.recoveryCodesLeft ?? 0} left`];
+      return ["mfa_challenge", event.method ? `${event.outcome}_${event.method}` : event.outcome];
     case "reset":
       return event.stage === "requested"
         ? ["reset_requested", event.outcome ?? "accepted"]

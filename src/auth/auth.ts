@@ -1,5 +1,6 @@
+import type { SecretBox } from "../crypto/secret-box.js";
 import type { AuthEventListener } from "./events.js";
-import { ServiceBusyError } from "./limiter.js";
+import type { FlowContext } from "./flow-context.js";
 import type { MailQueue } from "./mail-queue.js";
 import { PasswordHasher } from "./password.js";
 import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
@@ -7,21 +8,24 @@ import { PasswordPolicy } from "./password-policy.js";
 import { PasswordResets } from "./password-reset.js";
 import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
+import { Reauthentication } from "./reauthentication.js";
 import { ResetRequestLimit } from "./reset-limit.js";
+import { SecondFactors } from "./second-factor.js";
 import {
   type SessionClient,
   type SessionInfo,
   type StoredSession,
-  sessionExpiry,
   sessionState,
   toSessionInfo,
-  USER_AGENT_MAX_LENGTH,
 } from "./session.js";
 import type { AuthSettings } from "./settings.js";
+import { type LoginResult, SignIn } from "./sign-in.js";
 import type { AuthStore } from "./store.js";
-import { LoginThrottle, LoginThrottledError, type ThrottleStore } from "./throttle.js";
-import { generateToken, hashToken, isPlausibleToken } from "./token.js";
-import { toPublicUser, type User, type UserRecord } from "./user.js";
+import { LoginThrottle, type ThrottleStore } from "./throttle.js";
+import { hashToken, isPlausibleToken } from "./token.js";
+import type { User } from "./user.js";
+
+export type { LoginResult } from "./sign-in.js";
 
 export interface AuthDependencies {
   store: AuthStore;
@@ -37,12 +41,11 @@ export interface AuthDependencies {
    * Without it there is no requestPasswordReset (development hands tokens back).
    */
   mailQueue?: MailQueue;
-}
-
-/** A successful login: who, and the session token to hand to the client. */
-export interface LoginResult {
-  user: User;
-  sessionToken: string;
+  /**
+   * Seals and opens TOTP secrets (AES-256-GCM under SECRET_KEY); called only
+   * when one is set up or checked. createAuth() provides it.
+   */
+  secretBox?: () => SecretBox;
 }
 
 /**
@@ -54,15 +57,26 @@ export class Auth {
   readonly settings: AuthSettings;
   readonly hasher: PasswordHasher;
   readonly passwordPolicy: PasswordPolicy;
+  /** Two-factor authentication of a signed-in user: set up, confirm, status, turn off, new codes. */
+  readonly secondFactors: SecondFactors;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
+  readonly #signIn: SignIn;
   readonly #registration: Registration;
   readonly #resets: PasswordResets;
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
   readonly #emit: AuthEventListener;
 
-  constructor({ store, throttleStore, settings, now, onEvent, mailQueue }: AuthDependencies) {
+  constructor({
+    store,
+    throttleStore,
+    settings,
+    now,
+    onEvent,
+    mailQueue,
+    secretBox,
+  }: AuthDependencies) {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
     this.settings = settings;
@@ -70,7 +84,7 @@ export class Auth {
     this.passwordPolicy = new PasswordPolicy(settings);
     this.#now = now ?? (() => new Date());
     this.#emit = onEvent ?? (() => {});
-    const flows = {
+    const flows: FlowContext = {
       store,
       settings,
       hasher: this.hasher,
@@ -84,7 +98,14 @@ export class Auth {
       flows,
       new ResetRequestLimit(throttleStore ?? store, settings),
     );
-    this.#passwordChange = new PasswordChange(flows);
+    const reauthentication = new Reauthentication(flows);
+    this.#passwordChange = new PasswordChange(flows, reauthentication);
+    this.secondFactors = new SecondFactors(flows, {
+      store: store.secondFactors,
+      reauthentication,
+      secretBox,
+    });
+    this.#signIn = new SignIn(flows, this.secondFactors, store.secondFactors);
     this.#registration = new Registration(
       flows,
       new RegistrationLimit(throttleStore ?? store, settings),
@@ -113,52 +134,48 @@ export class Auth {
   /**
    * True when the email is registered and the password is its password. An
    * unknown email costs one verification against a dummy hash, so it answers in
-   * the same time as a wrong password.
+   * the same time as a wrong password. The original's meaning: it checks the
+   * password only (no throttling, no second factor); log people in with login().
    */
   async validLogin(email: string, password: string): Promise<boolean> {
-    return (await this.#checkCredentials(email, password)) !== null;
+    return (await this.#signIn.checkCredentials(email, password)) !== null;
   }
 
   /**
    * Checks the credentials and opens a session in one step; null when they are
-   * wrong. Throttled per account and per client address (validLogin is not):
-   * @throws LoginThrottledError while either is locked, before any hashing.
+   * wrong. Throttled per account and per client address (validLogin is not).
+   * @throws LoginThrottledError while either is locked, before any hashing;
+   *   SecondFactorRequiredError when the password is right and the account
+   *   has a second factor: finish with completeLogin(error.mfaToken, code).
    */
-  async login(
-    email: string,
-    password: string,
-    client: SessionClient = {},
-  ): Promise<LoginResult | null> {
-    try {
-      this.hasher.assertCapacity(); // a login storm is refused before any database work
-      await this.#throttle.assertAllowed(email, client.ip, this.#now());
-    } catch (error) {
-      if (error instanceof LoginThrottledError)
-        this.#emit({ type: "login", outcome: "throttled", email, client });
-      if (error instanceof ServiceBusyError)
-        this.#emit({ type: "login", outcome: "busy", email, client });
-      throw error;
-    }
-    const user = await this.#checkCredentials(email, password);
-    if (!user) {
-      this.#emit({ type: "login", outcome: "failure", email, client });
-      await this.#throttle.recordFailure(email, client.ip, this.#now());
-      return null;
-    }
-    await this.#throttle.clearAccount(email, client.ip);
-    const sessionToken = await this.#openSession(user.id, client);
-    this.#emit({ type: "login", outcome: "success", userId: user.id, email: user.email, client });
-    return { user, sessionToken };
+  login(email: string, password: string, client: SessionClient = {}): Promise<LoginResult | null> {
+    return this.#signIn.withPassword(email, password, client);
+  }
+
+  /**
+   * The second step of a login: the mfa_token of a SecondFactorRequiredError
+   * and a TOTP code or an unused recovery code.
+   * @throws InvalidCodeError (wrong code: the token takes 5), InvalidMfaTokenError
+   *   (unknown, used, expired or spent token), LoginThrottledError.
+   */
+  completeLogin(mfaToken: string, code: string, client: SessionClient = {}): Promise<LoginResult> {
+    return this.#signIn.withSecondFactor(mfaToken, code, client);
   }
 
   /**
    * Opens a new session for the user with this email and returns its token, or
    * null when no user has this email. Each call makes a new token; earlier
-   * sessions stay valid until they end or are revoked.
+   * sessions stay valid until they end or are revoked. The original's meaning:
+   * it checks nothing, the second factor included; log people in with login().
    */
   async createSession(email: string, client: SessionClient = {}): Promise<string | null> {
     const user = await this.#store.findUser({ email });
-    return user ? this.#openSession(user.id, client) : null;
+    return user ? this.#signIn.openSession(user.id, client) : null;
+  }
+
+  /** The live session a token opened and its user (renewing it when due); null otherwise. */
+  signedIn(token: string | null | undefined): Promise<{ session: StoredSession; user: User } | null> {
+    return this.#authenticate(token);
   }
 
   /**
@@ -368,42 +385,6 @@ export class Auth {
   async purgeExpired(): Promise<void> {
     const now = this.#now();
     await this.#store.purgeExpired(now, new Date(now.getTime() - this.settings.sessionIdleTimeout));
-  }
-
-  async #checkCredentials(email: string, password: string): Promise<User | null> {
-    const user = await this.#store.findUser({ email });
-    if (!user) {
-      await this.hasher.verifyDummy(password);
-      return null;
-    }
-    if (!(await this.hasher.verify(password, user.hashedPassword))) return null;
-    await this.#rehashIfOutdated(user, password);
-    return toPublicUser(user);
-  }
-
-  /** After a login, moves a hash made with older settings to the current ones. */
-  async #rehashIfOutdated(user: UserRecord, password: string): Promise<void> {
-    if (!this.hasher.needsRehash(user.hashedPassword)) return;
-    // The policy is not applied here: an old password that today's rules would
-    // refuse still deserves today's hash. Only one bcrypt cannot take stays put.
-    if (!this.hasher.canHash(password)) return;
-    // Part of a login that has already passed: it must not wait behind other work.
-    const hashedPassword = await this.hasher.hash(password, "login");
-    await this.#store.updateUser(user.id, { hashedPassword }, this.#now());
-  }
-
-  async #openSession(userId: number, client: SessionClient): Promise<string> {
-    const token = generateToken();
-    const now = this.#now();
-    await this.#store.insertSession({
-      publicId: generateToken(16),
-      tokenHash: hashToken(token),
-      userId,
-      createdAt: now,
-      expiresAt: sessionExpiry(now, this.settings),
-      ip: client.ip ?? null,
-      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
-    });
-    return token;
+    await this.#store.secondFactors.purgeExpiredMfaChallenges(now);
   }
 }

@@ -15,7 +15,12 @@ export type AuthErrorCode =
   | "unknown_email"
   | "unavailable"
   | "throttled"
-  | "busy";
+  | "busy"
+  | "mfa_required"
+  | "invalid_code"
+  | "invalid_mfa_token"
+  | "mfa_already_enabled"
+  | "mfa_not_enabled";
 
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {
@@ -102,5 +107,46 @@ export class ThrottledError extends AuthError {
   constructor(message: string, retryAfterMs: number) {
     super("throttled", message);
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The password was right, and the account has a second factor: no session
+ * yet. `mfaToken` finishes the login with a code (Auth.completeLogin).
+ */
+export class SecondFactorRequiredError extends AuthError {
+  readonly mfaToken: string;
+  readonly email: string;
+
+  constructor(mfaToken: string, email: string) {
+    super("mfa_required", "a second factor is required: send a code with the mfa_token");
+    this.mfaToken = mfaToken;
+    this.email = email;
+  }
+}
+
+/** A TOTP or recovery code that is wrong, used already, or out of its time window. */
+export class InvalidCodeError extends AuthError {
+  constructor(message = "invalid code") {
+    super("invalid_code", message);
+  }
+}
+
+/** An mfa_token that is unknown, used, expired, or spent by too many wrong codes. */
+export class InvalidMfaTokenError extends AuthError {
+  constructor() {
+    super("invalid_mfa_token", "invalid or expired mfa_token: log in again");
+  }
+}
+
+/** Setting up a factor that is on already, or turning off one that is not. */
+export class SecondFactorStateError extends AuthError {
+  constructor(code: "mfa_already_enabled" | "mfa_not_enabled") {
+    super(
+      code,
+      code === "mfa_already_enabled"
+        ? "two-factor authentication is already on: turn it off first"
+        : "two-factor authentication is not on",
+    );
   }
 }

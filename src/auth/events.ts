@@ -23,7 +23,38 @@ export type AuthEvent =
   | ({ type: "reauthentication"; outcome: "failure"; sessionEnded: boolean } & EventSubject)
   | ({ type: "user_deleted" } & EventSubject)
   | ({ type: "sessions_revoked"; count: number } & EventSubject)
+  | ({ type: "second_factor"; action: SecondFactorAction } & EventSubject)
+  | ({
+      type: "mfa_challenge";
+      outcome: MfaChallengeOutcome;
+      method?: SecondFactorMethod;
+      /** After a recovery code was used: how many the user has left. */
+      recoveryCodesLeft?: number;
+    } & EventSubject)
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
+
+/** What happened to a user's second factor. */
+export type SecondFactorAction =
+  | "enabled"
+  | "disabled"
+  | "recovery_codes_renewed"
+  | "reset_by_operator";
+
+/**
+ * The second step of a login: "required" when the right password met an
+ * account with a factor (an mfa_token was issued), then one of the others for
+ * each code sent with it. "token_spent" is the wrong code that used up the
+ * token's last try; "invalid_token" an unknown, used or expired mfa_token.
+ */
+export type MfaChallengeOutcome =
+  | "required"
+  | "success"
+  | "failure"
+  | "token_spent"
+  | "invalid_token"
+  | "throttled";
+
+export type SecondFactorMethod = "totp" | "recovery_code";
 
 export type AuthEventListener = (event: AuthEvent) => void;
 

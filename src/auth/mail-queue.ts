@@ -1,5 +1,10 @@
 /** The mails the domain asks for. */
-export type MailKind = "password_reset" | "password_changed";
+export type MailKind =
+  | "password_reset"
+  | "password_changed"
+  | "second_factor_added"
+  | "second_factor_removed"
+  | "recovery_code_used";
 
 /**
  * Where the domain drops mail to be sent later, off the request path (the

@@ -56,6 +56,8 @@ export interface AuthSettings {
   registrationWindow: number;
   /** Audit rows older than this are deleted. */
   auditRetention: number;
+  /** The name authenticator apps show beside the account's TOTP codes. */
+  totpIssuer: string;
 }
 
 const MINUTE = 60_000;
@@ -101,6 +103,7 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     registrationMaxTotal: mode === "production" ? 1000 : 0,
     registrationWindow: HOUR,
     auditRetention: 90 * DAY,
+    totpIssuer: "auth-service",
   };
 }
 
@@ -210,6 +213,11 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
     ],
     ["registrationWindow", isPositiveDuration(settings.registrationWindow), "a positive duration"],
     ["auditRetention", isPositiveDuration(settings.auditRetention), "a positive duration"],
+    [
+      "totpIssuer",
+      isDisplayLabel(settings.totpIssuer),
+      "1 to 64 printable characters without a colon",
+    ],
   ];
   for (const [name, ok, expected] of checks) {
     if (!ok) throw new RangeError(`${name} must be ${expected} (got ${String(settings[name])})`);
@@ -222,4 +230,9 @@ function isIntegerIn(value: number, min: number, max: number): boolean {
 
 function isPositiveDuration(value: number): boolean {
   return Number.isSafeInteger(value) && value > 0;
+}
+
+/** A name shown to people (the issuer in an authenticator app): 1-64 printable characters, no colon. */
+export function isDisplayLabel(text: unknown): text is string {
+  return typeof text === "string" && /^[^\p{C}:]{1,64}$/u.test(text) && text.trim() === text;
 }

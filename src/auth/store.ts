@@ -1,4 +1,5 @@
 import type { StoredResetToken } from "./reset-token.js";
+import type { SecondFactorStore } from "./second-factor-store.js";
 import type { StoredSession } from "./session.js";
 import type { ThrottleStore } from "./throttle.js";
 import type { User, UserRecord } from "./user.js";
@@ -39,6 +40,8 @@ export interface NewSession {
  * PostgreSQL. Dates are Dates and ids are numbers whatever the engine.
  */
 export interface AuthStore extends ThrottleStore {
+  /** TOTP factors, recovery codes and login challenges: part of every store, so no Auth is built without them. */
+  readonly secondFactors: SecondFactorStore;
   /**
    * Brings the schema up to date; safe to call from several processes at once.
    * @returns the names of the migrations this call applied, in order.

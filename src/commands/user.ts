@@ -4,6 +4,7 @@ import { algorithmOf } from "../auth/password.js";
 import { type SessionClient, toSessionInfo } from "../auth/session.js";
 import { loadConfig } from "../config.js";
 import { type AuthService, createAuth } from "../create-auth.js";
+import { smtpTransport } from "../mail/transport.js";
 import { terminalJson, terminalLine, terminalText } from "../text/terminal-escape.js";
 
 export const USER_USAGE = `Usage: auth-service user <command> [options]
@@ -12,13 +13,17 @@ Commands:
   list [--limit N] [--after ID] [--json]
                        users in id order, with their live sessions
   show <email> [--json]
-                       one user, its hash algorithm (never the hash) and sessions
+                       one user, its hash algorithm (never the hash), whether
+                       it has a second factor (never the secret) and sessions
   create <email>       register a user; the password is read from standard
                        input (piped, or typed twice on a terminal), never from
                        the command line, and the password policy applies
   delete <email> --yes delete a user, its sessions and reset token
   revoke-sessions <email>
                        end every session of a user
+  reset-mfa <email>    turn off the two-factor authentication of a user who
+                       lost the device and the recovery codes (the user is
+                       told by mail where mail is configured)
 
 Every command acts on DATABASE_URL and leaves a row in the audit trail where
 it changes something. Exit codes: 0 done, 1 failed (no such user, refused
@@ -57,7 +62,20 @@ export async function userCommand(args: string[]): Promise<number> {
   if (command === "list" && positionals.length > 0) return usageError("user list takes no email");
 
   const config = loadConfig();
-  const service = await createAuth({ ...config.auth, databaseUrl: config.databaseUrl });
+  const service = await createAuth({
+    ...config.auth,
+    databaseUrl: config.databaseUrl,
+    secretKey: config.secretKey,
+    // Notices (reset-mfa) go to the outbox table, never sent from here: the
+    // running service's outbox worker mails them.
+    mail:
+      config.mail && config.publicUrl
+        ? {
+            transport: smtpTransport(config.mail.smtpUrl, config.mail.from),
+            publicUrl: config.publicUrl,
+          }
+        : undefined,
+  });
   try {
     return await handler(service, email ?? "", values);
   } finally {
@@ -86,7 +104,7 @@ const HANDLERS: Record<string, Handler> = {
     return 0;
   },
 
-  async show({ store }, email, options) {
+  async show({ store, auth }, email, options) {
     const user = await store.findUser({ email });
     if (!user) return failure(`no user with the email ${email}`);
     const sessions = await store.listSessionsOfUser(user.id, new Date());
@@ -96,6 +114,7 @@ const HANDLERS: Record<string, Handler> = {
       createdAt: user.createdAt,
       updatedAt: user.updatedAt,
       passwordHash: algorithmOf(user.hashedPassword) ?? "unknown",
+      secondFactor: await auth.secondFactors.status(user.id),
       sessions: sessions.map((session) => toSessionInfo(session)),
     };
     if (options.json) {
@@ -107,6 +126,10 @@ const HANDLERS: Record<string, Handler> = {
     console.log(`created     ${view.createdAt.toISOString()}`);
     console.log(`updated     ${view.updatedAt.toISOString()}`);
     console.log(`password    ${view.passwordHash}`);
+    const { totp, recoveryCodesLeft } = view.secondFactor;
+    console.log(
+      `2fa         ${totp ? `totp on, ${recoveryCodesLeft} recovery code(s) left` : "off"}`,
+    );
     console.log(`sessions    ${view.sessions.length}`);
     for (const session of view.sessions) {
       console.log(
@@ -133,6 +156,14 @@ const HANDLERS: Record<string, Handler> = {
     if (!(await auth.deleteUser(email, OPERATOR)))
       return failure(`no user with the email ${email}`);
     console.log(terminalLine`deleted ${email}`);
+    return 0;
+  },
+
+  async "reset-mfa"({ auth }, email) {
+    const reset = await auth.secondFactors.resetByOperator(email, OPERATOR);
+    if (reset === null) return failure(`no user with the email ${email}`);
+    if (!reset) return failure(`${email} has no second factor`);
+    console.log(terminalLine`turned off two-factor authentication of ${email}`);
     return 0;
   },
 

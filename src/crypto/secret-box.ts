@@ -102,4 +102,4 @@ export class SecretBox {
 
 /** The message of production's refusal to run without a key. */
 export const SECRET_KEY_REQUIRED =
-  "SECRET_KEY is required in production: 64 hex characters or 32+ random bytes in base64 (e.g. `openssl rand -hex 32`); it encrypts the secrets the service reads back (webhook signing secrets)";
+  "SECRET_KEY is required in production: 64 hex characters or 32+ random bytes in base64 (e.g. `openssl rand -hex 32`); it encrypts the secrets the service reads back (TOTP secrets, webhook signing secrets)";

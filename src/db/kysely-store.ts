@@ -12,8 +12,11 @@ import type {
 } from "../auth/store.js";
 import type { FailureCount } from "../auth/throttle.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
+import type { SecondFactorStore } from "../auth/second-factor-store.js";
+import { KyselyMfaStore } from "./kysely-mfa-store.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
+import { mapUnavailable } from "./unavailable.js";
 import { isUniqueViolation, toDate, toStoredSession, toUserRecord } from "./row-mapping.js";
 import type { Database, Dialect, UsersTable } from "./schema.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
@@ -25,6 +28,7 @@ import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./se
  */
 export class KyselyStore implements AuthStore {
   readonly dialect: Dialect;
+  readonly secondFactors: SecondFactorStore;
   readonly #db: Kysely<Database>;
 
   readonly #sessionByTokenHash: ReturnType<typeof compileSessionByTokenHash>;
@@ -35,6 +39,8 @@ export class KyselyStore implements AuthStore {
     this.dialect = dialect;
     this.#sessionByTokenHash = compileSessionByTokenHash(db);
     this.#throttle = new KyselyThrottleStore(db);
+    // Wrapped here, not by the caller: mapUnavailable wraps methods, not properties.
+    this.secondFactors = mapUnavailable(new KyselyMfaStore(db));
   }
 
   async migrate(): Promise<string[]> {

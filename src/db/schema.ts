@@ -131,6 +131,40 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
 }
 
+/** A user's TOTP factor; at most one each. */
+export interface TotpFactorsTable {
+  user_id: ColumnType<number | string, number, number>;
+  /** The base32 secret sealed with SecretBox (AES-256-GCM under SECRET_KEY); never in clear. */
+  secret_sealed: string;
+  created_at: EpochMillis;
+  /** Null until a code confirmed it: logins ignore a pending factor. */
+  enabled_at: EpochMillis | null;
+  /** RFC 6238 time step of the last accepted code (a code works once). */
+  last_used_step: ColumnType<number | string | null, number | null, number | null>;
+}
+
+export interface RecoveryCodesTable {
+  id: Id;
+  user_id: ForeignId;
+  /** scrypt salt, shared by the codes made together. */
+  salt: string;
+  /** scrypt of the normalized code, base64url. The code itself is never stored. */
+  code_hash: string;
+  created_at: EpochMillis;
+  used_at: EpochMillis | null;
+}
+
+/** The second step of a login in progress. */
+export interface MfaChallengesTable {
+  id: Id;
+  /** SHA-256 of the mfa_token, hex. */
+  token_hash: string;
+  user_id: ForeignId;
+  created_at: EpochMillis;
+  expires_at: EpochMillis;
+  failures: ColumnType<number, number | undefined, number>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -141,6 +175,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -21,6 +21,7 @@ import { accountRoutes } from "./routes/account.js";
 import { type AdminDependencies, adminRoutes } from "./routes/admin.js";
 import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
+import { mfaRoutes } from "./routes/mfa.js";
 import { profileRoutes } from "./routes/profile.js";
 import { resetPasswordRoutes } from "./routes/reset-password.js";
 import { sessionsRoutes } from "./routes/sessions.js";
@@ -171,6 +172,7 @@ export async function buildApp({
   await app.register(usersRoutes, { auth });
   await app.register(sessionsRoutes, { auth, cookie });
   await app.register(profileRoutes, { auth, cookie });
+  await app.register(mfaRoutes, { auth, cookie });
   await app.register(resetPasswordRoutes, { auth });
   if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });
   await app.register(accountRoutes, {

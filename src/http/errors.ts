@@ -17,6 +17,11 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   unavailable: 503,
   throttled: 429,
   busy: 503,
+  mfa_required: 401,
+  invalid_code: 400,
+  invalid_mfa_token: 401,
+  mfa_already_enabled: 409,
+  mfa_not_enabled: 409,
 };
 
 /** Codes of failures that only HTTP knows about. */

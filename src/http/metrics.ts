@@ -124,7 +124,7 @@ export class Metrics {
   });
   readonly #throttled = new Counter({
     name: "auth_throttled_requests_total",
-    help: "Requests refused by a throttle (429): kind login, registration or reset",
+    help: "Requests refused by a throttle (429): kind login, registration, reset or mfa",
     labelNames: ["kind"],
     registers: [this.registry],
   });
@@ -148,6 +148,18 @@ export class Metrics {
   readonly #passwordChanges = new Counter({
     name: "auth_password_changes_total",
     help: "Passwords changed by their logged-in user",
+    registers: [this.registry],
+  });
+  readonly #secondSteps = new Counter({
+    name: "auth_mfa_challenges_total",
+    help: "Second steps of logins by outcome (required, success, failure, token_spent, invalid_token, throttled) and method (totp, recovery_code, none)",
+    labelNames: ["outcome", "method"],
+    registers: [this.registry],
+  });
+  readonly #secondFactorChanges = new Counter({
+    name: "auth_mfa_changes_total",
+    help: "Second factors enabled, disabled, recovery codes renewed, reset by an operator",
+    labelNames: ["action"],
     registers: [this.registry],
   });
   readonly #webhookDeliveries = new Counter({
@@ -193,6 +205,13 @@ export class Metrics {
         break;
       case "password_changed":
         this.#passwordChanges.inc();
+        break;
+      case "mfa_challenge":
+        this.#secondSteps.inc({ outcome: event.outcome, method: event.method ?? "none" });
+        if (event.outcome === "throttled") this.#throttled.inc({ kind: "mfa" });
+        break;
+      case "second_factor":
+        this.#secondFactorChanges.inc({ action: event.action });
         break;
       case "hash":
         this.#hashes.observe({ operation: event.operation }, event.seconds);

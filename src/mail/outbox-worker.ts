@@ -1,7 +1,7 @@
 import type { MailKind, MailQueue } from "../auth/mail-queue.js";
 import { isMailableEmail } from "../auth/user.js";
 import { retryDelay } from "../db/leased-queue.js";
-import { passwordChangedMail, resetMail } from "./messages.js";
+import { isSecondFactorNotice, passwordChangedMail, resetMail, secondFactorMail } from "./messages.js";
 import type { OutboxMessage, OutboxStore } from "./outbox.js";
 import type { MailMessage, MailTransport } from "./transport.js";
 
@@ -161,6 +161,9 @@ export class OutboxWorker implements MailQueue {
     if (!this.#isMailable(message)) return null;
     if (message.kind === "password_changed") {
       return passwordChangedMail(message.email, { publicUrl });
+    }
+    if (isSecondFactorNotice(message.kind)) {
+      return secondFactorMail(message.email, message.kind, { publicUrl });
     }
     // The token is made now, at each attempt (replacing the one a failed
     // attempt made), so no usable token ever waits in the table.

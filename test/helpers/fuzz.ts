@@ -23,6 +23,15 @@ const ROUTES = [
   "/sessions/abc",
   "/profile",
   "/profile/password",
+  "/mfa",
+  "/mfa/totp",
+  "/mfa/totp/setup",
+  "/mfa/totp/confirm",
+  "/mfa/recovery-codes",
+  "/sessions/mfa",
+  "/account/mfa",
+  "/account/mfa/setup",
+  "/account/login/mfa",
   "/reset_password",
   "/health",
   "/ready",
@@ -50,7 +59,15 @@ const ROUTES = [
  */
 export const ADMIN_KEY_PLACEHOLDER = "__ADMIN_KEY__";
 
-const FIELDS = ["email", "password", "new_password", "reset_token", "current_password"];
+const FIELDS = [
+  "email",
+  "password",
+  "new_password",
+  "reset_token",
+  "current_password",
+  "code",
+  "mfa_token",
+];
 
 /** Header values must be latin-1 without control characters, or Node refuses to send them. */
 const headerText = fc
@@ -169,6 +186,11 @@ const FIELD_ROUTES: [string, string, string[]][] = [
   ["POST", "/reset_password", ["email"]],
   ["PUT", "/reset_password", ["email", "reset_token", "new_password"]],
   ["PUT", "/profile/password", ["current_password", "new_password"]],
+  ["POST", "/mfa/totp/confirm", ["code", "password"]],
+  ["DELETE", "/mfa/totp", ["password"]],
+  ["POST", "/mfa/recovery-codes", ["password"]],
+  ["POST", "/sessions/mfa", ["mfa_token", "code"]],
+  ["POST", "/account/login/mfa", ["mfa_token", "code"]],
   ["POST", "/account/register", ["email", "password"]],
   ["POST", "/account/login", ["email", "password"]],
   ["POST", "/account/forgot", ["email"]],

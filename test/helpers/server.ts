@@ -25,7 +25,7 @@ export interface TestServer extends RunningServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { logger?: FastifyBaseLogger } = {},
+  options: { logger?: FastifyBaseLogger; now?: () => Date } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "auth-test-"));
   const databaseUrl = env.DATABASE_URL ?? `sqlite:${join(dir, "auth.db")}`;

@@ -37,6 +37,10 @@ const FIELD_ROUTES = [
     path: "/profile/password",
     fields: { current_password: SECRET, new_password: `${SECRET}-2` },
   },
+  { method: "POST", path: "/mfa/totp/confirm", fields: { code: "123456", password: SECRET } },
+  { method: "DELETE", path: "/mfa/totp", fields: { password: SECRET } },
+  { method: "POST", path: "/mfa/recovery-codes", fields: { password: SECRET } },
+  { method: "POST", path: "/sessions/mfa", fields: { mfa_token: "tok", code: "123456" } },
 ] as const;
 
 /**

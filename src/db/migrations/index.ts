@@ -7,6 +7,7 @@ import { auditAndOutboxMigration } from "./0003-audit-and-outbox.js";
 import { resetTokensPerRequestMigration } from "./0004-reset-tokens-per-request.js";
 import { apiKeysMigration } from "./0005-api-keys.js";
 import { webhooksMigration } from "./0006-webhooks.js";
+import { secondFactorMigration } from "./0007-second-factor.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -21,6 +22,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0004-reset-tokens-per-request": atomic(resetTokensPerRequestMigration(dialect)),
     "0005-api-keys": atomic(apiKeysMigration(dialect)),
     "0006-webhooks": atomic(webhooksMigration(dialect)),
+    "0007-second-factor": atomic(secondFactorMigration(dialect)),
   };
 }
 

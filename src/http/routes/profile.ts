@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { sendNotSignedIn, sessionCredentialOf, tokenOf } from "../credentials.js";
-import { sendError } from "../errors.js";
+import { sendReauthenticationRefused } from "../reauthentication.js";
 import { errorResponse, fieldsBody, messageResponse, passwordField } from "../schemas.js";
 
 const profileResponse = {
@@ -61,17 +61,7 @@ export async function profileRoutes(
         clientOf(request),
       );
       if (outcome === "changed") return { message: "Password updated" };
-      if (outcome === "no_session") return sendNotSignedIn(reply, credential);
-      if (outcome === "session_ended") {
-        if (credential.via === "cookie") cookie.clear(reply);
-        return sendError(
-          reply,
-          403,
-          "invalid_credentials",
-          "wrong current password, too many times: this session has ended",
-        );
-      }
-      return sendError(reply, 403, "invalid_credentials", "wrong current password");
+      return sendReauthenticationRefused(reply, outcome, credential, cookie);
     },
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Auth } from "../../auth/auth.js";
+import type { Auth, LoginResult } from "../../auth/auth.js";
+import { SecondFactorRequiredError } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import {
   BASIC_CHALLENGE,
@@ -36,7 +37,7 @@ export async function sessionsRoutes(
         response: {
           200: loginResponse,
           400: errorResponse,
-          401: errorResponse,
+          401: mfaRequiredOrErrorResponse,
           429: errorResponse,
           503: errorResponse,
         },
@@ -64,7 +65,19 @@ export async function sessionsRoutes(
     async (request, reply) => {
       const { email, password } = request.body;
       const viaBasic = basicLogins.has(request);
-      const result = await auth.login(email, password, clientOf(request));
+      let result: LoginResult | null;
+      try {
+        result = await auth.login(email, password, clientOf(request));
+      } catch (error) {
+        if (!(error instanceof SecondFactorRequiredError)) throw error;
+        // The right password, and no session yet: POST /sessions/mfa finishes it.
+        reply.header("cache-control", "no-store");
+        return reply.code(401).send({
+          message: error.message,
+          error: "mfa_required",
+          mfa_token: error.mfaToken,
+        });
+      }
       if (!result) {
         if (viaBasic) reply.header("www-authenticate", BASIC_CHALLENGE);
         // One answer for an unknown email and a wrong password, in body and in time.
@@ -159,6 +172,12 @@ export async function sessionsRoutes(
 const loginResponse = {
   ...emailMessageResponse,
   properties: { ...emailMessageResponse.properties, session_token: { type: "string" } },
+} as const;
+
+/** A refused login, or the right password on an account with a second factor (`mfa_token` then). */
+const mfaRequiredOrErrorResponse = {
+  ...errorResponse,
+  properties: { ...errorResponse.properties, mfa_token: { type: "string" } },
 } as const;
 
 const sessionListResponse = {

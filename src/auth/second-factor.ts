@@ -1,0 +1,228 @@
+import type { SecretBox } from "../crypto/secret-box.js";
+import { InvalidCodeError, SecondFactorStateError } from "./errors.js";
+import type { SecondFactorMethod } from "./events.js";
+import type { FlowContext } from "./flow-context.js";
+import {
+  findRecoveryCode,
+  hashRecoveryCodes,
+  newRecoveryCodes,
+  normalizeRecoveryCode,
+} from "./recovery-codes.js";
+import type { Reauthentication, ReauthenticationOutcome, SignedIn } from "./reauthentication.js";
+import type { SecondFactorStore } from "./second-factor-store.js";
+import type { SessionClient } from "./session.js";
+import { matchTotp, newTotpSecret, totpUri } from "./totp.js";
+
+export interface SecondFactorStatus {
+  totp: boolean;
+  recoveryCodesLeft: number;
+}
+
+/** A change that needed the current password: done (with its result), or refused as Reauthentication says. */
+export type Reauthenticated<T> =
+  | { outcome: "done"; value: T }
+  | { outcome: Exclude<ReauthenticationOutcome, "confirmed"> };
+
+/** A code that passed: which kind, and the use to record once the challenge is won. */
+export interface AcceptedCode {
+  method: SecondFactorMethod;
+  /** Records the use; false when a concurrent request used the code (or step) first. */
+  spend(): Promise<boolean>;
+}
+
+/**
+ * Two-factor authentication with TOTP and recovery codes: setting it up,
+ * confirming, turning it off, new codes, and checking a code for the login's
+ * second step (sign-in.ts). The TOTP secret is kept sealed (AES-256-GCM under
+ * SECRET_KEY, bound to the user's id); recovery codes only as scrypt hashes.
+ */
+export class SecondFactors {
+  readonly #ctx: FlowContext;
+  readonly #store: SecondFactorStore;
+  readonly #reauthentication: Reauthentication;
+  readonly #secretBox: (() => SecretBox) | undefined;
+
+  constructor(
+    ctx: FlowContext,
+    dependencies: {
+      store: SecondFactorStore;
+      reauthentication: Reauthentication;
+      secretBox?: () => SecretBox;
+    },
+  ) {
+    this.#ctx = ctx;
+    this.#store = dependencies.store;
+    this.#reauthentication = dependencies.reauthentication;
+    this.#secretBox = dependencies.secretBox;
+  }
+
+  /** True when a login of this user needs a second factor. */
+  async isOn(userId: number): Promise<boolean> {
+    return (await this.#store.findTotpFactor(userId))?.enabledAt != null;
+  }
+
+  async status(userId: number): Promise<SecondFactorStatus> {
+    const factor = await this.#store.findTotpFactor(userId);
+    if (factor?.enabledAt == null) return { totp: false, recoveryCodesLeft: 0 };
+    const codes = await this.#store.unusedRecoveryCodes(userId);
+    return { totp: true, recoveryCodesLeft: codes.length };
+  }
+
+  /**
+   * A new TOTP secret for the user, waiting for confirmation (an earlier
+   * unconfirmed one is replaced). Logins do not change until it is confirmed.
+   * @throws SecondFactorStateError when a factor is on already.
+   */
+  async beginTotpSetup(current: SignedIn): Promise<{ secret: string; otpauthUri: string }> {
+    const { id: userId, email } = current.user;
+    const secret = newTotpSecret();
+    const sealed = this.#box().seal(secret, secretContext(userId));
+    if (!(await this.#store.savePendingTotpFactor(userId, sealed, this.#ctx.now()))) {
+      throw new SecondFactorStateError("mfa_already_enabled");
+    }
+    const otpauthUri = totpUri(secret, { issuer: this.#ctx.settings.totpIssuer, account: email });
+    return { secret, otpauthUri };
+  }
+
+  /**
+   * Turns the pending factor on when the password is the current one and the
+   * code is right for the pending secret; returns the recovery codes, shown
+   * this once.
+   * @throws InvalidCodeError (wrong code), SecondFactorStateError (nothing
+   *   pending, or on already), LoginThrottledError.
+   */
+  async confirmTotp(
+    current: SignedIn,
+    code: string,
+    password: string,
+    client: SessionClient,
+  ): Promise<Reauthenticated<string[]>> {
+    const { id: userId, email } = current.user;
+    const check = await this.#reauthentication.check(current, password, client);
+    if (check !== "confirmed") return { outcome: check };
+    const factor = await this.#store.findTotpFactor(userId);
+    if (!factor) throw new SecondFactorStateError("mfa_not_enabled");
+    if (factor.enabledAt) throw new SecondFactorStateError("mfa_already_enabled");
+    const step = matchTotp(this.#open(factor.secretSealed, userId), code.trim(), this.#ctx.now(), null);
+    if (step === null) throw new InvalidCodeError("wrong code: check the device's clock and try the current code");
+    const codes = newRecoveryCodes();
+    const hashes = await hashRecoveryCodes(codes);
+    if (!(await this.#store.enableTotpFactor(userId, step, hashes, this.#ctx.now()))) {
+      throw new SecondFactorStateError("mfa_already_enabled");
+    }
+    await this.#reauthentication.succeeded(current);
+    this.#ctx.emit({ type: "second_factor", action: "enabled", userId, email, client });
+    await this.#ctx.mailQueue?.enqueue("second_factor_added", email);
+    return { outcome: "done", value: codes };
+  }
+
+  /**
+   * Turns the factor off (the TOTP secret and the recovery codes go) after the current password.
+   * @throws SecondFactorStateError when none is on; LoginThrottledError.
+   */
+  async disable(
+    current: SignedIn,
+    password: string,
+    client: SessionClient,
+  ): Promise<Reauthenticated<null>> {
+    const { id: userId, email } = current.user;
+    const check = await this.#reauthentication.check(current, password, client);
+    if (check !== "confirmed") return { outcome: check };
+    if (!(await this.#store.deleteSecondFactor(userId))) {
+      throw new SecondFactorStateError("mfa_not_enabled");
+    }
+    await this.#reauthentication.succeeded(current);
+    this.#ctx.emit({ type: "second_factor", action: "disabled", userId, email, client });
+    await this.#ctx.mailQueue?.enqueue("second_factor_removed", email);
+    return { outcome: "done", value: null };
+  }
+
+  /**
+   * Ten new recovery codes in place of the old ones, after the current password.
+   * @throws SecondFactorStateError when no factor is on; LoginThrottledError.
+   */
+  async renewRecoveryCodes(
+    current: SignedIn,
+    password: string,
+    client: SessionClient,
+  ): Promise<Reauthenticated<string[]>> {
+    const { id: userId, email } = current.user;
+    const check = await this.#reauthentication.check(current, password, client);
+    if (check !== "confirmed") return { outcome: check };
+    const codes = newRecoveryCodes();
+    const hashes = await hashRecoveryCodes(codes);
+    if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
+      throw new SecondFactorStateError("mfa_not_enabled");
+    }
+    await this.#reauthentication.succeeded(current);
+    this.#ctx.emit({ type: "second_factor", action: "recovery_codes_renewed", userId, email, client });
+    return { outcome: "done", value: codes };
+  }
+
+  /**
+   * An operator's reset for a user who lost the device and the codes: the
+   * factor goes, audited, and the user is told by mail.
+   * @returns true when one was on, false when none was, null when no user has the email.
+   */
+  async resetByOperator(email: string, client: SessionClient): Promise<boolean | null> {
+    const user = await this.#ctx.store.findUser({ email });
+    if (!user) return null;
+    if (!(await this.#store.deleteSecondFactor(user.id))) return false;
+    this.#ctx.emit({
+      type: "second_factor",
+      action: "reset_by_operator",
+      userId: user.id,
+      email: user.email,
+      client,
+    });
+    await this.#ctx.mailQueue?.enqueue("second_factor_removed", user.email);
+    return true;
+  }
+
+  /**
+   * Checks a code for the second step without using it up: a six-digit code
+   * against the TOTP secret (one step of drift, no step twice), anything else
+   * as a recovery code. Null when it is wrong.
+   */
+  async check(userId: number, typed: string): Promise<AcceptedCode | null> {
+    const code = typed.trim();
+    if (/^\d{6}$/.test(code)) {
+      const factor = await this.#store.findTotpFactor(userId);
+      if (factor?.enabledAt == null) return null;
+      const secret = this.#open(factor.secretSealed, userId);
+      const step = matchTotp(secret, code, this.#ctx.now(), factor.lastUsedStep);
+      if (step === null) return null;
+      return { method: "totp", spend: () => this.#store.useTotpStep(userId, step) };
+    }
+    if (normalizeRecoveryCode(code) === null) return null;
+    const stored = await this.#store.unusedRecoveryCodes(userId);
+    if (stored.length === 0) return null;
+    const salt = stored[0]?.salt ?? "";
+    const index = await findRecoveryCode(code, salt, stored.map((row) => row.hash));
+    const match = stored[index];
+    if (!match) return null;
+    return {
+      method: "recovery_code",
+      spend: () => this.#store.useRecoveryCode(match.id, this.#ctx.now()),
+    };
+  }
+
+  /** How many unused recovery codes the user has. */
+  async recoveryCodesLeft(userId: number): Promise<number> {
+    return (await this.#store.unusedRecoveryCodes(userId)).length;
+  }
+
+  #box(): SecretBox {
+    if (!this.#secretBox) throw new Error("no SECRET_KEY: TOTP secrets cannot be sealed or opened");
+    return this.#secretBox();
+  }
+
+  #open(sealed: string, userId: number): string {
+    return this.#box().open(sealed, secretContext(userId)).toString("utf8");
+  }
+}
+
+/** Bound to the user: a sealed secret copied onto another user's row does not open. */
+function secretContext(userId: number): string {
+  return `totp-secret:${userId}`;
+}

@@ -1,0 +1,197 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Auth, LoginResult } from "../../auth/auth.js";
+import { InvalidCodeError } from "../../auth/errors.js";
+import type { SignedIn } from "../../auth/reauthentication.js";
+import { clientOf, type SessionCookie } from "../cookies.js";
+import { type SessionCredential, sendNotSignedIn, sessionCredentialOf, tokenOf } from "../credentials.js";
+import { sendError } from "../errors.js";
+import { sendReauthenticationRefused } from "../reauthentication.js";
+import {
+  emailMessageResponse,
+  errorResponse,
+  fieldsBody,
+  messageResponse,
+  PLAIN_TEXT_PATTERN,
+  passwordField,
+  tokenField,
+} from "../schemas.js";
+
+/** A TOTP code (6 digits) or a recovery code as typed (`xxxxx-xxxxx`, spaces allowed). */
+const codeField = { type: "string", minLength: 1, maxLength: 32, pattern: PLAIN_TEXT_PATTERN } as const;
+
+const recoveryCodesResponse = {
+  type: "object",
+  required: ["recovery_codes"],
+  properties: { recovery_codes: { type: "array", items: { type: "string" } } },
+} as const;
+
+const refusals = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  409: errorResponse,
+  429: errorResponse,
+  503: errorResponse,
+} as const;
+
+/**
+ * Two-factor authentication over HTTP: a signed-in user sets up TOTP,
+ * confirms it, reads its state, turns it off and renews recovery codes; a
+ * login that answered `mfa_required` is finished at POST /sessions/mfa.
+ */
+export async function mfaRoutes(
+  app: FastifyInstance,
+  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+): Promise<void> {
+  /** The signed-in user, or the answer already sent. */
+  async function signedIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ current: SignedIn; credential: SessionCredential } | null> {
+    const credential = sessionCredentialOf(request, cookie);
+    const current = await auth.signedIn(tokenOf(credential));
+    if (!current) {
+      sendNotSignedIn(reply, credential);
+      return null;
+    }
+    reply.header("cache-control", "no-store");
+    return { current, credential };
+  }
+
+  app.get(
+    "/mfa",
+    {
+      schema: {
+        response: {
+          200: {
+            type: "object",
+            required: ["totp", "recovery_codes_left"],
+            properties: { totp: { type: "boolean" }, recovery_codes_left: { type: "integer" } },
+          },
+          ...refusals,
+        },
+      },
+    },
+    async (request, reply) => {
+      const asking = await signedIn(request, reply);
+      if (!asking) return reply;
+      const status = await auth.secondFactors.status(asking.current.user.id);
+      return { totp: status.totp, recovery_codes_left: status.recoveryCodesLeft };
+    },
+  );
+
+  app.post(
+    "/mfa/totp/setup",
+    {
+      schema: {
+        response: {
+          200: {
+            type: "object",
+            required: ["secret", "otpauth_uri"],
+            properties: { secret: { type: "string" }, otpauth_uri: { type: "string" } },
+          },
+          ...refusals,
+        },
+      },
+    },
+    async (request, reply) => {
+      const asking = await signedIn(request, reply);
+      if (!asking) return reply;
+      const { secret, otpauthUri } = await auth.secondFactors.beginTotpSetup(asking.current);
+      return { secret, otpauth_uri: otpauthUri };
+    },
+  );
+
+  app.post<{ Body: { code: string; password: string } }>(
+    "/mfa/totp/confirm",
+    {
+      schema: {
+        body: fieldsBody({ code: codeField, password: passwordField }),
+        response: { 200: recoveryCodesResponse, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const asking = await signedIn(request, reply);
+      if (!asking) return reply;
+      const { code, password } = request.body;
+      const result = await auth.secondFactors.confirmTotp(
+        asking.current,
+        code,
+        password,
+        clientOf(request),
+      );
+      if (result.outcome !== "done")
+        return sendReauthenticationRefused(reply, result.outcome, asking.credential, cookie);
+      return { recovery_codes: result.value };
+    },
+  );
+
+  app.delete<{ Body: { password: string } }>(
+    "/mfa/totp",
+    {
+      schema: {
+        body: fieldsBody({ password: passwordField }),
+        response: { 200: messageResponse, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const asking = await signedIn(request, reply);
+      if (!asking) return reply;
+      const result = await auth.secondFactors.disable(
+        asking.current,
+        request.body.password,
+        clientOf(request),
+      );
+      if (result.outcome !== "done")
+        return sendReauthenticationRefused(reply, result.outcome, asking.credential, cookie);
+      return { message: "two-factor authentication turned off" };
+    },
+  );
+
+  app.post<{ Body: { password: string } }>(
+    "/mfa/recovery-codes",
+    {
+      schema: {
+        body: fieldsBody({ password: passwordField }),
+        response: { 200: recoveryCodesResponse, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const asking = await signedIn(request, reply);
+      if (!asking) return reply;
+      const result = await auth.secondFactors.renewRecoveryCodes(
+        asking.current,
+        request.body.password,
+        clientOf(request),
+      );
+      if (result.outcome !== "done")
+        return sendReauthenticationRefused(reply, result.outcome, asking.credential, cookie);
+      return { recovery_codes: result.value };
+    },
+  );
+
+  app.post<{ Body: { mfa_token: string; code: string } }>(
+    "/sessions/mfa",
+    {
+      schema: {
+        body: fieldsBody({ mfa_token: tokenField, code: codeField }),
+        response: { 200: emailMessageResponse, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const { mfa_token: mfaToken, code } = request.body;
+      let result: LoginResult;
+      try {
+        result = await auth.completeLogin(mfaToken, code, clientOf(request));
+      } catch (error) {
+        // A wrong code at login is a failed authentication (401), not a bad form (400).
+        if (error instanceof InvalidCodeError)
+          return sendError(reply, 401, "invalid_code", error.message);
+        throw error;
+      }
+      cookie.set(reply, result.sessionToken);
+      reply.header("cache-control", "no-store");
+      return { email: result.user.email, message: "logged in" };
+    },
+  );
+}
