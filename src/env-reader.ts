@@ -88,7 +88,9 @@ export class EnvReader {
     const text = this.#value(name);
     if (text === undefined) return fallback;
     if (!isDisplayLabel(text)) {
-      this.#problems.push(`${name} must be 1 to 64 printable characters without a colon (got "${text}")`);
+      this.#problems.push(
+        `${name} must be 1 to 64 printable characters without a colon (got "${text}")`,
+      );
       return fallback;
     }
     return text;

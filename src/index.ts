@@ -12,11 +12,15 @@ export { Auth, type AuthDependencies, type LoginResult } from "./auth/auth.js";
 export {
   AuthError,
   type AuthErrorCode,
+  InvalidCodeError,
   InvalidEmailError,
+  InvalidMfaTokenError,
   InvalidPasswordError,
   InvalidRequestError,
   InvalidResetTokenError,
   NoResultFound,
+  SecondFactorRequiredError,
+  SecondFactorStateError,
   ServiceUnavailableError,
   ThrottledError,
   UnknownEmailError,
@@ -28,8 +32,15 @@ export { ServiceBusyError } from "./auth/limiter.js";
 export { PasswordHasher } from "./auth/password.js";
 export type { PasswordChangeOutcome } from "./auth/password-change.js";
 export { PasswordPolicy } from "./auth/password-policy.js";
+export type { ReauthenticationOutcome, SignedIn } from "./auth/reauthentication.js";
 export { RegistrationThrottledError } from "./auth/registration-limit.js";
 export { ResetThrottledError } from "./auth/reset-limit.js";
+export {
+  type Reauthenticated,
+  type SecondFactorStatus,
+  SecondFactors,
+} from "./auth/second-factor.js";
+export type { SecondFactorStore } from "./auth/second-factor-store.js";
 export type { SessionClient, StoredSession } from "./auth/session.js";
 export type { AuthMode, AuthSettings, PasswordHashAlgorithm } from "./auth/settings.js";
 export { defaultAuthSettings } from "./auth/settings.js";

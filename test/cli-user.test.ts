@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { totpCode } from "../src/auth/totp.js";
 import { auditCommand } from "../src/commands/audit.js";
 import { userCommand } from "../src/commands/user.js";
 import { createAuth } from "../src/create-auth.js";
@@ -100,10 +101,59 @@ for (const factory of factories) {
       }
     });
 
+    test("show tells whether a user has a second factor; reset-mfa turns it off, audited", {
+      timeout: 60_000,
+    }, async () => {
+      const email = "locked-out@example.com";
+      const service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      let secret = "";
+      try {
+        await service.auth.registerUser(email, "b4l0u");
+        const token = await service.auth.createSession(email);
+        const current = await service.auth.signedIn(token);
+        assert.ok(current);
+        ({ secret } = await service.auth.secondFactors.beginTotpSetup(current));
+        const confirmed = await service.auth.secondFactors.confirmTotp(
+          current,
+          totpCode(secret, new Date()),
+          "b4l0u",
+          {},
+        );
+        assert.equal(confirmed.outcome, "done");
+      } finally {
+        await service.close();
+      }
+      const show = await user(["show", email]);
+      assert.equal(show.code, 0, show.stderr);
+      assert.match(show.stdout, /2fa\s+totp on, 10 recovery code\(s\) left/);
+      assert.ok(!show.stdout.includes(secret), "never the secret");
+      const json = JSON.parse((await user(["show", email, "--json"])).stdout);
+      assert.deepEqual(json.secondFactor, { totp: true, recoveryCodesLeft: 10 });
+      assert.ok(!JSON.stringify(json).includes(secret));
+
+      const reset = await user(["reset-mfa", email]);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.match(reset.stdout, /turned off two-factor authentication of locked-out@example\.com/);
+      assert.match((await user(["show", email])).stdout, /2fa\s+off/);
+      const again = await user(["reset-mfa", email]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /has no second factor/);
+      assert.equal((await user(["reset-mfa", "nobody@example.com"])).code, 1);
+
+      const after = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      try {
+        assert.ok(await after.auth.login(email, "b4l0u"), "the password alone logs in again");
+      } finally {
+        await after.close();
+      }
+      const audit = await runCommandInProcess(auditCommand, ["--email", email], env);
+      assert.match(audit.stdout, /mfa_reset_by_operator\s+success .*agent="auth-service cli"/);
+    });
+
     test("--help for user and each subcommand's arguments", { timeout: 30_000 }, async () => {
       const help = await user(["--help"]);
       assert.equal(help.code, 0);
-      for (const command of ["list", "show", "create", "delete", "revoke-sessions"]) {
+      for (const command of ["list", "show", "create", "delete", "revoke-sessions", "reset-mfa"]) {
         assert.match(help.stdout, new RegExp(command));
       }
       assert.equal((await user(["show"])).code, 2);

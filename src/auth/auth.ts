@@ -6,9 +6,9 @@ import { PasswordHasher } from "./password.js";
 import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
 import { PasswordPolicy } from "./password-policy.js";
 import { PasswordResets } from "./password-reset.js";
+import { Reauthentication } from "./reauthentication.js";
 import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
-import { Reauthentication } from "./reauthentication.js";
 import { ResetRequestLimit } from "./reset-limit.js";
 import { SecondFactors } from "./second-factor.js";
 import {
@@ -174,7 +174,9 @@ export class Auth {
   }
 
   /** The live session a token opened and its user (renewing it when due); null otherwise. */
-  signedIn(token: string | null | undefined): Promise<{ session: StoredSession; user: User } | null> {
+  signedIn(
+    token: string | null | undefined,
+  ): Promise<{ session: StoredSession; user: User } | null> {
     return this.#authenticate(token);
   }
 

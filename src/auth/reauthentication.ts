@@ -11,7 +11,11 @@ export interface SignedIn {
   user: User;
 }
 
-export type ReauthenticationOutcome = "confirmed" | "no_session" | "wrong_password" | "session_ended";
+export type ReauthenticationOutcome =
+  | "confirmed"
+  | "no_session"
+  | "wrong_password"
+  | "session_ended";
 
 /**
  * The current password asked again before a sensitive change (ASVS 5.0

@@ -26,11 +26,7 @@ export function newRecoveryCodes(): string[] {
  * digits they look like. Null when it cannot be a recovery code.
  */
 export function normalizeRecoveryCode(typed: string): string | null {
-  const folded = typed
-    .toLowerCase()
-    .replace(/[\s-]/g, "")
-    .replace(/[il]/g, "1")
-    .replace(/o/g, "0");
+  const folded = typed.toLowerCase().replace(/[\s-]/g, "").replace(/[il]/g, "1").replace(/o/g, "0");
   if (folded.length !== CODE_LENGTH) return null;
   for (const character of folded) if (!ALPHABET.includes(character)) return null;
   return folded;

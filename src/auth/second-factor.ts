@@ -2,13 +2,13 @@ import type { SecretBox } from "../crypto/secret-box.js";
 import { InvalidCodeError, SecondFactorStateError } from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
+import type { Reauthentication, ReauthenticationOutcome, SignedIn } from "./reauthentication.js";
 import {
   findRecoveryCode,
   hashRecoveryCodes,
   newRecoveryCodes,
   normalizeRecoveryCode,
 } from "./recovery-codes.js";
-import type { Reauthentication, ReauthenticationOutcome, SignedIn } from "./reauthentication.js";
 import type { SecondFactorStore } from "./second-factor-store.js";
 import type { SessionClient } from "./session.js";
 import { matchTotp, newTotpSecret, totpUri } from "./totp.js";
@@ -103,8 +103,14 @@ export class SecondFactors {
     const factor = await this.#store.findTotpFactor(userId);
     if (!factor) throw new SecondFactorStateError("mfa_not_enabled");
     if (factor.enabledAt) throw new SecondFactorStateError("mfa_already_enabled");
-    const step = matchTotp(this.#open(factor.secretSealed, userId), code.trim(), this.#ctx.now(), null);
-    if (step === null) throw new InvalidCodeError("wrong code: check the device's clock and try the current code");
+    const step = matchTotp(
+      this.#open(factor.secretSealed, userId),
+      code.trim(),
+      this.#ctx.now(),
+      null,
+    );
+    if (step === null)
+      throw new InvalidCodeError("wrong code: check the device's clock and try the current code");
     const codes = newRecoveryCodes();
     const hashes = await hashRecoveryCodes(codes);
     if (!(await this.#store.enableTotpFactor(userId, step, hashes, this.#ctx.now()))) {
@@ -155,7 +161,13 @@ export class SecondFactors {
       throw new SecondFactorStateError("mfa_not_enabled");
     }
     await this.#reauthentication.succeeded(current);
-    this.#ctx.emit({ type: "second_factor", action: "recovery_codes_renewed", userId, email, client });
+    this.#ctx.emit({
+      type: "second_factor",
+      action: "recovery_codes_renewed",
+      userId,
+      email,
+      client,
+    });
     return { outcome: "done", value: codes };
   }
 
@@ -198,7 +210,11 @@ export class SecondFactors {
     const stored = await this.#store.unusedRecoveryCodes(userId);
     if (stored.length === 0) return null;
     const salt = stored[0]?.salt ?? "";
-    const index = await findRecoveryCode(code, salt, stored.map((row) => row.hash));
+    const index = await findRecoveryCode(
+      code,
+      salt,
+      stored.map((row) => row.hash),
+    );
     const match = stored[index];
     if (!match) return null;
     return {

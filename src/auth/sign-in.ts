@@ -1,8 +1,4 @@
-import {
-  InvalidCodeError,
-  InvalidMfaTokenError,
-  SecondFactorRequiredError,
-} from "./errors.js";
+import { InvalidCodeError, InvalidMfaTokenError, SecondFactorRequiredError } from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
 import { ServiceBusyError } from "./limiter.js";

@@ -33,7 +33,11 @@ export function totpUri(secret: string, options: { issuer: string; account: stri
 }
 
 /** The code for `secret` (base32, or the raw key bytes) at a time; `digits` is 6 but for test vectors. */
-export function totpCode(secret: string | Uint8Array, at: Date, digits: 6 | 8 = TOTP_DIGITS): string {
+export function totpCode(
+  secret: string | Uint8Array,
+  at: Date,
+  digits: 6 | 8 = TOTP_DIGITS,
+): string {
   return generateSync({
     secret,
     crypto,

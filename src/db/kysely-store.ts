@@ -2,6 +2,7 @@ import type { Kysely, Updateable } from "kysely";
 import { Migrator } from "kysely/migration";
 import { UserAlreadyExistsError } from "../auth/errors.js";
 import type { StoredResetToken } from "../auth/reset-token.js";
+import type { SecondFactorStore } from "../auth/second-factor-store.js";
 import type { StoredSession } from "../auth/session.js";
 import type {
   AuthStore,
@@ -12,14 +13,13 @@ import type {
 } from "../auth/store.js";
 import type { FailureCount } from "../auth/throttle.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
-import type { SecondFactorStore } from "../auth/second-factor-store.js";
 import { KyselyMfaStore } from "./kysely-mfa-store.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
-import { mapUnavailable } from "./unavailable.js";
 import { isUniqueViolation, toDate, toStoredSession, toUserRecord } from "./row-mapping.js";
 import type { Database, Dialect, UsersTable } from "./schema.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
+import { mapUnavailable } from "./unavailable.js";
 
 /**
  * The one implementation of AuthStore, over Kysely. Every difference between

@@ -1,7 +1,12 @@
 import type { MailKind, MailQueue } from "../auth/mail-queue.js";
 import { isMailableEmail } from "../auth/user.js";
 import { retryDelay } from "../db/leased-queue.js";
-import { isSecondFactorNotice, passwordChangedMail, resetMail, secondFactorMail } from "./messages.js";
+import {
+  isSecondFactorNotice,
+  passwordChangedMail,
+  resetMail,
+  secondFactorMail,
+} from "./messages.js";
 import type { OutboxMessage, OutboxStore } from "./outbox.js";
 import type { MailMessage, MailTransport } from "./transport.js";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  hashRecoveryCodes,
   findRecoveryCode,
+  hashRecoveryCodes,
   newRecoveryCodes,
   normalizeRecoveryCode,
   RECOVERY_CODE_COUNT,
@@ -60,7 +60,9 @@ describe("TOTP (RFC 6238)", () => {
   });
 
   test("the otpauth URI carries the RFC defaults every app reads", () => {
-    const uri = new URL(totpUri("JBSWY3DPEHPK3PXP", { issuer: "Acme", account: "bob@example.com" }));
+    const uri = new URL(
+      totpUri("JBSWY3DPEHPK3PXP", { issuer: "Acme", account: "bob@example.com" }),
+    );
     assert.equal(uri.protocol, "otpauth:");
     assert.equal(uri.host, "totp");
     assert.equal(decodeURIComponent(uri.pathname), "/Acme:bob@example.com");

@@ -3,7 +3,12 @@ import type { Auth, LoginResult } from "../../auth/auth.js";
 import { InvalidCodeError } from "../../auth/errors.js";
 import type { SignedIn } from "../../auth/reauthentication.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
-import { type SessionCredential, sendNotSignedIn, sessionCredentialOf, tokenOf } from "../credentials.js";
+import {
+  type SessionCredential,
+  sendNotSignedIn,
+  sessionCredentialOf,
+  tokenOf,
+} from "../credentials.js";
 import { sendError } from "../errors.js";
 import { sendReauthenticationRefused } from "../reauthentication.js";
 import {
@@ -17,7 +22,12 @@ import {
 } from "../schemas.js";
 
 /** A TOTP code (6 digits) or a recovery code as typed (`xxxxx-xxxxx`, spaces allowed). */
-const codeField = { type: "string", minLength: 1, maxLength: 32, pattern: PLAIN_TEXT_PATTERN } as const;
+const codeField = {
+  type: "string",
+  minLength: 1,
+  maxLength: 32,
+  pattern: PLAIN_TEXT_PATTERN,
+} as const;
 
 const recoveryCodesResponse = {
   type: "object",
