@@ -95,6 +95,15 @@ const SUMMARIES: Record<string, string> = {
   "GET /sessions": "The logged-in user's sessions (public ids, never tokens)",
   "DELETE /sessions/:id": "End one of the logged-in user's sessions",
   "PUT /profile/password": "Change the password; ends the user's other sessions",
+  "GET /mfa": "Two-factor authentication state: TOTP on or off, recovery codes left",
+  "POST /mfa/totp/setup":
+    "Start TOTP setup: a new secret and its otpauth:// URI, pending until confirmed (409 when on)",
+  "POST /mfa/totp/confirm":
+    "Turn TOTP on with a current code and the password: answers the 10 recovery codes, once",
+  "DELETE /mfa/totp": "Turn two-factor authentication off (needs the password)",
+  "POST /mfa/recovery-codes": "Ten new recovery codes, the old ones void (needs the password)",
+  "POST /sessions/mfa":
+    "Finish a login that answered mfa_required: the mfa_token and a TOTP or recovery code; sets the session_id cookie",
   "POST /reset_password": "Ask for a reset token (in the body in development mode)",
   "PUT /reset_password": "Set a new password with a reset token; ends every session",
   "GET /admin/users": "Admin (users:read): users in id order, a page at a time (next: the cursor)",
@@ -112,6 +121,11 @@ const SESSION_ROUTES = new Set([
   "GET /sessions",
   "DELETE /sessions/:id",
   "PUT /profile/password",
+  "GET /mfa",
+  "POST /mfa/totp/setup",
+  "POST /mfa/totp/confirm",
+  "DELETE /mfa/totp",
+  "POST /mfa/recovery-codes",
 ]);
 
 /** Routes that never touch the database, so never answer 503 for it. */
