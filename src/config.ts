@@ -19,6 +19,8 @@ export interface Config {
   /** Keep login throttling state in Redis instead of the database. */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** Session lookups kept in memory, invalidated across processes (WAL header or LISTEN/NOTIFY). */
+  sessionCache: boolean;
   logLevel: LogLevel;
   /** Origins (scheme://host[:port]) allowed to send state-changing requests besides our own. */
   trustedOrigins: readonly string[];
@@ -223,6 +225,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     databaseTimeoutMs: read.duration("DATABASE_TIMEOUT", 5000),
     redisUrl: read.redisUrl("REDIS_URL"),
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || "auth:throttle:",
+    sessionCache: read.boolean("SESSION_CACHE", true),
     logLevel: read.oneOf<LogLevel>("LOG_LEVEL", LOG_LEVELS, "info"),
     trustedOrigins: read.origins("TRUSTED_ORIGINS"),
     bodyLimit: read.integer("BODY_LIMIT", 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -1,3 +1,5 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { Kysely } from "kysely";
 import { ApiKeys } from "./auth/api-keys.js";
 import { AuditTrail } from "./auth/audit.js";
 import { Auth } from "./auth/auth.js";
@@ -18,9 +20,12 @@ import { KyselyAuditStore } from "./db/kysely-audit-store.js";
 import { KyselyOutboxStore } from "./db/kysely-outbox-store.js";
 import { KyselyStore } from "./db/kysely-store.js";
 import { KyselyWebhookStore } from "./db/kysely-webhook-store.js";
+import { withPostgresSessionCache } from "./db/pg-session-cache.js";
 import type { PoolState } from "./db/pool-state.js";
 import { RedisThrottleStore } from "./db/redis-throttle-store.js";
+import type { Database } from "./db/schema.js";
 import { withSessionCache } from "./db/session-cache.js";
+import { SessionChangeListener } from "./db/session-change-listener.js";
 import { mapUnavailable } from "./db/unavailable.js";
 import { OutboxWorker, type OutboxWorkerOptions, type WorkerLogger } from "./mail/outbox-worker.js";
 import type { MailTransport } from "./mail/transport.js";
@@ -44,8 +49,9 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   /** Told of every login, registration, reset, logout and hash (metrics, audit). */
   onEvent?: AuthEventListener;
   /**
-   * SQLite only: keep session lookups in process memory, emptied by any write
-   * that could revoke one, here or in another process (default true).
+   * Keep session lookups in process memory, emptied by any write that could
+   * revoke one, here or in another process: SQLite reads its write-ahead
+   * log's header, PostgreSQL listens for a trigger's NOTIFY (default true).
    */
   sessionCache?: boolean;
   /** Record events in the audit_log table (default true). */
@@ -144,9 +150,13 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     timeoutMs: databaseTimeoutMs,
   });
   const kyselyStore = new KyselyStore(kysely, dialect);
-  const store = mapUnavailable(
-    sqlite && sessionCache ? withSessionCache(kyselyStore, kysely, sqlite) : kyselyStore,
-  );
+  const { store: cachedStore, listener } = withCache(kyselyStore, {
+    enabled: sessionCache,
+    kysely,
+    sqlite,
+    postgresUrl: dialect === "postgres" ? databaseUrl : undefined,
+  });
+  const store = mapUnavailable(cachedStore);
   const auditStore = mapUnavailable(new KyselyAuditStore(kysely));
   const audit = new AuditTrail(auditStore, {
     now,
@@ -209,6 +219,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
   try {
     if (migrate) appliedMigrations.push(...(await store.migrate()));
     await redis?.connect();
+    // Until it listens, the PostgreSQL session cache serves nothing from memory.
+    await listener?.start();
   } catch (error) {
     await close();
     throw error;
@@ -232,4 +244,31 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     },
     close,
   };
+}
+
+/**
+ * The store with its session cache: SQLite's (the write-ahead log tells of
+ * other processes' commits) or PostgreSQL's (a listener hears the triggers'
+ * notices). Without a cache, the store as it is.
+ */
+function withCache(
+  store: KyselyStore,
+  options: {
+    enabled: boolean;
+    kysely: Kysely<Database>;
+    sqlite: BetterSqlite3.Database | undefined;
+    postgresUrl: string | undefined;
+  },
+): { store: AuthStore; listener?: SessionChangeListener } {
+  if (!options.enabled) return { store };
+  if (options.sqlite) return { store: withSessionCache(store, options.kysely, options.sqlite) };
+  if (!options.postgresUrl) return { store };
+  let cache: ReturnType<typeof withPostgresSessionCache> | undefined;
+  const listener = new SessionChangeListener({
+    url: options.postgresUrl,
+    onChange: (change) => cache?.onChange(change),
+    onStateChange: () => cache?.reset(),
+  });
+  cache = withPostgresSessionCache(store, listener);
+  return { store: cache.store, listener };
 }

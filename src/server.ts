@@ -46,6 +46,7 @@ export async function startServer(
     databaseTimeoutMs: config.databaseTimeoutMs,
     redisUrl: config.redisUrl,
     redisKeyPrefix: config.redisKeyPrefix,
+    sessionCache: config.sessionCache,
     logger,
     secretKey: config.secretKey,
     webhooks: { ...config.webhooks, onDelivery: metrics.recordWebhookDelivery },

@@ -13,20 +13,21 @@ import { wrapMethods } from "./wrap-methods.js";
 type SessionLookup = Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>;
 
 /** The store methods after which a cached session or user may be wrong. */
-const INVALIDATING = new Set<string>([
+export const INVALIDATING_METHODS: ReadonlySet<string> = new Set<string>([
   "updateUser",
   "deleteUser",
   "touchSession",
   "deleteSessionByTokenHash",
   "deleteSessionsOfUser",
   "deleteSessionOfUser",
+  "deleteOtherSessionsOfUser",
   "changePassword",
   "completePasswordReset",
   "purgeExpired",
 ]);
 
 /** Enough for every active session of a busy process; past it the cache starts over. */
-const MAX_ENTRIES = 50_000;
+export const MAX_CACHED_SESSIONS = 50_000;
 
 /**
  * A per-process cache of session lookups over SQLite, for the query every
@@ -41,8 +42,8 @@ const MAX_ENTRIES = 50_000;
  * A miss checks for commits and then reads the row synchronously on the raw
  * connection, so an entry is never labelled newer than what it holds. Inside
  * an open transaction of this connection (which could still roll back) the
- * lookup goes through Kysely instead and is not cached. PostgreSQL has no
- * such cheap, exact signal between instances, so it has no cache.
+ * lookup goes through Kysely instead and is not cached. PostgreSQL's cache
+ * (pg-session-cache.ts) hears other instances' writes through LISTEN/NOTIFY.
  */
 export function withSessionCache<T extends AuthStore>(
   store: T,
@@ -66,7 +67,7 @@ export function withSessionCache<T extends AuthStore>(
     const row = lookup.get(tokenHash) as SessionLookupRow | undefined;
     if (!row) return null; // unknown tokens are not kept: a spray of them must not evict real ones
     const found = toSessionLookup(row);
-    if (entries.size >= MAX_ENTRIES) entries.clear();
+    if (entries.size >= MAX_CACHED_SESSIONS) entries.clear();
     entries.set(tokenHash, found);
     return found;
   }
@@ -79,7 +80,7 @@ export function withSessionCache<T extends AuthStore>(
   return wrapMethods(
     store,
     (method, name) =>
-      INVALIDATING.has(String(name))
+      INVALIDATING_METHODS.has(String(name))
         ? async (...args: unknown[]) => {
             invalidate();
             try {

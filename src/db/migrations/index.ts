@@ -8,6 +8,7 @@ import { resetTokensPerRequestMigration } from "./0004-reset-tokens-per-request.
 import { apiKeysMigration } from "./0005-api-keys.js";
 import { webhooksMigration } from "./0006-webhooks.js";
 import { secondFactorMigration } from "./0007-second-factor.js";
+import { sessionChangeNoticesMigration } from "./0008-session-change-notices.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -23,6 +24,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0005-api-keys": atomic(apiKeysMigration(dialect)),
     "0006-webhooks": atomic(webhooksMigration(dialect)),
     "0007-second-factor": atomic(secondFactorMigration(dialect)),
+    "0008-session-change-notices": atomic(sessionChangeNoticesMigration(dialect)),
   };
 }
 
