@@ -18,6 +18,7 @@ import { registerOpenApi } from "./openapi.js";
 import { requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { accountRoutes } from "./routes/account.js";
+import { accountMfaRoutes } from "./routes/account-mfa.js";
 import { type AdminDependencies, adminRoutes } from "./routes/admin.js";
 import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
@@ -176,6 +177,11 @@ export async function buildApp({
   await app.register(resetPasswordRoutes, { auth });
   if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });
   await app.register(accountRoutes, {
+    auth,
+    cookie,
+    documentHeaders: securityHeaders.documentsOnly,
+  });
+  await app.register(accountMfaRoutes, {
     auth,
     cookie,
     documentHeaders: securityHeaders.documentsOnly,

@@ -3,8 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { totpCode } from "../../src/auth/totp.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { wrongTotpCode } from "../helpers/totp.js";
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own download cannot work here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -61,6 +63,9 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
   let sessionToken = "";
   const email = "axe@example.com";
   const password = "b4l0u-axe";
+  /** A user with two-factor authentication on, and a session of theirs. */
+  const mfaEmail = "axe-2fa@example.com";
+  let mfaSessionToken = "";
 
   before(async () => {
     server = await startTestServer();
@@ -77,6 +82,20 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
       "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Version/18.0 Safari/604.1",
     );
     sessionToken = await loginAs("Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0.0.0 Safari/537.36");
+
+    await request(server.url, "POST", "/users", { form: { email: mfaEmail, password } });
+    mfaSessionToken =
+      sessionCookieOf(
+        await request(server.url, "POST", "/sessions", { form: { email: mfaEmail, password } }),
+      ) ?? "";
+    const cookie = `session_id=${mfaSessionToken}`;
+    const setup = await request(server.url, "POST", "/mfa/totp/setup", { cookie });
+    const { secret } = setup.body as { secret: string };
+    const confirmed = await request(server.url, "POST", "/mfa/totp/confirm", {
+      cookie,
+      json: { code: totpCode(secret, new Date()), password },
+    });
+    assert.equal(confirmed.status, 200);
   });
   after(async () => {
     await browser?.close();
@@ -93,7 +112,11 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
     {
       signedIn = false,
       knownRules = [],
-    }: { signedIn?: boolean; knownRules?: readonly string[] } = {},
+    }: {
+      /** true: the axe user's session; a string: that session token. */
+      signedIn?: boolean | string;
+      knownRules?: readonly string[];
+    } = {},
   ): Promise<void> {
     const problems: string[] = [];
     for (const colorScheme of ["light", "dark"] as const) {
@@ -102,8 +125,10 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
         viewport: { width: 900, height: 640 },
       });
       try {
-        if (signedIn)
-          await context.addCookies([{ name: "session_id", value: sessionToken, url: server.url }]);
+        if (signedIn) {
+          const value = signedIn === true ? sessionToken : signedIn;
+          await context.addCookies([{ name: "session_id", value, url: server.url }]);
+        }
         const page = await context.newPage();
         page.on("console", (message) => {
           if (/Content Security Policy/i.test(message.text()))
@@ -186,6 +211,57 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
         await page.getByRole("alert").waitFor({ timeout: 10_000 });
       },
       { signedIn: true },
+    ),
+  );
+
+  const mfaLogin = async (page: Page) => {
+    await page.goto(`${server.url}/account/login`);
+    await page.getByLabel("Email").fill(mfaEmail);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByLabel("Code from your app").waitFor({ timeout: 10_000 });
+  };
+
+  test("log in, the second step", { timeout: 60_000 }, () => check(mfaLogin));
+
+  test("log in, the second step after a wrong recovery code", { timeout: 60_000 }, () =>
+    check(async (page) => {
+      await mfaLogin(page);
+      await page.getByText("Use a recovery code instead").click();
+      await page.getByLabel("Recovery code").fill("aaaaa-bbbbb");
+      await page.getByRole("button", { name: "Log in with the recovery code" }).click();
+      await page.getByRole("alert").waitFor({ timeout: 10_000 });
+    }),
+  );
+
+  test("set up two-factor authentication, after a wrong code", { timeout: 60_000 }, () =>
+    check(
+      async (page) => {
+        await page.goto(`${server.url}/account`);
+        await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
+        const key = (await page.locator("#totp-secret").textContent()) ?? "";
+        await page.getByLabel("Code from your app").fill(wrongTotpCode(key.replaceAll(" ", "")));
+        await page.getByLabel("Current password").fill(password);
+        await page.getByRole("button", { name: "Turn on two-factor authentication" }).click();
+        await page.getByRole("alert").waitFor({ timeout: 10_000 });
+      },
+      { signedIn: true },
+    ),
+  );
+
+  test("account, two-factor authentication on", { timeout: 60_000 }, () =>
+    check(at("/account"), { signedIn: mfaSessionToken }),
+  );
+
+  test("new recovery codes", { timeout: 60_000 }, () =>
+    check(
+      async (page) => {
+        await page.goto(`${server.url}/account`);
+        await page.getByLabel("Your password, for new recovery codes").fill(password);
+        await page.getByRole("button", { name: "New recovery codes" }).click();
+        await page.locator("#recovery-codes").waitFor({ timeout: 10_000 });
+      },
+      { signedIn: mfaSessionToken },
     ),
   );
 

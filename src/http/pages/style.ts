@@ -26,4 +26,11 @@ td time { white-space: nowrap; }
 nav { margin-top: 1.5rem; }
 h2 { font-size: 1.2rem; margin-top: 2rem; }
 nav a { margin-right: 1rem; }
+form.stacked + form.stacked { margin-top: 1.5rem; }
+details { margin-top: 1.5rem; }
+summary { cursor: pointer; }
+/* The QR code keeps its white margin in the dark scheme too: scanners need it. */
+img.qr { display: block; margin: 0.5rem 0; }
+code.secret { font-size: 1.1rem; word-spacing: 0.3rem; }
+ul.codes { columns: 2; font-size: 1.1rem; }
 `;

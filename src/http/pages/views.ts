@@ -2,7 +2,16 @@ import type { SessionInfo } from "../../auth/session.js";
 import { ERROR_ID, type Html, html, type PageOptions, page } from "./html.js";
 
 /** The fields of the forms, by their names. */
-export type FieldName = "email" | "password" | "new_password" | "current_password";
+export type FieldName =
+  | "email"
+  | "password"
+  | "new_password"
+  | "current_password"
+  // Two-factor authentication's (mfa-views.ts): the login's codes, the account page's passwords.
+  | "code"
+  | "recovery_code"
+  | "recovery_codes_password"
+  | "mfa_off_password";
 
 /** What the form pages are told besides their fields. */
 export interface FormState {
@@ -31,24 +40,31 @@ ${links}</nav>`;
 interface FieldSpec {
   name: FieldName;
   label: string;
-  type: "email" | "password";
+  /** "text" is for codes: short, never corrected or capitalised by the keyboard. */
+  type: "email" | "password" | "text";
   autocomplete: string;
+  /** The keyboard a phone shows: digits for a TOTP code. */
+  inputmode?: "numeric" | "text";
   value?: string;
   hintId?: string;
 }
+
+const MAX_LENGTH = { email: 254, password: 1024, text: 32 } as const;
 
 /**
  * A labelled input. The focus goes to the field in error, else to the first
  * field of the form (`focus`); the field in error is marked invalid and
  * described by the message.
  */
-function field(spec: FieldSpec, state: FormState, focus: FieldName | undefined): Html {
+export function field(spec: FieldSpec, state: FormState, focus: FieldName | undefined): Html {
   const invalid = state.errorField === spec.name;
   const describedBy = [invalid ? ERROR_ID : undefined, spec.hintId].filter(Boolean).join(" ");
   const autofocus = (state.errorField ?? focus) === spec.name;
-  const maxlength = spec.type === "email" ? 254 : 1024;
+  const maxlength = MAX_LENGTH[spec.type];
   return html`<label for="${spec.name}">${spec.label}</label>
 <input id="${spec.name}" name="${spec.name}" type="${spec.type}" autocomplete="${spec.autocomplete}" required maxlength="${maxlength}"${
+    spec.inputmode ? html` inputmode="${spec.inputmode}"` : ""
+  }${spec.type === "text" ? html` autocapitalize="none" spellcheck="false"` : ""}${
     spec.value !== undefined ? html` value="${spec.value}"` : ""
   }${invalid ? html` aria-invalid="true"` : ""}${
     describedBy ? html` aria-describedby="${describedBy}"` : ""
@@ -112,6 +128,8 @@ ${accountLinks("/account/login")}`,
 export interface AccountState extends FormState {
   email: string;
   sessions: SessionInfo[];
+  /** The two-factor authentication section (mfa-views.ts), after the password's. */
+  secondFactor?: Html;
 }
 
 export function accountView(state: AccountState, minLength: number): string {
@@ -131,7 +149,7 @@ export function accountView(state: AccountState, minLength: number): string {
 </tr>`,
   );
   const others = state.sessions.some((session) => !session.current);
-  // Only the change-password form has fields; it takes the focus only when it is in error.
+  // The forms' fields take the focus only when one of them is in error.
   const passwordState = state.errorField ? state : {};
   return page(
     { title: "Your account", notice: state.notice, error: state.error },
@@ -180,7 +198,8 @@ ${field(
 )}
 <p class="hint" id="new-password-hint">At least ${minLength} characters. Your other sessions end.</p>
 <button type="submit">Change password</button>
-</form>`,
+</form>
+${state.secondFactor ?? ""}`,
   );
 }
 

@@ -1,9 +1,15 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Auth } from "../../auth/auth.js";
-import { AuthError, type AuthErrorCode, UserAlreadyExistsError } from "../../auth/errors.js";
+import {
+  AuthError,
+  type AuthErrorCode,
+  SecondFactorRequiredError,
+  UserAlreadyExistsError,
+} from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../pages/icon.js";
+import { mfaSection, mfaStepView } from "../pages/mfa-views.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../pages/style.js";
 import {
   type AccountState,
@@ -89,6 +95,9 @@ export async function accountRoutes(
     try {
       result = await auth.login(email, field(request.body, "password"), clientOf(request));
     } catch (error) {
+      // The password was right: the second step's page (account-mfa.ts takes its form), no session yet.
+      if (error instanceof SecondFactorRequiredError)
+        return sendPage(reply, 200, mfaStepView({ mfaToken: error.mfaToken }));
       // The email stays filled in: the password is what to type again.
       return sendFailure(reply, error, (text, code) =>
         loginView({ email, error: text, errorField: fieldInError(code, "password", "password") }),
@@ -102,28 +111,18 @@ export async function accountRoutes(
     return reply.redirect("/account", 303);
   });
 
-  app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) => {
-    const account = await auth.accountOf(cookie.read(request));
-    if (!account) return reply.redirect("/account/login", 303);
-    const { user, sessions } = account;
-    const state = { email: user.email, sessions, notice: noticeOf(request.query.done) };
-    return sendPage(reply, 200, accountView(state, minLength));
-  });
+  app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>
+    sendAccountPage(reply, auth, cookie.read(request), 200, {
+      notice: noticeOf(request.query.done),
+    }),
+  );
 
   app.post<{ Body: Fields }>("/account/password", formRoute, async (request, reply) => {
     const token = cookie.read(request);
     let outcome: Awaited<ReturnType<Auth["changePassword"]>>;
     // The page again, with the message by the field it is about.
-    const failure = async (status: number, state: Partial<AccountState>) => {
-      const account = await auth.accountOf(token);
-      if (!account) return reply.redirect("/account/login", 303);
-      const { user, sessions } = account;
-      return sendPage(
-        reply,
-        status,
-        accountView({ email: user.email, sessions, ...state }, minLength),
-      );
-    };
+    const failure = (status: number, state: Partial<AccountState>) =>
+      sendAccountPage(reply, auth, token, status, state);
     try {
       outcome = await auth.changePassword(
         token,
@@ -138,13 +137,8 @@ export async function accountRoutes(
       return failure(statusOf(error), { error: sentence(error.message), errorField });
     }
     if (outcome === "changed") return reply.redirect("/account?done=password-changed", 303);
-    if (outcome === "no_session") return reply.redirect("/account/login", 303);
-    if (outcome === "session_ended") {
-      cookie.clear(reply);
-      return reply.redirect("/account/login?done=session-ended", 303);
-    }
-    const error = "The current password is not right.";
-    return failure(403, { error, errorField: "current_password" });
+    if (outcome !== "wrong_password") return sendSessionGone(reply, cookie, outcome);
+    return failure(403, { error: WRONG_CURRENT_PASSWORD, errorField: "current_password" });
   });
 
   /** "Sign out of all other sessions": one statement, one audit row (sessions_revoked). */
@@ -246,16 +240,18 @@ export async function accountRoutes(
   });
 }
 
-type Fields = Record<string, unknown>;
+export type Fields = Record<string, unknown>;
+
+export const WRONG_CURRENT_PASSWORD = "The current password is not right.";
 
 /** Fields arrive as strings from a form; anything else counts as empty. */
-function field(body: Fields | undefined, name: string): string {
+export function field(body: Fields | undefined, name: string): string {
   const value = body?.[name];
   return typeof value === "string" ? value : "";
 }
 
 /** Form posts: any fields (the page says what is missing), strings of bounded size. */
-const formRoute = {
+export const formRoute = {
   schema: {
     hide: true,
     body: {
@@ -287,6 +283,14 @@ const NOTICES = new Map<string, string>([
   ["no-others", "No other session was open."],
   ["password-changed", "Password changed. Your other sessions have ended."],
   ["session-ended", "Too many wrong current passwords: that session has ended. Log in again."],
+  ["mfa-off", "Two-factor authentication is off."],
+  ["mfa-on-already", "Two-factor authentication is already on."],
+  ["mfa-off-already", "Two-factor authentication is not on."],
+  [
+    "mfa-setup-gone",
+    "That set-up was not waiting any more: set up two-factor authentication again.",
+  ],
+  ["mfa-login-expired", "That login took too long, or had too many wrong codes. Log in again."],
 ]);
 
 /** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
@@ -305,7 +309,7 @@ function noticeOf(code: string | undefined): string | undefined {
   return code === undefined ? undefined : NOTICES.get(code);
 }
 
-function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
+export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply
     .code(status)
     .type("text/html; charset=utf-8")
@@ -314,7 +318,7 @@ function sendPage(reply: FastifyReply, status: number, body: string): FastifyRep
 }
 
 /** An expected failure becomes the form again with its message; anything else goes on to the error handler. */
-function sendFailure(
+export function sendFailure(
   reply: FastifyReply,
   error: unknown,
   render: (message: string, code: AuthErrorCode) => string,
@@ -322,6 +326,42 @@ function sendFailure(
   if (!(error instanceof AuthError)) throw error;
   setRetryAfter(reply, error);
   return sendPage(reply, statusOf(error), render(sentence(error.message), error.code));
+}
+
+/**
+ * The account page of this session with `state` (a notice, or an error by its
+ * field), or the login page when the session is over.
+ */
+export async function sendAccountPage(
+  reply: FastifyReply,
+  auth: Auth,
+  token: string | undefined,
+  status: number,
+  state: Partial<AccountState>,
+): Promise<FastifyReply> {
+  const account = await auth.accountOf(token);
+  if (!account) return reply.redirect("/account/login", 303);
+  const { user, sessions } = account;
+  const page = { email: user.email, sessions, ...state };
+  const factors = await auth.secondFactors.status(user.id);
+  const secondFactor = mfaSection({ ...page, status: factors });
+  const minLength = auth.settings.passwordMinLength;
+  return sendPage(reply, status, accountView({ ...page, secondFactor }, minLength));
+}
+
+/**
+ * A change refused at its current-password check for want of a session: none
+ * (log in), or the one too many wrong passwords ended (the cookie goes, and
+ * the login page says why).
+ */
+export function sendSessionGone(
+  reply: FastifyReply,
+  cookie: SessionCookie,
+  outcome: "no_session" | "session_ended",
+): FastifyReply {
+  if (outcome === "no_session") return reply.redirect("/account/login", 303);
+  cookie.clear(reply);
+  return reply.redirect("/account/login?done=session-ended", 303);
 }
 
 function sendIcon(reply: FastifyReply, cacheControl: string): FastifyReply {
@@ -332,7 +372,7 @@ function sendIcon(reply: FastifyReply, cacheControl: string): FastifyReply {
     .send(ICON_SVG);
 }
 
-function sentence(message: string): string {
+export function sentence(message: string): string {
   const text = message.charAt(0).toUpperCase() + message.slice(1);
   return text.endsWith(".") ? text : `${text}.`;
 }
