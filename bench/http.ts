@@ -10,7 +10,10 @@
 // first: no process migrates, and wrk never takes the server's core. It does
 // not make these machines quiet (runs still spread by ~20%), so the medians
 // and the same-run ratios stay what to read.
-// Usage: npm run build && node --import tsx bench/http.ts [--runs 6] [--seconds 5] [--processes 3] [--pin]
+// With PostgreSQL reachable (BENCH_POSTGRES_URL, the local server by default),
+// GET /profile is also measured over a fresh PostgreSQL database, with the
+// session cache (the default) and without it (SESSION_CACHE=false).
+// Usage: npm run build && node --import tsx bench/http.ts [--runs 6] [--seconds 5] [--processes 3] [--pin] [--no-postgres]
 
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -20,6 +23,7 @@ import {
   fmt,
   type LoadResult,
   median,
+  postgresDatabase,
   type Service,
   sessionCookie,
   startScript,
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     "log-level": { type: "string" },
     processes: { type: "string" },
     pin: { type: "boolean" },
+    "no-postgres": { type: "boolean" },
   },
 });
 const runs = Number(values.runs ?? 6);
@@ -46,6 +51,7 @@ const serverCpu = values.pin ? availableParallelism() - 1 : undefined;
 const wrkPinning = values.pin ? { threads: 1, cpu: 0 } : {};
 
 const folder = tempDir();
+const postgres = values["no-postgres"] ? null : await postgresDatabase();
 interface Target {
   label: string;
   url: string;
@@ -56,6 +62,8 @@ interface Target {
 const bare: Target[] = [];
 const home: Target[] = [];
 const profile: Target[] = [];
+const postgresProfile: Target[] = [];
+const postgresUncached: Target[] = [];
 const servers: Service[] = [];
 for (let index = 0; index < processes; index++) {
   const baseline = await startScript(
@@ -88,8 +96,37 @@ for (let index = 0; index < processes; index++) {
     pid: servicePid,
     headers: [cookie],
   });
+  if (!postgres) continue;
+  for (const [list, cache, port] of [
+    [postgresProfile, "true", 6991 + 2 * index],
+    [postgresUncached, "false", 6992 + 2 * index],
+  ] as const) {
+    const server = await startService(
+      {
+        DATABASE_URL: postgres.url,
+        PORT: String(port),
+        BCRYPT_COST: "4",
+        LOG_LEVEL: logLevel,
+        SESSION_CACHE: cache,
+      },
+      [],
+      serverCpu,
+    );
+    servers.push(server);
+    list.push({
+      label:
+        cache === "true"
+          ? "service `GET /profile`, PostgreSQL"
+          : "service `GET /profile`, PostgreSQL, `SESSION_CACHE=false`",
+      url: `${server.url}/profile`,
+      pid: server.child.pid ?? 0,
+      headers: [await sessionCookie(server.url, `bench-${port}@example.com`)],
+    });
+  }
 }
-const targets = [bare, home, profile];
+const targets = [bare, home, profile, postgresProfile, postgresUncached].filter(
+  (list) => list.length > 0,
+);
 type Measured = LoadResult & { cpuMicros: number };
 const measure = (target: Target, runSeconds: number): Measured => {
   const cpuBefore = cpuSecondsOf(target.pid);
@@ -111,6 +148,7 @@ for (let run = 0; run < runs; run++) {
 }
 for (const server of servers) await server.stop();
 folder.remove();
+await postgres?.drop();
 
 const bareLabel = bare[0]?.label ?? "";
 const bareRps = median(results.get(bareLabel)?.map((result) => result.rps) ?? []);

@@ -1,11 +1,13 @@
 // Shared helpers of the benchmarks: start the real service (compiled dist/) as a
 // child process, drive it with wrk, and summarize runs by their median.
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import pg from "pg";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
@@ -260,4 +262,41 @@ export function cpuShares(
     if (used > 0) shares[command] = used / capacity;
   }
   return shares;
+}
+
+const POSTGRES_ADMIN_URL =
+  process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/**
+ * A fresh PostgreSQL database for one benchmark (BENCH_POSTGRES_URL names the
+ * server, the local one by default), dropped by `drop`; null when the server
+ * does not answer.
+ */
+export async function postgresDatabase(): Promise<{
+  url: string;
+  drop: () => Promise<void>;
+} | null> {
+  const admin = new pg.Client({
+    connectionString: POSTGRES_ADMIN_URL,
+    connectionTimeoutMillis: 2000,
+  });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  const name = `auth_bench_${randomBytes(4).toString("hex")}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client(POSTGRES_ADMIN_URL);
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
 }

@@ -1,17 +1,16 @@
 // GET /profile throughput with 1 and 2 workers, on SQLite and PostgreSQL, in
 // one run, against bare Fastify measured in the same run.
 // Usage: npm run build && node --import tsx bench/workers.ts [--runs 3] [--seconds 10]
-import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import {
   cpuShares,
   cpuTicksByCommand,
   fmt,
   machineTicks,
   medianRun,
+  postgresDatabase,
   sessionCookie,
   startScript,
   startService,
@@ -24,31 +23,6 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs ?? 3);
 const seconds = Number(values.seconds ?? 10);
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch {
-    return null;
-  }
-  const name = `auth_bench_${randomBytes(4).toString("hex")}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client(ADMIN_URL);
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
 const rows: string[] = [];
 const cpu: string[] = [];
 const baseline = await startScript(
