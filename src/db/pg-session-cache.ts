@@ -59,9 +59,9 @@ export function withPostgresSessionCache<T extends AuthStore>(
     if (entries.size >= MAX_CACHED_SESSIONS) reset();
     entries.set(tokenHash, found);
     const userId = found.user.id;
-    let tokens = byUser.get(userId);
-    if (!tokens) byUser.set(userId, (tokens = new Set()));
+    const tokens = byUser.get(userId) ?? new Set<string>();
     tokens.add(tokenHash);
+    byUser.set(userId, tokens);
     return found;
   }
 
