@@ -2,6 +2,7 @@ import {
   type AuthSettings,
   assertValidAuthSettings,
   defaultAuthSettings,
+  type EmailVerificationMode,
   type PasswordHashAlgorithm,
 } from "./auth/settings.js";
 import { SECRET_KEY_REQUIRED } from "./crypto/secret-box.js";
@@ -183,6 +184,11 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     registrationWindow: read.duration("REGISTRATION_WINDOW", defaults.registrationWindow),
     auditRetention: read.duration("AUDIT_RETENTION", defaults.auditRetention),
     totpIssuer: read.label("TOTP_ISSUER", defaults.totpIssuer),
+    emailVerification: read.oneOf<EmailVerificationMode>(
+      "EMAIL_VERIFICATION",
+      ["off", "optional", "required"],
+      defaults.emailVerification,
+    ),
   };
   if (auth.passwordMaxLength < auth.passwordMinLength) {
     problems.push("PASSWORD_MAX_LENGTH must not be smaller than PASSWORD_MIN_LENGTH");

@@ -179,7 +179,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         transport: mail.transport,
         publicUrl: mail.publicUrl,
         resetTokenLifetimeMs: settings.resetTokenLifetime,
-        issueResetToken: (email) => auth.issueResetToken(email),
+        issueResetToken: (email) => auth.issueResetToken(email, { mailed: true }),
+        tokenForMail: (refId) => auth.emailAddresses.tokenForMail(refId),
         logger,
         now,
       })

@@ -17,7 +17,10 @@ export type AuditEventName =
   | "mfa_recovery_codes_renewed"
   | "mfa_reset_by_operator"
   | "mfa_challenge"
-  | "recovery_code_used";
+  | "recovery_code_used"
+  | "email_verified"
+  | "email_change_requested"
+  | "email_changed";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {
@@ -120,6 +123,10 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return ["user_deleted", "success"];
     case "sessions_revoked":
       return ["sessions_revoked", "success"];
+    case "email_verified":
+      return ["email_verified", "success"];
+    case "email_change":
+      return [event.stage === "requested" ? "email_change_requested" : "email_changed", "success"];
     case "second_factor":
       return [SECOND_FACTOR_EVENTS[event.action], "success"];
     case "mfa_challenge":

@@ -1,4 +1,5 @@
 import type { SecretBox } from "../crypto/secret-box.js";
+import { EmailAddresses } from "./email-addresses.js";
 import type { AuthEventListener } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
 import type { MailQueue } from "./mail-queue.js";
@@ -59,6 +60,8 @@ export class Auth {
   readonly passwordPolicy: PasswordPolicy;
   /** Two-factor authentication of a signed-in user: set up, confirm, status, turn off, new codes. */
   readonly secondFactors: SecondFactors;
+  /** Verified addresses and email changes (EMAIL_VERIFICATION). */
+  readonly emailAddresses: EmailAddresses;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
   readonly #signIn: SignIn;
@@ -105,7 +108,16 @@ export class Auth {
       reauthentication,
       secretBox,
     });
-    this.#signIn = new SignIn(flows, this.secondFactors, store.secondFactors);
+    this.emailAddresses = new EmailAddresses(flows, {
+      tokens: store.emailTokens,
+      reauthentication,
+      limit: new ResetRequestLimit(throttleStore ?? store, settings, "verify"),
+    });
+    this.#signIn = new SignIn(flows, {
+      factors: this.secondFactors,
+      challenges: store.secondFactors,
+      addresses: this.emailAddresses,
+    });
     this.#registration = new Registration(
       flows,
       new RegistrationLimit(throttleStore ?? store, settings),
@@ -118,8 +130,10 @@ export class Auth {
    *   ("User <email> already exists"); the last is decided by the database's
    *   unique index, so two concurrent registrations can never both succeed.
    */
-  registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    return this.#registration.register(email, password, client, true);
+  async registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    const user = await this.#registration.register(email, password, client, true);
+    await this.emailAddresses.registered(user);
+    return user;
   }
 
   /**
@@ -127,8 +141,10 @@ export class Auth {
    * registerUser, without the registration limits, which guard the public
    * route; the caller is already authenticated.
    */
-  createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    return this.#registration.register(email, password, client, false);
+  async createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    const user = await this.#registration.register(email, password, client, false);
+    await this.emailAddresses.registered(user);
+    return user;
   }
 
   /**
@@ -346,9 +362,16 @@ export class Auth {
     return this.#resets.requestPasswordReset(email, client);
   }
 
-  /** Makes a new reset token for the email's user, or null when none has it. Emits nothing. */
-  issueResetToken(email: string): Promise<{ token: string; userId: number; email: string } | null> {
-    return this.#resets.issueResetToken(email);
+  /**
+   * Makes a new reset token for the email's user, or null when none has it.
+   * Emits nothing. `mailed`: it goes out by mail (the outbox), so completing
+   * the reset proves the address.
+   */
+  issueResetToken(
+    email: string,
+    options: { mailed?: boolean } = {},
+  ): Promise<{ token: string; userId: number; email: string } | null> {
+    return this.#resets.issueResetToken(email, options);
   }
 
   /**
@@ -388,5 +411,6 @@ export class Auth {
     const now = this.#now();
     await this.#store.purgeExpired(now, new Date(now.getTime() - this.settings.sessionIdleTimeout));
     await this.#store.secondFactors.purgeExpiredMfaChallenges(now);
+    await this.#store.emailTokens.purgeExpiredEmailTokens(now);
   }
 }

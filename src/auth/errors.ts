@@ -20,7 +20,10 @@ export type AuthErrorCode =
   | "invalid_code"
   | "invalid_mfa_token"
   | "mfa_already_enabled"
-  | "mfa_not_enabled";
+  | "mfa_not_enabled"
+  | "email_not_verified"
+  | "invalid_verification_token"
+  | "same_email";
 
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {
@@ -148,5 +151,29 @@ export class SecondFactorStateError extends AuthError {
         ? "two-factor authentication is already on: turn it off first"
         : "two-factor authentication is not on",
     );
+  }
+}
+
+/** EMAIL_VERIFICATION=required and the right password on an account whose address is not verified. */
+export class EmailNotVerifiedError extends AuthError {
+  constructor() {
+    super(
+      "email_not_verified",
+      "verify your email address first: follow the link mailed to it, or ask for a new one",
+    );
+  }
+}
+
+/** A verification or email-change token that is unknown, used, expired, or no longer for this address. */
+export class InvalidVerificationTokenError extends AuthError {
+  constructor() {
+    super("invalid_verification_token", "invalid or expired link: ask for a new one");
+  }
+}
+
+/** An email change to the address the account already has. */
+export class SameEmailError extends AuthError {
+  constructor() {
+    super("same_email", "that is already this account's email");
   }
 }

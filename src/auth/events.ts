@@ -14,7 +14,11 @@ export interface EventSubject {
  * Events never carry a password, a token or a hash.
  */
 export type AuthEvent =
-  | ({ type: "login"; outcome: "success" | "failure" | "throttled" | "busy" } & EventSubject)
+  | ({
+      type: "login";
+      /** unverified: the right password, refused for an unverified address (EMAIL_VERIFICATION=required). */
+      outcome: "success" | "failure" | "throttled" | "busy" | "unverified";
+    } & EventSubject)
   | ({ type: "registration"; outcome: "success" | "taken" | "throttled" | "busy" } & EventSubject)
   | ({ type: "reset"; stage: "requested"; outcome?: "accepted" | "throttled" } & EventSubject)
   | ({ type: "reset"; stage: "completed" } & EventSubject)
@@ -24,6 +28,8 @@ export type AuthEvent =
   | ({ type: "user_deleted" } & EventSubject)
   | ({ type: "sessions_revoked"; count: number } & EventSubject)
   | ({ type: "second_factor"; action: SecondFactorAction } & EventSubject)
+  | ({ type: "email_verified" } & EventSubject)
+  | ({ type: "email_change"; stage: "requested" | "completed" } & EventSubject)
   | ({
       type: "mfa_challenge";
       outcome: MfaChallengeOutcome;

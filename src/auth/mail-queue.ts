@@ -4,7 +4,11 @@ export type MailKind =
   | "password_changed"
   | "second_factor_added"
   | "second_factor_removed"
-  | "recovery_code_used";
+  | "recovery_code_used"
+  | "email_verification"
+  | "email_change"
+  | "email_change_requested"
+  | "email_changed";
 
 /**
  * Where the domain drops mail to be sent later, off the request path (the
@@ -12,5 +16,6 @@ export type MailKind =
  * token is made when the mail is sent, so no token waits in a table.
  */
 export interface MailQueue {
-  enqueue(kind: MailKind, email: string): Promise<void>;
+  /** `refId`: the email_tokens row whose token the mail carries (made when it is sent). */
+  enqueue(kind: MailKind, email: string, refId?: number): Promise<void>;
 }

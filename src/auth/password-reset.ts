@@ -67,6 +67,7 @@ export class PasswordResets {
    */
   async issueResetToken(
     email: string,
+    options: { mailed?: boolean } = {},
   ): Promise<{ token: string; userId: number; email: string } | null> {
     const user = await this.#ctx.store.findUser({ email });
     if (!user) return null;
@@ -78,6 +79,7 @@ export class PasswordResets {
       now,
       resetTokenExpiry(now, this.#ctx.settings),
       MAX_LIVE_RESET_TOKENS,
+      options.mailed ?? false,
     );
     return { token, userId: user.id, email: user.email };
   }

@@ -16,6 +16,13 @@ export class ResetThrottledError extends ThrottledError {
   }
 }
 
+/** Too many verification links asked for this email or from this address. */
+export class VerificationThrottledError extends ThrottledError {
+  constructor(retryAfterMs: number) {
+    super("too many verification requests; try again later", retryAfterMs);
+  }
+}
+
 /**
  * Caps reset requests per email, per email from one client address, and per
  * address, in a fixed window, so nobody can flood a mailbox or mail the whole
@@ -25,18 +32,23 @@ export class ResetThrottledError extends ThrottledError {
  * stay valid: see Auth.issueResetToken). Emails are counted whether or not
  * they are registered, so the limit tells nothing about which exist. The
  * counters share the login throttle's store (database or Redis) under their
- * own keys: a login lock never blocks a reset.
+ * own keys: a login lock never blocks a reset. Requests for verification
+ * links (`kind` "verify") are held to the same settings under keys of their
+ * own.
  */
 export class ResetRequestLimit {
   readonly #store: ThrottleStore;
   readonly #policy: ResetLimitPolicy;
 
-  constructor(store: ThrottleStore, policy: ResetLimitPolicy) {
+  readonly #kind: "reset" | "verify";
+
+  constructor(store: ThrottleStore, policy: ResetLimitPolicy, kind: "reset" | "verify" = "reset") {
     this.#store = store;
     this.#policy = policy;
+    this.#kind = kind;
   }
 
-  /** Counts one request. @throws ResetThrottledError past any limit. */
+  /** Counts one request. @throws ResetThrottledError (VerificationThrottledError) past any limit. */
   async hit(email: string, ip: string | null | undefined, now: Date): Promise<void> {
     const { resetMaxPerEmail, resetMaxPerEmailAndIp, resetMaxPerIp, resetRequestWindow } =
       this.#policy;
@@ -45,11 +57,14 @@ export class ResetRequestLimit {
     // The narrowest first: a refused request then spends none of the wider quotas.
     if (ip) {
       const bucket = addressBucket(ip);
-      limits.push([`reset-email-ip:${bucket}|${normalized}`, resetMaxPerEmailAndIp]);
-      limits.push([`reset-ip:${bucket}`, resetMaxPerIp]);
+      limits.push([`${this.#kind}-email-ip:${bucket}|${normalized}`, resetMaxPerEmailAndIp]);
+      limits.push([`${this.#kind}-ip:${bucket}`, resetMaxPerIp]);
     }
-    limits.push([`reset-email:${normalized}`, resetMaxPerEmail]);
+    limits.push([`${this.#kind}-email:${normalized}`, resetMaxPerEmail]);
     const retryAfterMs = await countWithinLimits(this.#store, limits, now, resetRequestWindow);
-    if (retryAfterMs !== null) throw new ResetThrottledError(retryAfterMs);
+    if (retryAfterMs === null) return;
+    throw this.#kind === "reset"
+      ? new ResetThrottledError(retryAfterMs)
+      : new VerificationThrottledError(retryAfterMs);
   }
 }

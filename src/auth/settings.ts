@@ -58,7 +58,15 @@ export interface AuthSettings {
   auditRetention: number;
   /** The name authenticator apps show beside the account's TOTP codes. */
   totpIssuer: string;
+  /**
+   * off: addresses are never checked (development's default, the original
+   * contract); optional: links are mailed and the state shown; required
+   * (production's default): no session until the address is verified.
+   */
+  emailVerification: EmailVerificationMode;
 }
+
+export type EmailVerificationMode = "off" | "optional" | "required";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -104,6 +112,7 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     registrationWindow: HOUR,
     auditRetention: 90 * DAY,
     totpIssuer: "auth-service",
+    emailVerification: mode === "production" ? "required" : "off",
   };
 }
 
@@ -213,6 +222,11 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
     ],
     ["registrationWindow", isPositiveDuration(settings.registrationWindow), "a positive duration"],
     ["auditRetention", isPositiveDuration(settings.auditRetention), "a positive duration"],
+    [
+      "emailVerification",
+      ["off", "optional", "required"].includes(settings.emailVerification),
+      "off, optional or required",
+    ],
     [
       "totpIssuer",
       isDisplayLabel(settings.totpIssuer),

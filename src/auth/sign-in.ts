@@ -1,3 +1,4 @@
+import type { EmailAddresses } from "./email-addresses.js";
 import { InvalidCodeError, InvalidMfaTokenError, SecondFactorRequiredError } from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
@@ -38,11 +39,20 @@ export class SignIn {
   readonly #ctx: FlowContext;
   readonly #factors: SecondFactors;
   readonly #challenges: SecondFactorStore;
+  readonly #addresses: EmailAddresses;
 
-  constructor(ctx: FlowContext, factors: SecondFactors, challenges: SecondFactorStore) {
+  constructor(
+    ctx: FlowContext,
+    dependencies: {
+      factors: SecondFactors;
+      challenges: SecondFactorStore;
+      addresses: EmailAddresses;
+    },
+  ) {
     this.#ctx = ctx;
-    this.#factors = factors;
-    this.#challenges = challenges;
+    this.#factors = dependencies.factors;
+    this.#challenges = dependencies.challenges;
+    this.#addresses = dependencies.addresses;
   }
 
   /**
@@ -160,6 +170,8 @@ export class SignIn {
    */
   async #admit(user: User, client: SessionClient, proof: Proof): Promise<LoginResult> {
     const { id: userId, email } = user;
+    // First: an unverified address gets neither a session nor an mfa_token.
+    await this.#addresses.assertVerified(user, client);
     if (!proof.secondFactor && (await this.#factors.isOn(userId))) {
       const mfaToken = generateToken();
       const now = this.#ctx.now();

@@ -1,3 +1,4 @@
+import type { EmailTokenStore } from "./email-token-store.js";
 import type { StoredResetToken } from "./reset-token.js";
 import type { SecondFactorStore } from "./second-factor-store.js";
 import type { StoredSession } from "./session.js";
@@ -42,6 +43,8 @@ export interface NewSession {
 export interface AuthStore extends ThrottleStore {
   /** TOTP factors, recovery codes and login challenges: part of every store, so no Auth is built without them. */
   readonly secondFactors: SecondFactorStore;
+  /** Tokens that verify an address or confirm a change of it. */
+  readonly emailTokens: EmailTokenStore;
   /**
    * Brings the schema up to date; safe to call from several processes at once.
    * @returns the names of the migrations this call applied, in order.
@@ -92,12 +95,15 @@ export interface AuthStore extends ThrottleStore {
     createdAt: Date,
     expiresAt: Date,
     maxLive: number,
+    /** The token goes out by mail: completing the reset then marks the address verified. */
+    mailed?: boolean,
   ): Promise<void>;
   findResetToken(tokenHash: string): Promise<StoredResetToken | null>;
   /**
    * In one transaction: consume the token (it must still exist, belong to the
    * user and not be expired at `now`), void the user's other reset tokens,
-   * store the new hash, end every session of the user. False, with nothing written, when the token could not be consumed.
+   * store the new hash, end every session of the user, and mark the address
+   * verified when the token was mailed. False, with nothing written, when the token could not be consumed.
    */
   completePasswordReset(
     tokenHash: string,

@@ -55,6 +55,7 @@ export class UserAdmin {
       email: record.email,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
+      emailVerifiedAt: record.emailVerifiedAt,
       sessions: sessions.length,
     };
   }

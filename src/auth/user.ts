@@ -7,6 +7,8 @@ export interface User {
   email: string;
   createdAt: Date;
   updatedAt: Date;
+  /** When the address was last proven (a verification link, a mailed reset, a confirmed change); null: never. */
+  emailVerifiedAt: Date | null;
 }
 
 /** A user row with its password hash, for the code that has to verify or replace it. */
@@ -142,5 +144,6 @@ export function toPublicUser(record: UserRecord): User {
     email: record.email,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    emailVerifiedAt: record.emailVerifiedAt,
   };
 }

@@ -12,10 +12,16 @@ export class KyselyOutboxStore implements OutboxStore {
     this.#db = db;
   }
 
-  async enqueueMail(kind: MailKind, email: string, now: Date): Promise<void> {
+  async enqueueMail(kind: MailKind, email: string, now: Date, refId?: number): Promise<void> {
     await this.#db
       .insertInto("mail_outbox")
-      .values({ kind, email, created_at: now.getTime(), next_attempt_at: now.getTime() })
+      .values({
+        kind,
+        email,
+        created_at: now.getTime(),
+        next_attempt_at: now.getTime(),
+        ref_id: refId ?? null,
+      })
       .execute();
   }
 
@@ -25,6 +31,7 @@ export class KyselyOutboxStore implements OutboxStore {
       id: row.id,
       kind: row.kind as MailKind,
       email: row.email as string,
+      refId: row.ref_id == null ? null : Number(row.ref_id),
       attempts: row.attempts,
     }));
   }

@@ -1,5 +1,6 @@
 import type { Kysely, Updateable } from "kysely";
 import { Migrator } from "kysely/migration";
+import type { EmailTokenStore } from "../auth/email-token-store.js";
 import { UserAlreadyExistsError } from "../auth/errors.js";
 import type { StoredResetToken } from "../auth/reset-token.js";
 import type { SecondFactorStore } from "../auth/second-factor-store.js";
@@ -13,10 +14,17 @@ import type {
 } from "../auth/store.js";
 import type { FailureCount } from "../auth/throttle.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
+import { KyselyEmailTokenStore } from "./kysely-email-token-store.js";
 import { KyselyMfaStore } from "./kysely-mfa-store.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
-import { isUniqueViolation, toDate, toStoredSession, toUserRecord } from "./row-mapping.js";
+import {
+  isUniqueViolation,
+  toDate,
+  toDateOrNull,
+  toStoredSession,
+  toUserRecord,
+} from "./row-mapping.js";
 import type { Database, Dialect, UsersTable } from "./schema.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
 import { mapUnavailable } from "./unavailable.js";
@@ -29,6 +37,7 @@ import { mapUnavailable } from "./unavailable.js";
 export class KyselyStore implements AuthStore {
   readonly dialect: Dialect;
   readonly secondFactors: SecondFactorStore;
+  readonly emailTokens: EmailTokenStore;
   readonly #db: Kysely<Database>;
 
   readonly #sessionByTokenHash: ReturnType<typeof compileSessionByTokenHash>;
@@ -41,6 +50,7 @@ export class KyselyStore implements AuthStore {
     this.#throttle = new KyselyThrottleStore(db);
     // Wrapped here, not by the caller: mapUnavailable wraps methods, not properties.
     this.secondFactors = mapUnavailable(new KyselyMfaStore(db));
+    this.emailTokens = mapUnavailable(new KyselyEmailTokenStore(db));
   }
 
   async migrate(): Promise<string[]> {
@@ -197,10 +207,22 @@ export class KyselyStore implements AuthStore {
           .onRef("sessions.user_id", "=", "users.id")
           .on("sessions.expires_at", ">", now.getTime()),
       )
-      .select(["users.id", "users.email", "users.created_at", "users.updated_at"])
+      .select([
+        "users.id",
+        "users.email",
+        "users.created_at",
+        "users.updated_at",
+        "users.email_verified_at",
+      ])
       .select((eb) => eb.fn.count<number | string>("sessions.id").as("sessions"))
       .where("users.id", ">", afterId)
-      .groupBy(["users.id", "users.email", "users.created_at", "users.updated_at"])
+      .groupBy([
+        "users.id",
+        "users.email",
+        "users.created_at",
+        "users.updated_at",
+        "users.email_verified_at",
+      ])
       .orderBy("users.id")
       .limit(limit)
       .execute();
@@ -208,6 +230,7 @@ export class KyselyStore implements AuthStore {
       id: Number(row.id),
       email: row.email,
       createdAt: toDate(row.created_at),
+      emailVerifiedAt: toDateOrNull(row.email_verified_at),
       updatedAt: toDate(row.updated_at),
       sessions: Number(row.sessions),
     }));
@@ -291,6 +314,7 @@ export class KyselyStore implements AuthStore {
     createdAt: Date,
     expiresAt: Date,
     maxLive: number,
+    mailed = false,
   ): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       await trx
@@ -300,6 +324,7 @@ export class KyselyStore implements AuthStore {
           token_hash: tokenHash,
           created_at: createdAt.getTime(),
           expires_at: expiresAt.getTime(),
+          mailed: mailed ? 1 : 0,
         })
         .execute();
       const live = await trx
@@ -354,12 +379,15 @@ export class KyselyStore implements AuthStore {
         .where("token_hash", "=", tokenHash)
         .where("user_id", "=", userId)
         .where("expires_at", ">", now.getTime())
+        .returning("mailed")
         .executeTakeFirst();
-      if (consumed.numDeletedRows === 0n) return false;
+      if (!consumed) return false;
       await trx.deleteFrom("password_reset_tokens").where("user_id", "=", userId).execute();
+      // A token that went out by mail was read in that mailbox: the address is proven.
+      const proven = Number(consumed.mailed) === 1 ? { email_verified_at: now.getTime() } : {};
       await trx
         .updateTable("users")
-        .set({ hashed_password: hashedPassword, updated_at: now.getTime() })
+        .set({ hashed_password: hashedPassword, updated_at: now.getTime(), ...proven })
         .where("id", "=", userId)
         .execute();
       await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();

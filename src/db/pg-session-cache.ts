@@ -1,7 +1,6 @@
 import type { AuthStore } from "../auth/store.js";
-import { INVALIDATING_METHODS, MAX_CACHED_SESSIONS } from "./session-cache.js";
+import { invalidatingWrites, MAX_CACHED_SESSIONS } from "./session-cache.js";
 import type { SessionChange, SessionChangeListener } from "./session-change-listener.js";
-import { wrapMethods } from "./wrap-methods.js";
 
 type SessionLookup = NonNullable<Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>>;
 
@@ -70,20 +69,6 @@ export function withPostgresSessionCache<T extends AuthStore>(
     await store.close();
   }
 
-  const cached = wrapMethods(
-    store,
-    (method, name) =>
-      INVALIDATING_METHODS.has(String(name))
-        ? async (...args: unknown[]) => {
-            reset();
-            try {
-              return await method(...args);
-            } finally {
-              reset();
-            }
-          }
-        : method,
-    { findSessionByTokenHash, close },
-  );
+  const cached = invalidatingWrites(store, reset, { findSessionByTokenHash, close });
   return { store: cached, onChange, reset };
 }

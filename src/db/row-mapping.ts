@@ -18,7 +18,12 @@ export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
     hashedPassword: row.hashed_password,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
+    emailVerifiedAt: toDateOrNull(row.email_verified_at),
   };
+}
+
+export function toDateOrNull(value: number | string | null): Date | null {
+  return value === null ? null : toDate(value);
 }
 
 export function toStoredSession(row: Omit<Selectable<SessionsTable>, "token_hash">): StoredSession {

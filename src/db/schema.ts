@@ -19,6 +19,8 @@ export interface UsersTable {
   hashed_password: string;
   created_at: EpochMillis;
   updated_at: EpochMillis;
+  /** Null: the address was never verified (EMAIL_VERIFICATION). */
+  email_verified_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 export interface SessionsTable {
@@ -36,11 +38,12 @@ export interface SessionsTable {
 
 export interface PasswordResetTokensTable {
   id: Id;
-  /** Unique: a user has at most one live reset token; a new one replaces it. */
   user_id: ForeignId;
   token_hash: string;
   created_at: EpochMillis;
   expires_at: EpochMillis;
+  /** 1 when the token went out by mail: completing the reset then proves the address. */
+  mailed: ColumnType<number, number | undefined, number>;
 }
 
 export interface LoginThrottleTable {
@@ -85,6 +88,24 @@ export interface MailOutboxTable {
   /** pending, or failed once the attempts ran out. */
   status: ColumnType<string, string | undefined, string>;
   last_error: string | null;
+  /** The email_tokens row whose token this mail carries (made when it is sent). */
+  ref_id: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/** A token that verifies an address or confirms a change of it; only its SHA-256. */
+export interface EmailTokensTable {
+  id: Id;
+  user_id: ForeignId;
+  /** "verify" (the user's address) or "change" (to `email`). */
+  purpose: string;
+  /** The address it proves. */
+  email: string;
+  email_normalized: string;
+  token_hash: string;
+  /** A change keeps the session that asked for it; the user's others end. */
+  session_public_id: string | null;
+  created_at: EpochMillis;
+  expires_at: EpochMillis;
 }
 
 /** A key of the admin API; the key itself is never stored, only its SHA-256. */
@@ -178,6 +199,7 @@ export interface Database {
   totp_factors: TotpFactorsTable;
   recovery_codes: RecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  email_tokens: EmailTokensTable;
 }
 
 export type Dialect = "sqlite" | "postgres";

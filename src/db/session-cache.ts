@@ -26,6 +26,39 @@ export const INVALIDATING_METHODS: ReadonlySet<string> = new Set<string>([
   "purgeExpired",
 ]);
 
+/** Methods of `store.emailTokens` that change a user or end sessions. */
+export const INVALIDATING_EMAIL_TOKEN_METHODS: ReadonlySet<string> = new Set<string>([
+  "consumeVerification",
+  "consumeEmailChange",
+  "markEmailVerified",
+]);
+
+/**
+ * The store's methods as the cache must see them: each that could change a
+ * cached lookup (INVALIDATING_METHODS, and those of `store.emailTokens`)
+ * empties the cache before and after it runs.
+ */
+export function invalidatingWrites<T extends AuthStore>(
+  store: T,
+  invalidate: () => void,
+  own: Record<string, unknown>,
+): T {
+  const around =
+    (names: ReadonlySet<string>) => (method: (...args: unknown[]) => unknown, name: PropertyKey) =>
+      names.has(String(name))
+        ? async (...args: unknown[]) => {
+            invalidate();
+            try {
+              return await method(...args);
+            } finally {
+              invalidate();
+            }
+          }
+        : method;
+  const emailTokens = wrapMethods(store.emailTokens, around(INVALIDATING_EMAIL_TOKEN_METHODS));
+  return wrapMethods(store, around(INVALIDATING_METHODS), { ...own, emailTokens });
+}
+
 /** Enough for every active session of a busy process; past it the cache starts over. */
 export const MAX_CACHED_SESSIONS = 50_000;
 
@@ -77,19 +110,5 @@ export function withSessionCache<T extends AuthStore>(
     await store.close();
   }
 
-  return wrapMethods(
-    store,
-    (method, name) =>
-      INVALIDATING_METHODS.has(String(name))
-        ? async (...args: unknown[]) => {
-            invalidate();
-            try {
-              return await method(...args);
-            } finally {
-              invalidate();
-            }
-          }
-        : method,
-    { findSessionByTokenHash, close },
-  );
+  return invalidatingWrites(store, invalidate, { findSessionByTokenHash, close });
 }

@@ -1,7 +1,7 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import type { StoredSession } from "../auth/session.js";
 import type { User } from "../auth/user.js";
-import { toDate, toStoredSession } from "./row-mapping.js";
+import { toDate, toDateOrNull, toStoredSession } from "./row-mapping.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -25,6 +25,7 @@ export function compileSessionByTokenHash(db: Kysely<Database>) {
       "users.email",
       "users.created_at as user_created_at",
       "users.updated_at as user_updated_at",
+      "users.email_verified_at",
     ])
     .where("sessions.token_hash", "=", "")
     .compile();
@@ -51,6 +52,7 @@ export function toSessionLookup(row: SessionLookupRow): { session: StoredSession
       email: row.email,
       createdAt: toDate(row.user_created_at),
       updatedAt: toDate(row.user_updated_at),
+      emailVerifiedAt: toDateOrNull(row.email_verified_at),
     },
   };
 }

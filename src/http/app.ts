@@ -27,6 +27,7 @@ import { profileRoutes } from "./routes/profile.js";
 import { resetPasswordRoutes } from "./routes/reset-password.js";
 import { sessionsRoutes } from "./routes/sessions.js";
 import { usersRoutes } from "./routes/users.js";
+import { verificationRoutes } from "./routes/verification.js";
 import { registerCors, splitSecurityHeaders } from "./security-headers.js";
 
 /**
@@ -174,6 +175,7 @@ export async function buildApp({
   await app.register(sessionsRoutes, { auth, cookie });
   await app.register(profileRoutes, { auth, cookie });
   await app.register(mfaRoutes, { auth, cookie });
+  await app.register(verificationRoutes, { auth, cookie });
   await app.register(resetPasswordRoutes, { auth });
   if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });
   await app.register(accountRoutes, {

@@ -22,6 +22,9 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   invalid_mfa_token: 401,
   mfa_already_enabled: 409,
   mfa_not_enabled: 409,
+  email_not_verified: 403,
+  invalid_verification_token: 400,
+  same_email: 400,
 };
 
 /** Codes of failures that only HTTP knows about. */

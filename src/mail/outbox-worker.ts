@@ -1,6 +1,7 @@
 import type { MailKind, MailQueue } from "../auth/mail-queue.js";
 import { isMailableEmail } from "../auth/user.js";
 import { retryDelay } from "../db/leased-queue.js";
+import { emailLinkMail, emailNoticeMail, isEmailNotice } from "./email-messages.js";
 import {
   isSecondFactorNotice,
   passwordChangedMail,
@@ -22,6 +23,13 @@ export interface OutboxWorkerOptions {
   transport: MailTransport;
   /** Makes a fresh reset token for the email's user; null when nobody has this email. */
   issueResetToken(email: string): Promise<{ token: string; email: string } | null>;
+  /**
+   * The token of a verification or email-change mail, made when it is sent
+   * (`refId` names the request); null when the request is gone.
+   */
+  tokenForMail?(
+    refId: number,
+  ): Promise<{ email: string; token: string; purpose: "verify" | "change" } | null>;
   publicUrl: string;
   resetTokenLifetimeMs: number;
   logger?: WorkerLogger;
@@ -48,7 +56,8 @@ const silent: WorkerLogger = { info() {}, warn() {}, error() {} };
  * instances can run a worker over one database: claims are exclusive.
  */
 export class OutboxWorker implements MailQueue {
-  readonly #options: Required<Omit<OutboxWorkerOptions, "logger" | "now">>;
+  readonly #options: Required<Omit<OutboxWorkerOptions, "logger" | "now" | "tokenForMail">> &
+    Pick<OutboxWorkerOptions, "tokenForMail">;
   readonly #logger: WorkerLogger;
   readonly #now: () => Date;
   #timer: NodeJS.Timeout | undefined;
@@ -71,8 +80,8 @@ export class OutboxWorker implements MailQueue {
   }
 
   /** Queues the mail (one INSERT) and wakes the sender; the caller does not wait for SMTP. */
-  async enqueue(kind: MailKind, email: string): Promise<void> {
-    await this.#options.store.enqueueMail(kind, email, this.#now());
+  async enqueue(kind: MailKind, email: string, refId?: number): Promise<void> {
+    await this.#options.store.enqueueMail(kind, email, this.#now(), refId);
     setImmediate(() => void this.drain());
   }
 
@@ -169,6 +178,15 @@ export class OutboxWorker implements MailQueue {
     }
     if (isSecondFactorNotice(message.kind)) {
       return secondFactorMail(message.email, message.kind, { publicUrl });
+    }
+    if (isEmailNotice(message.kind))
+      return emailNoticeMail(message.email, message.kind, { publicUrl });
+    if (message.kind === "email_verification" || message.kind === "email_change") {
+      // As a reset token: made now, at each attempt, for the request the row names.
+      const made =
+        message.refId === null ? null : await this.#options.tokenForMail?.(message.refId);
+      if (!made || !isMailableEmail(made.email)) return null;
+      return emailLinkMail(made.email, made.token, made.purpose, { publicUrl });
     }
     // The token is made now, at each attempt (replacing the one a failed
     // attempt made), so no usable token ever waits in the table.

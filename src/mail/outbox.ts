@@ -5,13 +5,15 @@ export interface OutboxMessage {
   id: number;
   kind: MailKind;
   email: string;
+  /** The email_tokens row a verification or change mail makes its token for. */
+  refId: number | null;
   /** Attempts so far, this one included. */
   attempts: number;
 }
 
 /** The outbox table: mail survives restarts and is shared by every instance. */
 export interface OutboxStore {
-  enqueueMail(kind: MailKind, email: string, now: Date): Promise<void>;
+  enqueueMail(kind: MailKind, email: string, now: Date, refId?: number): Promise<void>;
   /**
    * Takes up to `limit` due messages for `leaseMs` and counts an attempt on
    * each. A message is claimed by one sender at a time; one whose sender died

@@ -4,6 +4,8 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** An HTML part beside the text, for mails whose link reads better as a button. */
+  html?: string;
 }
 
 /** What the outbox sends through: SMTP in the service, anything in a test that injects a fault. */

@@ -6,6 +6,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "user.deleted",
   "session.created",
   "password.changed",
+  "email.verified",
+  "email.changed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -49,6 +51,10 @@ function webhookTypeOf(event: AuthEvent): WebhookEventType | null {
       return "user.deleted";
     case "password_changed":
       return "password.changed";
+    case "email_verified":
+      return "email.verified";
+    case "email_change":
+      return event.stage === "completed" ? "email.changed" : null;
     case "reset":
       return event.stage === "completed" ? "password.changed" : null;
     default:

@@ -3,6 +3,8 @@ import { SMTPServer } from "smtp-server";
 
 /** A mail as the test SMTP server received it, its body decoded. */
 export interface ReceivedMail {
+  /** The HTML part, when the mail has one beside its text. */
+  html?: string;
   from: string;
   to: string[];
   subject: string;
@@ -49,7 +51,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((recipient) => recipient.address),
           subject: headerOf(raw, "subject"),
-          text: bodyOf(raw),
+          ...partsOf(raw),
           raw,
         });
         for (const wake of waiters) wake();
@@ -93,6 +95,24 @@ function headerOf(raw: string, name: string): string {
   return match?.[1]?.trim() ?? "";
 }
 
+/**
+ * The text (and HTML, if any) of a mail: its body when it is a single part,
+ * else its text/plain and text/html parts (multipart/alternative).
+ */
+function partsOf(raw: string): { text: string; html?: string } {
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(headerOf(raw, "content-type"))?.[1];
+  if (!boundary) return { text: bodyOf(raw) };
+  const parts = raw.split(`--${boundary}`).slice(1, -1);
+  const typed = (type: string) =>
+    parts.find((part) => headerOf(part.replace(/^\r?\n/, ""), "content-type").startsWith(type));
+  const text = typed("text/plain");
+  const html = typed("text/html");
+  return {
+    text: text ? bodyOf(text.replace(/^\r?\n/, "")) : "",
+    ...(html ? { html: bodyOf(html.replace(/^\r?\n/, "")) } : {}),
+  };
+}
+
 /** The body of a single-part text mail, quoted-printable or base64 decoded. */
 function bodyOf(raw: string): string {
   const separator = /\r?\n\r?\n/.exec(raw);
@@ -126,6 +146,10 @@ export function productionMailEnv(smtp: TestSmtpServer): Record<string, string> 
     MAIL_FROM: "no-reply@example.test",
     PUBLIC_URL: "https://auth.example.test",
     SECRET_KEY: TEST_SECRET_KEY,
+    // Production requires verified addresses; tests about other things log
+    // in right after registering (test/http/email-verification*.test.ts
+    // exercise production's default).
+    EMAIL_VERIFICATION: "off",
   };
 }
 

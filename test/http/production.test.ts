@@ -22,6 +22,8 @@ function productionEnv(smtp: TestSmtpServer, databaseUrl: string): Record<string
     MAIL_FROM: "Auth <no-reply@example.test>",
     PUBLIC_URL,
     SECRET_KEY: TEST_SECRET_KEY,
+    // Production's default, required, is exercised by the email-verification tests.
+    EMAIL_VERIFICATION: "off",
     RESET_MAX_PER_EMAIL: "3",
     RESET_MAX_PER_IP: "0",
   };

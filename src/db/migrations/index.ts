@@ -9,6 +9,7 @@ import { apiKeysMigration } from "./0005-api-keys.js";
 import { webhooksMigration } from "./0006-webhooks.js";
 import { secondFactorMigration } from "./0007-second-factor.js";
 import { sessionChangeNoticesMigration } from "./0008-session-change-notices.js";
+import { emailVerificationMigration } from "./0009-email-verification.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -25,6 +26,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0006-webhooks": atomic(webhooksMigration(dialect)),
     "0007-second-factor": atomic(secondFactorMigration(dialect)),
     "0008-session-change-notices": atomic(sessionChangeNoticesMigration(dialect)),
+    "0009-email-verification": atomic(emailVerificationMigration(dialect)),
   };
 }
 

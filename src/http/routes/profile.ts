@@ -5,10 +5,11 @@ import { sendNotSignedIn, sessionCredentialOf, tokenOf } from "../credentials.js
 import { sendReauthenticationRefused } from "../reauthentication.js";
 import { errorResponse, fieldsBody, messageResponse, passwordField } from "../schemas.js";
 
+/** `{"email"}` exactly, as the original; with EMAIL_VERIFICATION on, `email_verified` beside it. */
 const profileResponse = {
   type: "object",
   required: ["email"],
-  properties: { email: { type: "string" } },
+  properties: { email: { type: "string" }, email_verified: { type: "boolean" } },
 } as const;
 
 export async function profileRoutes(
@@ -32,7 +33,8 @@ export async function profileRoutes(
       const user = await auth.getUserFromSessionId(tokenOf(credential));
       if (!user) return sendNotSignedIn(reply, credential);
       reply.header("cache-control", "no-store");
-      return { email: user.email };
+      if (!auth.emailAddresses.enabled) return { email: user.email };
+      return { email: user.email, email_verified: user.emailVerifiedAt !== null };
     },
   );
 
