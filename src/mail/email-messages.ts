@@ -1,3 +1,4 @@
+import { escapeHtml } from "../text/html-escape.js";
 import type { MailMessage } from "./transport.js";
 
 /** The hosted pages that take a verification or change token; the page's button POSTs it. */
@@ -32,8 +33,8 @@ export function emailLinkMail(
     "The link works once, for 24 hours. If you did not ask for it, ignore this mail.",
   ].join("\n");
   const html = [
-    `<p>${escape(what)}</p>`,
-    `<p><a href="${escape(link)}">${escape(button)}</a></p>`,
+    `<p>${escapeHtml(what)}</p>`,
+    `<p><a href="${escapeHtml(link)}">${escapeHtml(button)}</a></p>`,
     "<p>The link works once, for 24 hours. If you did not ask for it, ignore this mail.</p>",
   ].join("\n");
   return { to, subject, text, html };
@@ -75,15 +76,7 @@ export function emailNoticeMail(
     text: lines.join("\n"),
     html: lines
       .filter((line) => line !== "")
-      .map((line) => `<p>${escape(line)}</p>`)
+      .map((line) => `<p>${escapeHtml(line)}</p>`)
       .join("\n"),
   };
-}
-
-function escape(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }

@@ -200,7 +200,7 @@ for (const factory of await testDatabases()) {
         );
         assert.deepEqual(results.map((r) => r.status).sort(), [200, 409]);
         const loser = results.find((r) => r.status === 409);
-        assert.equal((loser?.body as { error: string }).error, "email_taken");
+        assert.equal((loser?.body as { error?: string } | undefined)?.error, "email_taken");
         const emails = await Promise.all(
           askers.map(
             async ({ cookie }) =>

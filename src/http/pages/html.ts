@@ -1,18 +1,8 @@
+import { escapeHtml } from "../../text/html-escape.js";
 import { ICON_PATH } from "./icon.js";
 import { STYLESHEET_PATH } from "./style.js";
 
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Text to put between tags or inside a quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
+export { escapeHtml };
 
 /** A value that is already HTML (built from escaped parts), not text to escape. */
 export interface Html {
