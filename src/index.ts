@@ -12,13 +12,16 @@ export { Auth, type AuthDependencies, type LoginResult } from "./auth/auth.js";
 export {
   AuthError,
   type AuthErrorCode,
+  EmailNotVerifiedError,
   InvalidCodeError,
   InvalidEmailError,
   InvalidMfaTokenError,
   InvalidPasswordError,
   InvalidRequestError,
   InvalidResetTokenError,
+  InvalidVerificationTokenError,
   NoResultFound,
+  SameEmailError,
   SecondFactorRequiredError,
   SecondFactorStateError,
   ServiceUnavailableError,
@@ -29,12 +32,14 @@ export {
 } from "./auth/errors.js";
 export type { AuthEvent, AuthEventListener } from "./auth/events.js";
 export { ServiceBusyError } from "./auth/limiter.js";
+export { EmailAddresses } from "./auth/email-addresses.js";
+export type { EmailTokenStore } from "./auth/email-token-store.js";
 export { PasswordHasher } from "./auth/password.js";
 export type { PasswordChangeOutcome } from "./auth/password-change.js";
 export { PasswordPolicy } from "./auth/password-policy.js";
 export type { ReauthenticationOutcome, SignedIn } from "./auth/reauthentication.js";
 export { RegistrationThrottledError } from "./auth/registration-limit.js";
-export { ResetThrottledError } from "./auth/reset-limit.js";
+export { ResetThrottledError, VerificationThrottledError } from "./auth/reset-limit.js";
 export {
   type Reauthenticated,
   type SecondFactorStatus,
@@ -42,7 +47,12 @@ export {
 } from "./auth/second-factor.js";
 export type { SecondFactorStore } from "./auth/second-factor-store.js";
 export type { SessionClient, StoredSession } from "./auth/session.js";
-export type { AuthMode, AuthSettings, PasswordHashAlgorithm } from "./auth/settings.js";
+export type {
+  AuthMode,
+  AuthSettings,
+  EmailVerificationMode,
+  PasswordHashAlgorithm,
+} from "./auth/settings.js";
 export { defaultAuthSettings } from "./auth/settings.js";
 export type { AuthStore, UserChanges, UserCriteria, UserSummary } from "./auth/store.js";
 export { LoginThrottledError } from "./auth/throttle.js";

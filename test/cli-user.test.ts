@@ -150,10 +150,38 @@ for (const factory of factories) {
       assert.match(audit.stdout, /mfa_reset_by_operator\s+success .*agent="auth-service cli"/);
     });
 
+    test("show tells whether the address is verified; verify marks it, audited", {
+      timeout: 60_000,
+    }, async () => {
+      const email = "unverified@example.com";
+      const service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      try {
+        await service.auth.registerUser(email, "b4l0u");
+      } finally {
+        await service.close();
+      }
+      assert.match((await user(["show", email])).stdout, /verified\s+no/);
+      const marked = await user(["verify", email]);
+      assert.equal(marked.code, 0, marked.stderr);
+      assert.match(marked.stdout, /marked the address of unverified@example\.com verified/);
+      assert.match((await user(["show", email])).stdout, /verified\s+\d{4}-\d\d-\d\dT/);
+      assert.equal((await user(["verify", "nobody@example.com"])).code, 1);
+      const audit = await runCommandInProcess(auditCommand, ["--email", email], env);
+      assert.match(audit.stdout, /email_verified\s+success .*agent="auth-service cli"/);
+    });
+
     test("--help for user and each subcommand's arguments", { timeout: 30_000 }, async () => {
       const help = await user(["--help"]);
       assert.equal(help.code, 0);
-      for (const command of ["list", "show", "create", "delete", "revoke-sessions", "reset-mfa"]) {
+      for (const command of [
+        "list",
+        "show",
+        "create",
+        "delete",
+        "revoke-sessions",
+        "reset-mfa",
+        "verify",
+      ]) {
         assert.match(help.stdout, new RegExp(command));
       }
       assert.equal((await user(["show"])).code, 2);

@@ -21,6 +21,8 @@ Commands:
   delete <email> --yes delete a user, its sessions and reset token
   revoke-sessions <email>
                        end every session of a user
+  verify <email>       mark a user's email address verified (users from before
+                       verification existed, or imported, are not)
   reset-mfa <email>    turn off the two-factor authentication of a user who
                        lost the device and the recovery codes (the user is
                        told by mail where mail is configured)
@@ -113,6 +115,7 @@ const HANDLERS: Record<string, Handler> = {
       email: user.email,
       createdAt: user.createdAt,
       updatedAt: user.updatedAt,
+      emailVerifiedAt: user.emailVerifiedAt,
       passwordHash: algorithmOf(user.hashedPassword) ?? "unknown",
       secondFactor: await auth.secondFactors.status(user.id),
       sessions: sessions.map((session) => toSessionInfo(session)),
@@ -125,6 +128,7 @@ const HANDLERS: Record<string, Handler> = {
     console.log(terminalLine`email       ${view.email}`);
     console.log(`created     ${view.createdAt.toISOString()}`);
     console.log(`updated     ${view.updatedAt.toISOString()}`);
+    console.log(`verified    ${view.emailVerifiedAt?.toISOString() ?? "no"}`);
     console.log(`password    ${view.passwordHash}`);
     const { totp, recoveryCodesLeft } = view.secondFactor;
     console.log(
@@ -156,6 +160,13 @@ const HANDLERS: Record<string, Handler> = {
     if (!(await auth.deleteUser(email, OPERATOR)))
       return failure(`no user with the email ${email}`);
     console.log(terminalLine`deleted ${email}`);
+    return 0;
+  },
+
+  async verify({ auth }, email) {
+    if (!(await auth.emailAddresses.markVerified(email, OPERATOR)))
+      return failure(`no user with the email ${email}`);
+    console.log(terminalLine`marked the address of ${email} verified`);
     return 0;
   },
 

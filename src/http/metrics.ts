@@ -106,7 +106,7 @@ export class Metrics {
   readonly #requests = new RequestHistogram();
   readonly #logins = new Counter({
     name: "auth_logins_total",
-    help: "Login attempts by outcome: success, failure, throttled (429), busy (503)",
+    help: "Login attempts by outcome: success, failure, throttled (429), busy (503), unverified (403, EMAIL_VERIFICATION=required)",
     labelNames: ["outcome"],
     registers: [this.registry],
   });
@@ -162,6 +162,12 @@ export class Metrics {
     labelNames: ["action"],
     registers: [this.registry],
   });
+  readonly #emailChanges = new Counter({
+    name: "auth_email_events_total",
+    help: "Addresses verified (verified), email changes asked for (change_requested) and done (change_completed)",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
   readonly #webhookDeliveries = new Counter({
     name: "auth_webhook_deliveries_total",
     help: "Webhook delivery attempts by outcome: delivered, retry (failed, will be retried), failed (given up)",
@@ -212,6 +218,12 @@ export class Metrics {
         break;
       case "second_factor":
         this.#secondFactorChanges.inc({ action: event.action });
+        break;
+      case "email_verified":
+        this.#emailChanges.inc({ kind: "verified" });
+        break;
+      case "email_change":
+        this.#emailChanges.inc({ kind: `change_${event.stage}` });
         break;
       case "hash":
         this.#hashes.observe({ operation: event.operation }, event.seconds);

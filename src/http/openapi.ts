@@ -104,6 +104,13 @@ const SUMMARIES: Record<string, string> = {
   "POST /mfa/recovery-codes": "Ten new recovery codes, the old ones void (needs the password)",
   "POST /sessions/mfa":
     "Finish a login that answered mfa_required: the mfa_token and a TOTP or recovery code; sets the session_id cookie",
+  "POST /users/verify": "Verify an email address with the token of its link",
+  "POST /users/verification":
+    "Ask for a new verification link (the token in the body in development; in production the same answer for any email)",
+  "PUT /profile/email":
+    "Ask to change the email (needs the password): 202, a link to the new address; nothing changes until it is confirmed",
+  "POST /profile/email/confirm":
+    "Confirm an email change with the token of its link: the new address, the other sessions ended (409 when taken by then)",
   "POST /reset_password": "Ask for a reset token (in the body in development mode)",
   "PUT /reset_password": "Set a new password with a reset token; ends every session",
   "GET /admin/users": "Admin (users:read): users in id order, a page at a time (next: the cursor)",
@@ -126,6 +133,7 @@ const SESSION_ROUTES = new Set([
   "POST /mfa/totp/confirm",
   "DELETE /mfa/totp",
   "POST /mfa/recovery-codes",
+  "PUT /profile/email",
 ]);
 
 /** Routes that never touch the database, so never answer 503 for it. */

@@ -154,6 +154,8 @@ for (const factory of await testDatabases()) {
       const shown = await call("GET", `/admin/users/${target.id}`, keys.reader);
       assert.equal(shown.status, 200);
       assert.equal((shown.body as UserView).sessions, 2);
+      // Never verified (development, EMAIL_VERIFICATION off): shown as null, not left out.
+      assert.equal((shown.body as { emailVerifiedAt?: unknown }).emailVerifiedAt, null);
       const ended = await call("DELETE", `/admin/users/${target.id}/sessions`, keys.writer);
       assert.deepEqual(ended.body, { ended: 2 });
       assert.equal((await call("DELETE", `/admin/users/${target.id}`, keys.writer)).status, 204);

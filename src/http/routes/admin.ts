@@ -241,12 +241,17 @@ const idParams = {
 /** A user as the admin API shows one: never the hash. */
 const userView = {
   type: "object",
-  required: ["id", "email", "createdAt", "updatedAt", "sessions"],
+  required: ["id", "email", "createdAt", "updatedAt", "emailVerifiedAt", "sessions"],
   properties: {
     id: { type: "integer" },
     email: { type: "string" },
     createdAt: { type: "string", format: "date-time" },
     updatedAt: { type: "string", format: "date-time" },
+    emailVerifiedAt: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "when the address was verified; null: never",
+    },
     sessions: { type: "integer", description: "live sessions" },
   },
 } as const;
@@ -257,6 +262,7 @@ function toUserView(user: UserSummary) {
     email: user.email,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
+    emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
     sessions: user.sessions,
   };
 }
