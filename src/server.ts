@@ -7,7 +7,7 @@ import { buildApp } from "./http/app.js";
 import { isLoopbackHost } from "./http/every-request.js";
 import { createLogger } from "./http/logger.js";
 import { Metrics } from "./http/metrics.js";
-import { smtpTransport } from "./mail/transport.js";
+import { mailOptionsOf } from "./mail/transport.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -50,13 +50,7 @@ export async function startServer(
     logger,
     secretKey: config.secretKey,
     webhooks: { ...config.webhooks, onDelivery: metrics.recordWebhookDelivery },
-    mail:
-      config.mail && config.publicUrl
-        ? {
-            transport: smtpTransport(config.mail.smtpUrl, config.mail.from),
-            publicUrl: config.publicUrl,
-          }
-        : undefined,
+    mail: mailOptionsOf(config),
   });
   metrics.watchPool(service.poolState);
   let app: FastifyInstance | undefined;

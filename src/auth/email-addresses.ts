@@ -7,9 +7,8 @@ import {
   UnknownEmailError,
 } from "./errors.js";
 import type { FlowContext } from "./flow-context.js";
-import type { Reauthentication, SignedIn } from "./reauthentication.js";
+import type { Reauthenticated, Reauthentication, SignedIn } from "./reauthentication.js";
 import type { ResetRequestLimit } from "./reset-limit.js";
-import type { Reauthenticated } from "./second-factor.js";
 import type { SessionClient } from "./session.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
 import { assertValidEmail, isMailableEmail, normalizeEmail, type User } from "./user.js";
@@ -138,26 +137,15 @@ export class EmailAddresses {
   ): Promise<Reauthenticated<string | null>> {
     assertValidEmail(newEmail);
     if (normalizeEmail(newEmail) === normalizeEmail(current.user.email)) throw new SameEmailError();
-    const check = await this.#reauthentication.check(current, password, client);
-    if (check !== "confirmed") return { outcome: check };
-    await this.#reauthentication.succeeded(current);
-    const { user, session } = current;
-    this.#ctx.emit({
-      type: "email_change",
-      stage: "requested",
-      userId: user.id,
-      email: user.email,
-      client,
+    return this.#reauthentication.guard(current, password, client, async () => {
+      const { user, session } = current;
+      const { id: userId, email } = user;
+      this.#ctx.emit({ type: "email_change", stage: "requested", userId, email, client });
+      if (this.#handsBack) return this.#issue(user, "change", newEmail, session.publicId);
+      await this.#queueLink(user, "change", newEmail, session.publicId);
+      await this.#ctx.mailQueue?.enqueue("email_change_requested", email);
+      return null;
     });
-    if (this.#handsBack) {
-      return {
-        outcome: "done",
-        value: await this.#issue(user, "change", newEmail, session.publicId),
-      };
-    }
-    await this.#queueLink(user, "change", newEmail, session.publicId);
-    await this.#ctx.mailQueue?.enqueue("email_change_requested", user.email);
-    return { outcome: "done", value: null };
   }
 
   /**

@@ -17,6 +17,11 @@ export type ReauthenticationOutcome =
   | "wrong_password"
   | "session_ended";
 
+/** A change that needed the current password: done (with its result), or refused as the check says. */
+export type Reauthenticated<T> =
+  | { outcome: "done"; value: T }
+  | { outcome: Exclude<ReauthenticationOutcome, "confirmed"> };
+
 /**
  * The current password asked again before a sensitive change (ASVS 5.0
  * 7.5.1): a new password, turning a second factor off, new recovery codes.
@@ -48,6 +53,23 @@ export class Reauthentication {
       return "confirmed";
     }
     return this.#refuse(current.session, email, client);
+  }
+
+  /**
+   * Runs `change` when the password is the current one, then forgets the
+   * session's wrong tries; otherwise answers the check's refusal.
+   */
+  async guard<T>(
+    current: SignedIn,
+    password: string,
+    client: SessionClient,
+    change: () => Promise<T>,
+  ): Promise<Reauthenticated<T>> {
+    const check = await this.check(current, password, client);
+    if (check !== "confirmed") return { outcome: check };
+    const value = await change();
+    await this.succeeded(current);
+    return { outcome: "done", value };
   }
 
   /** Forgets the session's wrong tries once a change went through. */

@@ -2,7 +2,7 @@ import type { SecretBox } from "../crypto/secret-box.js";
 import { InvalidCodeError, SecondFactorStateError } from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
-import type { Reauthentication, ReauthenticationOutcome, SignedIn } from "./reauthentication.js";
+import type { Reauthenticated, Reauthentication, SignedIn } from "./reauthentication.js";
 import {
   findRecoveryCode,
   hashRecoveryCodes,
@@ -18,10 +18,7 @@ export interface SecondFactorStatus {
   recoveryCodesLeft: number;
 }
 
-/** A change that needed the current password: done (with its result), or refused as Reauthentication says. */
-export type Reauthenticated<T> =
-  | { outcome: "done"; value: T }
-  | { outcome: Exclude<ReauthenticationOutcome, "confirmed"> };
+export type { Reauthenticated } from "./reauthentication.js";
 
 /** A code that passed: which kind, and the use to record once the challenge is won. */
 export interface AcceptedCode {
@@ -132,15 +129,14 @@ export class SecondFactors {
     client: SessionClient,
   ): Promise<Reauthenticated<null>> {
     const { id: userId, email } = current.user;
-    const check = await this.#reauthentication.check(current, password, client);
-    if (check !== "confirmed") return { outcome: check };
-    if (!(await this.#store.deleteSecondFactor(userId))) {
-      throw new SecondFactorStateError("mfa_not_enabled");
-    }
-    await this.#reauthentication.succeeded(current);
-    this.#ctx.emit({ type: "second_factor", action: "disabled", userId, email, client });
-    await this.#ctx.mailQueue?.enqueue("second_factor_removed", email);
-    return { outcome: "done", value: null };
+    return this.#reauthentication.guard(current, password, client, async () => {
+      if (!(await this.#store.deleteSecondFactor(userId))) {
+        throw new SecondFactorStateError("mfa_not_enabled");
+      }
+      this.#ctx.emit({ type: "second_factor", action: "disabled", userId, email, client });
+      await this.#ctx.mailQueue?.enqueue("second_factor_removed", email);
+      return null;
+    });
   }
 
   /**
@@ -153,22 +149,16 @@ export class SecondFactors {
     client: SessionClient,
   ): Promise<Reauthenticated<string[]>> {
     const { id: userId, email } = current.user;
-    const check = await this.#reauthentication.check(current, password, client);
-    if (check !== "confirmed") return { outcome: check };
-    const codes = newRecoveryCodes();
-    const hashes = await hashRecoveryCodes(codes);
-    if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
-      throw new SecondFactorStateError("mfa_not_enabled");
-    }
-    await this.#reauthentication.succeeded(current);
-    this.#ctx.emit({
-      type: "second_factor",
-      action: "recovery_codes_renewed",
-      userId,
-      email,
-      client,
+    return this.#reauthentication.guard(current, password, client, async () => {
+      const codes = newRecoveryCodes();
+      const hashes = await hashRecoveryCodes(codes);
+      if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
+        throw new SecondFactorStateError("mfa_not_enabled");
+      }
+      const action = "recovery_codes_renewed";
+      this.#ctx.emit({ type: "second_factor", action, userId, email, client });
+      return codes;
     });
-    return { outcome: "done", value: codes };
   }
 
   /**

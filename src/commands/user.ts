@@ -4,7 +4,7 @@ import { algorithmOf } from "../auth/password.js";
 import { type SessionClient, toSessionInfo } from "../auth/session.js";
 import { loadConfig } from "../config.js";
 import { type AuthService, createAuth } from "../create-auth.js";
-import { smtpTransport } from "../mail/transport.js";
+import { mailOptionsOf } from "../mail/transport.js";
 import { terminalJson, terminalLine, terminalText } from "../text/terminal-escape.js";
 
 export const USER_USAGE = `Usage: auth-service user <command> [options]
@@ -70,13 +70,7 @@ export async function userCommand(args: string[]): Promise<number> {
     secretKey: config.secretKey,
     // Notices (reset-mfa) go to the outbox table, never sent from here: the
     // running service's outbox worker mails them.
-    mail:
-      config.mail && config.publicUrl
-        ? {
-            transport: smtpTransport(config.mail.smtpUrl, config.mail.from),
-            publicUrl: config.publicUrl,
-          }
-        : undefined,
+    mail: mailOptionsOf(config),
   });
   try {
     return await handler(service, email ?? "", values);

@@ -41,3 +41,18 @@ export function smtpTransport(smtpUrl: string, from: string): MailTransport {
     },
   };
 }
+
+/**
+ * The mail options of createAuth from the configuration: SMTP when
+ * SMTP_URL, MAIL_FROM and PUBLIC_URL are set, else none.
+ */
+export function mailOptionsOf(config: {
+  mail?: { smtpUrl: string; from: string } | undefined;
+  publicUrl?: string | undefined;
+}): { transport: MailTransport; publicUrl: string } | undefined {
+  if (!config.mail || !config.publicUrl) return undefined;
+  return {
+    transport: smtpTransport(config.mail.smtpUrl, config.mail.from),
+    publicUrl: config.publicUrl,
+  };
+}
