@@ -9,6 +9,8 @@ export {
 } from "./auth/api-keys.js";
 export type { AuditEntry, AuditQuery } from "./auth/audit.js";
 export { Auth, type AuthDependencies, type LoginResult } from "./auth/auth.js";
+export { EmailAddresses } from "./auth/email-addresses.js";
+export type { EmailTokenStore } from "./auth/email-token-store.js";
 export {
   AuthError,
   type AuthErrorCode,
@@ -32,8 +34,6 @@ export {
 } from "./auth/errors.js";
 export type { AuthEvent, AuthEventListener } from "./auth/events.js";
 export { ServiceBusyError } from "./auth/limiter.js";
-export { EmailAddresses } from "./auth/email-addresses.js";
-export type { EmailTokenStore } from "./auth/email-token-store.js";
 export { PasswordHasher } from "./auth/password.js";
 export type { PasswordChangeOutcome } from "./auth/password-change.js";
 export { PasswordPolicy } from "./auth/password-policy.js";
