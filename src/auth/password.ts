@@ -70,6 +70,15 @@ export class PasswordHasher {
     if (this.#limiter.isFull(lane)) throw new ServiceBusyError();
   }
 
+  /**
+   * Runs other work as costly as a hash (scrypt of recovery codes) under the
+   * same limit and lanes, so it cannot crowd out logins or pile up on the
+   * thread pool. @throws ServiceBusyError when the lane's queue is full.
+   */
+  limited<T>(task: () => Promise<T>, lane: Lane = "login"): Promise<T> {
+    return this.#limiter.run(task, lane);
+  }
+
   /** Hashes running, and hashes waiting for a slot (for metrics and tests). */
   get load(): { inFlight: number; queued: number } {
     return { inFlight: this.#limiter.inFlight, queued: this.#limiter.queued };

@@ -31,10 +31,13 @@ export interface SecondFactorStore {
   /**
    * In one transaction: turn the pending factor on, with the step of the code
    * that confirmed it as used, and store the recovery codes in place of any.
-   * False, with nothing written, when there was no pending factor.
+   * False, with nothing written, when there was no pending factor, or its
+   * secret is no longer `secretSealed` (a new setup replaced the one the
+   * code was checked against).
    */
   enableTotpFactor(
     userId: number,
+    secretSealed: string,
     usedStep: number,
     codes: RecoveryCodeHashes,
     now: Date,
@@ -55,9 +58,16 @@ export interface SecondFactorStore {
     createdAt: Date;
     expiresAt: Date;
   }): Promise<void>;
-  findMfaChallenge(tokenHash: string): Promise<StoredMfaChallenge | null>;
-  /** Counts a wrong code against the challenge; the new count. */
-  recordMfaChallengeFailure(tokenHash: string): Promise<number>;
+  /**
+   * Counts one attempt against a live challenge before its code is checked,
+   * in one statement: of attempts sent at once, at most `maxAttempts` get
+   * through. Null when the challenge is unknown, expired or used up.
+   */
+  reserveMfaAttempt(
+    tokenHash: string,
+    now: Date,
+    maxAttempts: number,
+  ): Promise<StoredMfaChallenge | null>;
   /** True when this call deleted it: a challenge is finished once. */
   deleteMfaChallenge(tokenHash: string): Promise<boolean>;
   /** Deletes challenges past their expiry. */

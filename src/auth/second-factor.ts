@@ -109,10 +109,16 @@ export class SecondFactors {
     if (step === null)
       throw new InvalidCodeError("wrong code: check the device's clock and try the current code");
     const codes = newRecoveryCodes();
-    const hashes = await hashRecoveryCodes(codes);
-    if (!(await this.#store.enableTotpFactor(userId, step, hashes, this.#ctx.now()))) {
-      throw new SecondFactorStateError("mfa_already_enabled");
-    }
+    const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
+    const enabled = await this.#store.enableTotpFactor(
+      userId,
+      factor.secretSealed,
+      step,
+      hashes,
+      this.#ctx.now(),
+    );
+    // Turned on meanwhile, or replaced by a new setup: the code was for another secret.
+    if (!enabled) throw new InvalidCodeError("this setup was replaced: start it again");
     await this.#reauthentication.succeeded(current);
     this.#ctx.emit({ type: "second_factor", action: "enabled", userId, email, client });
     await this.#ctx.mailQueue?.enqueue("second_factor_added", email);
@@ -151,7 +157,7 @@ export class SecondFactors {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, password, client, async () => {
       const codes = newRecoveryCodes();
-      const hashes = await hashRecoveryCodes(codes);
+      const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
       if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
         throw new SecondFactorStateError("mfa_not_enabled");
       }
@@ -200,11 +206,10 @@ export class SecondFactors {
     const stored = await this.#store.unusedRecoveryCodes(userId);
     if (stored.length === 0) return null;
     const salt = stored[0]?.salt ?? "";
-    const index = await findRecoveryCode(
-      code,
-      salt,
-      stored.map((row) => row.hash),
-    );
+    // scrypt: as costly as a password hash, so under the same limit (a flood
+    // of recovery-code guesses must not starve logins of the thread pool).
+    const hashes = stored.map((row) => row.hash);
+    const index = await this.#ctx.hasher.limited(() => findRecoveryCode(code, salt, hashes));
     const match = stored[index];
     if (!match) return null;
     return {

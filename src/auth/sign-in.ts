@@ -95,20 +95,24 @@ export class SignIn {
     code: string,
     client: SessionClient,
   ): Promise<LoginResult> {
-    const tokenHash = isPlausibleToken(mfaToken) ? hashToken(mfaToken) : null;
-    const challenge = tokenHash ? await this.#challenges.findMfaChallenge(tokenHash) : null;
+    // A full hash queue refuses before any database work (a recovery code costs a scrypt).
+    this.#ctx.hasher.assertCapacity();
     const now = this.#ctx.now();
-    const record =
-      challenge && challenge.expiresAt > now && challenge.failures < MFA_TOKEN_MAX_FAILURES
-        ? await this.#ctx.store.findUser({ id: challenge.userId })
-        : null;
-    if (!tokenHash || !record) {
+    const tokenHash = isPlausibleToken(mfaToken) ? hashToken(mfaToken) : null;
+    // Every attempt is counted before its code is checked, on the token and
+    // on the account, each in one statement: of attempts sent at once, only
+    // those within the limits are checked at all.
+    const challenge = tokenHash
+      ? await this.#challenges.reserveMfaAttempt(tokenHash, now, MFA_TOKEN_MAX_FAILURES)
+      : null;
+    const record = challenge ? await this.#ctx.store.findUser({ id: challenge.userId }) : null;
+    if (!tokenHash || !challenge || !record) {
       this.#ctx.emit({ type: "mfa_challenge", outcome: "invalid_token", client });
       throw new InvalidMfaTokenError();
     }
     const { id: userId, email } = record;
     try {
-      await this.#ctx.throttle.assertAllowed(email, client.ip, now);
+      await this.#reserveAttempt(email, client.ip);
     } catch (error) {
       if (error instanceof LoginThrottledError)
         this.#ctx.emit({ type: "mfa_challenge", outcome: "throttled", userId, email, client });
@@ -127,10 +131,10 @@ export class SignIn {
         return this.#secondFactorPassed(toPublicUser(record), accepted.method, client);
       }
     }
-    const failures = await this.#challenges.recordMfaChallengeFailure(tokenHash);
-    const spent = failures >= MFA_TOKEN_MAX_FAILURES;
+    // The account's share of the failure was counted above; the address's now.
+    await this.#ctx.throttle.recordAddressFailure(client.ip, this.#ctx.now());
+    const spent = challenge.failures >= MFA_TOKEN_MAX_FAILURES;
     if (spent) await this.#challenges.deleteMfaChallenge(tokenHash);
-    await this.#ctx.throttle.recordFailure(email, client.ip, this.#ctx.now());
     this.#ctx.emit({
       type: "mfa_challenge",
       outcome: spent ? "token_spent" : "failure",
@@ -139,6 +143,24 @@ export class SignIn {
       client,
     });
     throw spent ? new InvalidMfaTokenError() : new InvalidCodeError();
+  }
+
+  /**
+   * Refuses a locked account or address, then counts this attempt against
+   * the account before its code is checked (LoginThrottle.reserveAttempt):
+   * a burst of parallel guesses gets no more checks than one at a time. A
+   * success clears the count in #admit. (A password login counts after its
+   * check, as before: the hash queue bounds a burst of those.)
+   * @throws LoginThrottledError
+   */
+  async #reserveAttempt(email: string, ip: string | null | undefined): Promise<void> {
+    const { throttle } = this.#ctx;
+    const now = this.#ctx.now();
+    await throttle.assertAllowed(email, ip, now);
+    if (await throttle.reserveAttempt(email, ip, now)) return;
+    // Past a limit: reserveAttempt has just set its lock, which says how long.
+    await throttle.assertAllowed(email, ip, now);
+    throw new LoginThrottledError(this.#ctx.settings.loginLockoutBase);
   }
 
   async #secondFactorPassed(

@@ -77,7 +77,10 @@ export interface AuthStore extends ThrottleStore {
   listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]>;
   /** True when the user had a session with this public id (now deleted). */
   deleteSessionOfUser(userId: number, publicId: string): Promise<boolean>;
-  /** In one transaction: store the new hash, end every session of the user but `keepSessionId`. */
+  /**
+   * In one transaction: store the new hash, end every session of the user
+   * but `keepSessionId`, and void logins waiting for their second step.
+   */
   changePassword(
     userId: number,
     hashedPassword: string,
@@ -102,7 +105,8 @@ export interface AuthStore extends ThrottleStore {
   /**
    * In one transaction: consume the token (it must still exist, belong to the
    * user and not be expired at `now`), void the user's other reset tokens,
-   * store the new hash, end every session of the user, and mark the address
+   * store the new hash, end every session of the user and void logins
+   * waiting for their second step, and mark the address
    * verified when the token was mailed. False, with nothing written, when the token could not be consumed.
    */
   completePasswordReset(

@@ -116,6 +116,19 @@ export class LoginThrottle {
   }
 
   async recordFailure(email: string, ip: string | null | undefined, now: Date): Promise<void> {
+    await this.reserveAttempt(email, ip, now);
+    await this.recordAddressFailure(ip, now);
+  }
+
+  /**
+   * Counts an attempt against the account (from this address, and from all)
+   * before it is checked, locking at the limits as a failure would: of many
+   * attempts sent at once, only those within the limits go on to be checked
+   * (counting after the check let every request of a parallel burst pass the
+   * lock test first). A success clears the count (clearAccount).
+   * @returns false when this attempt is past a limit: refuse it unchecked.
+   */
+  async reserveAttempt(email: string, ip: string | null | undefined, now: Date): Promise<boolean> {
     const policy = this.#policy;
     const window = policy.loginFailureWindow;
     const pair = accountFromKey(email, ip);
@@ -126,6 +139,16 @@ export class LoginThrottle {
     const accountCount = await this.#store.recordFailure(account, now, window);
     const accountLock = lockEnd(accountCount.failures, policy.loginAccountMaxFailures, now, policy);
     if (accountLock) await this.#store.lock(account, accountLock);
+    const within = (count: number, max: number) => max === 0 || count <= max;
+    return (
+      within(pairCount.failures, policy.loginMaxFailures) &&
+      within(accountCount.failures, policy.loginAccountMaxFailures)
+    );
+  }
+
+  /** The address's share of a failure (an attempt reserveAttempt counted turned out wrong). */
+  async recordAddressFailure(ip: string | null | undefined, now: Date): Promise<void> {
+    const policy = this.#policy;
     if (!ip) return;
     const address = ipKey(ip);
     const ipCount = await this.#store.recordFailure(address, now, policy.loginIpWindow);

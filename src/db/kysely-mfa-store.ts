@@ -49,6 +49,7 @@ export class KyselyMfaStore implements SecondFactorStore {
 
   enableTotpFactor(
     userId: number,
+    secretSealed: string,
     usedStep: number,
     codes: RecoveryCodeHashes,
     now: Date,
@@ -59,6 +60,8 @@ export class KyselyMfaStore implements SecondFactorStore {
         .set({ enabled_at: now.getTime(), last_used_step: usedStep })
         .where("user_id", "=", userId)
         .where("enabled_at", "is", null)
+        // The secret the code was checked against, not one a later setup put there.
+        .where("secret_sealed", "=", secretSealed)
         .executeTakeFirst();
       if (enabled.numUpdatedRows === 0n) return false;
       await writeRecoveryCodes(trx, userId, codes, now);
@@ -143,11 +146,18 @@ export class KyselyMfaStore implements SecondFactorStore {
       .execute();
   }
 
-  async findMfaChallenge(tokenHash: string): Promise<StoredMfaChallenge | null> {
+  async reserveMfaAttempt(
+    tokenHash: string,
+    now: Date,
+    maxAttempts: number,
+  ): Promise<StoredMfaChallenge | null> {
     const row = await this.#db
-      .selectFrom("mfa_challenges")
-      .select(["user_id", "expires_at", "failures"])
+      .updateTable("mfa_challenges")
+      .set((eb) => ({ failures: eb("failures", "+", 1) }))
       .where("token_hash", "=", tokenHash)
+      .where("failures", "<", maxAttempts)
+      .where("expires_at", ">", now.getTime())
+      .returning(["user_id", "expires_at", "failures"])
       .executeTakeFirst();
     if (!row) return null;
     return {
@@ -155,16 +165,6 @@ export class KyselyMfaStore implements SecondFactorStore {
       expiresAt: toDate(row.expires_at),
       failures: Number(row.failures),
     };
-  }
-
-  async recordMfaChallengeFailure(tokenHash: string): Promise<number> {
-    const row = await this.#db
-      .updateTable("mfa_challenges")
-      .set((eb) => ({ failures: eb("failures", "+", 1) }))
-      .where("token_hash", "=", tokenHash)
-      .returning("failures")
-      .executeTakeFirst();
-    return row ? Number(row.failures) : 0;
   }
 
   async deleteMfaChallenge(tokenHash: string): Promise<boolean> {

@@ -305,6 +305,8 @@ export class KyselyStore implements AuthStore {
         .where("user_id", "=", userId)
         .where("id", "!=", keepSessionId)
         .execute();
+      // A login half done with the old password must not finish with a code.
+      await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
     });
   }
 
@@ -391,6 +393,7 @@ export class KyselyStore implements AuthStore {
         .where("id", "=", userId)
         .execute();
       await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();
+      await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
       return true;
     });
   }
