@@ -18,6 +18,7 @@ import { registerOpenApi } from "./openapi.js";
 import { requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { accountRoutes } from "./routes/account.js";
+import { accountEmailRoutes } from "./routes/account-email.js";
 import { accountMfaRoutes } from "./routes/account-mfa.js";
 import { type AdminDependencies, adminRoutes } from "./routes/admin.js";
 import { healthRoutes } from "./routes/health.js";
@@ -184,6 +185,11 @@ export async function buildApp({
     documentHeaders: securityHeaders.documentsOnly,
   });
   await app.register(accountMfaRoutes, {
+    auth,
+    cookie,
+    documentHeaders: securityHeaders.documentsOnly,
+  });
+  await app.register(accountEmailRoutes, {
     auth,
     cookie,
     documentHeaders: securityHeaders.documentsOnly,

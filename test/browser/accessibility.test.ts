@@ -66,9 +66,23 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
   /** A user with two-factor authentication on, and a session of theirs. */
   const mfaEmail = "axe-2fa@example.com";
   let mfaSessionToken = "";
+  /** A user of their own for the email pages (wrong passwords there count against a session). */
+  const mailEmail = "axe-mail@example.com";
+  let mailSessionToken = "";
+  /** EMAIL_VERIFICATION=required, where the login page refuses an unverified address. */
+  let required: TestServer;
+  const unverifiedEmail = "axe-unverified@example.com";
 
   before(async () => {
-    server = await startTestServer();
+    // Optional: unverified users sign in, and /account shows them the banner.
+    server = await startTestServer({ EMAIL_VERIFICATION: "optional" });
+    required = await startTestServer({ EMAIL_VERIFICATION: "required" });
+    await request(required.url, "POST", "/users", { form: { email: unverifiedEmail, password } });
+    await request(server.url, "POST", "/users", { form: { email: mailEmail, password } });
+    mailSessionToken =
+      sessionCookieOf(
+        await request(server.url, "POST", "/sessions", { form: { email: mailEmail, password } }),
+      ) ?? "";
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     await request(server.url, "POST", "/users", { form: { email, password } });
     const loginAs = async (agent: string) =>
@@ -100,6 +114,7 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
   after(async () => {
     await browser?.close();
     await server?.close();
+    await required?.close();
   });
 
   /**
@@ -262,6 +277,86 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
         await page.locator("#recovery-codes").waitFor({ timeout: 10_000 });
       },
       { signedIn: mfaSessionToken },
+    ),
+  );
+
+  const refusedLogin = async (page: Page) => {
+    await page.goto(`${required.url}/account/login`);
+    await page.getByLabel("Email").fill(unverifiedEmail);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("button", { name: "Send a new link" }).waitFor({ timeout: 10_000 });
+  };
+
+  test("log in, refused for an unverified address", { timeout: 60_000 }, () => check(refusedLogin));
+
+  test("log in, a new verification link (development shows it)", { timeout: 60_000 }, () =>
+    check(async (page) => {
+      await refusedLogin(page);
+      await page.getByRole("button", { name: "Send a new link" }).click();
+      await page.locator("#verification-link").waitFor({ timeout: 10_000 });
+    }),
+  );
+
+  test("verify, the page a mailed link opens", { timeout: 60_000 }, () =>
+    check(at("/account/verify?token=an-unused-token")),
+  );
+
+  test("verify, with a link that no longer works", { timeout: 60_000 }, () =>
+    check(async (page) => {
+      await page.goto(`${server.url}/account/verify?token=an-unknown-token`);
+      await page.getByRole("button", { name: "Verify my email address" }).click();
+      await page.getByRole("alert").waitFor({ timeout: 10_000 });
+      await page.getByLabel("Email").waitFor();
+    }),
+  );
+
+  test("confirm a new email, the page a mailed link opens", { timeout: 60_000 }, () =>
+    check(at("/account/email/confirm?token=an-unused-token")),
+  );
+
+  test("confirm a new email, with a link that no longer works", { timeout: 60_000 }, () =>
+    check(async (page) => {
+      await page.goto(`${server.url}/account/email/confirm?token=an-unknown-token`);
+      await page.getByRole("button", { name: "Use this email address" }).click();
+      await page.getByRole("alert").waitFor({ timeout: 10_000 });
+    }),
+  );
+
+  test("account, unverified: the banner and the link development shows", { timeout: 60_000 }, () =>
+    check(
+      async (page) => {
+        await page.goto(`${server.url}/account`);
+        await page.getByRole("button", { name: "Send a new link" }).click();
+        await page.locator("#verification-link").waitFor({ timeout: 10_000 });
+      },
+      { signedIn: mailSessionToken },
+    ),
+  );
+
+  test("account, change email after a wrong password", { timeout: 60_000 }, () =>
+    check(
+      async (page) => {
+        await page.goto(`${server.url}/account`);
+        await page.getByLabel("New email address").fill("axe-mail-new@example.com");
+        await page.getByLabel("Your password, to change the email").fill("not the password");
+        await page.getByRole("button", { name: "Change email" }).click();
+        await page.getByRole("alert").waitFor({ timeout: 10_000 });
+      },
+      { signedIn: mailSessionToken },
+    ),
+  );
+
+  test("account, change email: the confirmation link development shows", { timeout: 60_000 }, () =>
+    check(
+      async (page) => {
+        await page.goto(`${server.url}/account`);
+        await page.getByLabel("New email address").fill("axe-mail-new@example.com");
+        await page.getByLabel("Your password, to change the email").fill(password);
+        await page.getByRole("button", { name: "Change email" }).click();
+        await page.locator("#confirmation-link").waitFor({ timeout: 10_000 });
+      },
+      { signedIn: mailSessionToken },
     ),
   );
 

@@ -17,6 +17,7 @@ form.stacked button { margin-top: 1rem; justify-self: start; }
 :focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
 .notice { padding: 0.6rem 0.8rem; border-left: 4px solid #2e9d4f; background: #2e9d4f22; }
 .error { padding: 0.6rem 0.8rem; border-left: 4px solid #c62828; background: #c6282822; }
+.banner { padding: 0.2rem 0.8rem 0.8rem; border-left: 4px solid #b26a00; background: #b26a0022; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
 th, td { text-align: left; padding: 0.4rem; border-bottom: 1px solid #8884; vertical-align: top; }
 td form { margin: 0; }

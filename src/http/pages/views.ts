@@ -11,7 +11,10 @@ export type FieldName =
   | "code"
   | "recovery_code"
   | "recovery_codes_password"
-  | "mfa_off_password";
+  | "mfa_off_password"
+  // The email change's (email-views.ts).
+  | "new_email"
+  | "email_password";
 
 /** What the form pages are told besides their fields. */
 export interface FormState {
@@ -29,7 +32,7 @@ const PUBLIC_PAGES = [
   ["/account/forgot", "Forgot your password?"],
 ] as const;
 
-function accountLinks(current?: string): Html {
+export function accountLinks(current?: string): Html {
   const links = PUBLIC_PAGES.filter(([path]) => path !== current).map(
     ([path, label]) => html`<a href="${path}">${label}</a>\n`,
   );
@@ -109,10 +112,12 @@ ${accountLinks("/account/register")}`,
   );
 }
 
-export function loginView(state: FormState): string {
+/** `extra`: what goes above the form (email-views.ts: a new verification link). */
+export function loginView(state: FormState & { extra?: Html }): string {
   return page(
     options("Log in", state),
-    html`<form class="stacked" method="post" action="/account/login">
+    html`${state.extra ?? ""}
+<form class="stacked" method="post" action="/account/login">
 ${emailField(state)}
 ${field(
   { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
@@ -130,6 +135,10 @@ export interface AccountState extends FormState {
   sessions: SessionInfo[];
   /** The two-factor authentication section (mfa-views.ts), after the password's. */
   secondFactor?: Html;
+  /** The unverified address's banner (email-views.ts), at the top. */
+  emailBanner?: Html;
+  /** The change-email section (email-views.ts), after the password's. */
+  emailChange?: Html;
 }
 
 export function accountView(state: AccountState, minLength: number): string {
@@ -154,6 +163,7 @@ export function accountView(state: AccountState, minLength: number): string {
   return page(
     { title: "Your account", notice: state.notice, error: state.error },
     html`<p>Signed in as <strong id="account-email">${state.email}</strong>.</p>
+${state.emailBanner ?? ""}
 <form method="post" action="/account/logout">
 <button type="submit">Log out</button>
 </form>
@@ -199,6 +209,7 @@ ${field(
 <p class="hint" id="new-password-hint">At least ${minLength} characters. Your other sessions end.</p>
 <button type="submit">Change password</button>
 </form>
+${state.emailChange ?? ""}
 ${state.secondFactor ?? ""}`,
   );
 }

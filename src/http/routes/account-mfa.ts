@@ -7,8 +7,7 @@ import {
   InvalidMfaTokenError,
   SecondFactorStateError,
 } from "../../auth/errors.js";
-import type { SignedIn } from "../../auth/reauthentication.js";
-import type { Reauthenticated } from "../../auth/second-factor.js";
+import type { Reauthenticated, SignedIn } from "../../auth/reauthentication.js";
 import type { SessionClient } from "../../auth/session.js";
 import { totpUri } from "../../auth/totp.js";
 import { clientOf, type SessionCookie } from "../cookies.js";

@@ -3,13 +3,16 @@ import type { Auth } from "../../auth/auth.js";
 import {
   AuthError,
   type AuthErrorCode,
+  EmailNotVerifiedError,
   SecondFactorRequiredError,
   UserAlreadyExistsError,
 } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
+import { emailChangeSection, resendForm, verificationBanner } from "../pages/email-views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../pages/icon.js";
 import { mfaSection, mfaStepView } from "../pages/mfa-views.js";
+import { noticeOf } from "../pages/notices.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../pages/style.js";
 import {
   type AccountState,
@@ -98,6 +101,11 @@ export async function accountRoutes(
       // The password was right: the second step's page (account-mfa.ts takes its form), no session yet.
       if (error instanceof SecondFactorRequiredError)
         return sendPage(reply, 200, mfaStepView({ mfaToken: error.mfaToken }));
+      // Right password, unverified address (EMAIL_VERIFICATION=required): a way to a new link.
+      if (error instanceof EmailNotVerifiedError) {
+        const state = { email, error: sentence(error.message), extra: resendForm(email) };
+        return sendPage(reply, 403, loginView(state));
+      }
       // The email stays filled in: the password is what to type again.
       return sendFailure(reply, error, (text, code) =>
         loginView({ email, error: text, errorField: fieldInError(code, "password", "password") }),
@@ -114,6 +122,7 @@ export async function accountRoutes(
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>
     sendAccountPage(reply, auth, cookie.read(request), 200, {
       notice: noticeOf(request.query.done),
+      emailChanged: request.query.done === "email-changed",
     }),
   );
 
@@ -268,31 +277,6 @@ const queryRoute = {
   },
 } as const;
 
-/**
- * Fixed messages chosen by a code in the query: nothing from the URL is echoed.
- * A Map, because an object would also answer "constructor" or "__proto__"
- * with what it inherits.
- */
-const NOTICES = new Map<string, string>([
-  ["registered", "Account created. You can log in now."],
-  ["logged-out", "You are logged out."],
-  ["reset", "Password changed. Log in with the new one."],
-  ["revoked", "That session has ended."],
-  ["gone", "That session had already ended."],
-  ["others-revoked", "Every other session has ended."],
-  ["no-others", "No other session was open."],
-  ["password-changed", "Password changed. Your other sessions have ended."],
-  ["session-ended", "Too many wrong current passwords: that session has ended. Log in again."],
-  ["mfa-off", "Two-factor authentication is off."],
-  ["mfa-on-already", "Two-factor authentication is already on."],
-  ["mfa-off-already", "Two-factor authentication is not on."],
-  [
-    "mfa-setup-gone",
-    "That set-up was not waiting any more: set up two-factor authentication again.",
-  ],
-  ["mfa-login-expired", "That login took too long, or had too many wrong codes. Log in again."],
-]);
-
 /** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
 function fieldInError(
   code: AuthErrorCode,
@@ -303,10 +287,6 @@ function fieldInError(
     return "email";
   if (code === "invalid_password") return passwordField;
   return otherwise;
-}
-
-function noticeOf(code: string | undefined): string | undefined {
-  return code === undefined ? undefined : NOTICES.get(code);
 }
 
 export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
@@ -337,16 +317,34 @@ export async function sendAccountPage(
   auth: Auth,
   token: string | undefined,
   status: number,
-  state: Partial<AccountState>,
+  state: Partial<AccountState> & AccountExtras,
 ): Promise<FastifyReply> {
   const account = await auth.accountOf(token);
   if (!account) return reply.redirect("/account/login", 303);
   const { user, sessions } = account;
-  const page = { email: user.email, sessions, ...state };
+  const { verificationLink, confirmationLink, newEmail, emailChanged, ...rest } = state;
+  const page = { email: user.email, sessions, ...rest };
+  // The address from the session, never from the URL.
+  if (emailChanged) page.notice = `Your email address is now ${user.email}.`;
   const factors = await auth.secondFactors.status(user.id);
   const secondFactor = mfaSection({ ...page, status: factors });
+  const unverified = auth.emailAddresses.enabled && user.emailVerifiedAt === null;
+  const emailBanner = unverified ? verificationBanner(verificationLink) : undefined;
+  const emailChange = emailChangeSection({ ...page, newEmail, confirmationLink });
   const minLength = auth.settings.passwordMinLength;
-  return sendPage(reply, status, accountView({ ...page, secondFactor }, minLength));
+  const view = { ...page, secondFactor, emailBanner, emailChange };
+  return sendPage(reply, status, accountView(view, minLength));
+}
+
+/** What the account page is told besides AccountState (the email sections' parts). */
+export interface AccountExtras {
+  /** Development: a new verification link, or an email change's confirmation link. */
+  verificationLink?: string;
+  confirmationLink?: string;
+  /** The change form's new address, kept after an error. */
+  newEmail?: string;
+  /** The notice that the address changed, naming the new one. */
+  emailChanged?: boolean;
 }
 
 /**
