@@ -180,7 +180,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         publicUrl: mail.publicUrl,
         resetTokenLifetimeMs: settings.resetTokenLifetime,
         issueResetToken: (email) => auth.issueResetToken(email, { mailed: true }),
-        tokenForMail: (refId) => auth.emailAddresses.tokenForMail(refId),
+        tokenForMail: (refId, email) => auth.emailAddresses.tokenForMail(refId, email),
         logger,
         now,
       })

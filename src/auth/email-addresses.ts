@@ -97,15 +97,15 @@ export class EmailAddresses {
    */
   async requestVerification(email: string, client: SessionClient = {}): Promise<string | null> {
     if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
-    const user = await this.#ctx.store.findUser({ email });
     if (this.#handsBack) {
+      const user = await this.#ctx.store.findUser({ email });
       if (!user) throw new UnknownEmailError();
       return this.#issue(user, "verify", user.email, null);
     }
     await this.#limit.hit(email, client.ip, this.#ctx.now());
-    // Unknown and verified addresses queue nothing; the answer and its timing
-    // do not depend on it beyond one indexed read, which every email costs.
-    if (user && !user.emailVerifiedAt) await this.#queueLink(user, "verify", user.email, null);
+    // The same work for any email: one queued row. Whether it becomes a mail
+    // (a registered, unverified address) is decided when it is sent.
+    await this.#ctx.mailQueue?.enqueue("email_verification", email);
     return null;
   }
 
@@ -178,8 +178,19 @@ export class EmailAddresses {
    * when the request is gone (used, replaced, expired, or its user deleted).
    */
   async tokenForMail(
-    refId: number,
+    refId: number | null,
+    email: string,
   ): Promise<{ email: string; token: string; purpose: EmailTokenPurpose } | null> {
+    if (refId === null) {
+      // A request for a new link (requestVerification): only now is the address looked up.
+      const user = await this.#ctx.store.findUser({ email });
+      if (!user || user.emailVerifiedAt) return null;
+      return {
+        email: user.email,
+        token: await this.#issue(user, "verify", user.email, null),
+        purpose: "verify",
+      };
+    }
     const token = generateToken();
     const now = this.#ctx.now();
     const stored = await this.#tokens.reissueEmailToken(

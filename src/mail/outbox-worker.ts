@@ -25,10 +25,12 @@ export interface OutboxWorkerOptions {
   issueResetToken(email: string): Promise<{ token: string; email: string } | null>;
   /**
    * The token of a verification or email-change mail, made when it is sent
-   * (`refId` names the request); null when the request is gone.
+   * (`refId` names the request; null: a request for a new link, for whoever
+   * has `email`); null when there is nobody to mail.
    */
   tokenForMail?(
-    refId: number,
+    refId: number | null,
+    email: string,
   ): Promise<{ email: string; token: string; purpose: "verify" | "change" } | null>;
   publicUrl: string;
   resetTokenLifetimeMs: number;
@@ -183,8 +185,7 @@ export class OutboxWorker implements MailQueue {
       return emailNoticeMail(message.email, message.kind, { publicUrl });
     if (message.kind === "email_verification" || message.kind === "email_change") {
       // As a reset token: made now, at each attempt, for the request the row names.
-      const made =
-        message.refId === null ? null : await this.#options.tokenForMail?.(message.refId);
+      const made = await this.#options.tokenForMail?.(message.refId, message.email);
       if (!made || !isMailableEmail(made.email)) return null;
       return emailLinkMail(made.email, made.token, made.purpose, { publicUrl });
     }
