@@ -18,6 +18,7 @@ import { KyselyEmailTokenStore } from "./kysely-email-token-store.js";
 import { KyselyMfaStore } from "./kysely-mfa-store.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
+import { addResetToken, completePasswordReset, findResetToken } from "./reset-token-queries.js";
 import {
   isUniqueViolation,
   toDate,
@@ -310,7 +311,7 @@ export class KyselyStore implements AuthStore {
     });
   }
 
-  async addResetToken(
+  addResetToken(
     userId: number,
     tokenHash: string,
     createdAt: Date,
@@ -318,84 +319,20 @@ export class KyselyStore implements AuthStore {
     maxLive: number,
     mailed = false,
   ): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("password_reset_tokens")
-        .values({
-          user_id: userId,
-          token_hash: tokenHash,
-          created_at: createdAt.getTime(),
-          expires_at: expiresAt.getTime(),
-          mailed: mailed ? 1 : 0,
-        })
-        .execute();
-      const live = await trx
-        .selectFrom("password_reset_tokens")
-        .select("id")
-        .where("user_id", "=", userId)
-        .where("expires_at", ">", createdAt.getTime())
-        .orderBy("id", "desc")
-        .execute();
-      const voided = live.slice(maxLive).map((row) => row.id);
-      await trx
-        .deleteFrom("password_reset_tokens")
-        .where("user_id", "=", userId)
-        .where((eb) =>
-          voided.length > 0
-            ? eb.or([eb("expires_at", "<=", createdAt.getTime()), eb("id", "in", voided)])
-            : eb("expires_at", "<=", createdAt.getTime()),
-        )
-        .execute();
-    });
+    return addResetToken(this.#db, userId, tokenHash, createdAt, expiresAt, maxLive, mailed);
   }
 
-  async findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
-    const row = await this.#db
-      .selectFrom("password_reset_tokens")
-      .innerJoin("users", "users.id", "password_reset_tokens.user_id")
-      .select([
-        "password_reset_tokens.user_id",
-        "password_reset_tokens.expires_at",
-        "users.email_normalized",
-      ])
-      .where("password_reset_tokens.token_hash", "=", tokenHash)
-      .executeTakeFirst();
-    if (!row) return null;
-    return {
-      userId: Number(row.user_id),
-      emailNormalized: row.email_normalized,
-      expiresAt: toDate(row.expires_at),
-    };
+  findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
+    return findResetToken(this.#db, tokenHash);
   }
 
-  async completePasswordReset(
+  completePasswordReset(
     tokenHash: string,
     userId: number,
     hashedPassword: string,
     now: Date,
   ): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
-      // Deleting the row is the claim: of two concurrent resets, one deletes it.
-      const consumed = await trx
-        .deleteFrom("password_reset_tokens")
-        .where("token_hash", "=", tokenHash)
-        .where("user_id", "=", userId)
-        .where("expires_at", ">", now.getTime())
-        .returning("mailed")
-        .executeTakeFirst();
-      if (!consumed) return false;
-      await trx.deleteFrom("password_reset_tokens").where("user_id", "=", userId).execute();
-      // A token that went out by mail was read in that mailbox: the address is proven.
-      const proven = Number(consumed.mailed) === 1 ? { email_verified_at: now.getTime() } : {};
-      await trx
-        .updateTable("users")
-        .set({ hashed_password: hashedPassword, updated_at: now.getTime(), ...proven })
-        .where("id", "=", userId)
-        .execute();
-      await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();
-      await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
-      return true;
-    });
+    return completePasswordReset(this.#db, tokenHash, userId, hashedPassword, now);
   }
 
   lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
