@@ -179,20 +179,16 @@ export async function buildApp({
   await app.register(verificationRoutes, { auth, cookie });
   await app.register(resetPasswordRoutes, { auth });
   if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });
-  await app.register(accountRoutes, {
-    auth,
-    cookie,
-    documentHeaders: securityHeaders.documentsOnly,
-  });
-  await app.register(accountMfaRoutes, {
-    auth,
-    cookie,
-    documentHeaders: securityHeaders.documentsOnly,
-  });
-  await app.register(accountEmailRoutes, {
-    auth,
-    cookie,
-    documentHeaders: securityHeaders.documentsOnly,
+  // The hosted pages, in one encapsulated context whose own hook adds the
+  // document-only headers (CSP for pages, ...) to the pages alone.
+  await app.register(async (pages) => {
+    pages.addHook("onRequest", (_request, reply, done) => {
+      reply.headers(securityHeaders.documentsOnly);
+      done();
+    });
+    await pages.register(accountRoutes, { auth, cookie });
+    await pages.register(accountMfaRoutes, { auth, cookie });
+    await pages.register(accountEmailRoutes, { auth, cookie });
   });
   return app;
 }

@@ -57,18 +57,9 @@ const tokenQuery = {
  */
 export async function accountEmailRoutes(
   app: FastifyInstance,
-  {
-    auth,
-    cookie,
-    documentHeaders,
-  }: { auth: Auth; cookie: SessionCookie; documentHeaders: Record<string, string> },
+  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
-  // This plugin's own hook (encapsulated): the document-only headers, on the pages only.
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(documentHeaders);
-    done();
-  });
 
   // A form's address reloaded or opened from history: the account page, nothing changed.
   for (const path of ["/account/verification", "/account/email"]) {

@@ -41,18 +41,9 @@ const BASE32_SECRET = /^[A-Z2-7]{16,128}$/;
  */
 export async function accountMfaRoutes(
   app: FastifyInstance,
-  {
-    auth,
-    cookie,
-    documentHeaders,
-  }: { auth: Auth; cookie: SessionCookie; documentHeaders: Record<string, string> },
+  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
-  // This plugin's own hook (encapsulated): the document-only headers, on the pages only.
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(documentHeaders);
-    done();
-  });
 
   // A page reloaded or opened from history after its form: back where the form was, nothing changed.
   for (const [path, to] of [

@@ -33,20 +33,11 @@ import { formTextField, PLAIN_TEXT_PATTERN, sessionIdParams } from "../schemas.j
  */
 export async function accountRoutes(
   app: FastifyInstance,
-  {
-    auth,
-    cookie,
-    documentHeaders,
-  }: { auth: Auth; cookie: SessionCookie; documentHeaders: Record<string, string> },
+  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
 ): Promise<void> {
   const development = auth.settings.mode === "development";
   const minLength = auth.settings.passwordMinLength;
   const hidden = { schema: { hide: true } };
-  // This plugin's own hook (encapsulated): the document-only headers, on the pages only.
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(documentHeaders);
-    done();
-  });
 
   app.get(STYLESHEET_PATH, hidden, async (_request, reply) =>
     reply
