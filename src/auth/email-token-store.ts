@@ -53,8 +53,8 @@ export interface EmailTokenStore {
   /**
    * In one transaction: consume a live "verify" token and mark the user's
    * address verified, if it is still the address the token was made for.
-   * Null, with nothing written, when the token is unknown, expired, or the
-   * address changed since.
+   * Null when the token is unknown or expired (nothing written), or when the
+   * address changed since (the token, useless, is consumed).
    */
   consumeVerification(
     tokenHash: string,
@@ -63,8 +63,8 @@ export interface EmailTokenStore {
   /**
    * In one transaction: consume a live "change" token, set the user's email
    * to its address (verified), end the user's sessions but the one that
-   * asked, and void the user's reset and email tokens. Null when the token
-   * could not be consumed.
+   * asked, and void the user's reset and email tokens and the logins waiting
+   * for their second step. Null when the token could not be consumed.
    * @throws UserAlreadyExistsError when another account has the address by
    *   now (nothing is written; the token stays).
    */

@@ -150,6 +150,8 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
         await ended.execute();
         await trx.deleteFrom("password_reset_tokens").where("user_id", "=", userId).execute();
         await trx.deleteFrom("email_tokens").where("user_id", "=", userId).execute();
+        // A login waiting for its second step ends with the other sessions.
+        await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
         return { userId, oldEmail: before.email, newEmail: token.email };
       });
     } catch (error) {

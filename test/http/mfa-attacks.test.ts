@@ -15,7 +15,8 @@ const MAX_FAILURES = 8;
 /**
  * Attacks on the second step found by review, performed through the real
  * server: a burst of parallel code guesses, a login left half done across a
- * password reset, and a setup replaced while it is being confirmed.
+ * password reset or an email change, and a setup replaced while it is being
+ * confirmed.
  */
 for (const factory of await testDatabases()) {
   describe(`attacks on the second factor, on ${factory.name}`, {
@@ -42,7 +43,7 @@ for (const factory of await testDatabases()) {
       }
     });
 
-    async function withTotp(): Promise<{ email: string; secret: string }> {
+    async function withTotp(): Promise<{ email: string; secret: string; cookie: string }> {
       const email = `attacked${++users}@example.com`;
       const form = { email, password: PASSWORD };
       await request(server.url, "POST", "/users", { form });
@@ -56,7 +57,7 @@ for (const factory of await testDatabases()) {
         json: { code: totpCode(secret, new Date()), password: PASSWORD },
       });
       assert.equal(confirmed.status, 200, confirmed.text);
-      return { email, secret };
+      return { email, secret, cookie };
     }
 
     async function mfaToken(email: string): Promise<string> {
