@@ -1,28 +1,20 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { totpCode } from "../../src/auth/totp.js";
+import { browserSkipReason, launchChromium } from "../helpers/browser.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { wrongTotpCode } from "../helpers/totp.js";
 
-/** Debian's Chromium (`apt-get install chromium`); Playwright's own download cannot work here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE_SOURCE = readFileSync(
   createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
   "utf8",
 );
 /** WCAG 2.1, levels A and AA. */
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-function skipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`browser tests required: ${reason}`);
-  return reason;
-}
 
 interface AxeViolation {
   id: string;
@@ -55,7 +47,7 @@ async function axeViolations(page: Page, knownRules: readonly string[]): Promise
 }
 
 describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
-  skip: skipReason(),
+  skip: browserSkipReason(),
 }, () => {
   let server: TestServer;
   let browser: Browser;
@@ -83,7 +75,7 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
       sessionCookieOf(
         await request(server.url, "POST", "/sessions", { form: { email: mailEmail, password } }),
       ) ?? "";
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    browser = await launchChromium();
     await request(server.url, "POST", "/users", { form: { email, password } });
     const loginAs = async (agent: string) =>
       sessionCookieOf(

@@ -1,78 +1,20 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { mkdirSync } from "node:fs";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import type { Page } from "playwright-core";
+import { arriveAt, browserSkipReason, chromiumSuite, hasFocus } from "../helpers/browser.js";
 
 /** The page's window, as far as this test needs it (the project has no DOM typings). */
 interface BrowserWindow {
   getComputedStyle(element: unknown): { backgroundColor: string };
 }
 
-/** Debian's Chromium (`apt-get install chromium`); Playwright's own download cannot work here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 
-function skipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`browser tests required: ${reason}`);
-  return reason;
-}
-
-describe("hosted pages in Chromium", { skip: skipReason() }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  const cspViolations: string[] = [];
-  /** Sub-resources (stylesheet, icon) that failed: a page should ask for nothing that is missing. */
-  const failedResources: string[] = [];
-
-  before(async () => {
-    server = await startTestServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function newDevice(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
-    const page = await context.newPage();
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 400 && response.request().resourceType() !== "document")
-        failedResources.push(`${response.status()} ${response.url()}`);
-    });
-    return { context, page };
-  }
-
-  /** Waits for the page to reach `url`; on timeout, says where it is and what it shows. */
-  async function arriveAt(page: Page, url: string | RegExp): Promise<void> {
-    try {
-      await page.waitForURL(url, { timeout: 10_000 });
-    } catch (error) {
-      const text = await page
-        .locator("main")
-        .textContent()
-        .catch(() => "");
-      throw new Error(`expected ${url}, still at ${page.url()}: ${text?.replaceAll(/\s+/g, " ")}`, {
-        cause: error,
-      });
-    }
-  }
-
-  /**
-   * Waits for the field with this id to have the focus. A CSS :focus selector,
-   * not waitForFunction: its polling evaluates a string in the page, which the
-   * CSP (no 'unsafe-eval') refuses.
-   */
-  async function hasFocus(page: Page, id: string): Promise<void> {
-    await page.locator(`#${id}:focus`).waitFor({ timeout: 10_000 });
-  }
+describe("hosted pages in Chromium", { skip: browserSkipReason() }, () => {
+  const suite = chromiumSuite();
+  const { cspViolations, failedResources } = suite;
 
   /** docs/screenshots/<name>.png, when UPDATE_SCREENSHOTS=1 (they are committed for the README). */
   async function snapshot(page: Page, name: string): Promise<void> {
@@ -84,8 +26,9 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
   test("register, log in, see the account, revoke another session, log out, reset the password", {
     timeout: 120_000,
   }, async () => {
+    const { server } = suite;
     const email = "browser@example.com";
-    const { page } = await newDevice();
+    const page = await suite.newPage();
 
     // Register with the keyboard only: the email field has focus, Tab, Enter.
     await page.goto(`${server.url}/account/register`);
@@ -121,12 +64,12 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     assert.equal((await page.locator("#account-email").textContent()) ?? "", email);
 
     // A second device logs in; the first one sees it and revokes it.
-    const phone = await newDevice();
-    await phone.page.goto(`${server.url}/account/login`);
-    await phone.page.getByLabel("Email").fill(email);
-    await phone.page.getByLabel("Password").fill("b4l0u");
-    await phone.page.getByRole("button", { name: "Log in" }).click();
-    await arriveAt(phone.page, `${server.url}/account`);
+    const phone = await suite.newPage();
+    await phone.goto(`${server.url}/account/login`);
+    await phone.getByLabel("Email").fill(email);
+    await phone.getByLabel("Password").fill("b4l0u");
+    await phone.getByRole("button", { name: "Log in" }).click();
+    await arriveAt(phone, `${server.url}/account`);
 
     await page.reload();
     assert.equal(await page.locator("tbody tr").count(), 2);
@@ -134,8 +77,8 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     await page.getByRole("button", { name: /^Revoke/ }).click();
     assert.match((await page.getByRole("status").textContent()) ?? "", /session has ended/);
     assert.equal(await page.locator("tbody tr").count(), 1);
-    await phone.page.reload();
-    assert.match(phone.page.url(), /\/account\/login$/, "the revoked device is signed out");
+    await phone.reload();
+    assert.match(phone.url(), /\/account\/login$/, "the revoked device is signed out");
     await page.reload();
     assert.equal(
       (await page.locator("#account-email").textContent()) ?? "",
@@ -144,16 +87,16 @@ describe("hosted pages in Chromium", { skip: skipReason() }, () => {
     );
 
     // The phone again: this time "Sign out of all other sessions" ends it.
-    await phone.page.getByLabel("Email").fill(email);
-    await phone.page.getByLabel("Password").fill("b4l0u");
-    await phone.page.getByRole("button", { name: "Log in" }).click();
-    await arriveAt(phone.page, `${server.url}/account`);
+    await phone.getByLabel("Email").fill(email);
+    await phone.getByLabel("Password").fill("b4l0u");
+    await phone.getByRole("button", { name: "Log in" }).click();
+    await arriveAt(phone, `${server.url}/account`);
     await page.reload();
     await page.getByRole("button", { name: "Sign out of all other sessions" }).click();
     await arriveAt(page, /\/account\?done=others-revoked$/);
     assert.match((await page.getByRole("status").textContent()) ?? "", /Every other session/);
-    await phone.page.reload();
-    assert.match(phone.page.url(), /\/account\/login$/, "the other device is signed out");
+    await phone.reload();
+    assert.match(phone.url(), /\/account\/login$/, "the other device is signed out");
 
     // Change the password: a wrong current one first, which takes the focus back.
     await page.getByLabel("Current password").fill("not it");

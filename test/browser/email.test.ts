@@ -1,87 +1,26 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { describe, test } from "node:test";
+import { arriveAt, browserSkipReason, chromiumSuite, logIn, register } from "../helpers/browser.js";
 
-/** Debian's Chromium (`apt-get install chromium`); Playwright's own download cannot work here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-function skipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`browser tests required: ${reason}`);
-  return reason;
-}
-
-describe("verified addresses and email change in Chromium", { skip: skipReason() }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  const cspViolations: string[] = [];
-  /** Sub-resources (stylesheet, icon) that failed: a page should ask for nothing that is missing. */
-  const failedResources: string[] = [];
-
-  before(async () => {
-    // Development (links on the page instead of mail), addresses required; BCRYPT_COST=4 (TEST_ENV).
-    server = await startTestServer({ EMAIL_VERIFICATION: "required" });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
-    const page = await context.newPage();
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 400 && response.request().resourceType() !== "document")
-        failedResources.push(`${response.status()} ${response.url()}`);
-    });
-    return page;
-  }
-
-  /** Waits for the page to reach `url`; on timeout, says where it is and what it shows. */
-  async function arriveAt(page: Page, url: string | RegExp): Promise<void> {
-    try {
-      await page.waitForURL(url, { timeout: 10_000 });
-    } catch (error) {
-      const text = await page
-        .locator("main")
-        .textContent()
-        .catch(() => "");
-      throw new Error(`expected ${url}, still at ${page.url()}: ${text?.replaceAll(/\s+/g, " ")}`, {
-        cause: error,
-      });
-    }
-  }
-
-  async function logIn(page: Page, email: string, password: string): Promise<void> {
-    await page.goto(`${server.url}/account/login`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-  }
+describe("verified addresses and email change in Chromium", { skip: browserSkipReason() }, () => {
+  // Development (links on the page instead of mail), addresses required; BCRYPT_COST=4 (TEST_ENV).
+  const suite = chromiumSuite({ EMAIL_VERIFICATION: "required" });
+  const { cspViolations, failedResources } = suite;
 
   test("register, refused until verified, a new link, verify; then change the email", {
     timeout: 120_000,
   }, async () => {
+    const { server } = suite;
     const email = "browser-mail@example.com";
     const newEmail = "browser-mail-new@example.com";
     const password = "b4l0u-mail";
-    const page = await newPage();
+    const page = await suite.newPage();
 
-    await page.goto(`${server.url}/account/register`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Create account" }).click();
+    await register(page, server.url, email, password);
     await arriveAt(page, /\/account\/login\?done=registered$/);
 
     // The right password, an unverified address: no session, the message, a way to a new link.
-    await logIn(page, email, password);
+    await logIn(page, server.url, email, password);
     const alert = page.getByRole("alert");
     await alert.waitFor({ timeout: 10_000 });
     assert.match((await alert.textContent()) ?? "", /Verify your email address first/);
@@ -102,7 +41,7 @@ describe("verified addresses and email change in Chromium", { skip: skipReason()
       await page.getByRole("status").textContent(),
       "Your email address is verified. You can log in now.",
     );
-    await logIn(page, email, password);
+    await logIn(page, server.url, email, password);
     await arriveAt(page, `${server.url}/account`);
     assert.equal(await page.locator("#account-email").textContent(), email);
     assert.equal(await page.locator(".banner").count(), 0, "no banner once verified");

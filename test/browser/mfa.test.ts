@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
 import { RECOVERY_CODE_COUNT } from "../../src/auth/recovery-codes.js";
 import { timeStepAt, totpCode } from "../../src/auth/totp.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import {
+  arriveAt,
+  browserSkipReason,
+  chromiumSuite,
+  hasFocus,
+  logIn,
+  register,
+} from "../helpers/browser.js";
 import { wrongTotpCode } from "../helpers/totp.js";
 
 /** The image element, as far as this test needs it (the project has no DOM typings). */
@@ -13,71 +19,9 @@ interface ImageElement {
   naturalWidth: number;
 }
 
-/** Debian's Chromium (`apt-get install chromium`); Playwright's own download cannot work here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-function skipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`browser tests required: ${reason}`);
-  return reason;
-}
-
-describe("two-factor authentication's pages in Chromium", { skip: skipReason() }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  const cspViolations: string[] = [];
-  /** Sub-resources (stylesheet, icon) that failed: a page should ask for nothing that is missing. */
-  const failedResources: string[] = [];
-
-  before(async () => {
-    server = await startTestServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
-    const page = await context.newPage();
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 400 && response.request().resourceType() !== "document")
-        failedResources.push(`${response.status()} ${response.url()}`);
-    });
-    return page;
-  }
-
-  /** Waits for the page to reach `url`; on timeout, says where it is and what it shows. */
-  async function arriveAt(page: Page, url: string | RegExp): Promise<void> {
-    try {
-      await page.waitForURL(url, { timeout: 10_000 });
-    } catch (error) {
-      const text = await page
-        .locator("main")
-        .textContent()
-        .catch(() => "");
-      throw new Error(`expected ${url}, still at ${page.url()}: ${text?.replaceAll(/\s+/g, " ")}`, {
-        cause: error,
-      });
-    }
-  }
-
-  /** A CSS :focus selector: waitForFunction evaluates a string, which the CSP refuses. */
-  async function hasFocus(page: Page, id: string): Promise<void> {
-    await page.locator(`#${id}:focus`).waitFor({ timeout: 10_000 });
-  }
-
-  async function logIn(page: Page, email: string, password: string): Promise<void> {
-    await page.goto(`${server.url}/account/login`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-  }
+describe("two-factor authentication's pages in Chromium", { skip: browserSkipReason() }, () => {
+  const suite = chromiumSuite();
+  const { cspViolations, failedResources } = suite;
 
   async function logOut(page: Page): Promise<void> {
     await page.getByRole("button", { name: "Log out" }).click();
@@ -87,16 +31,14 @@ describe("two-factor authentication's pages in Chromium", { skip: skipReason() }
   test("set up from the account page, then log in with a TOTP code, then with a recovery code", {
     timeout: 120_000,
   }, async () => {
+    const { server } = suite;
     const email = "browser-2fa@example.com";
     const password = "b4l0u-2fa";
-    const page = await newPage();
+    const page = await suite.newPage();
 
-    await page.goto(`${server.url}/account/register`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Create account" }).click();
+    await register(page, server.url, email, password);
     await arriveAt(page, /\/account\/login\?done=registered$/);
-    await logIn(page, email, password);
+    await logIn(page, server.url, email, password);
     await arriveAt(page, `${server.url}/account`);
     assert.equal(await page.locator("#mfa-state").textContent(), "off");
 
@@ -144,7 +86,7 @@ describe("two-factor authentication's pages in Chromium", { skip: skipReason() }
 
     // Log in again: the password, then the code, typed into the field that has the focus.
     await logOut(page);
-    await logIn(page, email, password);
+    await logIn(page, server.url, email, password);
     await page.getByRole("heading", { name: "Two-factor authentication" }).waitFor();
     assert.equal((await page.context().cookies()).length, 0, "no session before the code");
     await hasFocus(page, "code");
@@ -159,7 +101,7 @@ describe("two-factor authentication's pages in Chromium", { skip: skipReason() }
 
     // And with a recovery code, behind "Use a recovery code instead", opened from the keyboard.
     await logOut(page);
-    await logIn(page, email, password);
+    await logIn(page, server.url, email, password);
     await page.getByRole("heading", { name: "Two-factor authentication" }).waitFor();
     await page.locator("summary").focus();
     await page.keyboard.press("Enter");
