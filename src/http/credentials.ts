@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Auth } from "../auth/auth.js";
+import type { SignedIn } from "../auth/reauthentication.js";
 import { EMAIL_MAX_LENGTH } from "../auth/user.js";
 import type { SessionCookie } from "./cookies.js";
 import { sendError, sendNoSession } from "./errors.js";
@@ -132,4 +134,24 @@ export function sendNotSignedIn(reply: FastifyReply, credential: SessionCredenti
     return sendError(reply, 400, "invalid_request", "Authorization: Bearer needs a token");
   }
   return sendNoSession(reply);
+}
+
+/**
+ * The signed-in user of a request (cookie or bearer token), its answers
+ * made uncacheable; or null, with the refusal already sent.
+ */
+export async function signedInOrRefuse(
+  auth: Pick<Auth, "signedIn">,
+  cookie: SessionCookie,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<{ current: SignedIn; credential: SessionCredential } | null> {
+  const credential = sessionCredentialOf(request, cookie);
+  const current = await auth.signedIn(tokenOf(credential));
+  if (!current) {
+    sendNotSignedIn(reply, credential);
+    return null;
+  }
+  reply.header("cache-control", "no-store");
+  return { current, credential };
 }

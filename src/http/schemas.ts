@@ -88,3 +88,13 @@ export interface EmailPasswordBody {
   email: string;
   password: string;
 }
+
+/** The refusals a route of the newer capabilities may answer, each in the one error shape. */
+export const refusals = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  409: errorResponse,
+  429: errorResponse,
+  503: errorResponse,
+} as const;

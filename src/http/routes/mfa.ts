@@ -1,23 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Auth, LoginResult } from "../../auth/auth.js";
 import { InvalidCodeError } from "../../auth/errors.js";
-import type { SignedIn } from "../../auth/reauthentication.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
-import {
-  type SessionCredential,
-  sendNotSignedIn,
-  sessionCredentialOf,
-  tokenOf,
-} from "../credentials.js";
+import { signedInOrRefuse } from "../credentials.js";
 import { sendError } from "../errors.js";
 import { sendReauthenticationRefused } from "../reauthentication.js";
 import {
   emailMessageResponse,
-  errorResponse,
   fieldsBody,
   messageResponse,
   PLAIN_TEXT_PATTERN,
   passwordField,
+  refusals,
   tokenField,
 } from "../schemas.js";
 
@@ -35,15 +29,6 @@ const recoveryCodesResponse = {
   properties: { recovery_codes: { type: "array", items: { type: "string" } } },
 } as const;
 
-const refusals = {
-  400: errorResponse,
-  401: errorResponse,
-  403: errorResponse,
-  409: errorResponse,
-  429: errorResponse,
-  503: errorResponse,
-} as const;
-
 /**
  * Two-factor authentication over HTTP: a signed-in user sets up TOTP,
  * confirms it, reads its state, turns it off and renews recovery codes; a
@@ -53,20 +38,8 @@ export async function mfaRoutes(
   app: FastifyInstance,
   { auth, cookie }: { auth: Auth; cookie: SessionCookie },
 ): Promise<void> {
-  /** The signed-in user, or the answer already sent. */
-  async function signedIn(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<{ current: SignedIn; credential: SessionCredential } | null> {
-    const credential = sessionCredentialOf(request, cookie);
-    const current = await auth.signedIn(tokenOf(credential));
-    if (!current) {
-      sendNotSignedIn(reply, credential);
-      return null;
-    }
-    reply.header("cache-control", "no-store");
-    return { current, credential };
-  }
+  const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
+    signedInOrRefuse(auth, cookie, request, reply);
 
   app.get(
     "/mfa",

@@ -2,29 +2,20 @@ import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { UnknownEmailError, UserAlreadyExistsError } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
-import { sendNotSignedIn, sessionCredentialOf, tokenOf } from "../credentials.js";
+import { signedInOrRefuse } from "../credentials.js";
 import { sendError } from "../errors.js";
 import { sendReauthenticationRefused } from "../reauthentication.js";
 import {
   emailField,
   emailMessageResponse,
-  errorResponse,
   fieldsBody,
   passwordField,
+  refusals,
   tokenField,
 } from "../schemas.js";
 
 /** Production's one answer to a request for a link, registered email or not. */
 const LINK_REQUESTED = "if this email has an unverified account, a verification link is on its way";
-
-const refusals = {
-  400: errorResponse,
-  401: errorResponse,
-  403: errorResponse,
-  409: errorResponse,
-  429: errorResponse,
-  503: errorResponse,
-} as const;
 
 /**
  * Verified addresses and email changes: verify with a mailed token, ask for
@@ -100,9 +91,9 @@ export async function verificationRoutes(
       },
     },
     async (request, reply) => {
-      const credential = sessionCredentialOf(request, cookie);
-      const current = await auth.signedIn(tokenOf(credential));
-      if (!current) return sendNotSignedIn(reply, credential);
+      const asking = await signedInOrRefuse(auth, cookie, request, reply);
+      if (!asking) return reply;
+      const { current, credential } = asking;
       const { new_email: newEmail, password } = request.body;
       const result = await auth.emailAddresses.requestChange(
         current,
@@ -112,7 +103,7 @@ export async function verificationRoutes(
       );
       if (result.outcome !== "done")
         return sendReauthenticationRefused(reply, result.outcome, credential, cookie);
-      reply.code(202).header("cache-control", "no-store");
+      reply.code(202);
       const message =
         "a confirmation link was mailed to the new address; nothing changes until it is followed";
       return result.value === null ? { message } : { message, confirmation_token: result.value };
