@@ -8,38 +8,20 @@ import {
   sessionCookieOf,
   type TestResponse,
 } from "../helpers/http.js";
+import { alertOf, assertPrivatePage, focusedFields, inputTag, noticeOf } from "../helpers/pages.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 const PASSWORD = "b4l0u-mail";
 const TIMEOUT = { timeout: 60_000 };
 const CROSS_SITE = { origin: "https://evil.example", "sec-fetch-site": "cross-site" };
 
-const alertOf = (r: TestResponse) => /role="alert">([^<]*)</.exec(r.text)?.[1] ?? "";
-const noticeOf = (r: TestResponse) => /role="status">([^<]*)</.exec(r.text)?.[1] ?? "";
-const inputTag = (r: TestResponse, id: string) =>
-  new RegExp(`<input id="${id}"[^>]*>`).exec(r.text)?.[0] ?? "";
 /** The href of the link development shows in place of a mail (#verification-link, #confirmation-link). */
 const linkOf = (r: TestResponse, id: string) =>
   new RegExp(`id="${id}" href="([^"]+)"`).exec(r.text)?.[1] ?? "";
 const tokenOf = (path: string) => new URL(path, "http://x").searchParams.get("token") ?? "";
 
-/** The ids of the inputs that take the focus when the page opens. */
-function focusedFields(r: TestResponse): string[] {
-  return [...r.text.matchAll(/<input id="([^"]+)"[^>]*\sautofocus[\s>]/g)].map((m) => m[1] ?? "");
-}
-
 function has(r: TestResponse, ...patterns: RegExp[]): void {
   for (const pattern of patterns) assert.match(r.text, pattern);
-}
-
-/** A page made for people: HTML, never kept by a cache, under the pages' CSP, with nothing inline. */
-function assertPrivatePage(r: TestResponse, what: string): void {
-  assert.match(r.headers.get("content-type") ?? "", /^text\/html; charset=utf-8/, what);
-  assert.equal(r.headers.get("cache-control"), "no-store", what);
-  assert.match(r.headers.get("content-security-policy") ?? "", /script-src 'self'/, what);
-  assert.doesNotMatch(r.text, /<script|<style|\sstyle=|\son[a-z]+=/i, what);
-  for (const [, id] of r.text.matchAll(/<input id="([^"]+)"/g))
-    assert.match(r.text, new RegExp(`<label for="${id}">`), `${what}: #${id} has a label`);
 }
 
 /** A link's page: a button that posts the token; opening it changes nothing. */

@@ -5,31 +5,12 @@ import { RECOVERY_CODE_COUNT } from "../../src/auth/recovery-codes.js";
 import { MFA_TOKEN_MAX_FAILURES } from "../../src/auth/sign-in.js";
 import { totpCode } from "../../src/auth/totp.js";
 import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
+import { alertOf, assertPrivatePage, focusedFields, inputTag, noticeOf } from "../helpers/pages.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { wrongTotpCode } from "../helpers/totp.js";
 
 const PASSWORD = "b4l0u-2fa";
 const CROSS_SITE = { origin: "https://evil.example", "sec-fetch-site": "cross-site" };
-
-function alertOf(response: TestResponse): string | undefined {
-  return /role="alert">([^<]*)</.exec(response.text)?.[1];
-}
-
-function noticeOf(response: TestResponse): string | undefined {
-  return /role="status">([^<]*)</.exec(response.text)?.[1];
-}
-
-/** The ids of the inputs that take the focus when the page opens. */
-function focusedFields(response: TestResponse): string[] {
-  return [...response.text.matchAll(/<input id="([^"]+)"[^>]*\sautofocus[\s>]/g)].map(
-    (match) => match[1] ?? "",
-  );
-}
-
-/** The attributes of the input with this id, as written. */
-function inputTag(response: TestResponse, id: string): string {
-  return new RegExp(`<input id="${id}"[^>]*>`).exec(response.text)?.[0] ?? "";
-}
 
 /** The TOTP key the set-up page shows (grouped in fours), without its spaces. */
 function secretOf(response: TestResponse): string {
@@ -43,16 +24,6 @@ function mfaTokenOf(response: TestResponse): string {
 function recoveryCodesOf(response: TestResponse): string[] {
   const list = /<ul class="codes" id="recovery-codes">([\s\S]*?)<\/ul>/.exec(response.text)?.[1];
   return [...(list ?? "").matchAll(/<li><code>([^<]+)<\/code><\/li>/g)].map((m) => m[1] ?? "");
-}
-
-/** A page made for people: HTML, never kept by a cache, under the pages' CSP, with nothing inline. */
-function assertPrivatePage(response: TestResponse, what: string): void {
-  assert.match(response.headers.get("content-type") ?? "", /^text\/html; charset=utf-8/, what);
-  assert.equal(response.headers.get("cache-control"), "no-store", what);
-  assert.match(response.headers.get("content-security-policy") ?? "", /script-src 'self'/, what);
-  assert.doesNotMatch(response.text, /<script|<style|\sstyle=|\son[a-z]+=/i, what);
-  for (const [, id] of response.text.matchAll(/<input id="([^"]+)"/g))
-    assert.match(response.text, new RegExp(`<label for="${id}">`), `${what}: #${id} has a label`);
 }
 
 async function signedInUser(url: string, email: string): Promise<string> {

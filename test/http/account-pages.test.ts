@@ -3,27 +3,12 @@ import { after, before, describe, test } from "node:test";
 import { REAUTH_MAX_FAILURES } from "../../src/auth/password-change.js";
 import { ICON_PATH } from "../../src/http/pages/icon.js";
 import { STYLESHEET } from "../../src/http/pages/style.js";
-import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
+import { request, sessionCookieOf } from "../helpers/http.js";
+import { alertOf, focusedFields, inputTag } from "../helpers/pages.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 const PAGES = ["/account/register", "/account/login", "/account/forgot", "/account/reset?token=x"];
-
-function alertOf(response: TestResponse): string | undefined {
-  return /role="alert">([^<]*)</.exec(response.text)?.[1];
-}
-
-/** The ids of the inputs that take the focus when the page opens. */
-function focusedFields(response: TestResponse): string[] {
-  return [...response.text.matchAll(/<input id="([^"]+)"[^>]*\sautofocus[\s>]/g)].map(
-    (match) => match[1] ?? "",
-  );
-}
-
-/** The attributes of the input with this id, as written. */
-function inputTag(response: TestResponse, id: string): string {
-  return new RegExp(`<input id="${id}"[^>]*>`).exec(response.text)?.[0] ?? "";
-}
 
 /** WCAG 2.x contrast ratio of two #rrggbb colours. */
 function contrast(a: string, b: string): number {

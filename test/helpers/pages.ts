@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import type { TestResponse } from "./http.js";
+
+// What the hosted-page tests read off a page's HTML.
+
+/** The page's error message (role="alert"), or "" when it shows none. */
+export function alertOf(response: TestResponse): string {
+  return /role="alert">([^<]*)</.exec(response.text)?.[1] ?? "";
+}
+
+/** The page's notice (role="status"), or "" when it shows none. */
+export function noticeOf(response: TestResponse): string {
+  return /role="status">([^<]*)</.exec(response.text)?.[1] ?? "";
+}
+
+/** The ids of the inputs that take the focus when the page opens. */
+export function focusedFields(response: TestResponse): string[] {
+  return [...response.text.matchAll(/<input id="([^"]+)"[^>]*\sautofocus[\s>]/g)].map(
+    (match) => match[1] ?? "",
+  );
+}
+
+/** The attributes of the input with this id, as written. */
+export function inputTag(response: TestResponse, id: string): string {
+  return new RegExp(`<input id="${id}"[^>]*>`).exec(response.text)?.[0] ?? "";
+}
+
+/** A page made for people: HTML, never kept by a cache, under the pages' CSP, with nothing inline. */
+export function assertPrivatePage(response: TestResponse, what: string): void {
+  assert.match(response.headers.get("content-type") ?? "", /^text\/html; charset=utf-8/, what);
+  assert.equal(response.headers.get("cache-control"), "no-store", what);
+  assert.match(response.headers.get("content-security-policy") ?? "", /script-src 'self'/, what);
+  assert.doesNotMatch(response.text, /<script|<style|\sstyle=|\son[a-z]+=/i, what);
+  for (const [, id] of response.text.matchAll(/<input id="([^"]+)"/g))
+    assert.match(response.text, new RegExp(`<label for="${id}">`), `${what}: #${id} has a label`);
+}
