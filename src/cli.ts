@@ -198,5 +198,8 @@ main(process.argv.slice(2)).then(
     if (known === null || wantsDebugOutput()) console.error("auth-service: failed:", error);
     if (known !== null) console.error(`auth-service: ${known}`);
     process.exitCode = 1;
+    // A cluster worker's channel to the primary would keep it alive, failed
+    // but counted as running; it exits so the primary can replace it.
+    if (cluster.isWorker) process.exit(1);
   },
 );

@@ -15,6 +15,12 @@ import {
 const DRAIN_GRACE_MS = 10_000;
 /** A worker that dies sooner than this after starting counts as crashing at start. */
 const EARLY_EXIT_MS = 5_000;
+/**
+ * After this many workers in a row crashed at start (about 6 s of backoff),
+ * the primary gives up and exits non-zero, so a process manager that restarts
+ * on failure (systemd's Restart=on-failure) sees it and takes over.
+ */
+const MAX_QUICK_DEATHS = 5;
 
 /**
  * The primary of `serve --workers N`: migrates once, forks N workers that each
@@ -70,54 +76,76 @@ export async function runPrimary(
     );
   });
 
+  // Settled once, by SIGTERM/SIGINT (after draining) or by giving up.
+  let finish: (code: number) => void = noop;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+
   cluster.on("exit", (worker, code, signal) => {
     metricsReady.delete(worker);
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
     if (stopping) return;
     quickDeaths = lived < EARLY_EXIT_MS ? quickDeaths + 1 : 0;
+    if (quickDeaths > MAX_QUICK_DEATHS) {
+      stopping = true;
+      logger.fatal(
+        { workerPid: worker.process.pid, code, signal, quickDeaths },
+        "workers keep dying at start; giving up",
+      );
+      for (const other of liveWorkers()) other.process.kill("SIGKILL");
+      finish(1);
+      return;
+    }
     // Back off when workers die at start (a bad config, a missing database), instead of spinning.
     const delay = Math.min(100 * 2 ** quickDeaths, 30_000);
     logger.error(
-      { pid: worker.process.pid, code, signal, restartInMs: delay },
+      { workerPid: worker.process.pid, code, signal, restartInMs: delay },
       "worker died; starting another",
     );
+    // A referenced timer: with every worker dead it is all that keeps the
+    // primary alive, and an unreferenced one let it exit with code 0.
     setTimeout(() => {
       if (!stopping) fork();
-    }, delay).unref();
+    }, delay);
   });
 
   for (let i = 0; i < workers; i++) fork();
   logger.info({ workers }, "primary started");
 
-  return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, "stopping workers");
-      const alive = Object.values(cluster.workers ?? {}).filter(
-        (worker): worker is Worker => !!worker,
-      );
-      const force = setTimeout(() => {
-        for (const worker of alive) worker.process.kill("SIGKILL");
-      }, DRAIN_GRACE_MS);
-      let failed = false;
-      let remaining = alive.length;
-      if (remaining === 0) resolve(0);
-      for (const worker of alive) {
-        worker.once("exit", (code) => {
-          failed ||= code !== 0;
-          if (--remaining === 0) {
-            clearTimeout(force);
-            resolve(failed ? 1 : 0);
-          }
-        });
-        worker.process.kill("SIGTERM");
-      }
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping workers");
+    const alive = liveWorkers();
+    const force = setTimeout(() => {
+      for (const worker of alive) worker.process.kill("SIGKILL");
+    }, DRAIN_GRACE_MS);
+    let failed = false;
+    let remaining = alive.length;
+    if (remaining === 0) {
+      clearTimeout(force);
+      finish(0);
+    }
+    for (const worker of alive) {
+      worker.once("exit", (code) => {
+        failed ||= code !== 0;
+        if (--remaining === 0) {
+          clearTimeout(force);
+          finish(failed ? 1 : 0);
+        }
+      });
+      worker.process.kill("SIGTERM");
+    }
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  return finished;
+}
+
+function liveWorkers(): Worker[] {
+  return Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => !!worker);
 }
 
 function noop(): void {}

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { spawnServe } from "./helpers/cli.js";
+import { CLI, spawnServe } from "./helpers/cli.js";
 import { request } from "./helpers/http.js";
 import { tempDir } from "./helpers/server.js";
 
@@ -148,6 +149,39 @@ test("--workers 2: whichever worker answers GET /metrics, it shows the whole clu
     assert.equal(await server.exited, 0);
   } finally {
     server.child.kill("SIGKILL");
+    remove();
+  }
+});
+
+test("--workers 2 whose workers die at start: the primary keeps replacing them, then gives up with a non-zero exit", {
+  timeout: 60_000,
+}, async () => {
+  const { dir, remove } = tempDir();
+  // 192.0.2.1 (TEST-NET-1) is on no interface here: each worker's listen fails.
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--workers", "2"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite:${join(dir, "dying.db")}`,
+      HOST: "192.0.2.1",
+      PORT: "0",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  try {
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    // A process manager restarts only a failed exit (systemd's Restart=on-failure).
+    assert.equal(code, 1, output);
+    assert.ok((output.match(/worker died; starting another/g) ?? []).length >= 4, output);
+    assert.match(output, /workers keep dying at start; giving up/);
+  } finally {
+    child.kill("SIGKILL");
     remove();
   }
 });

@@ -34,10 +34,25 @@ export function fastifyTrustProxy(setting: TrustProxy | boolean): FastifyTrustPr
  * own address stands in for it.
  */
 export function clientAddress(request: FastifyRequest): string {
-  const ip = request.ip;
+  const ip = requestIp(request);
   if (isIP(ip) !== 0) return ip;
   // Some load balancers write "address:port" ("[v6]:port" for IPv6).
   const withoutPort = /^\[([^\]]+)\]:\d+$/.exec(ip)?.[1] ?? /^([\d.]+):\d+$/.exec(ip)?.[1];
   if (withoutPort !== undefined && isIP(withoutPort) !== 0) return withoutPort;
-  return request.socket.remoteAddress ?? "";
+  return peerAddress(request);
+}
+
+/**
+ * Node drops `request.raw.socket` once a connection is torn down, and both
+ * Fastify's `request.ip` and `@fastify/forwarded` read it unguarded. A request
+ * can still be logged after that (its answer finished on a closed socket), so
+ * nothing here may throw: an address that can no longer be read is "".
+ */
+function requestIp(request: FastifyRequest): string {
+  if (!request.raw.socket) return "";
+  return request.ip ?? "";
+}
+
+function peerAddress(request: FastifyRequest): string {
+  return request.raw.socket?.remoteAddress ?? "";
 }

@@ -19,12 +19,51 @@ export function hasUnreadBody(request: FastifyRequest): boolean {
   );
 }
 
-/** Reads the body to its end without keeping it; true once it passes `limit` bytes. */
-export async function discardBody(request: FastifyRequest, limit: number): Promise<boolean> {
-  let received = 0;
-  for await (const chunk of request.raw) {
-    received += (chunk as Buffer).length;
-    if (received > limit) return true;
-  }
-  return false;
+/**
+ * Reads the body to its end without keeping it; true once it passes `limit`
+ * bytes (a declared Content-Length over the limit is refused unread).
+ *
+ * Listeners, as Fastify's own body reader uses, never an async iterator:
+ * leaving a `for await` early destroys the request stream, which destroys the
+ * socket under the answer still to be written, and Node then drops
+ * `request.raw.socket` that the request log and `request.ip` read (a race that
+ * crashed the process). Past the limit the reader simply stops listening; Node
+ * discards the rest once the 413 is sent.
+ */
+export function discardBody(request: FastifyRequest, limit: number): Promise<boolean> {
+  const declared = Number(request.headers["content-length"]);
+  if (declared > limit) return Promise.resolve(true);
+  const body = request.raw;
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    const stop = (): void => {
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("error", onError);
+      body.off("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received <= limit) return;
+      stop();
+      resolve(true);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(false);
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    // The client went away before the end: nothing more will come.
+    const onClose = (): void => {
+      stop();
+      reject(new Error("request closed before its body ended"));
+    };
+    body.on("data", onData);
+    body.on("end", onEnd);
+    body.on("error", onError);
+    body.on("close", onClose);
+  });
 }

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 
-const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
 /** Runs `auth-service <args>` to completion from the TypeScript sources, `input` on its stdin. */
 export function runCli(args: string[], env: Record<string, string> = {}, input?: string) {

@@ -17,10 +17,17 @@ async function fuzz(server: TestServer, options: { seed?: number; numRuns: numbe
   });
   await fc.assert(
     fc.asyncProperty(fuzzRequest, async (input: FuzzRequest) => {
-      const response = await send(server.url, input, key);
-      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-      const problem = problemWith(input, response);
-      assert.equal(problem, null, `${input.method} ${input.path}: ${problem}`);
+      // A large body goes several times at once: refusing one raced with the
+      // request log and killed the process, which one at a time never showed.
+      const copies = (input.body?.length ?? 0) > 60_000 ? 4 : 1;
+      const responses = await Promise.all(
+        Array.from({ length: copies }, () => send(server.url, input, key)),
+      );
+      for (const response of responses) {
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        const problem = problemWith(input, response);
+        assert.equal(problem, null, `${input.method} ${input.path}: ${problem}`);
+      }
     }),
     { ...options, endOnFailure: true },
   );
@@ -92,13 +99,11 @@ for (const factory of await testDatabases()) {
       timeout: 120_000,
     }, async () => {
       const statuses = await fuzz(development, { seed: 20_261_124, numRuns: runs.fixed });
-      assert.equal(
-        [...statuses.values()].reduce((a, b) => a + b, 0),
-        runs.fixed,
-      );
+      // Every request answered (large bodies went several times at once).
+      assert.ok([...statuses.values()].reduce((a, b) => a + b, 0) >= runs.fixed);
       assert.ok(![...statuses.keys()].some((status) => status >= 500));
       // The run reached the routes, not only 404s.
-      for (const status of [200, 400, 401, 403, 404, 405, 415])
+      for (const status of [200, 400, 401, 403, 404, 405, 413, 415])
         assert.ok(statuses.has(status), `${status}`);
       await assertStillServes(development, "survivor@example.com", "b4l0u");
     });
