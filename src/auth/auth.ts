@@ -12,6 +12,7 @@ import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
 import { ResetRequestLimit } from "./reset-limit.js";
 import { SecondFactors } from "./second-factor.js";
+import { SecondFactorCodes } from "./second-factor-codes.js";
 import {
   type SessionClient,
   type SessionInfo,
@@ -101,17 +102,19 @@ export class Auth {
       flows,
       new ResetRequestLimit(throttleStore ?? store, settings),
     );
-    const reauthentication = new Reauthentication(flows);
+    const codes = new SecondFactorCodes(flows, store.secondFactors, secretBox);
+    const reauthentication = new Reauthentication(flows, codes);
     this.#passwordChange = new PasswordChange(flows, reauthentication);
     this.secondFactors = new SecondFactors(flows, {
       store: store.secondFactors,
       reauthentication,
-      secretBox,
+      codes,
     });
     this.emailAddresses = new EmailAddresses(flows, {
       tokens: store.emailTokens,
       reauthentication,
       limit: new ResetRequestLimit(throttleStore ?? store, settings, "verify"),
+      changeLimit: new ResetRequestLimit(throttleStore ?? store, settings, "change"),
     });
     this.#signIn = new SignIn(flows, {
       factors: this.secondFactors,

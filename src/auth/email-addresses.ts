@@ -30,19 +30,24 @@ export class EmailAddresses {
   readonly #tokens: EmailTokenStore;
   readonly #reauthentication: Reauthentication;
   readonly #limit: ResetRequestLimit;
+  readonly #changeLimit: ResetRequestLimit;
 
   constructor(
     ctx: FlowContext,
     dependencies: {
       tokens: EmailTokenStore;
       reauthentication: Reauthentication;
+      /** Requests for verification links. */
       limit: ResetRequestLimit;
+      /** Requests to change the address. */
+      changeLimit: ResetRequestLimit;
     },
   ) {
     this.#ctx = ctx;
     this.#tokens = dependencies.tokens;
     this.#reauthentication = dependencies.reauthentication;
     this.#limit = dependencies.limit;
+    this.#changeLimit = dependencies.changeLimit;
   }
 
   /** Tokens go back to the caller instead of into mail. */
@@ -126,20 +131,26 @@ export class EmailAddresses {
    * a link goes to the new address, a notice to the old one; nothing changes
    * until the link is confirmed. Whether the new address is taken is decided
    * then, not here (that would tell anyone which addresses have accounts).
+   * On an account with a second factor, `code` must be a current one: the
+   * address is where resets go. Requests are limited per account, per new
+   * address and per client address, as reset requests are, so nobody can
+   * flood a mailbox with confirmation links.
    * @returns the confirmation token in development, else null.
-   * @throws InvalidEmailError, SameEmailError, LoginThrottledError.
+   * @throws InvalidEmailError, SameEmailError, LoginThrottledError, EmailChangeThrottledError.
    */
   async requestChange(
     current: SignedIn,
     newEmail: string,
     password: string,
     client: SessionClient,
+    code?: string,
   ): Promise<Reauthenticated<string | null>> {
     assertValidEmail(newEmail);
     if (normalizeEmail(newEmail) === normalizeEmail(current.user.email)) throw new SameEmailError();
-    return this.#reauthentication.guard(current, password, client, async () => {
+    return this.#reauthentication.guard(current, { password, code }, client, async () => {
       const { user, session } = current;
       const { id: userId, email } = user;
+      await this.#changeLimit.hit(newEmail, client.ip, this.#ctx.now(), `user:${userId}`);
       this.#ctx.emit({ type: "email_change", stage: "requested", userId, email, client });
       if (this.#handsBack) return this.#issue(user, "change", newEmail, session.publicId);
       await this.#queueLink(user, "change", newEmail, session.publicId);

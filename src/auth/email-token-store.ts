@@ -28,8 +28,9 @@ export interface NewEmailToken {
 export interface EmailTokenStore {
   /**
    * Stores a token and voids the older ones it replaces: for "verify", the
-   * user's earlier ones for the same address; for "change", every earlier
-   * change of the user (one pending change at a time). Returns its id.
+   * user's expired ones and the oldest beyond a few live ones (earlier links
+   * keep working); for "change", every earlier change of the user (one
+   * pending change at a time). Returns its id.
    */
   insertEmailToken(token: NewEmailToken): Promise<number>;
   /**
@@ -52,7 +53,8 @@ export interface EmailTokenStore {
   ): Promise<Date | null>;
   /**
    * In one transaction: consume a live "verify" token and mark the user's
-   * address verified, if it is still the address the token was made for.
+   * address verified, if it is still the address the token was made for;
+   * the user's other verification tokens then go.
    * Null when the token is unknown or expired (nothing written), or when the
    * address changed since (the token, useless, is consumed).
    */
@@ -61,7 +63,8 @@ export interface EmailTokenStore {
     now: Date,
   ): Promise<{ userId: number; email: string } | null>;
   /**
-   * In one transaction: consume a live "change" token, set the user's email
+   * In one transaction: consume a live "change" token (asked from a session:
+   * only while that session lives), set the user's email
    * to its address (verified), end the user's sessions but the one that
    * asked, and void the user's reset and email tokens and the logins waiting
    * for their second step. Null when the token could not be consumed.

@@ -23,6 +23,16 @@ export class VerificationThrottledError extends ThrottledError {
   }
 }
 
+/** Too many email changes asked for this account, to this address, or from this client address. */
+export class EmailChangeThrottledError extends ThrottledError {
+  constructor(retryAfterMs: number) {
+    super("too many email change requests; try again later", retryAfterMs);
+  }
+}
+
+/** What a limit counts: reset links, verification links, or email changes. */
+export type RequestLimitKind = "reset" | "verify" | "change";
+
 /**
  * Caps reset requests per email, per email from one client address, and per
  * address, in a fixed window, so nobody can flood a mailbox or mail the whole
@@ -33,23 +43,33 @@ export class VerificationThrottledError extends ThrottledError {
  * they are registered, so the limit tells nothing about which exist. The
  * counters share the login throttle's store (database or Redis) under their
  * own keys: a login lock never blocks a reset. Requests for verification
- * links (`kind` "verify") are held to the same settings under keys of their
- * own.
+ * links (`kind` "verify") and email changes (`kind` "change", counted by the
+ * new address, plus per account) are held to the same settings under keys of
+ * their own.
  */
 export class ResetRequestLimit {
   readonly #store: ThrottleStore;
   readonly #policy: ResetLimitPolicy;
 
-  readonly #kind: "reset" | "verify";
+  readonly #kind: RequestLimitKind;
 
-  constructor(store: ThrottleStore, policy: ResetLimitPolicy, kind: "reset" | "verify" = "reset") {
+  constructor(store: ThrottleStore, policy: ResetLimitPolicy, kind: RequestLimitKind = "reset") {
     this.#store = store;
     this.#policy = policy;
     this.#kind = kind;
   }
 
-  /** Counts one request. @throws ResetThrottledError (VerificationThrottledError) past any limit. */
-  async hit(email: string, ip: string | null | undefined, now: Date): Promise<void> {
+  /**
+   * Counts one request; `account`, when given, is counted too, under the
+   * per-email limit (an email change: one account asking for many addresses).
+   * @throws ResetThrottledError (VerificationThrottledError, EmailChangeThrottledError) past any limit.
+   */
+  async hit(
+    email: string,
+    ip: string | null | undefined,
+    now: Date,
+    account?: string,
+  ): Promise<void> {
     const { resetMaxPerEmail, resetMaxPerEmailAndIp, resetMaxPerIp, resetRequestWindow } =
       this.#policy;
     const normalized = normalizeEmail(email);
@@ -61,10 +81,11 @@ export class ResetRequestLimit {
       limits.push([`${this.#kind}-ip:${bucket}`, resetMaxPerIp]);
     }
     limits.push([`${this.#kind}-email:${normalized}`, resetMaxPerEmail]);
+    if (account !== undefined) limits.push([`${this.#kind}-${account}`, resetMaxPerEmail]);
     const retryAfterMs = await countWithinLimits(this.#store, limits, now, resetRequestWindow);
     if (retryAfterMs === null) return;
-    throw this.#kind === "reset"
-      ? new ResetThrottledError(retryAfterMs)
-      : new VerificationThrottledError(retryAfterMs);
+    if (this.#kind === "reset") throw new ResetThrottledError(retryAfterMs);
+    if (this.#kind === "verify") throw new VerificationThrottledError(retryAfterMs);
+    throw new EmailChangeThrottledError(retryAfterMs);
   }
 }

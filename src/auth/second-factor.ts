@@ -1,14 +1,8 @@
-import type { SecretBox } from "../crypto/secret-box.js";
 import { InvalidCodeError, SecondFactorStateError } from "./errors.js";
-import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "./reauthentication.js";
-import {
-  findRecoveryCode,
-  hashRecoveryCodes,
-  newRecoveryCodes,
-  normalizeRecoveryCode,
-} from "./recovery-codes.js";
+import { hashRecoveryCodes, newRecoveryCodes } from "./recovery-codes.js";
+import type { AcceptedCode, SecondFactorCodes } from "./second-factor-codes.js";
 import type { SecondFactorStore } from "./second-factor-store.js";
 import type { SessionClient } from "./session.js";
 import { matchTotp, newTotpSecret, totpUri } from "./totp.js";
@@ -19,13 +13,7 @@ export interface SecondFactorStatus {
 }
 
 export type { Reauthenticated } from "./reauthentication.js";
-
-/** A code that passed: which kind, and the use to record once the challenge is won. */
-export interface AcceptedCode {
-  method: SecondFactorMethod;
-  /** Records the use; false when a concurrent request used the code (or step) first. */
-  spend(): Promise<boolean>;
-}
+export type { AcceptedCode } from "./second-factor-codes.js";
 
 /**
  * Two-factor authentication with TOTP and recovery codes: setting it up,
@@ -37,25 +25,25 @@ export class SecondFactors {
   readonly #ctx: FlowContext;
   readonly #store: SecondFactorStore;
   readonly #reauthentication: Reauthentication;
-  readonly #secretBox: (() => SecretBox) | undefined;
+  readonly #codes: SecondFactorCodes;
 
   constructor(
     ctx: FlowContext,
     dependencies: {
       store: SecondFactorStore;
       reauthentication: Reauthentication;
-      secretBox?: () => SecretBox;
+      codes: SecondFactorCodes;
     },
   ) {
     this.#ctx = ctx;
     this.#store = dependencies.store;
     this.#reauthentication = dependencies.reauthentication;
-    this.#secretBox = dependencies.secretBox;
+    this.#codes = dependencies.codes;
   }
 
   /** True when a login of this user needs a second factor. */
-  async isOn(userId: number): Promise<boolean> {
-    return (await this.#store.findTotpFactor(userId))?.enabledAt != null;
+  isOn(userId: number): Promise<boolean> {
+    return this.#codes.isOn(userId);
   }
 
   async status(userId: number): Promise<SecondFactorStatus> {
@@ -73,7 +61,7 @@ export class SecondFactors {
   async beginTotpSetup(current: SignedIn): Promise<{ secret: string; otpauthUri: string }> {
     const { id: userId, email } = current.user;
     const secret = newTotpSecret();
-    const sealed = this.#box().seal(secret, secretContext(userId));
+    const sealed = this.#codes.seal(secret, userId);
     if (!(await this.#store.savePendingTotpFactor(userId, sealed, this.#ctx.now()))) {
       throw new SecondFactorStateError("mfa_already_enabled");
     }
@@ -101,7 +89,7 @@ export class SecondFactors {
     if (!factor) throw new SecondFactorStateError("mfa_not_enabled");
     if (factor.enabledAt) throw new SecondFactorStateError("mfa_already_enabled");
     const step = matchTotp(
-      this.#open(factor.secretSealed, userId),
+      this.#codes.open(factor.secretSealed, userId),
       code.trim(),
       this.#ctx.now(),
       null,
@@ -126,16 +114,18 @@ export class SecondFactors {
   }
 
   /**
-   * Turns the factor off (the TOTP secret and the recovery codes go) after the current password.
+   * Turns the factor off (the TOTP secret and the recovery codes go) after
+   * the current password and a current code of the factor itself.
    * @throws SecondFactorStateError when none is on; LoginThrottledError.
    */
   async disable(
     current: SignedIn,
     password: string,
     client: SessionClient,
+    code?: string,
   ): Promise<Reauthenticated<null>> {
     const { id: userId, email } = current.user;
-    return this.#reauthentication.guard(current, password, client, async () => {
+    return this.#reauthentication.guard(current, { password, code }, client, async () => {
       if (!(await this.#store.deleteSecondFactor(userId))) {
         throw new SecondFactorStateError("mfa_not_enabled");
       }
@@ -146,16 +136,18 @@ export class SecondFactors {
   }
 
   /**
-   * Ten new recovery codes in place of the old ones, after the current password.
+   * Ten new recovery codes in place of the old ones, after the current
+   * password and a current code (TOTP, or one of the old recovery codes).
    * @throws SecondFactorStateError when no factor is on; LoginThrottledError.
    */
   async renewRecoveryCodes(
     current: SignedIn,
     password: string,
     client: SessionClient,
+    code?: string,
   ): Promise<Reauthenticated<string[]>> {
     const { id: userId, email } = current.user;
-    return this.#reauthentication.guard(current, password, client, async () => {
+    return this.#reauthentication.guard(current, { password, code }, client, async () => {
       const codes = newRecoveryCodes();
       const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
       if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
@@ -187,53 +179,13 @@ export class SecondFactors {
     return true;
   }
 
-  /**
-   * Checks a code for the second step without using it up: a six-digit code
-   * against the TOTP secret (one step of drift, no step twice), anything else
-   * as a recovery code. Null when it is wrong.
-   */
-  async check(userId: number, typed: string): Promise<AcceptedCode | null> {
-    const code = typed.trim();
-    if (/^\d{6}$/.test(code)) {
-      const factor = await this.#store.findTotpFactor(userId);
-      if (factor?.enabledAt == null) return null;
-      const secret = this.#open(factor.secretSealed, userId);
-      const step = matchTotp(secret, code, this.#ctx.now(), factor.lastUsedStep);
-      if (step === null) return null;
-      return { method: "totp", spend: () => this.#store.useTotpStep(userId, step) };
-    }
-    if (normalizeRecoveryCode(code) === null) return null;
-    const stored = await this.#store.unusedRecoveryCodes(userId);
-    if (stored.length === 0) return null;
-    const salt = stored[0]?.salt ?? "";
-    // scrypt: as costly as a password hash, so under the same limit (a flood
-    // of recovery-code guesses must not starve logins of the thread pool).
-    const hashes = stored.map((row) => row.hash);
-    const index = await this.#ctx.hasher.limited(() => findRecoveryCode(code, salt, hashes));
-    const match = stored[index];
-    if (!match) return null;
-    return {
-      method: "recovery_code",
-      spend: () => this.#store.useRecoveryCode(match.id, this.#ctx.now()),
-    };
+  /** Checks a code for the second step without using it up (see SecondFactorCodes.check). */
+  check(userId: number, typed: string): Promise<AcceptedCode | null> {
+    return this.#codes.check(userId, typed);
   }
 
   /** How many unused recovery codes the user has. */
-  async recoveryCodesLeft(userId: number): Promise<number> {
-    return (await this.#store.unusedRecoveryCodes(userId)).length;
+  recoveryCodesLeft(userId: number): Promise<number> {
+    return this.#codes.recoveryCodesLeft(userId);
   }
-
-  #box(): SecretBox {
-    if (!this.#secretBox) throw new Error("no SECRET_KEY: TOTP secrets cannot be sealed or opened");
-    return this.#secretBox();
-  }
-
-  #open(sealed: string, userId: number): string {
-    return this.#box().open(sealed, secretContext(userId)).toString("utf8");
-  }
-}
-
-/** Bound to the user: a sealed secret copied onto another user's row does not open. */
-function secretContext(userId: number): string {
-  return `totp-secret:${userId}`;
 }

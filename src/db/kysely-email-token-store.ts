@@ -10,6 +10,14 @@ import { normalizeEmail } from "../auth/user.js";
 import { isUniqueViolation, toDate } from "./row-mapping.js";
 import type { Database, EmailTokensTable } from "./schema.js";
 
+/**
+ * Verification links of one user that work at once. A new request keeps the
+ * earlier links (someone asking for a victim's new link must not void the one
+ * in the victim's mailbox), up to this many; the request limits keep the
+ * count low anyway. Any completed verification voids the rest.
+ */
+export const LIVE_VERIFY_TOKENS = 5;
+
 /** Verification and email-change tokens, in email_tokens. */
 export class KyselyEmailTokenStore implements EmailTokenStore {
   readonly #db: Kysely<Database>;
@@ -21,13 +29,15 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
   insertEmailToken(token: NewEmailToken): Promise<number> {
     const emailNormalized = normalizeEmail(token.email);
     return this.#db.transaction().execute(async (trx) => {
-      let voided = trx
-        .deleteFrom("email_tokens")
-        .where("user_id", "=", token.userId)
-        .where("purpose", "=", token.purpose);
-      if (token.purpose === "verify")
-        voided = voided.where("email_normalized", "=", emailNormalized);
-      await voided.execute();
+      if (token.purpose === "change") {
+        await trx
+          .deleteFrom("email_tokens")
+          .where("user_id", "=", token.userId)
+          .where("purpose", "=", "change")
+          .execute();
+      } else {
+        await voidVerificationsBeyond(trx, token.userId, token.createdAt, LIVE_VERIFY_TOKENS - 1);
+      }
       const row = await trx
         .insertInto("email_tokens")
         .values({
@@ -108,7 +118,14 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
         .where("email_normalized", "=", token.email_normalized)
         .returning(["id", "email"])
         .executeTakeFirst();
-      return user ? { userId: Number(user.id), email: user.email } : null;
+      if (!user) return null;
+      // Proven: the user's other verification links have nothing left to do.
+      await trx
+        .deleteFrom("email_tokens")
+        .where("user_id", "=", token.user_id)
+        .where("purpose", "=", "verify")
+        .execute();
+      return { userId: Number(user.id), email: user.email };
     });
   }
 
@@ -127,6 +144,19 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
           .executeTakeFirst();
         if (!token) return null;
         const userId = Number(token.user_id);
+        // A change asked from a session holds only while that session lives:
+        // once it is ended (logged out, signed out by the owner, a reset),
+        // its pending change dies with it.
+        if (token.session_public_id !== null) {
+          const asker = await trx
+            .selectFrom("sessions")
+            .select("id")
+            .where("user_id", "=", userId)
+            .where("public_id", "=", token.session_public_id)
+            .where("expires_at", ">", now.getTime())
+            .executeTakeFirst();
+          if (!asker) return null;
+        }
         const before = await trx
           .selectFrom("users")
           .select("email")
@@ -172,6 +202,30 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
   async purgeExpiredEmailTokens(now: Date): Promise<void> {
     await this.#db.deleteFrom("email_tokens").where("expires_at", "<=", now.getTime()).execute();
   }
+}
+
+/** Deletes the user's expired verification tokens, and the oldest live ones beyond `keep`. */
+async function voidVerificationsBeyond(
+  trx: Kysely<Database>,
+  userId: number,
+  now: Date,
+  keep: number,
+): Promise<void> {
+  const mine = trx
+    .deleteFrom("email_tokens")
+    .where("user_id", "=", userId)
+    .where("purpose", "=", "verify");
+  await mine.where("expires_at", "<=", now.getTime()).execute();
+  const live = await trx
+    .selectFrom("email_tokens")
+    .select("id")
+    .where("user_id", "=", userId)
+    .where("purpose", "=", "verify")
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .execute();
+  const beyond = live.slice(keep).map((row) => Number(row.id));
+  if (beyond.length > 0) await trx.deleteFrom("email_tokens").where("id", "in", beyond).execute();
 }
 
 function toStoredEmailToken(row: Selectable<EmailTokensTable>): StoredEmailToken {

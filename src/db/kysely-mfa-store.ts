@@ -6,6 +6,7 @@ import type {
   StoredRecoveryCode,
   StoredTotpFactor,
 } from "../auth/second-factor-store.js";
+import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { toDate } from "./row-mapping.js";
 import type { Database } from "./schema.js";
 
@@ -89,6 +90,7 @@ export class KyselyMfaStore implements SecondFactorStore {
         .executeTakeFirst();
       await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
       await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
+      await voidPendingEmailChanges(trx, userId);
       return factor !== undefined && factor.enabled_at !== null;
     });
   }

@@ -18,6 +18,7 @@ import { KyselyEmailTokenStore } from "./kysely-email-token-store.js";
 import { KyselyMfaStore } from "./kysely-mfa-store.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
+import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { addResetToken, completePasswordReset, findResetToken } from "./reset-token-queries.js";
 import {
   isUniqueViolation,
@@ -242,12 +243,15 @@ export class KyselyStore implements AuthStore {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async deleteSessionsOfUser(userId: number): Promise<number> {
-    const result = await this.#db
-      .deleteFrom("sessions")
-      .where("user_id", "=", userId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteSessionsOfUser(userId: number): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom("sessions")
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      await voidPendingEmailChanges(trx, userId);
+      return Number(result.numDeletedRows);
+    });
   }
 
   async listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]> {
@@ -280,13 +284,16 @@ export class KyselyStore implements AuthStore {
     return result.numDeletedRows > 0n;
   }
 
-  async deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number> {
-    const result = await this.#db
-      .deleteFrom("sessions")
-      .where("user_id", "=", userId)
-      .where("id", "!=", keepSessionId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom("sessions")
+        .where("user_id", "=", userId)
+        .where("id", "!=", keepSessionId)
+        .executeTakeFirst();
+      await voidPendingEmailChanges(trx, userId);
+      return Number(result.numDeletedRows);
+    });
   }
 
   async changePassword(
@@ -308,6 +315,7 @@ export class KyselyStore implements AuthStore {
         .execute();
       // A login half done with the old password must not finish with a code.
       await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
+      await voidPendingEmailChanges(trx, userId);
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { StoredResetToken } from "../auth/reset-token.js";
+import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { toDate } from "./row-mapping.js";
 import type { Database } from "./schema.js";
 
@@ -95,6 +96,7 @@ export async function completePasswordReset(
       .execute();
     await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();
     await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
+    await voidPendingEmailChanges(trx, userId);
     return true;
   });
 }

@@ -6,8 +6,8 @@ import { sendError } from "./errors.js";
 
 /**
  * The answer to a change refused at its current-password check: not signed
- * in, a wrong password (403), or the wrong password that ended the session
- * (403, and the cookie goes with it).
+ * in, a wrong password (403), a second factor's code missing or wrong (403),
+ * or the wrong try that ended the session (403, and the cookie goes with it).
  */
 export function sendReauthenticationRefused(
   reply: FastifyReply,
@@ -25,5 +25,14 @@ export function sendReauthenticationRefused(
       "wrong current password, too many times: this session has ended",
     );
   }
+  if (outcome === "code_required")
+    return sendError(
+      reply,
+      403,
+      "mfa_required",
+      "this account has a second factor: send a current code (TOTP or recovery code) with the password",
+    );
+  if (outcome === "wrong_code")
+    return sendError(reply, 403, "invalid_code", "wrong or already used code");
   return sendError(reply, 403, "invalid_credentials", "wrong current password");
 }

@@ -53,17 +53,31 @@ export const formTextField = {
   pattern: PLAIN_TEXT_PATTERN,
 } as const;
 
-/** A body of exactly these string fields: missing, extra or non-string fields are refused. */
-export function fieldsBody<const K extends string>(
-  fields: Record<K, { type: "string"; minLength: number; maxLength: number; pattern: string }>,
+type StringField = { type: "string"; minLength: number; maxLength: number; pattern: string };
+
+/**
+ * A body of exactly these string fields, and any of the `optional` ones:
+ * missing, extra or non-string fields are refused.
+ */
+export function fieldsBody<const K extends string, const O extends string = never>(
+  fields: Record<K, StringField>,
+  optional?: Record<O, StringField>,
 ) {
   return {
     type: "object",
     required: Object.keys(fields),
     additionalProperties: false,
-    properties: fields,
+    properties: { ...fields, ...optional } as Record<K | O, StringField>,
   } as const;
 }
+
+/** A TOTP code (6 digits) or a recovery code as typed (`xxxxx-xxxxx`, spaces allowed). */
+export const secondFactorCodeField = {
+  type: "string",
+  minLength: 1,
+  maxLength: 32,
+  pattern: PLAIN_TEXT_PATTERN,
+} as const;
 
 /** Every error answer: a human-readable message and a stable code. */
 export const errorResponse = {

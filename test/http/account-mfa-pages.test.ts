@@ -282,8 +282,23 @@ describe("hosted pages of two-factor authentication", () => {
     assert.doesNotMatch(inputTag(wrongRenew, "mfa_off_password"), /aria-invalid/);
     assert.match(wrongRenew.text, /id="account-email">turn-off@example\.com/, "the account page");
 
+    // The password alone is not enough: the code field is asked for.
+    const passwordOnly = await post("/account/mfa/recovery-codes", {
+      recovery_codes_password: PASSWORD,
+    });
+    assert.equal(passwordOnly.status, 403);
+    assert.match(alertOf(passwordOnly), /needs a current code/);
+    assert.deepEqual(focusedFields(passwordOnly), ["recovery_codes_code"]);
+    const wrongCode = await post("/account/mfa/recovery-codes", {
+      recovery_codes_password: PASSWORD,
+      recovery_codes_code: "aaaaa-bbbbb",
+    });
+    assert.equal(wrongCode.status, 403);
+    assert.deepEqual(focusedFields(wrongCode), ["recovery_codes_code"]);
+
     const renewed = await post("/account/mfa/recovery-codes", {
       recovery_codes_password: PASSWORD,
+      recovery_codes_code: codes[2] ?? "",
     });
     assert.equal(renewed.status, 200);
     assertPrivatePage(renewed, "new recovery codes");
@@ -312,7 +327,14 @@ describe("hosted pages of two-factor authentication", () => {
     assert.deepEqual(focusedFields(wrongOff), ["mfa_off_password"]);
     assert.match(wrongOff.text, /id="mfa-state">on</, "still on");
 
-    const off = await post("/account/mfa/disable", { mfa_off_password: PASSWORD });
+    const offWithoutCode = await post("/account/mfa/disable", { mfa_off_password: PASSWORD });
+    assert.equal(offWithoutCode.status, 403);
+    assert.deepEqual(focusedFields(offWithoutCode), ["mfa_off_code"]);
+    assert.match(offWithoutCode.text, /id="mfa-state">on</, "still on");
+    const off = await post("/account/mfa/disable", {
+      mfa_off_password: PASSWORD,
+      mfa_off_code: fresh[0] ?? "",
+    });
     assert.equal(off.status, 303);
     assert.equal(off.headers.get("location"), "/account?done=mfa-off");
     const page = await request(server.url, "GET", "/account?done=mfa-off", { cookie });

@@ -145,11 +145,24 @@ for (const factory of await testDatabases()) {
         json: { password: "not-it" },
       });
       assert.equal(refused.status, 403);
-      const renewed = await request(url(), "POST", "/mfa/recovery-codes", {
+      // The password alone no longer does: a current code must come with it.
+      const passwordOnly = await request(url(), "POST", "/mfa/recovery-codes", {
         cookie,
         json: { password: PASSWORD },
       });
-      assert.equal(renewed.status, 200);
+      assert.equal(passwordOnly.status, 403);
+      assert.equal((passwordOnly.body as { error: string }).error, "mfa_required");
+      const wrongRenewCode = await request(url(), "POST", "/mfa/recovery-codes", {
+        cookie,
+        json: { password: PASSWORD, code: "aaaaa-bbbbb" },
+      });
+      assert.equal(wrongRenewCode.status, 403);
+      assert.equal((wrongRenewCode.body as { error: string }).error, "invalid_code");
+      const renewed = await request(url(), "POST", "/mfa/recovery-codes", {
+        cookie,
+        json: { password: PASSWORD, code: codes[1] },
+      });
+      assert.equal(renewed.status, 200, renewed.text);
       const fresh = (renewed.body as { recovery_codes: string[] }).recovery_codes;
       assert.equal(fresh.length, 10);
       assert.ok(fresh.every((c) => !codes.includes(c)));
@@ -165,11 +178,21 @@ for (const factory of await testDatabases()) {
         json: { password: "not-it" },
       });
       assert.equal(keep.status, 403);
-      const turnedOff = await request(url(), "DELETE", "/mfa/totp", {
+      const keptWithoutCode = await request(url(), "DELETE", "/mfa/totp", {
         cookie,
         json: { password: PASSWORD },
       });
-      assert.equal(turnedOff.status, 200);
+      assert.equal(keptWithoutCode.status, 403);
+      assert.equal((keptWithoutCode.body as { error: string }).error, "mfa_required");
+      assert.equal(
+        ((await request(url(), "GET", "/mfa", { cookie })).body as { totp: boolean }).totp,
+        true,
+      );
+      const turnedOff = await request(url(), "DELETE", "/mfa/totp", {
+        cookie,
+        json: { password: PASSWORD, code: fresh[1] },
+      });
+      assert.equal(turnedOff.status, 200, turnedOff.text);
       assert.deepEqual((await request(url(), "GET", "/mfa", { cookie })).body, {
         totp: false,
         recovery_codes_left: 0,

@@ -1,5 +1,6 @@
 import { EMAIL_CHANGE_PAGE_PATH, VERIFY_PAGE_PATH } from "../../mail/email-messages.js";
 import { type Html, html, page } from "./html.js";
+import { factorCodeField } from "./mfa-views.js";
 import { accountLinks, type FormState, field } from "./views.js";
 
 /**
@@ -130,6 +131,8 @@ export interface EmailChangeState extends FormState {
   newEmail?: string;
   /** Development: the confirmation link, in place of the mail. */
   confirmationLink?: string;
+  /** The account has a second factor: the change takes a current code too. */
+  needsCode?: boolean;
 }
 
 /** /account's change-email section: the new address and the password; a link then goes to the new address. */
@@ -163,6 +166,7 @@ ${field(
   fieldState,
   undefined,
 )}
+${state.needsCode ? factorCodeField("email_code", fieldState) : ""}
 <button type="submit">Change email</button>
 </form>`;
 }

@@ -99,6 +99,7 @@ ${field(
   fieldState,
   undefined,
 )}
+${factorCodeField("recovery_codes_code", fieldState)}
 <p class="hint" id="recovery-codes-hint">Ten new codes replace the ones you have.</p>
 <button type="submit" class="secondary">New recovery codes</button>
 </form>
@@ -115,9 +116,31 @@ ${field(
   fieldState,
   undefined,
 )}
+${factorCodeField("mfa_off_code", fieldState)}
 <p class="hint" id="mfa-off-hint">Logging in then asks for your password only; the recovery codes stop working.</p>
 <button type="submit" class="secondary">Turn off two-factor authentication</button>
 </form>`;
+}
+
+/**
+ * The current code a change behind the second factor asks for beside the
+ * password (a stolen session plus a phished password is not enough).
+ */
+export function factorCodeField(
+  name: "recovery_codes_code" | "mfa_off_code" | "email_code",
+  state: FormState,
+): Html {
+  return field(
+    {
+      name,
+      label: "A code from your authenticator app, or a recovery code",
+      type: "text",
+      autocomplete: "one-time-code",
+      inputmode: "text",
+    },
+    state,
+    undefined,
+  );
 }
 
 export interface SetupState extends FormState {

@@ -11,10 +11,13 @@ export type FieldName =
   | "code"
   | "recovery_code"
   | "recovery_codes_password"
+  | "recovery_codes_code"
   | "mfa_off_password"
+  | "mfa_off_code"
   // The email change's (email-views.ts).
   | "new_email"
-  | "email_password";
+  | "email_password"
+  | "email_code";
 
 /** What the form pages are told besides their fields. */
 export interface FormState {

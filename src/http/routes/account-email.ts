@@ -20,6 +20,7 @@ import {
 import { loginView } from "../pages/views.js";
 import { PLAIN_TEXT_PATTERN } from "../schemas.js";
 import {
+  CODE_REQUIRED,
   type Fields,
   field,
   formRoute,
@@ -28,6 +29,7 @@ import {
   sendPage,
   sendSessionGone,
   sentence,
+  WRONG_CODE,
   WRONG_CURRENT_PASSWORD,
 } from "./account.js";
 
@@ -182,8 +184,11 @@ export async function accountEmailRoutes(
     if (!current) return reply.redirect("/account/login", 303);
     const newEmail = field(request.body, "new_email");
     // The page again, with the typed address kept and the message by its field.
-    const failure = (status: number, error: string, errorField: "new_email" | "email_password") =>
-      sendAccountPage(reply, auth, token, status, { error, errorField, newEmail });
+    const failure = (
+      status: number,
+      error: string,
+      errorField: "new_email" | "email_password" | "email_code",
+    ) => sendAccountPage(reply, auth, token, status, { error, errorField, newEmail });
     let result: Awaited<ReturnType<Auth["emailAddresses"]["requestChange"]>>;
     try {
       result = await auth.emailAddresses.requestChange(
@@ -191,6 +196,7 @@ export async function accountEmailRoutes(
         newEmail,
         field(request.body, "email_password"),
         clientOf(request),
+        field(request.body, "email_code"),
       );
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
@@ -204,6 +210,8 @@ export async function accountEmailRoutes(
     }
     if (result.outcome === "wrong_password")
       return failure(403, WRONG_CURRENT_PASSWORD, "email_password");
+    if (result.outcome === "code_required") return failure(403, CODE_REQUIRED, "email_code");
+    if (result.outcome === "wrong_code") return failure(403, WRONG_CODE, "email_code");
     if (result.outcome !== "done") return sendSessionGone(reply, cookie, result.outcome);
     if (result.value === null) return reply.redirect("/account?done=email-change-sent", 303);
     const notice = `A confirmation link for ${newEmail} is ready. Nothing changes until it is followed.`;

@@ -18,7 +18,9 @@ import {
   recoveryCodesView,
   type SetupState,
 } from "../pages/mfa-views.js";
+import type { FieldName } from "../pages/views.js";
 import {
+  CODE_REQUIRED,
   type Fields,
   field,
   formRoute,
@@ -27,6 +29,7 @@ import {
   sendPage,
   sendSessionGone,
   sentence,
+  WRONG_CODE,
   WRONG_CURRENT_PASSWORD,
 } from "./account.js";
 
@@ -163,9 +166,9 @@ export async function accountMfaRoutes(
     behindPassword(
       request,
       reply,
-      "recovery_codes_password",
-      (current, password, client) =>
-        auth.secondFactors.renewRecoveryCodes(current, password, client),
+      ["recovery_codes_password", "recovery_codes_code"],
+      (current, password, client, code) =>
+        auth.secondFactors.renewRecoveryCodes(current, password, client, code),
       (codes) => {
         const notice = "New recovery codes: the old ones do not work any more.";
         return sendPage(reply, 200, recoveryCodesView({ codes, notice }));
@@ -177,36 +180,47 @@ export async function accountMfaRoutes(
     behindPassword(
       request,
       reply,
-      "mfa_off_password",
-      (current, password, client) => auth.secondFactors.disable(current, password, client),
+      ["mfa_off_password", "mfa_off_code"],
+      (current, password, client, code) =>
+        auth.secondFactors.disable(current, password, client, code),
       () => reply.redirect("/account?done=mfa-off", 303),
     ),
   );
 
   /**
-   * A change of the account page's section behind the current password
-   * (`passwordField`): `done` with its result, or the account page again with
-   * the message by that field, or the login page when the session is gone.
+   * A change of the account page's section behind the current password and
+   * a current code (`fields`): `done` with its result, or the account page
+   * again with the message by the field it is about, or the login page when
+   * the session is gone.
    */
   async function behindPassword<T>(
     request: FastifyRequest<{ Body: Fields }>,
     reply: FastifyReply,
-    passwordField: "recovery_codes_password" | "mfa_off_password",
+    fields:
+      | ["recovery_codes_password", "recovery_codes_code"]
+      | ["mfa_off_password", "mfa_off_code"],
     change: (
       current: SignedIn,
       password: string,
       client: SessionClient,
+      code: string,
     ) => Promise<Reauthenticated<T>>,
     done: (value: T) => FastifyReply,
   ): Promise<FastifyReply> {
+    const [passwordField, codeField] = fields;
     const token = cookie.read(request);
     const current = await auth.signedIn(token);
     if (!current) return reply.redirect("/account/login", 303);
-    const failure = (status: number, error: string) =>
-      sendAccountPage(reply, auth, token, status, { error, errorField: passwordField });
+    const failure = (status: number, error: string, errorField: FieldName = passwordField) =>
+      sendAccountPage(reply, auth, token, status, { error, errorField });
     let result: Reauthenticated<T>;
     try {
-      result = await change(current, field(request.body, passwordField), clientOf(request));
+      result = await change(
+        current,
+        field(request.body, passwordField),
+        clientOf(request),
+        field(request.body, codeField),
+      );
     } catch (error) {
       // Turned off meanwhile (another tab, an operator): the page shows the state as it is.
       if (error instanceof SecondFactorStateError)
@@ -217,6 +231,8 @@ export async function accountMfaRoutes(
     }
     if (result.outcome === "done") return done(result.value);
     if (result.outcome === "wrong_password") return failure(403, WRONG_CURRENT_PASSWORD);
+    if (result.outcome === "code_required") return failure(403, CODE_REQUIRED, codeField);
+    if (result.outcome === "wrong_code") return failure(403, WRONG_CODE, codeField);
     return sendSessionGone(reply, cookie, result.outcome);
   }
 

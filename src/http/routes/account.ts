@@ -243,6 +243,9 @@ export async function accountRoutes(
 export type Fields = Record<string, unknown>;
 
 export const WRONG_CURRENT_PASSWORD = "The current password is not right.";
+export const CODE_REQUIRED =
+  "This change needs a current code from your authenticator app (or a recovery code) too.";
+export const WRONG_CODE = "That code is not right, or was used already.";
 
 /** Fields arrive as strings from a form; anything else counts as empty. */
 export function field(body: Fields | undefined, name: string): string {
@@ -321,7 +324,8 @@ export async function sendAccountPage(
   const secondFactor = mfaSection({ ...page, status: factors });
   const unverified = auth.emailAddresses.enabled && user.emailVerifiedAt === null;
   const emailBanner = unverified ? verificationBanner(verificationLink) : undefined;
-  const emailChange = emailChangeSection({ ...page, newEmail, confirmationLink });
+  const needsCode = factors.totp;
+  const emailChange = emailChangeSection({ ...page, newEmail, confirmationLink, needsCode });
   const minLength = auth.settings.passwordMinLength;
   const view = { ...page, secondFactor, emailBanner, emailChange };
   return sendPage(reply, status, accountView(view, minLength));
@@ -346,8 +350,12 @@ export interface AccountExtras {
 export function sendSessionGone(
   reply: FastifyReply,
   cookie: SessionCookie,
-  outcome: "no_session" | "session_ended",
+  outcome: "no_session" | "session_ended" | "code_required" | "wrong_code",
 ): FastifyReply {
+  // A change behind a second factor answers its code outcomes itself; a
+  // check without one (a password change) never gives them.
+  if (outcome === "code_required" || outcome === "wrong_code")
+    throw new Error(`unexpected reauthentication outcome ${outcome}`);
   if (outcome === "no_session") return reply.redirect("/account/login", 303);
   cookie.clear(reply);
   return reply.redirect("/account/login?done=session-ended", 303);

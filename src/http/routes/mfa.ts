@@ -9,19 +9,13 @@ import {
   emailMessageResponse,
   fieldsBody,
   messageResponse,
-  PLAIN_TEXT_PATTERN,
   passwordField,
   refusals,
+  secondFactorCodeField,
   tokenField,
 } from "../schemas.js";
 
-/** A TOTP code (6 digits) or a recovery code as typed (`xxxxx-xxxxx`, spaces allowed). */
-const codeField = {
-  type: "string",
-  minLength: 1,
-  maxLength: 32,
-  pattern: PLAIN_TEXT_PATTERN,
-} as const;
+const codeField = secondFactorCodeField;
 
 const recoveryCodesResponse = {
   type: "object",
@@ -109,11 +103,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.delete<{ Body: { password: string } }>(
+  app.delete<{ Body: { password: string; code?: string } }>(
     "/mfa/totp",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }),
+        body: fieldsBody({ password: passwordField }, { code: codeField }),
         response: { 200: messageResponse, ...refusals },
       },
     },
@@ -124,6 +118,7 @@ export async function mfaRoutes(
         asking.current,
         request.body.password,
         clientOf(request),
+        request.body.code,
       );
       if (result.outcome !== "done")
         return sendReauthenticationRefused(reply, result.outcome, asking.credential, cookie);
@@ -131,11 +126,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.post<{ Body: { password: string } }>(
+  app.post<{ Body: { password: string; code?: string } }>(
     "/mfa/recovery-codes",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }),
+        body: fieldsBody({ password: passwordField }, { code: codeField }),
         response: { 200: recoveryCodesResponse, ...refusals },
       },
     },
@@ -146,6 +141,7 @@ export async function mfaRoutes(
         asking.current,
         request.body.password,
         clientOf(request),
+        request.body.code,
       );
       if (result.outcome !== "done")
         return sendReauthenticationRefused(reply, result.outcome, asking.credential, cookie);

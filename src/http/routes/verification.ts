@@ -11,6 +11,7 @@ import {
   fieldsBody,
   passwordField,
   refusals,
+  secondFactorCodeField,
   tokenField,
 } from "../schemas.js";
 
@@ -75,11 +76,14 @@ export async function verificationRoutes(
     },
   );
 
-  app.put<{ Body: { new_email: string; password: string } }>(
+  app.put<{ Body: { new_email: string; password: string; code?: string } }>(
     "/profile/email",
     {
       schema: {
-        body: fieldsBody({ new_email: emailField, password: passwordField }),
+        body: fieldsBody(
+          { new_email: emailField, password: passwordField },
+          { code: secondFactorCodeField },
+        ),
         response: {
           202: {
             type: "object",
@@ -94,12 +98,13 @@ export async function verificationRoutes(
       const asking = await signedInOrRefuse(auth, cookie, request, reply);
       if (!asking) return reply;
       const { current, credential } = asking;
-      const { new_email: newEmail, password } = request.body;
+      const { new_email: newEmail, password, code } = request.body;
       const result = await auth.emailAddresses.requestChange(
         current,
         newEmail,
         password,
         clientOf(request),
+        code,
       );
       if (result.outcome !== "done")
         return sendReauthenticationRefused(reply, result.outcome, credential, cookie);
