@@ -1,4 +1,5 @@
 import { AuthError } from "./errors.js";
+import { FairQueue } from "./fair-queue.js";
 
 /** Every password-hashing slot is taken and the queue is full; retry in a moment. */
 export class ServiceBusyError extends AuthError {
@@ -28,19 +29,22 @@ export type Lane = "login" | "other";
  * So a registration flood from one address fills its own queue and gets 503s,
  * while logins still find a slot (measured without the lanes: 14 of 14 logins
  * answered 503 during such a flood).
+ *
+ * Within a lane, waiters are served round robin by `key` (the client's
+ * address bucket; see FairQueue): a login flood from one address no longer
+ * holds every other address's logins behind its whole backlog.
  */
 export class ConcurrencyLimiter {
   readonly #maxInFlight: number;
   readonly #otherMaxInFlight: number;
-  readonly #maxQueued: number;
-  readonly #waiting: Record<Lane, Array<() => void>> = { login: [], other: [] };
+  readonly #waiting: Record<Lane, FairQueue>;
   #inFlight = 0;
   #otherInFlight = 0;
 
   constructor(maxInFlight: number, maxQueued: number) {
     this.#maxInFlight = maxInFlight;
     this.#otherMaxInFlight = Math.max(1, Math.floor(maxInFlight / 2));
-    this.#maxQueued = maxQueued;
+    this.#waiting = { login: new FairQueue(maxQueued), other: new FairQueue(maxQueued) };
   }
 
   get inFlight(): number {
@@ -48,21 +52,26 @@ export class ConcurrencyLimiter {
   }
 
   get queued(): number {
-    return this.#waiting.login.length + this.#waiting.other.length;
+    return this.#waiting.login.size + this.#waiting.other.size;
   }
 
-  /** True when run() in this lane would refuse now: no slot for it and its queue full. */
-  isFull(lane: Lane = "login"): boolean {
-    return !this.#canStart(lane) && this.#waiting[lane].length >= this.#maxQueued;
+  /** True when run() in this lane, for this key, would refuse now: no slot for it and no room in its queue. */
+  isFull(lane: Lane = "login", key = ""): boolean {
+    return !this.#canStart(lane) && this.#waiting[lane].isFullFor(key);
   }
 
-  async run<T>(task: () => Promise<T>, lane: Lane = "login"): Promise<T> {
+  async run<T>(task: () => Promise<T>, lane: Lane = "login", key = ""): Promise<T> {
     if (this.#canStart(lane)) {
       this.#start(lane);
     } else {
-      if (this.#waiting[lane].length >= this.#maxQueued) throw new ServiceBusyError();
-      // #dispatch() counts the slot as taken before it wakes us.
-      await new Promise<void>((resolve) => this.#waiting[lane].push(resolve));
+      // #dispatch() counts the slot as taken before it starts us.
+      await new Promise<void>((start, refuse) => {
+        const queued = this.#waiting[lane].push(key, {
+          start,
+          refuse: () => refuse(new ServiceBusyError()),
+        });
+        if (!queued) refuse(new ServiceBusyError());
+      });
     }
     try {
       return await task();
@@ -77,7 +86,7 @@ export class ConcurrencyLimiter {
     if (this.#inFlight >= this.#maxInFlight) return false;
     if (lane === "login") return true;
     // A login that is already waiting goes first.
-    return this.#otherInFlight < this.#otherMaxInFlight && this.#waiting.login.length === 0;
+    return this.#otherInFlight < this.#otherMaxInFlight && this.#waiting.login.size === 0;
   }
 
   #start(lane: Lane): void {
@@ -89,14 +98,14 @@ export class ConcurrencyLimiter {
   #dispatch(): void {
     while (this.#inFlight < this.#maxInFlight) {
       const lane: Lane | null =
-        this.#waiting.login.length > 0
+        this.#waiting.login.size > 0
           ? "login"
-          : this.#waiting.other.length > 0 && this.#otherInFlight < this.#otherMaxInFlight
+          : this.#waiting.other.size > 0 && this.#otherInFlight < this.#otherMaxInFlight
             ? "other"
             : null;
       if (lane === null) return;
       this.#start(lane);
-      this.#waiting[lane].shift()?.();
+      this.#waiting[lane].shift()?.start();
     }
   }
 }

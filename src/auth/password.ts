@@ -66,8 +66,8 @@ export class PasswordHasher {
    * caller can refuse before doing any other work for a request that would be
    * refused anyway.
    */
-  assertCapacity(lane: Lane = "login"): void {
-    if (this.#limiter.isFull(lane)) throw new ServiceBusyError();
+  assertCapacity(lane: Lane = "login", key = ""): void {
+    if (this.#limiter.isFull(lane, key)) throw new ServiceBusyError();
   }
 
   /**
@@ -113,20 +113,25 @@ export class PasswordHasher {
    * bcrypt would otherwise accept any password sharing its first 72 bytes.
    * A login's check by default; re-checking before a change is `other` work.
    */
-  async verify(password: string, storedHash: string, lane: Lane = "login"): Promise<boolean> {
+  async verify(
+    password: string,
+    storedHash: string,
+    lane: Lane = "login",
+    key = "",
+  ): Promise<boolean> {
     const normalized = normalizePassword(password);
-    if (await this.#verifyExact(normalized, storedHash, lane)) return true;
+    if (await this.#verifyExact(normalized, storedHash, lane, key)) return true;
     // Hashes imported from elsewhere were made from the bytes as typed; a
     // second try only happens for non-NFKC input, which ASCII never is.
-    return normalized !== password && this.#verifyExact(password, storedHash, lane);
+    return normalized !== password && this.#verifyExact(password, storedHash, lane, key);
   }
 
   /**
    * Costs the same as verifying a real user's password, for unknown emails, so
    * the answer time does not tell whether an email is registered.
    */
-  async verifyDummy(password: string): Promise<false> {
-    await this.verify(password, await this.dummyHash());
+  async verifyDummy(password: string, key = ""): Promise<false> {
+    await this.verify(password, await this.dummyHash(), "login", key);
     return false;
   }
 
@@ -154,30 +159,49 @@ export class PasswordHasher {
     }
   }
 
-  async #verifyExact(password: string, storedHash: string, lane: Lane): Promise<boolean> {
+  async #verifyExact(
+    password: string,
+    storedHash: string,
+    lane: Lane,
+    key: string,
+  ): Promise<boolean> {
     const algorithm = algorithmOf(storedHash);
     if (algorithm === "bcrypt") {
       if (!fitsBcrypt(password)) return false;
-      return this.#run("verify", lane, () => bcrypt.verify(password, storedHash));
+      return this.#run("verify", lane, () => bcrypt.verify(password, storedHash), key);
     }
     if (algorithm === "argon2id") {
       // A malformed stored hash is a mismatch; a full queue (ServiceBusyError) is not.
-      return this.#run("verify", lane, () =>
-        argon2.verify(storedHash, password).catch(() => false),
+      return this.#run(
+        "verify",
+        lane,
+        () => argon2.verify(storedHash, password).catch(() => false),
+        key,
       );
     }
     return false;
   }
 
-  /** Runs a native hash under the limiter, reporting how long it took once it had a slot. */
-  #run<T>(operation: "hash" | "verify", lane: Lane, work: () => Promise<T>): Promise<T> {
-    return this.#limiter.run(async () => {
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        this.#onEvent?.({ type: "hash", operation, seconds: (performance.now() - started) / 1000 });
-      }
-    }, lane);
+  /**
+   * Runs a native hash under the limiter (waiting in `key`'s turn, the
+   * client's address bucket), reporting how long it took once it had a slot.
+   */
+  #run<T>(operation: "hash" | "verify", lane: Lane, work: () => Promise<T>, key = ""): Promise<T> {
+    return this.#limiter.run(
+      async () => {
+        const started = performance.now();
+        try {
+          return await work();
+        } finally {
+          this.#onEvent?.({
+            type: "hash",
+            operation,
+            seconds: (performance.now() - started) / 1000,
+          });
+        }
+      },
+      lane,
+      key,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { addressBucket } from "./address-bucket.js";
 import type { EmailAddresses } from "./email-addresses.js";
 import { InvalidCodeError, InvalidMfaTokenError, SecondFactorRequiredError } from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
@@ -65,8 +66,11 @@ export class SignIn {
     password: string,
     client: SessionClient,
   ): Promise<LoginResult | null> {
+    // Logins wait for a hash slot in their address's turn: a flood from one
+    // address does not hold everyone else's behind it.
+    const turn = addressBucket(client.ip ?? "");
     try {
-      this.#ctx.hasher.assertCapacity(); // a login storm is refused before any database work
+      this.#ctx.hasher.assertCapacity("login", turn); // a login storm is refused before any database work
       await this.#ctx.throttle.assertAllowed(email, client.ip, this.#ctx.now());
     } catch (error) {
       if (error instanceof LoginThrottledError)
@@ -75,7 +79,7 @@ export class SignIn {
         this.#ctx.emit({ type: "login", outcome: "busy", email, client });
       throw error;
     }
-    const user = await this.checkCredentials(email, password);
+    const user = await this.checkCredentials(email, password, turn);
     if (!user) {
       this.#ctx.emit({ type: "login", outcome: "failure", email, client });
       await this.#ctx.throttle.recordFailure(email, client.ip, this.#ctx.now());
@@ -216,14 +220,15 @@ export class SignIn {
    * The user when the email is registered and the password is its password.
    * An unknown email costs one verification against a dummy hash, so it
    * answers in the same time as a wrong password. Checks nothing else.
+   * `turn`: the client's address bucket, whose turn the hash waits for.
    */
-  async checkCredentials(email: string, password: string): Promise<User | null> {
+  async checkCredentials(email: string, password: string, turn = ""): Promise<User | null> {
     const user = await this.#ctx.store.findUser({ email });
     if (!user) {
-      await this.#ctx.hasher.verifyDummy(password);
+      await this.#ctx.hasher.verifyDummy(password, turn);
       return null;
     }
-    if (!(await this.#ctx.hasher.verify(password, user.hashedPassword))) return null;
+    if (!(await this.#ctx.hasher.verify(password, user.hashedPassword, "login", turn))) return null;
     await this.#rehashIfOutdated(user, password);
     return toPublicUser(user);
   }

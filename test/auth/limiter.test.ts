@@ -70,3 +70,44 @@ test("other work holds at most half the slots, has its own queue, and yields to 
   assert.deepEqual(started.slice(5), ["other-2", "other-3"], "the queued other work ran last");
   assert.equal(limiter.queued, 0);
 });
+
+test("waiters are served round robin by key: a flood from one key waits behind itself", async () => {
+  const limiter = new ConcurrencyLimiter(1, 32);
+  const started: string[] = [];
+  const gates: Array<() => void> = [];
+  const task = (name: string) => () =>
+    new Promise<void>((resolve) => {
+      started.push(name);
+      gates.push(resolve);
+    });
+  const runs = Array.from({ length: 10 }, (_, i) => limiter.run(task(`flood-${i}`), "login", "a"));
+  runs.push(limiter.run(task("other"), "login", "b"));
+  while (started.length < 11) {
+    gates.shift()?.();
+    await sleep(1);
+  }
+  await Promise.all(runs.concat(gates.map(async (open) => open())));
+  assert.equal(started.indexOf("other"), 2, `served after one turn of the flood: ${started}`);
+});
+
+test("a full queue: another key takes the place of the crowding key's newest waiter", async () => {
+  const limiter = new ConcurrencyLimiter(1, 4);
+  const gates: Array<() => void> = [];
+  const task = () => new Promise<void>((resolve) => gates.push(resolve));
+  const flood = Array.from({ length: 5 }, () =>
+    limiter.run(task, "login", "a").then(
+      () => "ran",
+      (error: unknown) => (error instanceof ServiceBusyError ? "refused" : "other error"),
+    ),
+  );
+  assert.ok(limiter.isFull("login", "a"), "one running, four of 'a' queued: full for 'a'");
+  assert.ok(!limiter.isFull("login", "b"), "but not for another key");
+  const other = limiter.run(task, "login", "b");
+  assert.equal(limiter.queued, 4);
+  while (limiter.inFlight > 0) {
+    for (const open of gates.splice(0)) open();
+    await sleep(1);
+  }
+  await other;
+  assert.deepEqual(await Promise.all(flood), ["ran", "ran", "ran", "ran", "refused"]);
+});
