@@ -7,7 +7,7 @@ import {
 } from "./auth/settings.js";
 import { SECRET_KEY_REQUIRED } from "./crypto/secret-box.js";
 import { parseDatabaseUrl } from "./db/database-url.js";
-import { type Env, EnvReader } from "./env-reader.js";
+import { type Env, EnvReader, type TrustProxy } from "./env-reader.js";
 
 /** The service's whole configuration: read once from the environment, then frozen. */
 export interface Config {
@@ -90,7 +90,7 @@ const MAIL_VARIABLES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** false, a number of proxies in front, or their addresses / CIDR ranges (see client-address.ts). */
-export type TrustProxy = false | number | readonly string[];
+export type { TrustProxy } from "./env-reader.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

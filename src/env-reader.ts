@@ -1,10 +1,12 @@
 import { isIP } from "node:net";
 import { type AuthMode, isDisplayLabel } from "./auth/settings.js";
-import type { TrustProxy } from "./config.js";
 import { parseSecretKey } from "./crypto/secret-box.js";
 
 /** Environment variables as config.ts receives them. */
 export type Env = Record<string, string | undefined>;
+
+/** Who may set the client's address: nobody, the N proxies in front, or these addresses and ranges. */
+export type TrustProxy = false | number | readonly string[];
 
 const PROXY_ADDRESS_NAMES = ["loopback", "linklocal", "uniquelocal"];
 
