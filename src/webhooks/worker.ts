@@ -26,6 +26,10 @@ export interface WebhookWorkerOptions {
   leaseMs?: number;
   /** How long failed deliveries stay in the table for operators (default 7 days). */
   failedRetentionMs?: number;
+  /** Deliveries this worker has in flight at once, over all endpoints (default 64). */
+  maxInFlight?: number;
+  /** Deliveries of one healthy endpoint in flight at once, over all workers (default 4). */
+  perEndpoint?: number;
 }
 
 /** What one attempt came to, as `webhook test` reports it. */
@@ -37,20 +41,27 @@ export interface AttemptReport {
   error?: string;
 }
 
+/** How a failed attempt ended, besides its report. */
+type FailureCause = "endpoint" | "stopped";
+
 const silent: WorkerLogger = { info() {}, warn() {}, error() {} };
-/** Deliveries sent at once by one worker. */
-const BATCH = 10;
 
 /**
  * Sends queued webhooks, signed per Standard Webhooks, off the request path.
- * The queue is a database table claimed with leases (leased-queue.ts, as the
- * mail outbox): any number of processes can run a worker over one database
- * and a delivery is in one worker's hands at a time; one left by a crashed
- * process is taken up when its lease ends. An attempt fails on a non-2xx
- * answer, a network error or the timeout, and is retried after 5 s, 10 s,
- * 20 s ... (at most an hour apart) until a day has passed since the event;
- * then the delivery is kept as failed. Delivery is at least once: a worker
- * dying between the endpoint's 2xx and the row's deletion sends it again.
+ * The queue is a database table claimed with leases (as the mail outbox): any
+ * number of processes can run a worker over one database and a delivery is
+ * in one worker's hands at a time; one left by a crashed process is taken up
+ * when its lease ends. Delivery is at least once: a worker dying between the
+ * endpoint's 2xx and the row's deletion sends it again.
+ *
+ * Endpoints do not wait for each other. Each delivery runs on its own (no
+ * batch waits for its slowest member), each endpoint has at most
+ * `perEndpoint` deliveries in flight over all workers, and a failing one
+ * backs off by itself: after a failed attempt (a non-2xx answer, a network
+ * error, the timeout) none of its deliveries is tried for 5 s, 10 s, 20 s ...
+ * (at most an hour), then one at a time until one goes through. The failed
+ * delivery itself is retried on the same schedule until a day has passed
+ * since the event; then it is kept as failed.
  */
 export class WebhookWorker {
   readonly #store: WebhookStore;
@@ -65,7 +76,10 @@ export class WebhookWorker {
   readonly #pollIntervalMs: number;
   readonly #leaseMs: number;
   readonly #failedRetentionMs: number;
+  readonly #maxInFlight: number;
+  readonly #perEndpoint: number;
   readonly #stopping = new AbortController();
+  readonly #inFlight = new Set<Promise<void>>();
   #started = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: { timer: NodeJS.Timeout; at: number } | undefined;
@@ -83,9 +97,11 @@ export class WebhookWorker {
     this.#retryMaxMs = options.retryMaxMs ?? 3_600_000;
     this.#retryForMs = options.retryForMs ?? 86_400_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 5000;
-    // Longer than a batch can take (its deliveries run at once, each within the timeout).
+    // Longer than an attempt can take (the timeout), with room for the row's update.
     this.#leaseMs = options.leaseMs ?? 2 * this.#timeoutMs + 5000;
     this.#failedRetentionMs = options.failedRetentionMs ?? 7 * 86_400_000;
+    this.#maxInFlight = options.maxInFlight ?? 64;
+    this.#perEndpoint = options.perEndpoint ?? 4;
   }
 
   get started(): boolean {
@@ -121,26 +137,29 @@ export class WebhookWorker {
     clearInterval(this.#timer);
     if (this.#wake) clearTimeout(this.#wake.timer);
     await this.#draining;
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
-  /** Sends everything due now; concurrent calls share one pass (which then looks again). */
+  /**
+   * Starts every delivery that is due now and has room; resolves once they
+   * are started (not sent). Concurrent calls share one pass, which then looks again.
+   */
   drain(): Promise<void> {
-    if (this.#draining) {
-      this.#again = true;
-      return this.#draining;
-    }
-    this.#draining = this.#drainLoop().finally(() => {
+    this.#again = true;
+    this.#draining ??= this.#claimLoop().finally(() => {
       this.#draining = undefined;
+      // Asked again after the loop's last look (a delivery finished in between).
+      if (this.#again && !this.#stopping.signal.aborted) void this.drain();
     });
     return this.#draining;
   }
 
   /**
-   * One attempt at this delivery now (`webhook test`); null when it is not
-   * due or another worker holds it.
+   * One attempt at this delivery now (`webhook test`), whatever its
+   * endpoint's backoff; null when it is not due or another worker holds it.
    */
   async attempt(deliveryId: number): Promise<AttemptReport | null> {
-    const [delivery] = await this.#store.claimDue(this.#now(), this.#leaseMs, 1, deliveryId);
+    const delivery = await this.#store.claimOne(deliveryId, this.#now(), this.#leaseMs);
     return delivery ? this.#deliver(delivery) : null;
   }
 
@@ -151,18 +170,39 @@ export class WebhookWorker {
     );
   }
 
-  async #drainLoop(): Promise<void> {
+  async #claimLoop(): Promise<void> {
     try {
-      do {
+      while (this.#again && !this.#stopping.signal.aborted) {
         this.#again = false;
-        const batch = await this.#store.claimDue(this.#now(), this.#leaseMs, BATCH);
-        await Promise.all(batch.map((delivery) => this.#deliver(delivery)));
-        if (batch.length > 0) this.#again = true;
-      } while (this.#again && !this.#stopping.signal.aborted);
+        const room = this.#maxInFlight - this.#inFlight.size;
+        if (room <= 0) return; // a finishing delivery drains again
+        const claimed = await this.#store.claimDue(this.#now(), {
+          leaseMs: this.#leaseMs,
+          limit: room,
+          perEndpoint: this.#perEndpoint,
+        });
+        for (const delivery of claimed) this.#launch(delivery);
+        // One per endpoint per round: the next round may find more room.
+        if (claimed.length > 0) this.#again = true;
+      }
     } catch (error) {
       // The database is away: the next poll tries again.
       this.#logger.warn({ err: error }, "webhook queue could not be read");
     }
+  }
+
+  /** Sends without waiting: a slow endpoint holds its own places, nobody else's. */
+  #launch(delivery: WebhookDelivery): void {
+    const running: Promise<void> = this.#deliver(delivery).then(
+      () => {
+        this.#inFlight.delete(running);
+        if (!this.#stopping.signal.aborted) void this.drain();
+      },
+      () => {
+        this.#inFlight.delete(running); // #deliver catches its errors: not reached
+      },
+    );
+    this.#inFlight.add(running);
   }
 
   async #deliver(delivery: WebhookDelivery): Promise<AttemptReport> {
@@ -172,9 +212,13 @@ export class WebhookWorker {
     } catch (error) {
       report = { outcome: "retry", error: describe(error) };
     }
+    // Cut short by stop(): not the endpoint's failure, so no backoff either.
+    const cause: FailureCause =
+      this.#stopping.signal.aborted && report.outcome !== "delivered" ? "stopped" : "endpoint";
     try {
       if (report.outcome === "delivered") {
         await this.#store.deleteDelivery(delivery.id);
+        if (delivery.endpointFailures > 0) await this.#store.endpointRecovered(delivery.endpointId);
         this.#logger.info(
           {
             webhookId: delivery.messageId,
@@ -184,7 +228,7 @@ export class WebhookWorker {
           "webhook delivered",
         );
       } else {
-        report = await this.#afterFailure(delivery, report);
+        report = await this.#afterFailure(delivery, report, cause);
       }
     } catch (error) {
       // The lease runs out and the delivery is attempted again.
@@ -218,9 +262,25 @@ export class WebhookWorker {
     return { outcome: "retry", status: response.status, error: `HTTP ${response.status}` };
   }
 
-  async #afterFailure(delivery: WebhookDelivery, report: AttemptReport): Promise<AttemptReport> {
+  /** The endpoint backs off; the delivery is retried later, or given up. */
+  async #afterFailure(
+    delivery: WebhookDelivery,
+    report: AttemptReport,
+    cause: FailureCause,
+  ): Promise<AttemptReport> {
     const reason = report.error ?? "failed";
     const now = this.#now().getTime();
+    if (cause === "stopped") {
+      await this.#store.rescheduleDelivery(delivery.id, new Date(now), reason);
+      return { ...report, outcome: "retry" };
+    }
+    const endpointDelay = retryDelay(
+      delivery.endpointFailures + 1,
+      this.#retryBaseMs,
+      this.#retryMaxMs,
+    );
+    await this.#store.endpointFailed(delivery.endpointId, new Date(now + endpointDelay));
+    await this.#giveUpStale(delivery.endpointId, now, reason);
     const delay = retryDelay(delivery.attempts, this.#retryBaseMs, this.#retryMaxMs);
     const context = {
       webhookId: delivery.messageId,
@@ -232,12 +292,26 @@ export class WebhookWorker {
     if (now + delay > delivery.createdAt.getTime() + this.#retryForMs) {
       await this.#store.failDelivery(delivery.id, reason);
       this.#logger.error(context, "webhook given up");
+      this.#wakeIn(endpointDelay);
       return { ...report, outcome: "failed" };
     }
     await this.#store.rescheduleDelivery(delivery.id, new Date(now + delay), reason);
     this.#logger.warn(context, "webhook failed, will retry");
-    this.#wakeIn(delay);
+    // Once the rows are written: woken earlier, the drain would find this one still leased.
+    this.#wakeIn(endpointDelay);
     return { ...report, outcome: "retry" };
+  }
+
+  /** A failing endpoint's backlog waits for it no longer than the retry period. */
+  async #giveUpStale(endpointId: number, now: number, reason: string): Promise<void> {
+    const given = await this.#store.failStale(
+      endpointId,
+      new Date(now - this.#retryForMs),
+      new Date(now),
+      `endpoint failing: ${reason}`,
+    );
+    if (given > 0)
+      this.#logger.error({ endpointId, deliveries: given, reason }, "webhooks given up unsent");
   }
 
   /** Drains again when a retry falls due, rather than at the next poll after it. */
