@@ -1,7 +1,15 @@
 import { retryDelay } from "../db/leased-queue.js";
 import type { WorkerLogger } from "../mail/outbox-worker.js";
+import {
+  checkedLookup,
+  type HostResolver,
+  RefusedTargetError,
+  systemResolver,
+} from "./checked-lookup.js";
 import { signWebhook } from "./signature.js";
 import type { WebhookDelivery, WebhookStore } from "./store.js";
+import { WebhookTargetPolicy } from "./target-policy.js";
+import { WebhookRequests } from "./webhook-request.js";
 
 export type DeliveryOutcome = "delivered" | "retry" | "failed";
 
@@ -13,6 +21,10 @@ export interface WebhookWorkerOptions {
   now?: () => Date;
   /** Told of each attempt's outcome (metrics). */
   onDelivery?: (outcome: DeliveryOutcome) => void;
+  /** Where deliveries may connect (default: anywhere but internal addresses, loopback aside). */
+  targets?: WebhookTargetPolicy;
+  /** Resolves endpoints' host names (default: the system's resolver); tests stand in for DNS. */
+  resolve?: HostResolver;
   /** Longest wait for an endpoint's answer, per attempt (default 10 s). */
   timeoutMs?: number;
   /** First retry delay; it doubles with each failure up to retryMaxMs (default 5 s). */
@@ -32,17 +44,19 @@ export interface WebhookWorkerOptions {
   perEndpoint?: number;
 }
 
-/** What one attempt came to, as `webhook test` reports it. */
+/** What one attempt came to, for the log and the row (`webhook test` says only delivered or not). */
 export interface AttemptReport {
   outcome: DeliveryOutcome;
   /** The endpoint's HTTP status, when it answered. */
   status?: number;
   /** Why the attempt failed. */
   error?: string;
+  /** The policy refused the endpoint's address: not retried. */
+  refused?: boolean;
 }
 
 /** How a failed attempt ended, besides its report. */
-type FailureCause = "endpoint" | "stopped";
+type FailureCause = "endpoint" | "refused" | "stopped";
 
 const silent: WorkerLogger = { info() {}, warn() {}, error() {} };
 
@@ -69,6 +83,7 @@ export class WebhookWorker {
   readonly #logger: WorkerLogger;
   readonly #now: () => Date;
   readonly #onDelivery: (outcome: DeliveryOutcome) => void;
+  readonly #requests: WebhookRequests;
   readonly #timeoutMs: number;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
@@ -92,6 +107,11 @@ export class WebhookWorker {
     this.#logger = options.logger ?? silent;
     this.#now = options.now ?? (() => new Date());
     this.#onDelivery = options.onDelivery ?? (() => {});
+    const targets = options.targets ?? new WebhookTargetPolicy({ mode: "production" });
+    this.#requests = new WebhookRequests(
+      targets,
+      checkedLookup(options.resolve ?? systemResolver, targets),
+    );
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#retryBaseMs = options.retryBaseMs ?? 5000;
     this.#retryMaxMs = options.retryMaxMs ?? 3_600_000;
@@ -129,8 +149,8 @@ export class WebhookWorker {
   }
 
   /**
-   * Stops polling and cuts the attempts in flight short (they count as failed
-   * attempts and are retried, here or by another instance).
+   * Stops polling and cuts the attempts in flight short: they are released at
+   * once, to be sent again by another instance or the next start.
    */
   async stop(): Promise<void> {
     this.#stopping.abort();
@@ -138,6 +158,7 @@ export class WebhookWorker {
     if (this.#wake) clearTimeout(this.#wake.timer);
     await this.#draining;
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    this.#requests.close();
   }
 
   /**
@@ -210,14 +231,21 @@ export class WebhookWorker {
     try {
       report = await this.#send(delivery);
     } catch (error) {
-      report = { outcome: "retry", error: describe(error) };
+      report =
+        error instanceof RefusedTargetError
+          ? { outcome: "failed", error: error.message, refused: true }
+          : { outcome: "retry", error: describe(error) };
     }
     // Cut short by stop(): not the endpoint's failure, so no backoff either.
-    const cause: FailureCause =
-      this.#stopping.signal.aborted && report.outcome !== "delivered" ? "stopped" : "endpoint";
+    const cause: FailureCause = report.refused
+      ? "refused"
+      : this.#stopping.signal.aborted && report.outcome !== "delivered"
+        ? "stopped"
+        : "endpoint";
     try {
       if (report.outcome === "delivered") {
         await this.#store.deleteDelivery(delivery.id);
+        // Only when it was failing at the claim: a write per delivery of a healthy endpoint saved.
         if (delivery.endpointFailures > 0) await this.#store.endpointRecovered(delivery.endpointId);
         this.#logger.info(
           {
@@ -241,25 +269,20 @@ export class WebhookWorker {
   async #send(delivery: WebhookDelivery): Promise<AttemptReport> {
     const secret = this.#openSecret(delivery.secretSealed);
     const timestamp = Math.floor(this.#now().getTime() / 1000);
-    const response = await fetch(delivery.url, {
-      method: "POST",
-      headers: {
+    const status = await this.#requests.post(
+      delivery.url,
+      {
         "content-type": "application/json",
         "user-agent": "auth-service-webhooks",
         "webhook-id": delivery.messageId,
         "webhook-timestamp": String(timestamp),
         "webhook-signature": signWebhook(secret, delivery.messageId, timestamp, delivery.payload),
       },
-      body: delivery.payload,
-      // A redirect is not a delivery: the receiver's URL is what the operator registered.
-      redirect: "manual",
-      signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stopping.signal]),
-    });
-    await response.body?.cancel().catch(() => {});
-    if (response.status >= 200 && response.status < 300) {
-      return { outcome: "delivered", status: response.status };
-    }
-    return { outcome: "retry", status: response.status, error: `HTTP ${response.status}` };
+      delivery.payload,
+      AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stopping.signal]),
+    );
+    if (status >= 200 && status < 300) return { outcome: "delivered", status };
+    return { outcome: "retry", status, error: `HTTP ${status}` };
   }
 
   /** The endpoint backs off; the delivery is retried later, or given up. */
@@ -289,9 +312,9 @@ export class WebhookWorker {
       attempts: delivery.attempts,
       reason,
     };
-    if (now + delay > delivery.createdAt.getTime() + this.#retryForMs) {
+    if (cause === "refused" || now + delay > delivery.createdAt.getTime() + this.#retryForMs) {
       await this.#store.failDelivery(delivery.id, reason);
-      this.#logger.error(context, "webhook given up");
+      this.#logger.error(context, cause === "refused" ? "webhook refused" : "webhook given up");
       this.#wakeIn(endpointDelay);
       return { ...report, outcome: "failed" };
     }
@@ -332,10 +355,11 @@ export class WebhookWorker {
 /** A short reason for the log and the row: "timeout", "ECONNREFUSED", "HTTP 500" ... */
 function describe(error: unknown): string {
   if (error instanceof Error) {
-    if (error.name === "TimeoutError") return "timeout";
+    const cause = (error as { cause?: { name?: string; code?: string; message?: string } }).cause;
+    if (error.name === "TimeoutError" || cause?.name === "TimeoutError") return "timeout";
     if (error.name === "AbortError") return "stopped";
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return cause.code;
+    const code = (error as { code?: string }).code ?? cause?.code;
+    if (code) return code;
     return cause?.message ?? error.message;
   }
   return String(error);
