@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, type TestContext, test } from "node:test";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
-import { startTestServer } from "../helpers/server.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   startHangingReceiver,
   startWebhookReceiver,
@@ -26,24 +26,29 @@ for (const factory of await testDatabases()) {
       await database?.drop();
     });
 
-    test("the healthy endpoint gets every event within two seconds; the hanging ones are still tried", {
-      timeout: 30_000,
-    }, async (t) => {
+    /**
+     * Two hanging endpoints (added first, so their deliveries are the oldest)
+     * and a healthy one; six registrations, spread over `servers`. Returns the
+     * hanging receivers' request counts once the healthy one has every event,
+     * each within PROMPT_MS of its registration.
+     */
+    async function sixEventsBesideTwoHanging(
+      t: TestContext,
+      servers: readonly TestServer[],
+      label: string,
+    ): Promise<number[]> {
       const hanging = [await startHangingReceiver(), await startHangingReceiver()];
       const healthy = await startWebhookReceiver();
-      // The penetration test's setting: each attempt waits up to 10 s for an answer.
-      const server = await startTestServer({
-        SECRET_KEY,
-        WEBHOOK_TIMEOUT: "10s",
-        DATABASE_URL: database.url,
-      });
+      const [first] = servers as [TestServer];
       try {
-        // The hanging endpoints first, so their deliveries are the oldest in the queue.
+        for (const endpoint of await first.service.webhooks.list())
+          await first.service.webhooks.remove(endpoint.id);
         for (const receiver of [...hanging, healthy])
-          await server.service.webhooks.add(receiver.url, ["user.created"]);
+          await first.service.webhooks.add(receiver.url, ["user.created"]);
         const sentAt = new Map<string, number>();
         for (let i = 0; i < EVENTS; i++) {
-          const email = `slow-${i}-${factory.name}@example.com`;
+          const email = `${label}-${i}-${factory.name}@example.com`;
+          const server = servers[i % servers.length] as TestServer;
           sentAt.set(email, Date.now());
           const form = { email, password: "b4l0u-first" };
           assert.equal((await request(server.url, "POST", "/users", { form })).status, 200);
@@ -64,11 +69,36 @@ for (const factory of await testDatabases()) {
           "an attempt at each hanging endpoint",
           PROMPT_MS,
         );
+        const counts = hanging.map((receiver) => receiver.requests);
+        t.diagnostic(`requests held open by the hanging endpoints: ${counts.join(", ")}`);
+        return counts;
       } finally {
         // Stopping cuts the hanging attempts short; they stay queued.
-        await server.close();
+        for (const server of servers) await server.close();
         for (const receiver of [...hanging, healthy]) await receiver.close();
       }
+    }
+
+    test("the healthy endpoint gets every event within two seconds; the hanging ones are still tried", {
+      timeout: 30_000,
+    }, async (t) => {
+      // The penetration test's setting: each attempt waits up to 10 s for an answer.
+      const env = { SECRET_KEY, WEBHOOK_TIMEOUT: "10s", DATABASE_URL: database.url };
+      const counts = await sixEventsBesideTwoHanging(t, [await startTestServer(env)], "slow");
+      // Nothing answers within the test, so each request is still in flight: 4 per endpoint at most.
+      for (const count of counts) assert.ok(count <= 4, `${count} requests in flight`);
+    });
+
+    test("two instances over one database: still independent, the endpoint's limit shared", {
+      timeout: 30_000,
+    }, async (t) => {
+      const env = { SECRET_KEY, WEBHOOK_TIMEOUT: "10s", DATABASE_URL: database.url };
+      const servers = [await startTestServer(env), await startTestServer(env)];
+      const counts = await sixEventsBesideTwoHanging(t, servers, "twin");
+      // Exact on SQLite, whose writes take turns; on PostgreSQL two claims in
+      // the same instant may both take the last place (webhook-claims.ts).
+      if (factory.name === "sqlite")
+        for (const count of counts) assert.ok(count <= 4, `${count} requests in flight`);
     });
 
     test("an endpoint answering 500 backs off by itself: not one attempt per event, and the healthy one is not held", {
