@@ -73,6 +73,11 @@ export interface WebhookConfig {
   retryBaseMs: number;
   /** How long after the event deliveries are retried before they are marked failed. */
   retryForMs: number;
+  /**
+   * Host names, IP addresses and CIDR ranges that endpoints may reach
+   * although internal (loopback, private, link-local ...), which is refused otherwise.
+   */
+  allowedHosts: readonly string[];
 }
 
 export interface MailConfig {
@@ -251,6 +256,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       timeoutMs: read.duration("WEBHOOK_TIMEOUT", 10_000),
       retryBaseMs: read.duration("WEBHOOK_RETRY_BASE", 5000),
       retryForMs: read.duration("WEBHOOK_RETRY_FOR", 86_400_000),
+      allowedHosts: Object.freeze(read.hosts("WEBHOOK_ALLOWED_HOSTS")),
     },
     auth,
   };

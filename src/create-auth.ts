@@ -195,6 +195,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
   const webhooks = new Webhooks({
     store: mapUnavailable(new KyselyWebhookStore(kysely)),
     secretBox,
+    mode: settings.mode,
     logger,
     now,
     options: webhookOptions,

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { type AuthMode, isDisplayLabel } from "./auth/settings.js";
 import { parseSecretKey } from "./crypto/secret-box.js";
+import { parseAllowedHost } from "./webhooks/target-policy.js";
 
 /** Environment variables as config.ts receives them. */
 export type Env = Record<string, string | undefined>;
@@ -163,6 +164,22 @@ export class EnvReader {
       }
     }
     return origins;
+  }
+
+  /** Comma-separated host names, IP addresses and CIDR ranges; none when unset. */
+  hosts(name: string): string[] {
+    const entries = (this.#value(name) ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const invalid = entries.filter((entry) => parseAllowedHost(entry) === null);
+    if (invalid.length > 0) {
+      this.#problems.push(
+        `${name} must list host names, IP addresses or CIDR ranges such as hooks.internal, 10.0.0.5 or 10.0.0.0/8 (not "${invalid.join('", "')}")`,
+      );
+      return [];
+    }
+    return entries;
   }
 
   /** A URL with one of these protocols, without query or fragment; undefined when unset. */

@@ -8,6 +8,7 @@ import { isLoopbackHost } from "./http/every-request.js";
 import { createLogger } from "./http/logger.js";
 import { Metrics } from "./http/metrics.js";
 import { mailOptionsOf } from "./mail/transport.js";
+import type { HostResolver } from "./webhooks/checked-lookup.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -31,6 +32,8 @@ export async function startServer(
     logger?: FastifyBaseLogger;
     /** The domain's clock; tests move it to cross expiry times and TOTP steps. */
     now?: () => Date;
+    /** Resolves webhook endpoints' host names (default: the system's); tests stand in for DNS. */
+    resolveWebhookHost?: HostResolver;
   } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -49,7 +52,11 @@ export async function startServer(
     sessionCache: config.sessionCache,
     logger,
     secretKey: config.secretKey,
-    webhooks: { ...config.webhooks, onDelivery: metrics.recordWebhookDelivery },
+    webhooks: {
+      ...config.webhooks,
+      onDelivery: metrics.recordWebhookDelivery,
+      resolve: options.resolveWebhookHost,
+    },
     mail: mailOptionsOf(config),
   });
   metrics.watchPool(service.poolState);

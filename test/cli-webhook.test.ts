@@ -119,7 +119,7 @@ test("webhook add | list | test | remove, end to end; the secret is shown once a
 
     const tested = await runCli(["webhook", "test", "1"], env);
     assert.equal(tested.code, 0, tested.stderr);
-    assert.match(tested.stdout, /delivered msg_\S+ to webhook 1: HTTP 200/);
+    assert.match(tested.stdout, /^delivered msg_\S+ to webhook 1$/m);
     assert.equal(receiver.received.length, 1);
     const payload = verify(secret, receiver.received[0] as ReceivedWebhook);
     assert.equal(payload.type, "webhook.test");
@@ -127,7 +127,9 @@ test("webhook add | list | test | remove, end to end; the secret is shown once a
     receiver.answer(500);
     const failing = await runCli(["webhook", "test", "1"], env);
     assert.equal(failing.code, 1);
-    assert.match(failing.stdout, /not delivered msg_\S+ to webhook 1: HTTP 500; queued/);
+    // Delivered or not, nothing more: no status, no error text (a port scanner's answers).
+    assert.match(failing.stdout, /^not delivered msg_\S+ to webhook 1 \(/m);
+    assert.doesNotMatch(failing.stdout, /500|HTTP|ECONN|refused|timeout/i);
     assert.equal((await runCli(["webhook", "test", "9"], env)).code, 1);
 
     const removed = await runCli(["webhook", "remove", "1"], env);

@@ -12,11 +12,15 @@ Commands:
   add URL --event TYPE [--event TYPE ...]
                  send these events to URL (http:// or https://), signed per
                  Standard Webhooks; the signing secret (whsec_...) is printed
-                 once, alone on the last line, and stored encrypted
+                 once, alone on the last line, and stored encrypted. Internal
+                 addresses (loopback, private, link-local ...) are refused
+                 unless WEBHOOK_ALLOWED_HOSTS lists them (development allows
+                 loopback)
   list [--json]  id, URL, events, created (never the secret)
   remove ID      stop sending to this endpoint; its queued deliveries go too
   test ID        queue a webhook.test event to this endpoint, attempt it now
-                 and report the answer (a failed attempt is retried by the server)
+                 and report whether it was delivered (a failed attempt is
+                 retried by the server, unless the address is refused)
 
 Events: ${WEBHOOK_EVENT_TYPES.join(", ")}.
 Secrets are encrypted under SECRET_KEY (development without it: a key file
@@ -110,15 +114,14 @@ const COMMANDS: Record<string, Command> = {
       console.log(`queued ${report.messageId}: a running server is delivering it`);
       return 0;
     }
-    const answer = attempt.status !== undefined ? `HTTP ${attempt.status}` : attempt.error;
+    // Delivered or not, nothing more: a status or an error text would tell
+    // what listens at the address, which makes this command a port scanner.
     if (attempt.outcome === "delivered") {
-      console.log(`delivered ${report.messageId} to webhook ${id}: ${answer}`);
+      console.log(`delivered ${report.messageId} to webhook ${id}`);
       return 0;
     }
     console.log(
-      attempt.outcome === "retry"
-        ? `not delivered ${report.messageId} to webhook ${id}: ${terminalText(answer ?? "failed")}; queued, a running server retries it`
-        : `not delivered ${report.messageId} to webhook ${id}: ${terminalText(answer ?? "failed")}; given up`,
+      `not delivered ${report.messageId} to webhook ${id} (the reason is kept in webhook_deliveries.last_error)`,
     );
     return 1;
   },

@@ -1,17 +1,27 @@
 import { type Kysely, sql } from "kysely";
 import type {
+  ClaimLimits,
   QueuedMessage,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookStore,
 } from "../webhooks/store.js";
-import { claimDue, deleteFailedBefore, deleteRow, markFailed, reschedule } from "./leased-queue.js";
+import {
+  type ClaimedRow,
+  claimDue,
+  deleteFailedBefore,
+  deleteRow,
+  markFailed,
+  reschedule,
+} from "./leased-queue.js";
 import type { Database } from "./schema.js";
+import { claimDueDeliveries } from "./webhook-claims.js";
 
 /**
  * Webhook endpoints and deliveries over Kysely, for SQLite and PostgreSQL.
  * The delivery queue is a sibling of the mail outbox (same lease columns),
- * claimed, released and failed by the same code in leased-queue.ts.
+ * released and failed by the same code in leased-queue.ts; it is claimed per
+ * endpoint (webhook-claims.ts), so that endpoints do not wait for each other.
  */
 export class KyselyWebhookStore implements WebhookStore {
   readonly #db: Kysely<Database>;
@@ -100,18 +110,28 @@ export class KyselyWebhookStore implements WebhookStore {
       ]);
   }
 
-  async claimDue(
-    now: Date,
-    leaseMs: number,
-    limit: number,
-    onlyId?: number,
-  ): Promise<WebhookDelivery[]> {
-    const rows = await claimDue(this.#db, "webhook_deliveries", { now, leaseMs, limit, onlyId });
+  async claimDue(now: Date, limits: ClaimLimits): Promise<WebhookDelivery[]> {
+    return this.#withEndpoints(await claimDueDeliveries(this.#db, now, limits));
+  }
+
+  async claimOne(id: number, now: Date, leaseMs: number): Promise<WebhookDelivery | null> {
+    const rows = await claimDue(this.#db, "webhook_deliveries", {
+      now,
+      leaseMs,
+      limit: 1,
+      onlyId: id,
+    });
+    const [delivery] = await this.#withEndpoints(rows);
+    return delivery ?? null;
+  }
+
+  /** Claimed rows with what sending them needs from their endpoints. */
+  async #withEndpoints(rows: ClaimedRow[]): Promise<WebhookDelivery[]> {
     if (rows.length === 0) return [];
     const endpointIds = [...new Set(rows.map((row) => Number(row.endpoint_id)))];
     const endpoints = await this.#db
       .selectFrom("webhook_endpoints")
-      .select(["id", "url", "secret_sealed"])
+      .select(["id", "url", "secret_sealed", "failures"])
       .where("id", "in", endpointIds)
       .execute();
     const byId = new Map(endpoints.map((endpoint) => [Number(endpoint.id), endpoint]));
@@ -130,16 +150,30 @@ export class KyselyWebhookStore implements WebhookStore {
         payload: String(row.payload),
         createdAt: new Date(Number(row.created_at)),
         attempts: row.attempts,
+        endpointFailures: Number(endpoint.failures),
       });
     }
     return claimed;
   }
 
   async nextAttemptAt(): Promise<Date | null> {
+    // A delivery is due at its own time or when its endpoint's backoff ends, the later one.
     const row = await this.#db
-      .selectFrom("webhook_deliveries")
-      .select((eb) => eb.fn.min("next_attempt_at").as("next"))
-      .where("status", "=", "pending")
+      .selectFrom("webhook_deliveries as d")
+      .innerJoin("webhook_endpoints as e", "e.id", "d.endpoint_id")
+      .select((eb) =>
+        eb.fn
+          .min(
+            eb
+              .case()
+              .when("e.retry_at", ">", eb.ref("d.next_attempt_at"))
+              .then(eb.ref("e.retry_at"))
+              .else(eb.ref("d.next_attempt_at"))
+              .end(),
+          )
+          .as("next"),
+      )
+      .where("d.status", "=", "pending")
       .executeTakeFirst();
     return row?.next == null ? null : new Date(Number(row.next));
   }
@@ -158,6 +192,40 @@ export class KyselyWebhookStore implements WebhookStore {
 
   deleteFailedBefore(before: Date): Promise<number> {
     return deleteFailedBefore(this.#db, "webhook_deliveries", before);
+  }
+
+  async endpointFailed(endpointId: number, retryAt: Date): Promise<void> {
+    await this.#db
+      .updateTable("webhook_endpoints")
+      .set((eb) => ({ failures: eb("failures", "+", 1), retry_at: retryAt.getTime() }))
+      .where("id", "=", endpointId)
+      .execute();
+  }
+
+  async endpointRecovered(endpointId: number): Promise<void> {
+    await this.#db
+      .updateTable("webhook_endpoints")
+      .set({ failures: 0, retry_at: 0 })
+      .where("id", "=", endpointId)
+      .where("failures", ">", 0)
+      .execute();
+  }
+
+  async failStale(
+    endpointId: number,
+    createdBefore: Date,
+    now: Date,
+    error: string,
+  ): Promise<number> {
+    const result = await this.#db
+      .updateTable("webhook_deliveries")
+      .set({ status: "failed", locked_until: 0, last_error: error })
+      .where("endpoint_id", "=", endpointId)
+      .where("status", "=", "pending")
+      .where("locked_until", "<=", now.getTime())
+      .where("created_at", "<", createdBefore.getTime())
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }
 

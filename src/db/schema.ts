@@ -131,6 +131,10 @@ export interface WebhookEndpointsTable {
   /** The signing secret, sealed with SecretBox (AES-256-GCM under SECRET_KEY); never in clear. */
   secret_sealed: string;
   created_at: EpochMillis;
+  /** Failed attempts in a row; 0 once one is delivered. */
+  failures: ColumnType<number, number | undefined, number>;
+  /** None of its deliveries is attempted before then (its own backoff); 0 when healthy. */
+  retry_at: ColumnType<number | string, number | undefined, number>;
 }
 
 /** One event to one endpoint, waiting to be delivered (see webhooks/worker.ts); deleted once delivered. */

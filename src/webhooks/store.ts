@@ -19,12 +19,26 @@ export interface WebhookDelivery {
   createdAt: Date;
   /** Attempts so far, this one included. */
   attempts: number;
+  /** The endpoint's failed attempts in a row when this was claimed (0: healthy). */
+  endpointFailures: number;
 }
 
 export interface QueuedMessage {
   messageId: string;
   type: string;
   payload: string;
+}
+
+/** How many due deliveries to claim, and how many each endpoint may have in flight. */
+export interface ClaimLimits {
+  leaseMs: number;
+  /** Deliveries claimed by this call at most. */
+  limit: number;
+  /**
+   * Deliveries of one healthy endpoint in flight at once, over every worker;
+   * an endpoint whose last attempt failed gets one.
+   */
+  perEndpoint: number;
 }
 
 /** Endpoints and the durable delivery queue, shared by every process over the database. */
@@ -45,12 +59,29 @@ export interface WebhookStore {
   enqueueForSubscribers(message: QueuedMessage, now: Date): Promise<number>;
   /** Queues the message for one endpoint whatever it subscribes to; the delivery's id, or null. */
   enqueueForEndpoint(endpointId: number, message: QueuedMessage, now: Date): Promise<number | null>;
-  /** As the mail outbox claims (leased-queue.ts); only delivery `onlyId` when given. */
-  claimDue(now: Date, leaseMs: number, limit: number, onlyId?: number): Promise<WebhookDelivery[]>;
-  /** When the earliest pending delivery falls due; null when none is pending. */
+  /**
+   * Leases due deliveries, oldest first, taking at most one per endpoint in
+   * each round and none of an endpoint that is backing off or has its
+   * `perEndpoint` in flight: a slow or failing endpoint never takes the
+   * places of the others.
+   */
+  claimDue(now: Date, limits: ClaimLimits): Promise<WebhookDelivery[]>;
+  /** Leases this one delivery when it is due and free, whatever its endpoint's state (`webhook test`). */
+  claimOne(id: number, now: Date, leaseMs: number): Promise<WebhookDelivery | null>;
+  /** When the earliest pending delivery falls due (its endpoint's backoff included); null when none. */
   nextAttemptAt(): Promise<Date | null>;
   deleteDelivery(id: number): Promise<void>;
   rescheduleDelivery(id: number, nextAttemptAt: Date, error: string): Promise<void>;
   failDelivery(id: number, error: string): Promise<void>;
   deleteFailedBefore(before: Date): Promise<number>;
+  /** One more failure in a row for the endpoint: none of its deliveries is claimed before `retryAt`. */
+  endpointFailed(endpointId: number, retryAt: Date): Promise<void>;
+  /** A delivery went through: the endpoint's backoff ends. */
+  endpointRecovered(endpointId: number): Promise<void>;
+  /**
+   * Gives up the endpoint's pending deliveries created before `createdBefore`
+   * that nobody holds: a failing endpoint's backlog waits for it, but no
+   * longer than the retry period. Returns how many.
+   */
+  failStale(endpointId: number, createdBefore: Date, now: Date, error: string): Promise<number>;
 }

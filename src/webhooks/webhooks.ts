@@ -1,6 +1,8 @@
 import type { AuthEvent } from "../auth/events.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { WorkerLogger } from "../mail/outbox-worker.js";
+import { type HostResolver, systemResolver } from "./checked-lookup.js";
+import { assertAllowedEndpoint, InvalidWebhookError, parseEndpointUrl } from "./endpoint-url.js";
 import {
   isWebhookEventType,
   TEST_EVENT_TYPE,
@@ -9,27 +11,33 @@ import {
 } from "./events.js";
 import { generateWebhookSecret, newMessageId } from "./signature.js";
 import type { WebhookEndpoint, WebhookStore } from "./store.js";
-import { type AttemptReport, WebhookWorker, type WebhookWorkerOptions } from "./worker.js";
+import { WebhookTargetPolicy } from "./target-policy.js";
+import { type DeliveryOutcome, WebhookWorker, type WebhookWorkerOptions } from "./worker.js";
 
 /** Bound as associated data: a value sealed for webhooks opens as nothing else. */
 const SECRET_CONTEXT = "webhook-signing-secret";
 
-/** Raised for a URL that is not http(s), or an event type nobody sends. */
-export class InvalidWebhookError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidWebhookError";
-  }
-}
+export { InvalidWebhookError };
 
 export interface WebhooksOptions
-  extends Omit<WebhookWorkerOptions, "store" | "openSecret" | "logger" | "now"> {}
+  extends Omit<WebhookWorkerOptions, "store" | "openSecret" | "logger" | "now" | "targets"> {
+  /**
+   * Host names, IP addresses and CIDR ranges that endpoints may reach although
+   * internal (WEBHOOK_ALLOWED_HOSTS); see target-policy.ts.
+   */
+  allowedHosts?: readonly string[];
+}
 
-/** What `webhook test` queued, and what its immediate attempt came to. */
+/**
+ * What `webhook test` queued, and whether its immediate attempt went through.
+ * No status and no error: an answer that told what the address holds would
+ * make `webhook test` a port scanner. The reason is logged and kept in the
+ * delivery's row.
+ */
 export interface WebhookTestReport {
   messageId: string;
   /** Null when another worker took the delivery first (it is then sent by that one). */
-  attempt: AttemptReport | null;
+  attempt: { outcome: DeliveryOutcome } | null;
 }
 
 /**
@@ -45,22 +53,30 @@ export class Webhooks {
   readonly #secretBox: () => SecretBox;
   readonly #logger: WorkerLogger | undefined;
   readonly #now: () => Date;
+  readonly #targets: WebhookTargetPolicy;
+  readonly #resolve: HostResolver;
   readonly #pending = new Set<Promise<void>>();
 
   constructor(dependencies: {
     store: WebhookStore;
     /** Resolved at first use: only a service that signs or seals needs SECRET_KEY. */
     secretBox: () => SecretBox;
+    /** Production refuses internal targets; development allows loopback besides. */
+    mode: "development" | "production";
     logger?: WorkerLogger;
     now?: () => Date;
     options?: WebhooksOptions;
   }) {
+    const { allowedHosts, ...workerOptions } = dependencies.options ?? {};
     this.#store = dependencies.store;
     this.#secretBox = dependencies.secretBox;
     this.#logger = dependencies.logger;
     this.#now = dependencies.now ?? (() => new Date());
+    this.#targets = new WebhookTargetPolicy({ mode: dependencies.mode, allowedHosts });
+    this.#resolve = workerOptions.resolve ?? systemResolver;
     this.worker = new WebhookWorker({
-      ...dependencies.options,
+      ...workerOptions,
+      targets: this.#targets,
       store: this.#store,
       openSecret: (sealed) => this.#secretBox().open(sealed, SECRET_CONTEXT).toString("utf8"),
       logger: dependencies.logger,
@@ -71,7 +87,8 @@ export class Webhooks {
   /**
    * Registers an endpoint for these event types and returns its signing
    * secret (whsec_...), the only time it is shown; it is stored sealed.
-   * @throws InvalidWebhookError for a URL other than http(s) or an unknown event type.
+   * @throws InvalidWebhookError for a URL other than http(s), one whose host
+   *   is or resolves to an internal address the policy refuses, or an unknown event type.
    */
   async add(
     url: string,
@@ -88,8 +105,10 @@ export class Webhooks {
     }
     const secret = generateWebhookSecret();
     const sealed = this.#secretBox().seal(secret, SECRET_CONTEXT);
+    // Last, as it may wait for DNS: a missing SECRET_KEY or a bad event type is told at once.
+    await assertAllowedEndpoint(parsed, this.#targets, this.#resolve);
     const endpoint = await this.#store.addEndpoint(
-      parsed,
+      parsed.toString(),
       [...new Set(events)],
       sealed,
       this.#now(),
@@ -126,7 +145,8 @@ export class Webhooks {
       now,
     );
     if (deliveryId === null) return null;
-    return { messageId, attempt: await this.worker.attempt(deliveryId) };
+    const attempt = await this.worker.attempt(deliveryId);
+    return { messageId, attempt: attempt && { outcome: attempt.outcome } };
   }
 
   /**
@@ -167,21 +187,4 @@ export class Webhooks {
     await this.flush();
     await this.worker.stop();
   }
-}
-
-/** The URL as given, when it is an absolute http(s) URL. */
-function parseEndpointUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidWebhookError(`not a URL: "${text}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new InvalidWebhookError(
-      `a webhook URL must be http:// or https:// (got "${url.protocol}")`,
-    );
-  if (url.username || url.password)
-    throw new InvalidWebhookError("a webhook URL must not carry credentials");
-  return url.toString();
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../../src/config.js";
 import { createAuth } from "../../src/create-auth.js";
 import { type BuildAppOptions, buildApp } from "../../src/http/app.js";
@@ -25,7 +25,7 @@ export interface TestServer extends RunningServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { logger?: FastifyBaseLogger; now?: () => Date } = {},
+  options: Parameters<typeof startServer>[1] = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "auth-test-"));
   const databaseUrl = env.DATABASE_URL ?? `sqlite:${join(dir, "auth.db")}`;

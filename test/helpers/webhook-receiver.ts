@@ -6,6 +6,8 @@ export interface ReceivedWebhook {
   body: string;
   /** The status this request was answered with. */
   status: number;
+  /** When its body had arrived (Date.now()). */
+  receivedAt: number;
 }
 
 export interface WebhookReceiver {
@@ -37,6 +39,7 @@ export async function startWebhookReceiver(
           headers: request.headers,
           body: Buffer.concat(chunks).toString("utf8"),
           status: answerWith,
+          receivedAt: Date.now(),
         });
         const reply = () => response.writeHead(answerWith, { connection: "close" }).end("ok");
         if (options.delayMs) setTimeout(reply, options.delayMs);
@@ -93,4 +96,37 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface HangingReceiver {
+  url: string;
+  /** Requests whose body arrived (none is ever answered). */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A receiver that reads each request and never answers: the slow endpoint of
+ * a penetration test, which held every other endpoint's deliveries back.
+ */
+export async function startHangingReceiver(): Promise<HangingReceiver> {
+  let requests = 0;
+  const server = createServer((request) => {
+    request.resume();
+    request.on("end", () => {
+      requests++;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    get requests() {
+      return requests;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -13,7 +13,12 @@ test("SECRET_KEY and the webhook timings are read; a bad key is named, never ech
     WEBHOOK_RETRY_FOR: "2h",
   });
   assert.equal(config.secretKey, key);
-  assert.deepEqual(config.webhooks, { timeoutMs: 3000, retryBaseMs: 250, retryForMs: 7_200_000 });
+  assert.deepEqual(config.webhooks, {
+    timeoutMs: 3000,
+    retryBaseMs: 250,
+    retryForMs: 7_200_000,
+    allowedHosts: [],
+  });
   assert.ok(Object.isFrozen(config.webhooks));
 
   const defaults = loadConfig({});
@@ -22,6 +27,7 @@ test("SECRET_KEY and the webhook timings are read; a bad key is named, never ech
     timeoutMs: 10_000,
     retryBaseMs: 5000,
     retryForMs: 86_400_000,
+    allowedHosts: [],
   });
 
   for (const bad of ["too-short-a-key", "ab".repeat(31), "Zm9v"]) {
