@@ -147,10 +147,12 @@ export class EmailAddresses {
   ): Promise<Reauthenticated<string | null>> {
     assertValidEmail(newEmail);
     if (normalizeEmail(newEmail) === normalizeEmail(current.user.email)) throw new SameEmailError();
+    // Counted before the owner is checked: a refused request must not use up
+    // the code it carried.
+    await this.#changeLimit.hit(newEmail, client.ip, this.#ctx.now(), `user:${current.user.id}`);
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
       const { user, session } = current;
       const { id: userId, email } = user;
-      await this.#changeLimit.hit(newEmail, client.ip, this.#ctx.now(), `user:${userId}`);
       this.#ctx.emit({ type: "email_change", stage: "requested", userId, email, client });
       if (this.#handsBack) return this.#issue(user, "change", newEmail, session.publicId);
       await this.#queueLink(user, "change", newEmail, session.publicId);
@@ -167,7 +169,9 @@ export class EmailAddresses {
    */
   async confirmChange(token: string, client: SessionClient = {}): Promise<{ email: string }> {
     if (!isPlausibleToken(token)) throw new InvalidVerificationTokenError();
-    const done = await this.#tokens.consumeEmailChange(hashToken(token), this.#ctx.now());
+    const now = this.#ctx.now();
+    const idleCutoff = new Date(now.getTime() - this.#ctx.settings.sessionIdleTimeout);
+    const done = await this.#tokens.consumeEmailChange(hashToken(token), now, idleCutoff);
     if (!done) throw new InvalidVerificationTokenError();
     const { userId, oldEmail, newEmail } = done;
     this.#ctx.emit({ type: "email_change", stage: "completed", userId, email: newEmail, client });

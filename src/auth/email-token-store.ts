@@ -74,6 +74,8 @@ export interface EmailTokenStore {
   consumeEmailChange(
     tokenHash: string,
     now: Date,
+    /** The asking session must have been seen after this (the idle timeout). */
+    idleCutoff: Date,
   ): Promise<{ userId: number; oldEmail: string; newEmail: string } | null>;
   /** Marks the user's address verified now; false when no user has this id. */
   markEmailVerified(userId: number, now: Date): Promise<boolean>;

@@ -23,6 +23,21 @@ export class VerificationThrottledError extends ThrottledError {
   }
 }
 
+/**
+ * What the limits count an address as: the mailbox it reaches. Many providers
+ * deliver `name+tag@` to `name@`, and some ignore dots in the name, so
+ * `v.ictim+1@` and `victim+2@` each starting a quota of their own let one
+ * client flood one mailbox. Two distinct addresses that share a key share a
+ * quota too, which only makes the limit stricter.
+ */
+export function mailboxKey(email: string): string {
+  const normalized = normalizeEmail(email);
+  const at = normalized.lastIndexOf("@");
+  if (at <= 0) return normalized;
+  const local = normalized.slice(0, at).split("+", 1)[0]?.replaceAll(".", "") ?? "";
+  return `${local || normalized.slice(0, at)}${normalized.slice(at)}`;
+}
+
 /** Too many email changes asked for this account, to this address, or from this client address. */
 export class EmailChangeThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
@@ -72,7 +87,7 @@ export class ResetRequestLimit {
   ): Promise<void> {
     const { resetMaxPerEmail, resetMaxPerEmailAndIp, resetMaxPerIp, resetRequestWindow } =
       this.#policy;
-    const normalized = normalizeEmail(email);
+    const normalized = mailboxKey(email);
     const limits: Array<[string, number]> = [];
     // The narrowest first: a refused request then spends none of the wider quotas.
     if (ip) {

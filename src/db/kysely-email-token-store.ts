@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type {
   EmailTokenPurpose,
   EmailTokenStore,
@@ -9,14 +9,16 @@ import { UserAlreadyExistsError } from "../auth/errors.js";
 import { normalizeEmail } from "../auth/user.js";
 import { isUniqueViolation, toDate } from "./row-mapping.js";
 import type { Database, EmailTokensTable } from "./schema.js";
+import { lockUserRow } from "./user-row-lock.js";
 
 /**
  * Verification links of one user that work at once. A new request keeps the
  * earlier links (someone asking for a victim's new link must not void the one
- * in the victim's mailbox), up to this many; the request limits keep the
- * count low anyway. Any completed verification voids the rest.
+ * in the victim's mailbox), up to this many: as many as the default limit of
+ * requests per address allows in its window, as for reset links. Any
+ * completed verification voids the rest.
  */
-export const LIVE_VERIFY_TOKENS = 5;
+export const LIVE_VERIFY_TOKENS = 10;
 
 /** Verification and email-change tokens, in email_tokens. */
 export class KyselyEmailTokenStore implements EmailTokenStore {
@@ -132,9 +134,19 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
   async consumeEmailChange(
     tokenHash: string,
     now: Date,
+    idleCutoff: Date,
   ): Promise<{ userId: number; oldEmail: string; newEmail: string } | null> {
     try {
       return await this.#db.transaction().execute(async (trx) => {
+        const found = await trx
+          .selectFrom("email_tokens")
+          .select("user_id")
+          .where("token_hash", "=", tokenHash)
+          .executeTakeFirst();
+        if (!found) return null;
+        const userId = Number(found.user_id);
+        // The user row first, as every write that takes an account back does.
+        if (!(await lockUserRow(trx, userId))) return null;
         const token = await trx
           .deleteFrom("email_tokens")
           .where("token_hash", "=", tokenHash)
@@ -143,19 +155,20 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
           .returningAll()
           .executeTakeFirst();
         if (!token) return null;
-        const userId = Number(token.user_id);
-        // A change asked from a session holds only while that session lives:
-        // once it is ended (logged out, signed out by the owner, a reset),
-        // its pending change dies with it.
+        // A change asked from a session holds only while that session lives
+        // (not ended, not past its lifetime or idle timeout): once it is
+        // ended, its pending change dies with it. The no-op UPDATE holds the
+        // session row, so a logout racing this waits for it or wins whole.
         if (token.session_public_id !== null) {
           const asker = await trx
-            .selectFrom("sessions")
-            .select("id")
+            .updateTable("sessions")
+            .set({ last_seen_at: sql<number>`last_seen_at` })
             .where("user_id", "=", userId)
             .where("public_id", "=", token.session_public_id)
             .where("expires_at", ">", now.getTime())
+            .where("last_seen_at", ">", idleCutoff.getTime())
             .executeTakeFirst();
-          if (!asker) return null;
+          if (asker.numUpdatedRows === 0n) return null;
         }
         const before = await trx
           .selectFrom("users")

@@ -9,6 +9,7 @@ import type {
 import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { toDate } from "./row-mapping.js";
 import type { Database } from "./schema.js";
+import { lockUserRow } from "./user-row-lock.js";
 
 /** Second factors and login challenges, in totp_factors, recovery_codes and mfa_challenges. */
 export class KyselyMfaStore implements SecondFactorStore {
@@ -83,6 +84,7 @@ export class KyselyMfaStore implements SecondFactorStore {
 
   deleteSecondFactor(userId: number): Promise<boolean> {
     return this.#db.transaction().execute(async (trx) => {
+      await lockUserRow(trx, userId);
       const factor = await trx
         .deleteFrom("totp_factors")
         .where("user_id", "=", userId)

@@ -30,6 +30,7 @@ import {
 import type { Database, Dialect, UsersTable } from "./schema.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
 import { mapUnavailable } from "./unavailable.js";
+import { lockUserRow } from "./user-row-lock.js";
 
 /**
  * The one implementation of AuthStore, over Kysely. Every difference between
@@ -245,6 +246,7 @@ export class KyselyStore implements AuthStore {
 
   deleteSessionsOfUser(userId: number): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
+      await lockUserRow(trx, userId);
       const result = await trx
         .deleteFrom("sessions")
         .where("user_id", "=", userId)
@@ -286,6 +288,7 @@ export class KyselyStore implements AuthStore {
 
   deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
+      await lockUserRow(trx, userId);
       const result = await trx
         .deleteFrom("sessions")
         .where("user_id", "=", userId)

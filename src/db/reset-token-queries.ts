@@ -3,6 +3,7 @@ import type { StoredResetToken } from "../auth/reset-token.js";
 import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { toDate } from "./row-mapping.js";
 import type { Database } from "./schema.js";
+import { lockUserRow } from "./user-row-lock.js";
 
 // The password-reset statements of KyselyStore (see AuthStore for what each
 // promises), kept apart so the store's file stays one screenful per concern.
@@ -77,6 +78,7 @@ export async function completePasswordReset(
   now: Date,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
+    await lockUserRow(trx, userId);
     // Deleting the row is the claim: of two concurrent resets, one deletes it.
     const consumed = await trx
       .deleteFrom("password_reset_tokens")

@@ -22,7 +22,7 @@ export function sendReauthenticationRefused(
       reply,
       403,
       "invalid_credentials",
-      "wrong current password, too many times: this session has ended",
+      "wrong current password or code, too many times: this session has ended",
     );
   }
   if (outcome === "code_required")

@@ -2,19 +2,22 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { totpCode } from "../../src/auth/totp.js";
 import { runCliAsync } from "../helpers/cli.js";
+import { manualClock } from "../helpers/clock.js";
 import { testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 import {
   CHANGE_SUBJECT,
   linkIn,
   type ProductionFixture,
+  RESET_SUBJECT,
   startProduction,
 } from "../helpers/production.js";
-import { TEST_SECRET_KEY } from "../helpers/smtp.js";
+import { resetLinkOf, TEST_SECRET_KEY } from "../helpers/smtp.js";
 
 const TIMEOUT = { timeout: 60_000 };
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new passphrase";
+const IDLE_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * The takeover a penetration test found: an intruder with the password and a
@@ -30,8 +33,14 @@ for (const factory of await testDatabases()) {
   }, () => {
     let prod: ProductionFixture;
     let owners = 0;
+    // Moved only by the last test, past the idle timeout.
+    const clock = manualClock(Date.now());
     before(async () => {
-      prod = await startProduction(factory);
+      prod = await startProduction(
+        factory,
+        { SESSION_IDLE_TIMEOUT: `${IDLE_TIMEOUT_MS / 60_000}m` },
+        { now: clock.now },
+      );
     });
     after(async () => {
       await prod?.close();
@@ -170,6 +179,41 @@ for (const factory of await testDatabases()) {
         json: { token },
       });
       assert.equal(confirmed.status, 400, confirmed.text);
+    });
+
+    test("the owner's take-back racing the intruder's confirmation: one wins whole, never a 500", {
+      timeout: 120_000,
+    }, async () => {
+      for (let round = 0; round < 8; round++) {
+        const { email, token } = await intruderAsked();
+        const asked = await request(prod.url, "POST", "/reset_password", { json: { email } });
+        assert.equal(asked.status, 200);
+        const { token: resetToken } = resetLinkOf(await prod.nthMail(email, RESET_SUBJECT));
+        const [reset, confirmed] = await Promise.all([
+          request(prod.url, "PUT", "/reset_password", {
+            json: { email, reset_token: resetToken, new_password: NEW_PASSWORD },
+          }),
+          new Promise((resolve) => setTimeout(resolve, round % 4)).then(() =>
+            request(prod.url, "POST", "/profile/email/confirm", { json: { token } }),
+          ),
+        ]);
+        const statuses = [reset.status, confirmed.status];
+        assert.ok(
+          statuses.every((status) => status < 500),
+          `round ${round}: ${statuses}`,
+        );
+        assert.equal(statuses.filter((status) => status === 200).length, 1, `round ${round}`);
+      }
+    });
+
+    test("an asking session past its idle timeout takes its change with it", TIMEOUT, async () => {
+      const { email, token } = await intruderAsked();
+      clock.advance(IDLE_TIMEOUT_MS + 60_000);
+      const confirmed = await request(prod.url, "POST", "/profile/email/confirm", {
+        json: { token },
+      });
+      assert.equal(confirmed.status, 400, confirmed.text);
+      assert.equal((await prod.server.service.db.findUserBy({ email })).email, email);
     });
   });
 }
