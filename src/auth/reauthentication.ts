@@ -68,7 +68,9 @@ export class Reauthentication {
     const check = await this.check(current, password, client);
     if (check !== "confirmed") return { outcome: check };
     const value = await change();
-    await this.succeeded(current);
+    await this.#ctx.changes.afterCommit("forget the session's wrong passwords", () =>
+      this.succeeded(current),
+    );
     return { outcome: "done", value };
   }
 

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import type { Transaction } from "../auth/unit-of-work.js";
 import type {
   QueuedMessage,
   WebhookDelivery,
@@ -7,6 +8,7 @@ import type {
 } from "../webhooks/store.js";
 import { claimDue, deleteFailedBefore, deleteRow, markFailed, reschedule } from "./leased-queue.js";
 import type { Database } from "./schema.js";
+import { executorOf } from "./transaction.js";
 
 /**
  * Webhook endpoints and deliveries over Kysely, for SQLite and PostgreSQL.
@@ -61,9 +63,13 @@ export class KyselyWebhookStore implements WebhookStore {
     });
   }
 
-  async enqueueForSubscribers(message: QueuedMessage, now: Date): Promise<number> {
+  async enqueueForSubscribers(
+    message: QueuedMessage,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<number> {
     // Event types are letters and dots: no LIKE wildcard can hide in one.
-    const result = await this.#db
+    const result = await executorOf(this.#db, tx)
       .insertInto("webhook_deliveries")
       .columns(queuedColumns)
       .expression(this.#queuedSelect(message, now).where("events", "like", `% ${message.type} %`))

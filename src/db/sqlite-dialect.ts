@@ -155,6 +155,15 @@ class FifoMutex {
 }
 
 class SqliteAdapterWithMigrationLock extends SqliteAdapter {
+  /**
+   * Kysely puts a mutex of its own (which wakes every waiter) in front of a
+   * driver whose adapter says it has one connection; FairSqliteDriver queues
+   * for that connection itself, fairly and within the request's deadline.
+   */
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`BEGIN IMMEDIATE`.execute(db);
   }

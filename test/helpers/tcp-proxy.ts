@@ -8,6 +8,15 @@ interface Pair {
   held: Buffer[];
   /** The client hung up while stalled: close upstream once the held bytes are out. */
   clientEnded: boolean;
+  /** This connection sent the `after` text of stallOn: its next match stalls. */
+  armed: boolean;
+}
+
+interface StallPoint {
+  text: string;
+  /** Only on a connection that sent this before (e.g. the INSERT, then its COMMIT). */
+  after?: string;
+  onStall: () => void;
 }
 
 /**
@@ -24,7 +33,8 @@ interface Pair {
  *   that hung up meanwhile (its bytes were already on the wire).
  * - stallOn(text): stalls at the first client packet that contains `text`
  *   (e.g. `insert into "users"`), before forwarding it: a stall at a chosen
- *   point of a write.
+ *   point of a write; with `after`, only on a connection that sent that
+ *   first (the COMMIT of the transaction that inserted a user).
  */
 export class TcpProxy {
   readonly #targetPort: number;
@@ -34,7 +44,7 @@ export class TcpProxy {
   #server: net.Server | undefined;
   #cut = false;
   #stalled = false;
-  #stallOn: { text: string; onStall: () => void } | undefined;
+  #stallOn: StallPoint | undefined;
 
   constructor(targetPort: number, targetHost = "127.0.0.1") {
     this.#targetPort = targetPort;
@@ -66,8 +76,9 @@ export class TcpProxy {
   }
 
   /** Stalls when a client packet contains `text`; `onStall` is told when that happens. */
-  stallOn(text: string, onStall: () => void = () => {}): void {
-    this.#stallOn = { text, onStall };
+  stallOn(text: string, options: { after?: string; onStall?: () => void } = {}): void {
+    for (const pair of this.#pairs) pair.armed = false;
+    this.#stallOn = { text, after: options.after, onStall: options.onStall ?? (() => {}) };
   }
 
   resume(): void {
@@ -92,15 +103,16 @@ export class TcpProxy {
     if (this.#cut) return; // held open, never answered
     const upstream = net.connect(this.#targetPort, this.#targetHost);
     this.#track(upstream);
-    const pair: Pair = { client, upstream, held: [], clientEnded: false };
+    const pair: Pair = { client, upstream, held: [], clientEnded: false, armed: false };
     this.#pairs.add(pair);
     client.on("data", (chunk: Buffer) => {
-      if (this.#stallOn && chunk.toString("latin1").includes(this.#stallOn.text)) {
-        const { onStall } = this.#stallOn;
+      const point = this.#stallOn;
+      const text = point ? chunk.toString("latin1") : "";
+      if (point && (point.after === undefined || pair.armed) && text.includes(point.text)) {
         this.#stallOn = undefined;
         this.#stalled = true;
-        onStall();
-      }
+        point.onStall();
+      } else if (point?.after !== undefined && text.includes(point.after)) pair.armed = true;
       if (this.#stalled) pair.held.push(chunk);
       else upstream.write(chunk);
     });
