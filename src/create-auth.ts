@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { ApiKeys } from "./auth/api-keys.js";
 import { AuditTrail } from "./auth/audit.js";
 import { Auth } from "./auth/auth.js";
-import { type AuthEventListener, fanOut } from "./auth/events.js";
+import type { AuthEventListener } from "./auth/events.js";
 import {
   type AuthSettings,
   assertValidAuthSettings,
@@ -205,8 +205,12 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     throttleStore: redis,
     settings,
     now,
-    // Webhooks hear the domain's events like the audit trail; Auth never calls them.
-    onEvent: fanOut(onEvent, auditEnabled ? audit.record : undefined, webhooks.record),
+    onEvent,
+    // The audit trail and webhooks write rows for the domain's events (a
+    // change's in its own transaction); Auth never calls them by name.
+    recorders: auditEnabled ? [audit, webhooks] : [webhooks],
+    onStepFailed: (error, step) =>
+      logger?.error({ err: error, step }, "a step after a committed change failed"),
     mailQueue: outbox,
     secretBox,
   });

@@ -1,5 +1,6 @@
 import type { AuthEvent } from "./events.js";
 import { USER_AGENT_MAX_LENGTH } from "./session.js";
+import type { EventRecorder, Transaction } from "./unit-of-work.js";
 import { EMAIL_MAX_LENGTH, normalizeEmail } from "./user.js";
 
 export type AuditEventName =
@@ -47,7 +48,8 @@ export interface AuditQuery {
 }
 
 export interface AuditStore {
-  insertAuditEntries(entries: readonly AuditEntry[]): Promise<void>;
+  /** In `tx` when given: the rows then commit with the change they report. */
+  insertAuditEntries(entries: readonly AuditEntry[], tx?: Transaction): Promise<void>;
   /** Oldest first. */
   listAuditEntries(query: AuditQuery): Promise<AuditEntry[]>;
   /** Deletes entries older than `before`; returns how many. */
@@ -148,10 +150,12 @@ export interface AuditTrailOptions {
 }
 
 /**
- * Listens to the domain's events and writes them to the audit table off the
- * request path: the events of one turn of the event loop go out as one
- * multi-row insert. What is lost on a crash is at most the batch being
- * written (and the refusals being summed up).
+ * Listens to the domain's events and writes them to the audit table. The
+ * events of a change (a registration, a login, a reset, ...) are written in
+ * its own transaction (recordIn). The others, refusals and failures that
+ * change nothing, go out off the request path: the events of one turn of the
+ * event loop as one multi-row insert; what is lost on a crash is at most the
+ * batch being written (and the refusals being summed up).
  *
  * Repeatable refusals (isRepeatableRefusal) are summed up per kind and
  * address: the first one is written as it happens, the identical ones that
@@ -159,7 +163,7 @@ export interface AuditTrailOptions {
  * last one's email and user agent), written when the minute is over. A flood
  * thus costs at most two rows a minute per address.
  */
-export class AuditTrail {
+export class AuditTrail implements EventRecorder {
   readonly #store: AuditStore;
   readonly #now: () => Date;
   readonly #onError: (error: unknown, dropped: number) => void;
@@ -182,6 +186,16 @@ export class AuditTrail {
     if (isRepeatableRefusal(entry) && this.#summedUp(entry)) return;
     this.#pending.push(entry);
     this.#scheduleWrite();
+  };
+
+  /**
+   * The event of a change, written in the change's transaction (UnitOfWork):
+   * the row exists exactly when the change does. Never summed up: only
+   * refusals are, and a refusal changes nothing.
+   */
+  readonly recordIn = async (event: AuthEvent, tx: Transaction): Promise<void> => {
+    const entry = toAuditEntry(event, this.#now());
+    if (entry) await this.#store.insertAuditEntries([entry], tx);
   };
 
   /** True when the refusal joins an open window; else opens one and lets it be written. */

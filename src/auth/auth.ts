@@ -1,12 +1,14 @@
 import type { SecretBox } from "../crypto/secret-box.js";
+import { CountersWithFallback } from "./counters-with-fallback.js";
 import { EmailAddresses } from "./email-addresses.js";
 import type { AuthEventListener } from "./events.js";
-import type { FlowContext } from "./flow-context.js";
+import { flowContext } from "./flow-context.js";
 import type { MailQueue } from "./mail-queue.js";
 import { PasswordHasher } from "./password.js";
 import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
 import { PasswordPolicy } from "./password-policy.js";
 import { PasswordResets } from "./password-reset.js";
+import { answersWithin } from "./readiness.js";
 import { Reauthentication } from "./reauthentication.js";
 import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
@@ -20,11 +22,13 @@ import {
   sessionState,
   toSessionInfo,
 } from "./session.js";
+import { SessionEnds } from "./session-ends.js";
 import type { AuthSettings } from "./settings.js";
 import { type LoginResult, SignIn } from "./sign-in.js";
 import type { AuthStore } from "./store.js";
 import { LoginThrottle, type ThrottleStore } from "./throttle.js";
 import { hashToken, isPlausibleToken } from "./token.js";
+import type { EventRecorder } from "./unit-of-work.js";
 import type { User } from "./user.js";
 
 export type { LoginResult } from "./sign-in.js";
@@ -36,8 +40,15 @@ export interface AuthDependencies {
   settings: AuthSettings;
   /** The clock; tests move it to cross expiry times. */
   now?: () => Date;
-  /** Told of every login, registration, reset, logout and hash (metrics, audit). */
+  /** Told of every login, registration, reset, logout and hash (metrics); never writes. */
   onEvent?: AuthEventListener;
+  /**
+   * Write rows for events (the audit trail, webhooks): a change's rows in its
+   * own transaction (see UnitOfWork), the others off the request path.
+   */
+  recorders?: readonly EventRecorder[];
+  /** Told of a step after a committed change that failed and was given up (logged). */
+  onStepFailed?: (error: unknown, step: string) => void;
   /**
    * Where reset links and password-change notices are queued for mailing.
    * Without it there is no requestPasswordReset (development hands tokens back).
@@ -70,7 +81,7 @@ export class Auth {
   readonly #resets: PasswordResets;
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
-  readonly #emit: AuthEventListener;
+  readonly #ends: SessionEnds;
 
   constructor({
     store,
@@ -78,6 +89,8 @@ export class Auth {
     settings,
     now,
     onEvent,
+    recorders = [],
+    onStepFailed,
     mailQueue,
     secretBox,
   }: AuthDependencies) {
@@ -87,21 +100,14 @@ export class Auth {
     this.hasher = new PasswordHasher(settings, onEvent);
     this.passwordPolicy = new PasswordPolicy(settings);
     this.#now = now ?? (() => new Date());
-    this.#emit = onEvent ?? (() => {});
-    const flows: FlowContext = {
-      store,
-      settings,
-      hasher: this.hasher,
-      passwordPolicy: this.passwordPolicy,
-      throttle: this.#throttle,
-      mailQueue,
-      now: this.#now,
-      emit: this.#emit,
-    };
-    this.#resets = new PasswordResets(
-      flows,
-      new ResetRequestLimit(throttleStore ?? store, settings),
+    const flows = flowContext(
+      { store, settings, hasher: this.hasher, passwordPolicy: this.passwordPolicy },
+      { throttle: this.#throttle, mailQueue, now: this.#now },
+      { notify: onEvent ?? (() => {}), recorders, onStepFailed },
     );
+    // Request limits count in the database while Redis is down (see CountersWithFallback).
+    const counters = throttleStore ? new CountersWithFallback(throttleStore, store) : store;
+    this.#resets = new PasswordResets(flows, new ResetRequestLimit(counters, settings));
     const codes = new SecondFactorCodes(flows, store.secondFactors, secretBox);
     const reauthentication = new Reauthentication(flows, codes);
     this.#passwordChange = new PasswordChange(flows, reauthentication);
@@ -113,18 +119,16 @@ export class Auth {
     this.emailAddresses = new EmailAddresses(flows, {
       tokens: store.emailTokens,
       reauthentication,
-      limit: new ResetRequestLimit(throttleStore ?? store, settings, "verify"),
-      changeLimit: new ResetRequestLimit(throttleStore ?? store, settings, "change"),
+      limit: new ResetRequestLimit(counters, settings, "verify"),
+      changeLimit: new ResetRequestLimit(counters, settings, "change"),
     });
     this.#signIn = new SignIn(flows, {
       factors: this.secondFactors,
       challenges: store.secondFactors,
       addresses: this.emailAddresses,
     });
-    this.#registration = new Registration(
-      flows,
-      new RegistrationLimit(throttleStore ?? store, settings),
-    );
+    this.#registration = new Registration(flows, new RegistrationLimit(counters, settings));
+    this.#ends = new SessionEnds(flows);
   }
 
   /**
@@ -133,10 +137,11 @@ export class Auth {
    *   ("User <email> already exists"); the last is decided by the database's
    *   unique index, so two concurrent registrations can never both succeed.
    */
-  async registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    const user = await this.#registration.register(email, password, client, true);
-    await this.emailAddresses.registered(user);
-    return user;
+  registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    // The verification link is queued in the registration's own transaction.
+    return this.#registration.register(email, password, client, true, (user, change) =>
+      this.emailAddresses.registered(user, change),
+    );
   }
 
   /**
@@ -144,10 +149,10 @@ export class Auth {
    * registerUser, without the registration limits, which guard the public
    * route; the caller is already authenticated.
    */
-  async createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    const user = await this.#registration.register(email, password, client, false);
-    await this.emailAddresses.registered(user);
-    return user;
+  createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    return this.#registration.register(email, password, client, false, (user, change) =>
+      this.emailAddresses.registered(user, change),
+    );
   }
 
   /**
@@ -242,10 +247,7 @@ export class Auth {
   ): Promise<"ended" | "not_found" | "unauthenticated"> {
     const current = await this.#authenticate(token);
     if (!current) return "unauthenticated";
-    const { id: userId, email } = current.user;
-    const ended = await this.#store.deleteSessionOfUser(userId, publicId);
-    if (ended) this.#emit({ type: "logout", userId, email, client });
-    return ended ? "ended" : "not_found";
+    return (await this.#ends.byPublicId(current.user, publicId, client)) ? "ended" : "not_found";
   }
 
   /**
@@ -293,18 +295,13 @@ export class Auth {
    */
   async deleteUser(email: string, client: SessionClient = {}): Promise<boolean> {
     const user = await this.#store.findUser({ email });
-    if (!user || !(await this.#store.deleteUser(user.id))) return false;
-    this.#emit({ type: "user_deleted", userId: user.id, email: user.email, client });
-    return true;
+    return user ? this.#ends.deleteUser(user, client) : false;
   }
 
   /** Ends every session of the user with this email; how many, or null when there is no such user. */
   async revokeAllSessions(email: string, client: SessionClient = {}): Promise<number | null> {
     const user = await this.#store.findUser({ email });
-    if (!user) return null;
-    const count = await this.#store.deleteSessionsOfUser(user.id);
-    this.#emit({ type: "sessions_revoked", count, userId: user.id, email: user.email, client });
-    return count;
+    return user ? this.#ends.allOf(user, client) : null;
   }
 
   /**
@@ -317,11 +314,7 @@ export class Auth {
     client: SessionClient = {},
   ): Promise<number | null> {
     const current = await this.#authenticate(token);
-    if (!current) return null;
-    const { id: userId, email } = current.user;
-    const count = await this.#store.deleteOtherSessionsOfUser(userId, current.session.id);
-    this.#emit({ type: "sessions_revoked", count, userId, email, client });
-    return count;
+    return current ? this.#ends.allOf(current.user, client, current.session.id) : null;
   }
 
   /** Ends every session of the user (the original's `destroy_session(user_id)`). */
@@ -338,11 +331,7 @@ export class Auth {
     const tokenHash = hashToken(token);
     // Looked up first only so the audit trail can say whose session ended.
     const found = await this.#store.findSessionByTokenHash(tokenHash);
-    if (!found) return false;
-    const revoked = await this.#store.deleteSessionByTokenHash(tokenHash);
-    const { id: userId, email } = found.user;
-    if (revoked) this.#emit({ type: "logout", userId, email, client });
-    return revoked;
+    return found ? this.#ends.byTokenHash(found.user, tokenHash, client) : false;
   }
 
   /**
@@ -393,20 +382,8 @@ export class Auth {
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */
-  async isDatabaseReady(timeoutMs = 2000): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const ping = this.#store.ping().then(
-      () => true,
-      () => false,
-    );
-    try {
-      return await Promise.race([ping, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  isDatabaseReady(timeoutMs = 2000): Promise<boolean> {
+    return answersWithin(() => this.#store.ping(), timeoutMs);
   }
 
   /** Deletes expired sessions and reset tokens; the server calls it now and then. */

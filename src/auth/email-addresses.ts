@@ -11,6 +11,7 @@ import type { Reauthenticated, Reauthentication, SignedIn } from "./reauthentica
 import type { ResetRequestLimit } from "./reset-limit.js";
 import type { SessionClient } from "./session.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
+import type { Change } from "./unit-of-work.js";
 import { assertValidEmail, isMailableEmail, normalizeEmail, type User } from "./user.js";
 
 /** A verification or change link works this long, once. */
@@ -60,10 +61,13 @@ export class EmailAddresses {
     return this.#ctx.settings.emailVerification !== "off";
   }
 
-  /** A new account: its verification link mailed, when verification is on and mail is set up. */
-  async registered(user: User): Promise<void> {
+  /**
+   * A new account: its verification link mailed, when verification is on and
+   * mail is set up, in the registration's transaction.
+   */
+  async registered(user: User, change: Change): Promise<void> {
     if (!this.enabled || this.#handsBack) return;
-    await this.#queueLink(user, "verify", user.email, null);
+    await this.#queueLink(user, "verify", user.email, null, change);
   }
 
   /**
@@ -102,12 +106,13 @@ export class EmailAddresses {
    */
   async requestVerification(email: string, client: SessionClient = {}): Promise<string | null> {
     if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
+    // In every mode: development's limits are off unless an operator sets them.
+    await this.#limit.hit(email, client.ip, this.#ctx.now());
     if (this.#handsBack) {
       const user = await this.#ctx.store.findUser({ email });
       if (!user) throw new UnknownEmailError();
       return this.#issue(user, "verify", user.email, null);
     }
-    await this.#limit.hit(email, client.ip, this.#ctx.now());
     // The same work for any email: one queued row. Whether it becomes a mail
     // (a registered, unverified address) is decided when it is sent.
     await this.#ctx.mailQueue?.enqueue("email_verification", email);
@@ -239,12 +244,15 @@ export class EmailAddresses {
     purpose: EmailTokenPurpose,
     email: string,
     sessionPublicId: string | null,
+    change?: Change,
   ): Promise<void> {
-    const id = await this.#store(user, purpose, email, sessionPublicId, hashToken(generateToken()));
+    const tokenHash = hashToken(generateToken());
+    const id = await this.#store(user, purpose, email, sessionPublicId, tokenHash, change);
     await this.#ctx.mailQueue?.enqueue(
       purpose === "verify" ? "email_verification" : "email_change",
       email,
       id,
+      change?.tx,
     );
   }
 
@@ -254,16 +262,20 @@ export class EmailAddresses {
     email: string,
     sessionPublicId: string | null,
     tokenHash: string,
+    change?: Change,
   ): Promise<number> {
     const now = this.#ctx.now();
-    return this.#tokens.insertEmailToken({
-      userId: user.id,
-      purpose,
-      email,
-      tokenHash,
-      sessionPublicId,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + EMAIL_TOKEN_LIFETIME_MS),
-    });
+    return this.#tokens.insertEmailToken(
+      {
+        userId: user.id,
+        purpose,
+        email,
+        tokenHash,
+        sessionPublicId,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + EMAIL_TOKEN_LIFETIME_MS),
+      },
+      change?.tx,
+    );
   }
 }

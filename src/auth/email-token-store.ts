@@ -1,3 +1,5 @@
+import type { Transaction } from "./unit-of-work.js";
+
 /** What an email token proves: the user's address, or a change to a new one. */
 export type EmailTokenPurpose = "verify" | "change";
 
@@ -32,7 +34,7 @@ export interface EmailTokenStore {
    * keep working); for "change", every earlier change of the user (one
    * pending change at a time). Returns its id.
    */
-  insertEmailToken(token: NewEmailToken): Promise<number>;
+  insertEmailToken(token: NewEmailToken, tx?: Transaction): Promise<number>;
   /**
    * Gives a stored token a new secret (its hash) and lifetime, for the mail
    * that carries it, made only when the mail is sent; null when it is gone.

@@ -1,3 +1,5 @@
+import type { Transaction } from "./unit-of-work.js";
+
 /** The mails the domain asks for. */
 export type MailKind =
   | "password_reset"
@@ -16,6 +18,9 @@ export type MailKind =
  * token is made when the mail is sent, so no token waits in a table.
  */
 export interface MailQueue {
-  /** `refId`: the email_tokens row whose token the mail carries (made when it is sent). */
-  enqueue(kind: MailKind, email: string, refId?: number): Promise<void>;
+  /**
+   * `refId`: the email_tokens row whose token the mail carries (made when it
+   * is sent). `tx`: queued in that transaction, sent only if it commits.
+   */
+  enqueue(kind: MailKind, email: string, refId?: number, tx?: Transaction): Promise<void>;
 }

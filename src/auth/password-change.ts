@@ -33,15 +33,22 @@ export class PasswordChange {
     if (check !== "confirmed") return check;
     this.#ctx.passwordPolicy.assertAcceptable(newPassword, { email });
     const hashedPassword = await this.#ctx.hasher.hash(newPassword);
-    await this.#ctx.store.changePassword(
-      userId,
-      hashedPassword,
-      current.session.id,
-      this.#ctx.now(),
+    await this.#ctx.changes.run(async (change) => {
+      const now = this.#ctx.now();
+      await this.#ctx.store.changePassword(
+        userId,
+        hashedPassword,
+        current.session.id,
+        now,
+        change.tx,
+      );
+      await change.report({ type: "password_changed", userId, email, client });
+      await change.mail("password_changed", email);
+    });
+    // After the commit: a throttling store that is down must not turn it into an error.
+    await this.#ctx.changes.afterCommit("forget the session's wrong passwords", () =>
+      this.#reauthentication.succeeded(current),
     );
-    await this.#reauthentication.succeeded(current);
-    this.#ctx.emit({ type: "password_changed", userId, email, client });
-    await this.#ctx.mailQueue?.enqueue("password_changed", email);
     return "changed";
   }
 }

@@ -4,6 +4,7 @@ import { type ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 import type { SessionClient } from "./session.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
+import type { Transaction } from "./unit-of-work.js";
 import { isMailableEmail, normalizeEmail } from "./user.js";
 
 /**
@@ -32,10 +33,16 @@ export class PasswordResets {
    * @throws UnknownEmailError when no user has this email.
    */
   async getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
-    const issued = await this.issueResetToken(email);
-    if (!issued) throw new UnknownEmailError();
-    this.#ctx.emit({ type: "reset", stage: "requested", userId: issued.userId, email, client });
-    return issued.token;
+    // Development's limits are off by default; an operator who sets one gets it here too.
+    await this.#hitLimit(email, client);
+    // Looked up before the transaction: a unit of work runs only its own statements.
+    const user = await this.#ctx.store.findUser({ email });
+    if (!user) throw new UnknownEmailError();
+    return this.#ctx.changes.run(async (change) => {
+      const token = await this.#addToken(user.id, false, change.tx);
+      await change.report({ type: "reset", stage: "requested", userId: user.id, email, client });
+      return token;
+    });
   }
 
   /**
@@ -50,6 +57,21 @@ export class PasswordResets {
     // before it (say old@intranet) must still be able to reset its password.
     if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
     if (!this.#ctx.mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
+    await this.#hitLimit(email, client);
+    await this.#ctx.changes.run(async (change) => {
+      await change.mail("password_reset", email);
+      await change.report({
+        type: "reset",
+        stage: "requested",
+        outcome: "accepted",
+        email,
+        client,
+      });
+    });
+  }
+
+  /** Counts a request. @throws ResetThrottledError past a limit (reported as throttled). */
+  async #hitLimit(email: string, client: SessionClient): Promise<void> {
     try {
       await this.#limit.hit(email, client.ip, this.#ctx.now());
     } catch (error) {
@@ -57,8 +79,6 @@ export class PasswordResets {
         this.#ctx.emit({ type: "reset", stage: "requested", outcome: "throttled", email, client });
       throw error;
     }
-    await this.#ctx.mailQueue.enqueue("password_reset", email);
-    this.#ctx.emit({ type: "reset", stage: "requested", outcome: "accepted", email, client });
   }
 
   /**
@@ -71,17 +91,25 @@ export class PasswordResets {
   ): Promise<{ token: string; userId: number; email: string } | null> {
     const user = await this.#ctx.store.findUser({ email });
     if (!user) return null;
+    const token = await this.#addToken(user.id, options.mailed ?? false);
+    return { token, userId: user.id, email: user.email };
+  }
+
+  async #addToken(userId: number, mailed: boolean, tx?: Transaction): Promise<string> {
     const token = generateToken();
     const now = this.#ctx.now();
-    await this.#ctx.store.addResetToken(
-      user.id,
+    const expiry = resetTokenExpiry(now, this.#ctx.settings);
+    const { store } = this.#ctx;
+    await store.addResetToken(
+      userId,
       hashToken(token),
       now,
-      resetTokenExpiry(now, this.#ctx.settings),
+      expiry,
       MAX_LIVE_RESET_TOKENS,
-      options.mailed ?? false,
+      mailed,
+      tx,
     );
-    return { token, userId: user.id, email: user.email };
+    return token;
   }
 
   /**
@@ -109,19 +137,37 @@ export class PasswordResets {
     }
     this.#ctx.passwordPolicy.assertAcceptable(password, { email: stored.emailNormalized });
     const hashedPassword = await this.#ctx.hasher.hash(password);
-    // The token is consumed inside the transaction: of two concurrent uses, one wins.
-    const done = await this.#ctx.store.completePasswordReset(
-      tokenHash,
-      stored.userId,
-      hashedPassword,
-      this.#ctx.now(),
-    );
-    if (!done) throw new InvalidResetTokenError();
-    // The owner proved control of the email: the account-wide lock ends, and this address's own.
-    await this.#ctx.throttle.clearAccount(stored.emailNormalized, options.client?.ip);
     const email = options.email ?? stored.emailNormalized;
     const { userId } = stored;
-    this.#ctx.emit({ type: "reset", stage: "completed", userId, email, client: options.client });
-    await this.#ctx.mailQueue?.enqueue("password_changed", email);
+    // The token is consumed, the password set, the sessions ended, the audit
+    // row, the webhook and the notice queued, in one transaction: all or none.
+    await this.#ctx.changes.run(async (change) => {
+      const now = this.#ctx.now();
+      if (
+        !(await this.#ctx.store.completePasswordReset(
+          tokenHash,
+          userId,
+          hashedPassword,
+          now,
+          change.tx,
+        ))
+      )
+        throw new InvalidResetTokenError(); // of two concurrent uses, one wins
+      await change.report({
+        type: "reset",
+        stage: "completed",
+        userId,
+        email,
+        client: options.client,
+      });
+      await change.mail("password_changed", email);
+    });
+    // The owner proved control of the email: the account-wide lock ends, and
+    // this address's own. After the commit, so a throttling store that is
+    // down (Redis) cannot turn a done reset into an error: the lock then
+    // stays until it runs out.
+    await this.#ctx.changes.afterCommit("clear the login throttling of a reset account", () =>
+      this.#ctx.throttle.clearAccount(stored.emailNormalized, options.client?.ip),
+    );
   }
 }

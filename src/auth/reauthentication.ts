@@ -97,7 +97,9 @@ export class Reauthentication {
     const check = await this.check(current, proof, client);
     if (check !== "confirmed") return { outcome: check };
     const value = await change();
-    await this.succeeded(current);
+    await this.#ctx.changes.afterCommit("forget the session's wrong passwords", () =>
+      this.succeeded(current),
+    );
     return { outcome: "done", value };
   }
 

@@ -3,6 +3,7 @@ import type { FlowContext } from "./flow-context.js";
 import { ServiceBusyError } from "./limiter.js";
 import { type RegistrationLimit, RegistrationThrottledError } from "./registration-limit.js";
 import type { SessionClient } from "./session.js";
+import type { Change } from "./unit-of-work.js";
 import { assertValidEmail, toPublicUser, type User } from "./user.js";
 
 /** Registration behind Auth.registerUser (limited) and Auth.createUser (an operator's, not). */
@@ -20,6 +21,8 @@ export class Registration {
     password: string,
     client: SessionClient,
     limited: boolean,
+    /** More of the same change (a verification link), in its transaction. */
+    alongside: (user: User, change: Change) => Promise<void>,
   ): Promise<User> {
     assertValidEmail(email);
     this.#ctx.passwordPolicy.assertAcceptable(password, { email });
@@ -31,11 +34,24 @@ export class Registration {
       // must not spend the overall limit and shut registration for everyone.
       if (limited) await this.#limit.hit(client.ip, this.#ctx.now());
       const hashedPassword = await this.#ctx.hasher.hash(password);
-      const user = toPublicUser(
-        await this.#ctx.store.insertUser(email, hashedPassword, this.#ctx.now()),
-      );
-      this.#ctx.emit({ type: "registration", outcome: "success", userId: user.id, email, client });
-      return user;
+      // The user row, its audit row, its webhook and its verification link
+      // commit together: a registration that lands (even one answered 503
+      // after a timeout) is never missing from the audit trail.
+      return await this.#ctx.changes.run(async (change) => {
+        const now = this.#ctx.now();
+        const user = toPublicUser(
+          await this.#ctx.store.insertUser(email, hashedPassword, now, change.tx),
+        );
+        await change.report({
+          type: "registration",
+          outcome: "success",
+          userId: user.id,
+          email,
+          client,
+        });
+        await alongside(user, change);
+        return user;
+      });
     } catch (error) {
       const outcome =
         error instanceof UserAlreadyExistsError

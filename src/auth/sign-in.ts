@@ -9,6 +9,7 @@ import type { SecondFactorStore } from "./second-factor-store.js";
 import { type SessionClient, sessionExpiry, USER_AGENT_MAX_LENGTH } from "./session.js";
 import { LoginThrottledError } from "./throttle.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
+import type { Transaction } from "./unit-of-work.js";
 import { toPublicUser, type User, type UserRecord } from "./user.js";
 
 /** A successful login: who, and the session token to hand to the client. */
@@ -210,9 +211,14 @@ export class SignIn {
       this.#ctx.emit({ type: "mfa_challenge", outcome: "required", userId, email, client });
       throw new SecondFactorRequiredError(mfaToken, email);
     }
+    // Before the session, so a throttling store that is down (Redis) refuses
+    // the login (503) with nothing written, rather than after it.
     await this.#ctx.throttle.clearAccount(email, client.ip);
-    const sessionToken = await this.openSession(userId, client);
-    this.#ctx.emit({ type: "login", outcome: "success", userId, email, client });
+    const sessionToken = await this.#ctx.changes.run(async (change) => {
+      const token = await this.openSession(userId, client, change.tx);
+      await change.report({ type: "login", outcome: "success", userId, email, client });
+      return token;
+    });
     return { user, sessionToken };
   }
 
@@ -237,18 +243,21 @@ export class SignIn {
    * A new session for the user, unconditionally: only #admit and the
    * original library's createSession (documented as skipping every check) call it.
    */
-  async openSession(userId: number, client: SessionClient): Promise<string> {
+  async openSession(userId: number, client: SessionClient, tx?: Transaction): Promise<string> {
     const token = generateToken();
     const now = this.#ctx.now();
-    await this.#ctx.store.insertSession({
-      publicId: generateToken(16),
-      tokenHash: hashToken(token),
-      userId,
-      createdAt: now,
-      expiresAt: sessionExpiry(now, this.#ctx.settings),
-      ip: client.ip ?? null,
-      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
-    });
+    await this.#ctx.store.insertSession(
+      {
+        publicId: generateToken(16),
+        tokenHash: hashToken(token),
+        userId,
+        createdAt: now,
+        expiresAt: sessionExpiry(now, this.#ctx.settings),
+        ip: client.ip ?? null,
+        userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+      },
+      tx,
+    );
     return token;
   }
 

@@ -3,6 +3,7 @@ import type { StoredResetToken } from "./reset-token.js";
 import type { SecondFactorStore } from "./second-factor-store.js";
 import type { StoredSession } from "./session.js";
 import type { ThrottleStore } from "./throttle.js";
+import type { Transaction, TransactionRunner } from "./unit-of-work.js";
 import type { User, UserRecord } from "./user.js";
 
 /** What a user can be looked up by. `email` matches case-insensitively. */
@@ -39,8 +40,12 @@ export interface NewSession {
  * Everything the domain needs from persistence, and nothing more: one narrow
  * interface (as Lucia's Adapter), implemented once over Kysely for SQLite and
  * PostgreSQL. Dates are Dates and ids are numbers whatever the engine.
+ *
+ * A write that takes `tx` runs in that transaction (a UnitOfWork's, which
+ * commits it with the change's audit, webhook and mail rows); without it,
+ * it commits on its own.
  */
-export interface AuthStore extends ThrottleStore {
+export interface AuthStore extends ThrottleStore, TransactionRunner {
   /** TOTP factors, recovery codes and login challenges: part of every store, so no Auth is built without them. */
   readonly secondFactors: SecondFactorStore;
   /** Tokens that verify an address or confirm a change of it. */
@@ -55,7 +60,12 @@ export interface AuthStore extends ThrottleStore {
   close(): Promise<void>;
 
   /** Throws UserAlreadyExistsError when the normalized email is taken. */
-  insertUser(email: string, hashedPassword: string, now: Date): Promise<UserRecord>;
+  insertUser(
+    email: string,
+    hashedPassword: string,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<UserRecord>;
   /** Every given criterion must match; a null or undefined value never matches. */
   findUser(criteria: UserCriteria): Promise<UserRecord | null>;
   /** False when no user has this id. Throws UserAlreadyExistsError on an email clash. */
@@ -63,20 +73,24 @@ export interface AuthStore extends ThrottleStore {
   /** Users in id order after `afterId`, each with its count of sessions live at `now`. */
   listUsers(options: { limit: number; afterId?: number; now: Date }): Promise<UserSummary[]>;
   /** Deletes the user; its sessions and reset token go with it. False when there was none. */
-  deleteUser(id: number): Promise<boolean>;
+  deleteUser(id: number, tx?: Transaction): Promise<boolean>;
 
-  insertSession(session: NewSession): Promise<void>;
+  insertSession(session: NewSession, tx?: Transaction): Promise<void>;
   findSessionByTokenHash(tokenHash: string): Promise<{ session: StoredSession; user: User } | null>;
   touchSession(sessionId: number, lastSeenAt: Date): Promise<void>;
   /** True when a session was deleted. */
-  deleteSessionByTokenHash(tokenHash: string): Promise<boolean>;
-  deleteSessionsOfUser(userId: number): Promise<number>;
+  deleteSessionByTokenHash(tokenHash: string, tx?: Transaction): Promise<boolean>;
+  deleteSessionsOfUser(userId: number, tx?: Transaction): Promise<number>;
   /** Ends every session of the user but this one; how many ended. */
-  deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number>;
+  deleteOtherSessionsOfUser(
+    userId: number,
+    keepSessionId: number,
+    tx?: Transaction,
+  ): Promise<number>;
   /** The user's sessions still inside their absolute lifetime at `now`, newest first. */
   listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]>;
   /** True when the user had a session with this public id (now deleted). */
-  deleteSessionOfUser(userId: number, publicId: string): Promise<boolean>;
+  deleteSessionOfUser(userId: number, publicId: string, tx?: Transaction): Promise<boolean>;
   /**
    * In one transaction: store the new hash, end every session of the user
    * but `keepSessionId`, and void logins waiting for their second step.
@@ -86,6 +100,7 @@ export interface AuthStore extends ThrottleStore {
     hashedPassword: string,
     keepSessionId: number,
     now: Date,
+    tx?: Transaction,
   ): Promise<void>;
 
   /**
@@ -100,6 +115,7 @@ export interface AuthStore extends ThrottleStore {
     maxLive: number,
     /** The token goes out by mail: completing the reset then marks the address verified. */
     mailed?: boolean,
+    tx?: Transaction,
   ): Promise<void>;
   findResetToken(tokenHash: string): Promise<StoredResetToken | null>;
   /**
@@ -114,6 +130,7 @@ export interface AuthStore extends ThrottleStore {
     userId: number,
     hashedPassword: string,
     now: Date,
+    tx?: Transaction,
   ): Promise<boolean>;
 
   /** Deletes expired sessions, reset tokens and throttling rows. */

@@ -2,6 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, type SqliteDatabase } from "kysely";
 import pg from "pg";
 import { parseDatabaseUrl } from "./database-url.js";
+import { DeadlinePool } from "./deadline-pool.js";
 import type { PoolState } from "./pool-state.js";
 import type { Database, Dialect } from "./schema.js";
 import { TunedSqliteDialect } from "./sqlite-dialect.js";
@@ -35,7 +36,9 @@ export function connect(options: DatabaseOptions): Connection {
     const pool = new pg.Pool({
       connectionString: location,
       max: options.poolSize ?? 10,
-      // Bounded waits: an unreachable server becomes a 503 in seconds, never a hung request.
+      // Bounded waits: an unreachable server becomes a 503 in seconds, never a
+      // hung request. Within a request, DeadlinePool bounds them tighter: the
+      // wait for a connection and the queries share the request's deadline.
       connectionTimeoutMillis: timeoutMs,
       query_timeout: timeoutMs,
       keepAlive: true,
@@ -45,7 +48,9 @@ export function connect(options: DatabaseOptions): Connection {
     pool.on("error", () => {});
     return {
       dialect,
-      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      db: new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new DeadlinePool(pool, timeoutMs) }),
+      }),
       poolState: () => ({
         size: pool.options.max ?? 10,
         open: pool.totalCount,
@@ -60,7 +65,10 @@ export function connect(options: DatabaseOptions): Connection {
   enableWal(database, timeoutMs);
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
-  const sqliteDialect = new TunedSqliteDialect({ database: withStatementCache(database) });
+  const sqliteDialect = new TunedSqliteDialect(
+    { database: withStatementCache(database) },
+    { timeoutMs, setBusyTimeout: (ms) => database.pragma(`busy_timeout = ${Math.trunc(ms)}`) },
+  );
   return {
     dialect,
     db: new Kysely<Database>({ dialect: sqliteDialect }),

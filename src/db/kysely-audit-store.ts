@@ -1,7 +1,9 @@
 import type { Kysely } from "kysely";
 import type { AuditEntry, AuditEventName, AuditQuery, AuditStore } from "../auth/audit.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 import { normalizeEmail } from "../auth/user.js";
 import type { Database } from "./schema.js";
+import { executorOf } from "./transaction.js";
 
 /** Rows per INSERT: well under SQLite's 32,766 bound parameters and pg's 65,535. */
 const INSERT_CHUNK = 500;
@@ -14,7 +16,8 @@ export class KyselyAuditStore implements AuditStore {
     this.#db = db;
   }
 
-  async insertAuditEntries(entries: readonly AuditEntry[]): Promise<void> {
+  async insertAuditEntries(entries: readonly AuditEntry[], tx?: Transaction): Promise<void> {
+    const db = executorOf(this.#db, tx);
     for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
       const rows = entries.slice(start, start + INSERT_CHUNK).map((entry) => ({
         at: entry.at.getTime(),
@@ -26,7 +29,7 @@ export class KyselyAuditStore implements AuditStore {
         user_agent: entry.userAgent,
         repeats: entry.repeats,
       }));
-      await this.#db.insertInto("audit_log").values(rows).execute();
+      await db.insertInto("audit_log").values(rows).execute();
     }
   }
 

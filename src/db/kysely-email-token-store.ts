@@ -6,9 +6,11 @@ import type {
   StoredEmailToken,
 } from "../auth/email-token-store.js";
 import { UserAlreadyExistsError } from "../auth/errors.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 import { normalizeEmail } from "../auth/user.js";
 import { isUniqueViolation, toDate } from "./row-mapping.js";
 import type { Database, EmailTokensTable } from "./schema.js";
+import { withinTransaction } from "./transaction.js";
 import { lockUserRow } from "./user-row-lock.js";
 
 /**
@@ -28,9 +30,9 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
     this.#db = db;
   }
 
-  insertEmailToken(token: NewEmailToken): Promise<number> {
+  insertEmailToken(token: NewEmailToken, tx?: Transaction): Promise<number> {
     const emailNormalized = normalizeEmail(token.email);
-    return this.#db.transaction().execute(async (trx) => {
+    return withinTransaction(this.#db, tx, async (trx) => {
       if (token.purpose === "change") {
         await trx
           .deleteFrom("email_tokens")

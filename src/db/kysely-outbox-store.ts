@@ -1,8 +1,10 @@
 import type { Kysely } from "kysely";
 import type { MailKind } from "../auth/mail-queue.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 import type { OutboxMessage, OutboxStore } from "../mail/outbox.js";
 import { claimDue, deleteFailedBefore, deleteRow, markFailed, reschedule } from "./leased-queue.js";
 import type { Database } from "./schema.js";
+import { executorOf } from "./transaction.js";
 
 /** The mail outbox over Kysely, for SQLite and PostgreSQL alike (claims: leased-queue.ts). */
 export class KyselyOutboxStore implements OutboxStore {
@@ -12,8 +14,14 @@ export class KyselyOutboxStore implements OutboxStore {
     this.#db = db;
   }
 
-  async enqueueMail(kind: MailKind, email: string, now: Date, refId?: number): Promise<void> {
-    await this.#db
+  async enqueueMail(
+    kind: MailKind,
+    email: string,
+    now: Date,
+    refId?: number,
+    tx?: Transaction,
+  ): Promise<void> {
+    await executorOf(this.#db, tx)
       .insertInto("mail_outbox")
       .values({
         kind,

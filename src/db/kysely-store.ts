@@ -13,6 +13,7 @@ import type {
   UserSummary,
 } from "../auth/store.js";
 import type { FailureCount } from "../auth/throttle.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 import { normalizeEmail, type User, type UserRecord } from "../auth/user.js";
 import { KyselyEmailTokenStore } from "./kysely-email-token-store.js";
 import { KyselyMfaStore } from "./kysely-mfa-store.js";
@@ -29,6 +30,7 @@ import {
 } from "./row-mapping.js";
 import type { Database, Dialect, UsersTable } from "./schema.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
+import { executorOf, transactionRunner, withinTransaction } from "./transaction.js";
 import { mapUnavailable } from "./unavailable.js";
 import { lockUserRow } from "./user-row-lock.js";
 
@@ -68,6 +70,10 @@ export class KyselyStore implements AuthStore {
       .map((result) => result.migrationName);
   }
 
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return transactionRunner(this.#db).transaction(work);
+  }
+
   async ping(): Promise<void> {
     await this.#db.selectFrom("users").select("id").limit(1).execute();
   }
@@ -76,9 +82,14 @@ export class KyselyStore implements AuthStore {
     await this.#db.destroy();
   }
 
-  async insertUser(email: string, hashedPassword: string, now: Date): Promise<UserRecord> {
+  async insertUser(
+    email: string,
+    hashedPassword: string,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<UserRecord> {
     try {
-      const row = await this.#db
+      const row = await executorOf(this.#db, tx)
         .insertInto("users")
         .values({
           email,
@@ -152,8 +163,8 @@ export class KyselyStore implements AuthStore {
     }
   }
 
-  async insertSession(session: NewSession): Promise<void> {
-    await this.#db
+  async insertSession(session: NewSession, tx?: Transaction): Promise<void> {
+    await executorOf(this.#db, tx)
       .insertInto("sessions")
       .values({
         public_id: session.publicId,
@@ -186,8 +197,8 @@ export class KyselyStore implements AuthStore {
       .execute();
   }
 
-  async deleteSessionByTokenHash(tokenHash: string): Promise<boolean> {
-    const result = await this.#db
+  async deleteSessionByTokenHash(tokenHash: string, tx?: Transaction): Promise<boolean> {
+    const result = await executorOf(this.#db, tx)
       .deleteFrom("sessions")
       .where("token_hash", "=", tokenHash)
       .executeTakeFirst();
@@ -239,13 +250,16 @@ export class KyselyStore implements AuthStore {
     }));
   }
 
-  async deleteUser(id: number): Promise<boolean> {
-    const result = await this.#db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
+  async deleteUser(id: number, tx?: Transaction): Promise<boolean> {
+    const result = await executorOf(this.#db, tx)
+      .deleteFrom("users")
+      .where("id", "=", id)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
-  deleteSessionsOfUser(userId: number): Promise<number> {
-    return this.#db.transaction().execute(async (trx) => {
+  deleteSessionsOfUser(userId: number, tx?: Transaction): Promise<number> {
+    return withinTransaction(this.#db, tx, async (trx) => {
       await lockUserRow(trx, userId);
       const result = await trx
         .deleteFrom("sessions")
@@ -277,8 +291,8 @@ export class KyselyStore implements AuthStore {
     return rows.map(toStoredSession);
   }
 
-  async deleteSessionOfUser(userId: number, publicId: string): Promise<boolean> {
-    const result = await this.#db
+  async deleteSessionOfUser(userId: number, publicId: string, tx?: Transaction): Promise<boolean> {
+    const result = await executorOf(this.#db, tx)
       .deleteFrom("sessions")
       .where("user_id", "=", userId)
       .where("public_id", "=", publicId)
@@ -286,8 +300,12 @@ export class KyselyStore implements AuthStore {
     return result.numDeletedRows > 0n;
   }
 
-  deleteOtherSessionsOfUser(userId: number, keepSessionId: number): Promise<number> {
-    return this.#db.transaction().execute(async (trx) => {
+  deleteOtherSessionsOfUser(
+    userId: number,
+    keepSessionId: number,
+    tx?: Transaction,
+  ): Promise<number> {
+    return withinTransaction(this.#db, tx, async (trx) => {
       await lockUserRow(trx, userId);
       const result = await trx
         .deleteFrom("sessions")
@@ -304,8 +322,9 @@ export class KyselyStore implements AuthStore {
     hashedPassword: string,
     keepSessionId: number,
     now: Date,
+    tx?: Transaction,
   ): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+    await withinTransaction(this.#db, tx, async (trx) => {
       await trx
         .updateTable("users")
         .set({ hashed_password: hashedPassword, updated_at: now.getTime() })
@@ -329,8 +348,11 @@ export class KyselyStore implements AuthStore {
     expiresAt: Date,
     maxLive: number,
     mailed = false,
+    tx?: Transaction,
   ): Promise<void> {
-    return addResetToken(this.#db, userId, tokenHash, createdAt, expiresAt, maxLive, mailed);
+    return withinTransaction(this.#db, tx, (trx) =>
+      addResetToken(trx, userId, tokenHash, createdAt, expiresAt, maxLive, mailed),
+    );
   }
 
   findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
@@ -342,8 +364,11 @@ export class KyselyStore implements AuthStore {
     userId: number,
     hashedPassword: string,
     now: Date,
+    tx?: Transaction,
   ): Promise<boolean> {
-    return completePasswordReset(this.#db, tokenHash, userId, hashedPassword, now);
+    return withinTransaction(this.#db, tx, (trx) =>
+      completePasswordReset(trx, tokenHash, userId, hashedPassword, now),
+    );
   }
 
   lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {

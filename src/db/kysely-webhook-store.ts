@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import type { Transaction } from "../auth/unit-of-work.js";
 import type {
   ClaimLimits,
   QueuedMessage,
@@ -15,6 +16,7 @@ import {
   reschedule,
 } from "./leased-queue.js";
 import type { Database } from "./schema.js";
+import { executorOf } from "./transaction.js";
 import { claimDueDeliveries } from "./webhook-claims.js";
 
 /**
@@ -71,9 +73,13 @@ export class KyselyWebhookStore implements WebhookStore {
     });
   }
 
-  async enqueueForSubscribers(message: QueuedMessage, now: Date): Promise<number> {
+  async enqueueForSubscribers(
+    message: QueuedMessage,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<number> {
     // Event types are letters and dots: no LIKE wildcard can hide in one.
-    const result = await this.#db
+    const result = await executorOf(this.#db, tx)
       .insertInto("webhook_deliveries")
       .columns(queuedColumns)
       .expression(this.#queuedSelect(message, now).where("events", "like", `% ${message.type} %`))

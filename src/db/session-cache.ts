@@ -7,6 +7,7 @@ import {
   type SessionLookupRow,
   toSessionLookup,
 } from "./session-lookup.js";
+import { KyselyTransaction } from "./transaction.js";
 import { CommitWatch } from "./wal-commits.js";
 import { wrapMethods } from "./wrap-methods.js";
 
@@ -36,7 +37,9 @@ export const INVALIDATING_EMAIL_TOKEN_METHODS: ReadonlySet<string> = new Set<str
 /**
  * The store's methods as the cache must see them: each that could change a
  * cached lookup (INVALIDATING_METHODS, and those of `store.emailTokens`)
- * empties the cache before and after it runs.
+ * empties the cache before and after it runs, and, when it ran in a unit of
+ * work's transaction, once more after that commits (until then, a lookup
+ * still reads the old rows and could keep them).
  */
 export function invalidatingWrites<T extends AuthStore>(
   store: T,
@@ -52,6 +55,8 @@ export function invalidatingWrites<T extends AuthStore>(
               return await method(...args);
             } finally {
               invalidate();
+              const tx = args.find((arg) => arg instanceof KyselyTransaction);
+              if (tx) (tx as KyselyTransaction).afterCommit(invalidate);
             }
           }
         : method;

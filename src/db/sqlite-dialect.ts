@@ -9,11 +9,21 @@ import {
   SqliteDriver,
   sql,
 } from "kysely";
+import { DeadlineExceededError, msLeft } from "../request-deadline.js";
 import type { PoolState } from "./pool-state.js";
 
+/** How the driver bounds its waits by the request's deadline (request-deadline.ts). */
+export interface SqliteDeadlineOptions {
+  /** DATABASE_TIMEOUT: the busy timeout the connection was opened with, and the bound outside a request. */
+  timeoutMs: number;
+  /** Sets the connection's busy timeout (PRAGMA busy_timeout). */
+  setBusyTimeout(ms: number): void;
+}
+
 /**
- * Kysely's SQLite dialect, with two changes: migrations serialized across
- * processes, and a fair queue for the one connection.
+ * Kysely's SQLite dialect, with three changes: migrations serialized across
+ * processes, a fair queue for the one connection, and waits bounded by the
+ * request's deadline.
  *
  * Kysely takes no migration lock on SQLite (it assumes one process); several
  * workers or instances starting at once over one file would all run the same
@@ -23,11 +33,13 @@ import type { PoolState } from "./pool-state.js";
  */
 export class TunedSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  readonly #deadline: SqliteDeadlineOptions;
   #driver: FairSqliteDriver | undefined;
 
-  constructor(config: SqliteDialectConfig) {
+  constructor(config: SqliteDialectConfig, deadline: SqliteDeadlineOptions) {
     super(config);
     this.#config = config;
+    this.#deadline = deadline;
   }
 
   override createAdapter(): DialectAdapter {
@@ -35,7 +47,7 @@ export class TunedSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    this.#driver = new FairSqliteDriver(this.#config);
+    this.#driver = new FairSqliteDriver(this.#config, this.#deadline);
     return this.#driver;
   }
 
@@ -52,10 +64,22 @@ export class TunedSqliteDialect extends SqliteDialect {
  * requests in flight, each query paid for 63 wake-ups. Here waiters queue and
  * unlock hands the connection to the next one only (a few percent on
  * GET /profile under load; the statement cache in connect.ts was the big win).
+ *
+ * A request waits for the connection no longer than its deadline leaves,
+ * and its statements wait for another process's write lock no longer than
+ * that either (the busy timeout is lowered to what is left, and set back).
  */
 class FairSqliteDriver extends SqliteDriver {
   readonly #queue = new FifoMutex();
+  readonly #deadline: SqliteDeadlineOptions;
   #connection: DatabaseConnection | undefined;
+  #busyTimeoutMs: number;
+
+  constructor(config: SqliteDialectConfig, deadline: SqliteDeadlineOptions) {
+    super(config);
+    this.#deadline = deadline;
+    this.#busyTimeoutMs = deadline.timeoutMs;
+  }
 
   override async init(): Promise<void> {
     await super.init();
@@ -65,7 +89,17 @@ class FairSqliteDriver extends SqliteDriver {
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#queue.lock();
+    const { timeoutMs, setBusyTimeout } = this.#deadline;
+    const waitMs = msLeft(timeoutMs);
+    if (waitMs <= 0) throw new DeadlineExceededError("the SQLite connection");
+    await this.#queue.lock(waitMs);
+    // Whole tenths of a second, so a request with nearly all its time left
+    // (the usual case) keeps the configured value and costs no PRAGMA.
+    const busyMs = Math.min(timeoutMs, Math.max(1, Math.ceil(msLeft(timeoutMs) / 100) * 100));
+    if (busyMs !== this.#busyTimeoutMs) {
+      setBusyTimeout(busyMs);
+      this.#busyTimeoutMs = busyMs;
+    }
     return this.#connection as DatabaseConnection;
   }
 
@@ -86,12 +120,23 @@ class FifoMutex {
   #locked = false;
   readonly #waiters: Array<() => void> = [];
 
-  lock(): Promise<void> {
+  /** Resolves holding the lock, or rejects after `waitMs` (leaving the queue). */
+  lock(waitMs: number): Promise<void> {
     if (!this.#locked) {
       this.#locked = true;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new DeadlineExceededError("the SQLite connection"));
+      }, waitMs);
+      this.#waiters.push(waiter);
+    });
   }
 
   unlock(): void {
@@ -110,6 +155,15 @@ class FifoMutex {
 }
 
 class SqliteAdapterWithMigrationLock extends SqliteAdapter {
+  /**
+   * Kysely puts a mutex of its own (which wakes every waiter) in front of a
+   * driver whose adapter says it has one connection; FairSqliteDriver queues
+   * for that connection itself, fairly and within the request's deadline.
+   */
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`BEGIN IMMEDIATE`.execute(db);
   }

@@ -15,6 +15,7 @@ import { createLogger } from "./logger.js";
 import { installMethodNotAllowed } from "./method-not-allowed.js";
 import type { Metrics } from "./metrics.js";
 import { registerOpenApi } from "./openapi.js";
+import { installRequestDeadline } from "./request-deadline-hook.js";
 import { requestIdOf } from "./request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "./request-logging.js";
 import { accountRoutes } from "./routes/account.js";
@@ -50,6 +51,7 @@ export type AppConfig = Partial<
     | "apiDocs"
     | "publicUrl"
     | "host"
+    | "databaseTimeoutMs"
   >
 >;
 
@@ -58,6 +60,7 @@ const DEFAULT_BODY_LIMIT = 64 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
+const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
 
 export interface BuildAppOptions {
   auth: Auth;
@@ -132,6 +135,7 @@ export async function buildApp({
   app.setErrorHandler(handleError);
   const production = auth.settings.mode === "production";
   const securityHeaders = splitSecurityHeaders({ production });
+  installRequestDeadline(app, config.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
   installEveryRequest(app, {
     headers: securityHeaders.everyAnswer,
     bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,

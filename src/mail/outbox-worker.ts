@@ -1,4 +1,5 @@
 import type { MailKind, MailQueue } from "../auth/mail-queue.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 import { isMailableEmail } from "../auth/user.js";
 import { retryDelay } from "../db/leased-queue.js";
 import { emailLinkMail, emailNoticeMail, isEmailNotice } from "./email-messages.js";
@@ -81,10 +82,16 @@ export class OutboxWorker implements MailQueue {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** Queues the mail (one INSERT) and wakes the sender; the caller does not wait for SMTP. */
-  async enqueue(kind: MailKind, email: string, refId?: number): Promise<void> {
-    await this.#options.store.enqueueMail(kind, email, this.#now(), refId);
-    setImmediate(() => void this.drain());
+  /**
+   * Queues the mail (one INSERT) and wakes the sender; the caller does not
+   * wait for SMTP. In a transaction, the sender wakes once it has committed
+   * (before, the row is not there to be seen).
+   */
+  async enqueue(kind: MailKind, email: string, refId?: number, tx?: Transaction): Promise<void> {
+    await this.#options.store.enqueueMail(kind, email, this.#now(), refId, tx);
+    const wake = () => setImmediate(() => void this.drain());
+    if (tx) tx.afterCommit(wake);
+    else wake();
   }
 
   start(): void {

@@ -1,4 +1,5 @@
 import type { MailKind } from "../auth/mail-queue.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 
 /** A queued mail, as a sender claims it. */
 export interface OutboxMessage {
@@ -13,7 +14,14 @@ export interface OutboxMessage {
 
 /** The outbox table: mail survives restarts and is shared by every instance. */
 export interface OutboxStore {
-  enqueueMail(kind: MailKind, email: string, now: Date, refId?: number): Promise<void>;
+  /** In `tx` when given: the mail is sent only if that transaction commits. */
+  enqueueMail(
+    kind: MailKind,
+    email: string,
+    now: Date,
+    refId?: number,
+    tx?: Transaction,
+  ): Promise<void>;
   /**
    * Takes up to `limit` due messages for `leaseMs` and counts an attempt on
    * each. A message is claimed by one sender at a time; one whose sender died

@@ -1,3 +1,5 @@
+import type { Transaction } from "../auth/unit-of-work.js";
+
 /** An endpoint as listed: never its secret. */
 export interface WebhookEndpoint {
   id: number;
@@ -55,8 +57,9 @@ export interface WebhookStore {
   /**
    * Queues the message for every endpoint subscribed to its type, in one
    * statement (no endpoint: no row); returns how many deliveries were queued.
+   * In `tx` when given: delivered only if that transaction commits.
    */
-  enqueueForSubscribers(message: QueuedMessage, now: Date): Promise<number>;
+  enqueueForSubscribers(message: QueuedMessage, now: Date, tx?: Transaction): Promise<number>;
   /** Queues the message for one endpoint whatever it subscribes to; the delivery's id, or null. */
   enqueueForEndpoint(endpointId: number, message: QueuedMessage, now: Date): Promise<number | null>;
   /**

@@ -1,4 +1,5 @@
 import type { AuthEvent } from "../auth/events.js";
+import type { EventRecorder, Transaction } from "../auth/unit-of-work.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { WorkerLogger } from "../mail/outbox-worker.js";
 import { type HostResolver, systemResolver } from "./checked-lookup.js";
@@ -10,7 +11,7 @@ import {
   WEBHOOK_EVENT_TYPES,
 } from "./events.js";
 import { generateWebhookSecret, newMessageId } from "./signature.js";
-import type { WebhookEndpoint, WebhookStore } from "./store.js";
+import type { QueuedMessage, WebhookEndpoint, WebhookStore } from "./store.js";
 import { WebhookTargetPolicy } from "./target-policy.js";
 import { type DeliveryOutcome, WebhookWorker, type WebhookWorkerOptions } from "./worker.js";
 
@@ -47,7 +48,7 @@ export interface WebhookTestReport {
  * the queue with one INSERT ... SELECT started in the very call that reports
  * it, before Auth returns to its caller; see `record`.
  */
-export class Webhooks {
+export class Webhooks implements EventRecorder {
   readonly worker: WebhookWorker;
   readonly #store: WebhookStore;
   readonly #secretBox: () => SecretBox;
@@ -157,25 +158,45 @@ export class Webhooks {
    * PostgreSQL it is on the wire. `flush()` (and close) wait for it.
    */
   readonly record = (event: AuthEvent): void => {
-    const at = this.#now();
-    const payload = toWebhookPayload(event, at);
-    if (!payload) return;
-    const message = {
-      messageId: newMessageId(),
-      type: payload.type,
-      payload: JSON.stringify(payload),
-    };
+    const queued = this.#messageOf(event);
+    if (!queued) return;
+    const { message, at } = queued;
     const write: Promise<void> = this.#store
       .enqueueForSubscribers(message, at)
       .then((queued) => {
         if (queued > 0) this.worker.nudge();
       })
       .catch((error: unknown) => {
-        this.#logger?.error({ err: error, type: payload.type }, "webhook could not be queued");
+        this.#logger?.error({ err: error, type: message.type }, "webhook could not be queued");
       })
       .finally(() => this.#pending.delete(write));
     this.#pending.add(write);
   };
+
+  /**
+   * The event of a change, queued in the change's transaction (UnitOfWork):
+   * delivered exactly when the change commits. The worker is woken after
+   * the commit, when the rows can be seen.
+   */
+  readonly recordIn = async (event: AuthEvent, tx: Transaction): Promise<void> => {
+    const queued = this.#messageOf(event);
+    if (!queued) return;
+    if ((await this.#store.enqueueForSubscribers(queued.message, queued.at, tx)) > 0)
+      tx.afterCommit(() => this.worker.nudge());
+  };
+
+  /** The queued message an event becomes, and when it happened; null when it sends none. */
+  #messageOf(event: AuthEvent): { message: QueuedMessage; at: Date } | null {
+    const at = this.#now();
+    const payload = toWebhookPayload(event, at);
+    if (!payload) return null;
+    const message = {
+      messageId: newMessageId(),
+      type: payload.type,
+      payload: JSON.stringify(payload),
+    };
+    return { message, at };
+  }
 
   /** Resolves once every event heard so far is queued (or its failure logged). */
   async flush(): Promise<void> {
