@@ -1,4 +1,4 @@
-import type { Transaction } from "./unit-of-work.js";
+import type { Transaction } from "./transaction.js";
 
 /** The mails the domain asks for. */
 export type MailKind =

@@ -19,7 +19,7 @@ import { KyselyEmailTokenStore } from "./kysely-email-token-store.js";
 import { KyselyMfaStore } from "./kysely-mfa-store.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { allMigrations } from "./migrations/index.js";
-import { voidPendingEmailChanges } from "./pending-email-changes.js";
+import { endSessionsOfUser, voidPendingEmailChanges } from "./pending-email-changes.js";
 import { addResetToken, completePasswordReset, findResetToken } from "./reset-token-queries.js";
 import {
   isUniqueViolation,
@@ -32,7 +32,6 @@ import type { Database, Dialect, UsersTable } from "./schema.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
 import { executorOf, transactionRunner, withinTransaction } from "./transaction.js";
 import { mapUnavailable } from "./unavailable.js";
-import { lockUserRow } from "./user-row-lock.js";
 
 /**
  * The one implementation of AuthStore, over Kysely. Every difference between
@@ -259,15 +258,7 @@ export class KyselyStore implements AuthStore {
   }
 
   deleteSessionsOfUser(userId: number, tx?: Transaction): Promise<number> {
-    return withinTransaction(this.#db, tx, async (trx) => {
-      await lockUserRow(trx, userId);
-      const result = await trx
-        .deleteFrom("sessions")
-        .where("user_id", "=", userId)
-        .executeTakeFirst();
-      await voidPendingEmailChanges(trx, userId);
-      return Number(result.numDeletedRows);
-    });
+    return withinTransaction(this.#db, tx, (trx) => endSessionsOfUser(trx, userId));
   }
 
   async listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]> {
@@ -305,16 +296,7 @@ export class KyselyStore implements AuthStore {
     keepSessionId: number,
     tx?: Transaction,
   ): Promise<number> {
-    return withinTransaction(this.#db, tx, async (trx) => {
-      await lockUserRow(trx, userId);
-      const result = await trx
-        .deleteFrom("sessions")
-        .where("user_id", "=", userId)
-        .where("id", "!=", keepSessionId)
-        .executeTakeFirst();
-      await voidPendingEmailChanges(trx, userId);
-      return Number(result.numDeletedRows);
-    });
+    return withinTransaction(this.#db, tx, (trx) => endSessionsOfUser(trx, userId, keepSessionId));
   }
 
   async changePassword(

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
+import { lockUserRow } from "./user-row-lock.js";
 
 /**
  * Voids the user's email changes still waiting for their link. Every write
@@ -14,4 +15,22 @@ export async function voidPendingEmailChanges(db: Kysely<Database>, userId: numb
     .where("user_id", "=", userId)
     .where("purpose", "=", "change")
     .execute();
+}
+
+/**
+ * Ends the user's sessions (all, or all but `keepSessionId`) as a take-back:
+ * the user row locked first, and pending email changes void with them.
+ * How many sessions ended.
+ */
+export async function endSessionsOfUser(
+  trx: Kysely<Database>,
+  userId: number,
+  keepSessionId?: number,
+): Promise<number> {
+  await lockUserRow(trx, userId);
+  let ended = trx.deleteFrom("sessions").where("user_id", "=", userId);
+  if (keepSessionId !== undefined) ended = ended.where("id", "!=", keepSessionId);
+  const result = await ended.executeTakeFirst();
+  await voidPendingEmailChanges(trx, userId);
+  return Number(result.numDeletedRows);
 }

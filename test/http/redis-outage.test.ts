@@ -39,6 +39,8 @@ for (const factory of await testDatabases()) {
         PUBLIC_URL: "https://auth.example.test",
         SECRET_KEY: TEST_SECRET_KEY,
         EMAIL_VERIFICATION: "off",
+        // The test's receiver is on loopback, which production refuses unless listed.
+        WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
       });
       // An endpoint that never answers: its deliveries stay queued, to be counted.
       await server.service.webhooks.add("http://127.0.0.1:9/hook", [
