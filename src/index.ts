@@ -56,6 +56,7 @@ export type {
 export { defaultAuthSettings } from "./auth/settings.js";
 export type { AuthStore, UserChanges, UserCriteria, UserSummary } from "./auth/store.js";
 export { LoginThrottledError } from "./auth/throttle.js";
+export type { EventRecorder, Transaction, TransactionRunner } from "./auth/unit-of-work.js";
 export type { User, UserRecord } from "./auth/user.js";
 export { UserAdmin } from "./auth/user-admin.js";
 export {

@@ -142,17 +142,16 @@ export class PasswordResets {
     // The token is consumed, the password set, the sessions ended, the audit
     // row, the webhook and the notice queued, in one transaction: all or none.
     await this.#ctx.changes.run(async (change) => {
+      const { store } = this.#ctx;
       const now = this.#ctx.now();
-      if (
-        !(await this.#ctx.store.completePasswordReset(
-          tokenHash,
-          userId,
-          hashedPassword,
-          now,
-          change.tx,
-        ))
-      )
-        throw new InvalidResetTokenError(); // of two concurrent uses, one wins
+      const consumed = await store.completePasswordReset(
+        tokenHash,
+        userId,
+        hashedPassword,
+        now,
+        change.tx,
+      );
+      if (!consumed) throw new InvalidResetTokenError(); // of two concurrent uses, one wins
       await change.report({
         type: "reset",
         stage: "completed",

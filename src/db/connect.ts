@@ -6,6 +6,7 @@ import { DeadlinePool } from "./deadline-pool.js";
 import type { PoolState } from "./pool-state.js";
 import type { Database, Dialect } from "./schema.js";
 import { TunedSqliteDialect } from "./sqlite-dialect.js";
+import { SYNC_BUSY_TIMEOUT_MS } from "./sqlite-lock-wait.js";
 
 export interface DatabaseOptions {
   /** `sqlite:<path>`, `sqlite::memory:`, or `postgres://...` / `postgresql://...`. */
@@ -59,15 +60,19 @@ export function connect(options: DatabaseOptions): Connection {
       }),
     };
   }
-  // The busy timeout makes a writer wait for a lock instead of failing at once.
-  const database = new BetterSqlite3(location, { timeout: Math.trunc(timeoutMs) });
+  // A writer waits for another process's lock briefly in SQLite's busy
+  // handler (synchronously: the process waits with it), then asynchronously
+  // until the request's deadline (sqlite-lock-wait.ts).
+  const database = new BetterSqlite3(location, {
+    timeout: Math.min(Math.trunc(timeoutMs), SYNC_BUSY_TIMEOUT_MS),
+  });
   // WAL lets readers run beside the writer (and several processes share one file).
   enableWal(database, timeoutMs);
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   const sqliteDialect = new TunedSqliteDialect(
     { database: withStatementCache(database) },
-    { timeoutMs, setBusyTimeout: (ms) => database.pragma(`busy_timeout = ${Math.trunc(ms)}`) },
+    { timeoutMs, inTransaction: () => database.inTransaction },
   );
   return {
     dialect,

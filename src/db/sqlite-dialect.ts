@@ -1,4 +1,5 @@
 import {
+  CompiledQuery,
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
@@ -11,13 +12,14 @@ import {
 } from "kysely";
 import { DeadlineExceededError, msLeft } from "../request-deadline.js";
 import type { PoolState } from "./pool-state.js";
+import { PatientConnection } from "./sqlite-lock-wait.js";
 
 /** How the driver bounds its waits by the request's deadline (request-deadline.ts). */
 export interface SqliteDeadlineOptions {
-  /** DATABASE_TIMEOUT: the busy timeout the connection was opened with, and the bound outside a request. */
+  /** DATABASE_TIMEOUT: the bound outside a request. */
   timeoutMs: number;
-  /** Sets the connection's busy timeout (PRAGMA busy_timeout). */
-  setBusyTimeout(ms: number): void;
+  /** True while the connection is inside a transaction. */
+  inTransaction(): boolean;
 }
 
 /**
@@ -28,8 +30,8 @@ export interface SqliteDeadlineOptions {
  * Kysely takes no migration lock on SQLite (it assumes one process); several
  * workers or instances starting at once over one file would all run the same
  * migration. Here the lock is SQLite's own write lock: BEGIN IMMEDIATE waits
- * (up to busy_timeout) for any other migrator, then holds every other writer
- * off until COMMIT, so the second process finds the work done.
+ * (up to DATABASE_TIMEOUT) for any other migrator, then holds every other
+ * writer off until COMMIT, so the second process finds the work done.
  */
 export class TunedSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
@@ -66,40 +68,40 @@ export class TunedSqliteDialect extends SqliteDialect {
  * GET /profile under load; the statement cache in connect.ts was the big win).
  *
  * A request waits for the connection no longer than its deadline leaves,
- * and its statements wait for another process's write lock no longer than
- * that either (the busy timeout is lowered to what is left, and set back).
+ * and for another process's write lock no longer than that either, without
+ * blocking the event loop (PatientConnection). Transactions begin IMMEDIATE:
+ * they wait for the write lock at their start, where a wait can be retried.
  */
 class FairSqliteDriver extends SqliteDriver {
   readonly #queue = new FifoMutex();
   readonly #deadline: SqliteDeadlineOptions;
   #connection: DatabaseConnection | undefined;
-  #busyTimeoutMs: number;
 
   constructor(config: SqliteDialectConfig, deadline: SqliteDeadlineOptions) {
     super(config);
     this.#deadline = deadline;
-    this.#busyTimeoutMs = deadline.timeoutMs;
   }
 
   override async init(): Promise<void> {
     await super.init();
     // The base driver's one connection, taken once; its own mutex is not used again.
-    this.#connection = await super.acquireConnection();
+    const { timeoutMs, inTransaction } = this.#deadline;
+    this.#connection = new PatientConnection(
+      await super.acquireConnection(),
+      timeoutMs,
+      inTransaction,
+    );
     await super.releaseConnection();
   }
 
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+
   override async acquireConnection(): Promise<DatabaseConnection> {
-    const { timeoutMs, setBusyTimeout } = this.#deadline;
-    const waitMs = msLeft(timeoutMs);
+    const waitMs = msLeft(this.#deadline.timeoutMs);
     if (waitMs <= 0) throw new DeadlineExceededError("the SQLite connection");
     await this.#queue.lock(waitMs);
-    // Whole tenths of a second, so a request with nearly all its time left
-    // (the usual case) keeps the configured value and costs no PRAGMA.
-    const busyMs = Math.min(timeoutMs, Math.max(1, Math.ceil(msLeft(timeoutMs) / 100) * 100));
-    if (busyMs !== this.#busyTimeoutMs) {
-      setBusyTimeout(busyMs);
-      this.#busyTimeoutMs = busyMs;
-    }
     return this.#connection as DatabaseConnection;
   }
 
