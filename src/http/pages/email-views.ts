@@ -107,6 +107,23 @@ export function resendForm(email: string, link?: string): Html {
 </form>`;
 }
 
+/**
+ * The login page's refusal of an unverified address (EMAIL_VERIFICATION=
+ * required). Development mails nothing, so it says where the link shows up.
+ */
+export function unverifiedLoginMessage(mailed: boolean): string {
+  return mailed
+    ? "Verify your email address first: follow the link mailed to it, or ask for a new one."
+    : "Verify your email address first. Development mode mails no link: Send a new link shows one on this page.";
+}
+
+/** What registration says when the address must be verified before the first login. */
+export function registeredUnverifiedNotice(mailed: boolean): string {
+  return mailed
+    ? "Account created. Check your mail: follow the link we sent to verify your address, then log in. It works for 24 hours."
+    : "Account created. Verify your address before you log in. Development mode mails no link: Send a new link shows one on this page.";
+}
+
 /** What the login page shows after "Send a new link": development's link, or nothing more. */
 export function sentLink(link: string | undefined): Html {
   return developmentLink("verify", link);

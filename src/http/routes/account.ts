@@ -9,7 +9,13 @@ import {
 } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
-import { emailChangeSection, resendForm, verificationBanner } from "../pages/email-views.js";
+import {
+  emailChangeSection,
+  registeredUnverifiedNotice,
+  resendForm,
+  unverifiedLoginMessage,
+  verificationBanner,
+} from "../pages/email-views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../pages/icon.js";
 import { mfaSection, mfaStepView } from "../pages/mfa-views.js";
 import { noticeOf } from "../pages/notices.js";
@@ -73,7 +79,11 @@ export async function accountRoutes(
         ),
       );
     }
-    return reply.redirect("/account/login?done=registered", 303);
+    if (auth.settings.emailVerification !== "required")
+      return reply.redirect("/account/login?done=registered", 303);
+    // No login until the address is verified: where the link is, and a way to a new one.
+    const notice = registeredUnverifiedNotice(auth.emailAddresses.mailsLinks);
+    return sendPage(reply, 200, loginView({ email, notice, extra: resendForm(email) }));
   });
 
   app.get<{ Querystring: { done?: string } }>(
@@ -94,7 +104,8 @@ export async function accountRoutes(
         return sendPage(reply, 200, mfaStepView({ mfaToken: error.mfaToken }));
       // Right password, unverified address (EMAIL_VERIFICATION=required): a way to a new link.
       if (error instanceof EmailNotVerifiedError) {
-        const state = { email, error: sentence(error.message), extra: resendForm(email) };
+        const message = unverifiedLoginMessage(error.mailed);
+        const state = { email, error: message, extra: resendForm(email) };
         return sendPage(reply, 403, loginView(state));
       }
       // The email stays filled in: the password is what to type again.
