@@ -10,6 +10,7 @@ import { webhooksMigration } from "./0006-webhooks.js";
 import { secondFactorMigration } from "./0007-second-factor.js";
 import { sessionChangeNoticesMigration } from "./0008-session-change-notices.js";
 import { emailVerificationMigration } from "./0009-email-verification.js";
+import { mfaFirstStepMigration } from "./0010-mfa-first-step.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -27,6 +28,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0007-second-factor": atomic(secondFactorMigration(dialect)),
     "0008-session-change-notices": atomic(sessionChangeNoticesMigration(dialect)),
     "0009-email-verification": atomic(emailVerificationMigration(dialect)),
+    "0010-mfa-first-step": atomic(mfaFirstStepMigration()),
   };
 }
 

@@ -97,7 +97,8 @@ export async function accountRoutes(
     const email = field(request.body, "email");
     let result: Awaited<ReturnType<Auth["login"]>>;
     try {
-      result = await auth.login(email, field(request.body, "password"), clientOf(request));
+      const client = { ...clientOf(request), way: "page" } as const;
+      result = await auth.login(email, field(request.body, "password"), client);
     } catch (error) {
       // The password was right: the second step's page (account-mfa.ts takes its form), no session yet.
       if (error instanceof SecondFactorRequiredError)
