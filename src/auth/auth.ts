@@ -62,11 +62,12 @@ export class Auth {
   readonly secondFactors: SecondFactors;
   /** Verified addresses and email changes (EMAIL_VERIFICATION). */
   readonly emailAddresses: EmailAddresses;
+  /** Password resets; the facade's reset methods below are the usual way in. */
+  readonly passwordResets: PasswordResets;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
   readonly #signIn: SignIn;
   readonly #registration: Registration;
-  readonly #resets: PasswordResets;
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
   readonly #emit: AuthEventListener;
@@ -97,7 +98,7 @@ export class Auth {
       now: this.#now,
       emit: this.#emit,
     };
-    this.#resets = new PasswordResets(
+    this.passwordResets = new PasswordResets(
       flows,
       new ResetRequestLimit(throttleStore ?? store, settings),
     );
@@ -350,7 +351,7 @@ export class Auth {
    * @throws UnknownEmailError when no user has this email.
    */
   getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
-    return this.#resets.getResetPasswordToken(email, client);
+    return this.passwordResets.getResetPasswordToken(email, client);
   }
 
   /**
@@ -359,7 +360,7 @@ export class Auth {
    * @throws InvalidEmailError, or ResetThrottledError past a reset limit.
    */
   requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
-    return this.#resets.requestPasswordReset(email, client);
+    return this.passwordResets.requestPasswordReset(email, client);
   }
 
   /**
@@ -371,7 +372,7 @@ export class Auth {
     email: string,
     options: { mailed?: boolean } = {},
   ): Promise<{ token: string; userId: number; email: string } | null> {
-    return this.#resets.issueResetToken(email, options);
+    return this.passwordResets.issueResetToken(email, options);
   }
 
   /**
@@ -386,7 +387,7 @@ export class Auth {
     password: string,
     options: { email?: string; client?: SessionClient } = {},
   ): Promise<void> {
-    return this.#resets.updatePassword(resetToken, password, options);
+    return this.passwordResets.updatePassword(resetToken, password, options);
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */

@@ -1,6 +1,6 @@
 import { EMAIL_CHANGE_PAGE_PATH, VERIFY_PAGE_PATH } from "../../mail/email-messages.js";
 import { type Html, html, page } from "./html.js";
-import { accountLinks, type FormState, field } from "./views.js";
+import { accountLinks, type FormState, field, usernameField } from "./views.js";
 
 /**
  * The pages of verified addresses and email changes: the page a mailed link
@@ -156,7 +156,7 @@ export function emailChangeSection(state: EmailChangeState): Html {
   return html`<h2>Change your email address</h2>
 ${developmentLink("change", state.confirmationLink)}
 <form class="stacked" method="post" action="/account/email">
-<input type="email" autocomplete="username" value="${state.email}" hidden readonly>
+${usernameField(state.email)}
 ${field(
   {
     name: "new_email",

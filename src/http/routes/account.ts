@@ -225,7 +225,9 @@ export async function accountRoutes(
     async (request, reply) => {
       const token = request.query.token ?? "";
       if (token === "") return sendPage(reply, 400, resetLinkProblemView("missing"));
-      return sendPage(reply, 200, resetView({ token }, minLength));
+      // A link that does not work any more still shows the form: it says so when sent.
+      const email = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
+      return sendPage(reply, 200, resetView({ token, email }, minLength));
     },
   );
 
@@ -239,11 +241,13 @@ export async function accountRoutes(
         client: clientOf(request),
       });
     } catch (error) {
+      // The form again (a refused password): still named for its account.
+      const owner = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
       return sendFailure(reply, error, (text, code) =>
         code === "invalid_reset_token"
           ? resetLinkProblemView("invalid")
           : resetView(
-              { token, error: text, errorField: fieldInError(code, "new_password") },
+              { token, email: owner, error: text, errorField: fieldInError(code, "new_password") },
               minLength,
             ),
       );
