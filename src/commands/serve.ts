@@ -2,7 +2,7 @@ import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { runPrimary } from "../cluster.js";
 import { loadConfig } from "../config.js";
-import { createLogger } from "../http/logger.js";
+import { serviceLogger } from "../http/logger.js";
 import { startServer } from "../server.js";
 import { keepTickObjectMapsAlive } from "../tick-object-maps.js";
 
@@ -38,7 +38,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     WORKERS: values.workers,
   });
   if (config.workers > 1 && cluster.isPrimary) {
-    return runPrimary(config, config.workers, createLogger(config.logLevel));
+    return runPrimary(config, config.workers, serviceLogger(config.logLevel, config.auth.mode));
   }
   const server = await startServer(config);
 
