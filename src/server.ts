@@ -5,7 +5,7 @@ import { type AuthService, createAuth } from "./create-auth.js";
 import { developmentKeyPath } from "./crypto/secret-key-file.js";
 import { buildApp } from "./http/app.js";
 import { isLoopbackHost } from "./http/every-request.js";
-import { createLogger } from "./http/logger.js";
+import { serviceLogger } from "./http/logger.js";
 import { Metrics } from "./http/metrics.js";
 import { mailOptionsOf } from "./mail/transport.js";
 import type { HostResolver } from "./webhooks/checked-lookup.js";
@@ -36,7 +36,7 @@ export async function startServer(
     resolveWebhookHost?: HostResolver;
   } = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? serviceLogger(config.logLevel, config.auth.mode);
   const metrics = new Metrics();
   // A worker of `serve --workers N`: /metrics answers for the whole cluster.
   if (cluster.isWorker && config.workers > 1) metrics.joinCluster();

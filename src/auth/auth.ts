@@ -74,11 +74,12 @@ export class Auth {
   readonly secondFactors: SecondFactors;
   /** Verified addresses and email changes (EMAIL_VERIFICATION). */
   readonly emailAddresses: EmailAddresses;
+  /** Password resets; the facade's reset methods below are the usual way in. */
+  readonly passwordResets: PasswordResets;
   readonly #store: AuthStore;
   readonly #throttle: LoginThrottle;
   readonly #signIn: SignIn;
   readonly #registration: Registration;
-  readonly #resets: PasswordResets;
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
   readonly #ends: SessionEnds;
@@ -107,7 +108,7 @@ export class Auth {
     );
     // Request limits count in the database while Redis is down (see CountersWithFallback).
     const counters = throttleStore ? new CountersWithFallback(throttleStore, store) : store;
-    this.#resets = new PasswordResets(flows, new ResetRequestLimit(counters, settings));
+    this.passwordResets = new PasswordResets(flows, new ResetRequestLimit(counters, settings));
     const codes = new SecondFactorCodes(flows, store.secondFactors, secretBox);
     const reauthentication = new Reauthentication(flows, codes);
     this.#passwordChange = new PasswordChange(flows, reauthentication);
@@ -342,7 +343,7 @@ export class Auth {
    * @throws UnknownEmailError when no user has this email.
    */
   getResetPasswordToken(email: string, client: SessionClient = {}): Promise<string> {
-    return this.#resets.getResetPasswordToken(email, client);
+    return this.passwordResets.getResetPasswordToken(email, client);
   }
 
   /**
@@ -351,7 +352,7 @@ export class Auth {
    * @throws InvalidEmailError, or ResetThrottledError past a reset limit.
    */
   requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
-    return this.#resets.requestPasswordReset(email, client);
+    return this.passwordResets.requestPasswordReset(email, client);
   }
 
   /**
@@ -363,7 +364,7 @@ export class Auth {
     email: string,
     options: { mailed?: boolean } = {},
   ): Promise<{ token: string; userId: number; email: string } | null> {
-    return this.#resets.issueResetToken(email, options);
+    return this.passwordResets.issueResetToken(email, options);
   }
 
   /**
@@ -378,7 +379,7 @@ export class Auth {
     password: string,
     options: { email?: string; client?: SessionClient } = {},
   ): Promise<void> {
-    return this.#resets.updatePassword(resetToken, password, options);
+    return this.passwordResets.updatePassword(resetToken, password, options);
   }
 
   /** True when the database answers a trivial query within `timeoutMs`. */

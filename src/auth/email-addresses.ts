@@ -56,6 +56,11 @@ export class EmailAddresses {
     return this.#ctx.settings.mode === "development" || !this.#ctx.mailQueue;
   }
 
+  /** True when links go out by mail; false when they are handed back (development). */
+  get mailsLinks(): boolean {
+    return !this.#handsBack;
+  }
+
   /** True when addresses are checked at all (EMAIL_VERIFICATION is not off). */
   get enabled(): boolean {
     return this.#ctx.settings.emailVerification !== "off";
@@ -94,7 +99,7 @@ export class EmailAddresses {
       email: user.email,
       client,
     });
-    throw new EmailNotVerifiedError();
+    throw new EmailNotVerifiedError(!this.#handsBack);
   }
 
   /**

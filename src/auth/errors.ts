@@ -156,11 +156,17 @@ export class SecondFactorStateError extends AuthError {
 
 /** EMAIL_VERIFICATION=required and the right password on an account whose address is not verified. */
 export class EmailNotVerifiedError extends AuthError {
-  constructor() {
+  /** False where links are handed back instead of mailed (development): none went out. */
+  readonly mailed: boolean;
+
+  constructor(mailed = true) {
     super(
       "email_not_verified",
-      "verify your email address first: follow the link mailed to it, or ask for a new one",
+      mailed
+        ? "verify your email address first: follow the link mailed to it, or ask for a new one"
+        : "verify your email address first: development mode mails no link; ask for a new one, and its token comes back in the answer",
     );
+    this.mailed = mailed;
   }
 }
 

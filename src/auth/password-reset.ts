@@ -113,6 +113,20 @@ export class PasswordResets {
   }
 
   /**
+   * The email of the account a live reset token is for, without using the
+   * token: the reset page names the account to password managers. Null for
+   * an unknown, used or expired token. (Whoever holds the token could set the
+   * account's password; its address tells them less than that.)
+   */
+  async tokenOwner(resetToken: string): Promise<string | null> {
+    if (!isPlausibleToken(resetToken)) return null;
+    const stored = await this.#ctx.store.findResetToken(hashToken(resetToken));
+    if (!stored || isResetTokenExpired(stored, this.#ctx.now())) return null;
+    const user = await this.#ctx.store.findUser({ id: stored.userId });
+    return user?.email ?? null;
+  }
+
+  /**
    * Sets a new password with a reset token, consumes the token and ends every
    * session of the user. With `email`, the token must have been issued to it.
    * @throws InvalidResetTokenError (unknown, used, expired, or another email's)

@@ -1,4 +1,5 @@
 import type { RecoveryCodeHashes } from "./recovery-codes.js";
+import type { LoginWay } from "./session.js";
 
 /** A user's TOTP factor as stored: the secret only sealed (SecretBox). */
 export interface StoredTotpFactor {
@@ -21,6 +22,8 @@ export interface StoredMfaChallenge {
   userId: number;
   expiresAt: Date;
   failures: number;
+  /** How the password step came in; null when it was not said (the library, older rows). */
+  firstStep: LoginWay | null;
 }
 
 /** Persistence of second factors and login challenges (src/db/kysely-mfa-store.ts). */
@@ -57,6 +60,7 @@ export interface SecondFactorStore {
     userId: number;
     createdAt: Date;
     expiresAt: Date;
+    firstStep: LoginWay | null;
   }): Promise<void>;
   /**
    * Counts one attempt against a live challenge before its code is checked,

@@ -39,10 +39,19 @@ export function toSessionInfo(session: StoredSession, currentId?: number): Sessi
   };
 }
 
+/**
+ * How a password login came in: a form post (the original's clients), a JSON
+ * body or Basic credentials (programs), or the hosted login page. Kept with
+ * an mfa_token, so the second step answers as that login would have.
+ */
+export type LoginWay = "form" | "json" | "basic" | "page";
+
 /** Who opened a session, recorded for the user's own list of sessions. */
 export interface SessionClient {
   ip?: string | null;
   userAgent?: string | null;
+  /** How a login came in, where the caller knows. */
+  way?: LoginWay;
 }
 
 export type SessionPolicy = Pick<

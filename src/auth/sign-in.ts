@@ -6,7 +6,12 @@ import type { FlowContext } from "./flow-context.js";
 import { ServiceBusyError } from "./limiter.js";
 import type { SecondFactors } from "./second-factor.js";
 import type { SecondFactorStore } from "./second-factor-store.js";
-import { type SessionClient, sessionExpiry, USER_AGENT_MAX_LENGTH } from "./session.js";
+import {
+  type LoginWay,
+  type SessionClient,
+  sessionExpiry,
+  USER_AGENT_MAX_LENGTH,
+} from "./session.js";
 import { LoginThrottledError } from "./throttle.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
 import type { Transaction } from "./unit-of-work.js";
@@ -16,6 +21,11 @@ import { toPublicUser, type User, type UserRecord } from "./user.js";
 export interface LoginResult {
   user: User;
   sessionToken: string;
+  /**
+   * How the login's password step came in (its SessionClient's `way`): after
+   * a second step, the way of the first, so the answer can match that login's.
+   */
+  firstStep?: LoginWay;
 }
 
 /** How long an mfa_token lives: the time to open an authenticator app and type. */
@@ -86,7 +96,7 @@ export class SignIn {
       await this.#ctx.throttle.recordFailure(email, client.ip, this.#ctx.now());
       return null;
     }
-    return this.#admit(user, client, { secondFactor: false });
+    return this.#admit(user, client, { secondFactor: false }, client.way);
   }
 
   /**
@@ -133,7 +143,8 @@ export class SignIn {
       }
       // False only when another login used this step or code in the meantime.
       if (await accepted.spend()) {
-        return this.#secondFactorPassed(toPublicUser(record), accepted.method, client);
+        const firstStep = challenge.firstStep ?? undefined;
+        return this.#secondFactorPassed(toPublicUser(record), accepted.method, client, firstStep);
       }
     }
     // The account's share of the failure was counted above; the address's now.
@@ -172,6 +183,7 @@ export class SignIn {
     user: User,
     method: SecondFactorMethod,
     client: SessionClient,
+    firstStep: LoginWay | undefined,
   ): Promise<LoginResult> {
     const { id: userId, email } = user;
     const recoveryCodesLeft =
@@ -186,16 +198,22 @@ export class SignIn {
       client,
     });
     if (method === "recovery_code") await this.#ctx.mailQueue?.enqueue("recovery_code_used", email);
-    return this.#admit(user, client, { secondFactor: true });
+    return this.#admit(user, client, { secondFactor: true }, firstStep);
   }
 
   /**
    * The one place a proven person gets a session: with a second factor on
    * and not yet checked, an mfa_token instead (and the login's throttling
    * stays as it is until the second step succeeds, so a known password does
-   * not buy fresh code guesses).
+   * not buy fresh code guesses). `firstStep`: how the password step came in,
+   * kept with the mfa_token and handed back with the session.
    */
-  async #admit(user: User, client: SessionClient, proof: Proof): Promise<LoginResult> {
+  async #admit(
+    user: User,
+    client: SessionClient,
+    proof: Proof,
+    firstStep: LoginWay | undefined,
+  ): Promise<LoginResult> {
     const { id: userId, email } = user;
     // First: an unverified address gets neither a session nor an mfa_token.
     await this.#addresses.assertVerified(user, client);
@@ -207,6 +225,7 @@ export class SignIn {
         userId,
         createdAt: now,
         expiresAt: new Date(now.getTime() + MFA_TOKEN_LIFETIME_MS),
+        firstStep: firstStep ?? null,
       });
       this.#ctx.emit({ type: "mfa_challenge", outcome: "required", userId, email, client });
       throw new SecondFactorRequiredError(mfaToken, email);
@@ -219,7 +238,7 @@ export class SignIn {
       await change.report({ type: "login", outcome: "success", userId, email, client });
       return token;
     });
-    return { user, sessionToken };
+    return firstStep ? { user, sessionToken, firstStep } : { user, sessionToken };
   }
 
   /**

@@ -105,6 +105,9 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** The names `auth-service api-key` dispatches, for the top-level help. */
+export const API_KEY_SUBCOMMANDS: readonly string[] = Object.keys(COMMANDS);
+
 function publicView(key: ApiKeyRecord) {
   return {
     name: key.name,

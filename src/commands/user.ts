@@ -180,6 +180,9 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** The names `auth-service user` dispatches, for the top-level help. */
+export const USER_SUBCOMMANDS: readonly string[] = Object.keys(HANDLERS);
+
 /** Messages carry emails and arguments as given: escaped, as every line the CLI prints. */
 function usageError(message: string): number {
   console.error(`auth-service: ${terminalText(message)}\n\n${USER_USAGE}`);

@@ -127,6 +127,9 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** The names `auth-service webhook` dispatches, for the top-level help. */
+export const WEBHOOK_SUBCOMMANDS: readonly string[] = Object.keys(COMMANDS);
+
 function endpointId(positionals: string[]): number | null {
   const [text] = positionals;
   if (positionals.length !== 1 || !text || !/^\d{1,15}$/.test(text)) return null;

@@ -6,6 +6,7 @@ import type {
   StoredRecoveryCode,
   StoredTotpFactor,
 } from "../auth/second-factor-store.js";
+import type { LoginWay } from "../auth/session.js";
 import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { toDate } from "./row-mapping.js";
 import type { Database } from "./schema.js";
@@ -138,6 +139,7 @@ export class KyselyMfaStore implements SecondFactorStore {
     userId: number;
     createdAt: Date;
     expiresAt: Date;
+    firstStep: LoginWay | null;
   }): Promise<void> {
     await this.#db
       .insertInto("mfa_challenges")
@@ -146,6 +148,7 @@ export class KyselyMfaStore implements SecondFactorStore {
         user_id: challenge.userId,
         created_at: challenge.createdAt.getTime(),
         expires_at: challenge.expiresAt.getTime(),
+        first_step: challenge.firstStep,
       })
       .execute();
   }
@@ -161,13 +164,14 @@ export class KyselyMfaStore implements SecondFactorStore {
       .where("token_hash", "=", tokenHash)
       .where("failures", "<", maxAttempts)
       .where("expires_at", ">", now.getTime())
-      .returning(["user_id", "expires_at", "failures"])
+      .returning(["user_id", "expires_at", "failures", "first_step"])
       .executeTakeFirst();
     if (!row) return null;
     return {
       userId: Number(row.user_id),
       expiresAt: toDate(row.expires_at),
       failures: Number(row.failures),
+      firstStep: loginWayOf(row.first_step),
     };
   }
 
@@ -203,4 +207,11 @@ async function writeRecoveryCodes(
       })),
     )
     .execute();
+}
+
+const LOGIN_WAYS: ReadonlySet<string> = new Set<LoginWay>(["form", "json", "basic", "page"]);
+
+/** The stored text as a LoginWay; null for none, or for one this release does not know. */
+function loginWayOf(text: string | null): LoginWay | null {
+  return text !== null && LOGIN_WAYS.has(text) ? (text as LoginWay) : null;
 }

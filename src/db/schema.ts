@@ -188,6 +188,8 @@ export interface MfaChallengesTable {
   created_at: EpochMillis;
   expires_at: EpochMillis;
   failures: ColumnType<number, number | undefined, number>;
+  /** How the login's password step came in ("form", "json", "basic", "page"); null: not said. */
+  first_step: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface Database {

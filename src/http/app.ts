@@ -61,6 +61,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
 const DEFAULT_DATABASE_TIMEOUT_MS = 5000;
+/** Fastify's router options, which the 405 answers' own router must share. */
+const ROUTER_OPTIONS = { ignoreTrailingSlash: true } as const;
 
 export interface BuildAppOptions {
   auth: Auth;
@@ -121,7 +123,7 @@ export async function buildApp({
     bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: fastifyTrustProxy(config.trustProxy ?? false),
     ...connectionLimits(config),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: ROUTER_OPTIONS,
     return503OnClosing: true,
     genReqId: requestIdOf,
     // Answers made before any hook (bad URL, Node's parser errors): our shape and headers.
@@ -146,7 +148,7 @@ export async function buildApp({
         ? LOOPBACK_HOSTNAMES
         : undefined,
   });
-  installMethodNotAllowed(app);
+  installMethodNotAllowed(app, ROUTER_OPTIONS);
   // Cookies are parsed where a route reads one (cookies.ts), not on every request.
   await app.register(fastifyCookie, { hook: false });
   await app.register(fastifyFormbody);

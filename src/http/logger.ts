@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import pino, { type DestinationStream } from "pino";
+import type { AuthMode } from "../auth/settings.js";
 import type { LogLevel } from "../config.js";
 import { clientAddress } from "./client-address.js";
 
@@ -12,7 +13,11 @@ import { clientAddress } from "./client-address.js";
  * 0.71x without, measured), and it guards nothing the serializers let through.
  * test/http/logs.test.ts captures a full flow at trace level and searches it.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): FastifyBaseLogger {
+export function createLogger(
+  level: LogLevel,
+  destination?: DestinationStream,
+  { pretty = false }: { pretty?: boolean } = {},
+): FastifyBaseLogger {
   const options: pino.LoggerOptions = {
     level,
     serializers: {
@@ -24,5 +29,29 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       res: (reply: FastifyReply) => ({ statusCode: reply.statusCode }),
     },
   };
+  if (pretty && !destination) {
+    // pino's own transport: the formatting runs in a worker thread, off the event loop.
+    const transport = {
+      target: "pino-pretty",
+      options: { translateTime: "SYS:HH:MM:ss.l", ignore: "hostname", singleLine: true },
+    };
+    return pino({ ...options, transport }) as FastifyBaseLogger;
+  }
   return (destination ? pino(options, destination) : pino(options)) as FastifyBaseLogger;
+}
+
+/**
+ * The logger of `auth-service serve`: readable lines (pino-pretty) in
+ * development on a terminal, where a person reads them; JSON lines in
+ * production and whenever the output is a pipe or a file (a log collector,
+ * journald, docker), which machines read.
+ */
+export function serviceLogger(
+  level: LogLevel,
+  mode: AuthMode,
+  output: { isTTY?: boolean } = process.stdout,
+): FastifyBaseLogger {
+  return createLogger(level, undefined, {
+    pretty: mode === "development" && output.isTTY === true,
+  });
 }

@@ -98,6 +98,16 @@ export const emailMessageResponse = {
   properties: { email: { type: "string" }, message: { type: "string" } },
 } as const;
 
+/**
+ * A login's answer: the form's (the original's), and, for a program that
+ * logged in with Basic credentials (or, at the second step, Basic or JSON),
+ * the session token beside it.
+ */
+export const loginResponse = {
+  ...emailMessageResponse,
+  properties: { ...emailMessageResponse.properties, session_token: { type: "string" } },
+} as const;
+
 export interface EmailPasswordBody {
   email: string;
   password: string;

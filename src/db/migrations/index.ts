@@ -11,6 +11,7 @@ import { secondFactorMigration } from "./0007-second-factor.js";
 import { sessionChangeNoticesMigration } from "./0008-session-change-notices.js";
 import { emailVerificationMigration } from "./0009-email-verification.js";
 import { webhookEndpointBackoffMigration } from "./0010-webhook-endpoint-backoff.js";
+import { mfaFirstStepMigration } from "./0011-mfa-first-step.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -29,6 +30,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0008-session-change-notices": atomic(sessionChangeNoticesMigration(dialect)),
     "0009-email-verification": atomic(emailVerificationMigration(dialect)),
     "0010-webhook-endpoint-backoff": atomic(webhookEndpointBackoffMigration()),
+    "0011-mfa-first-step": atomic(mfaFirstStepMigration()),
   };
 }
 

@@ -1,7 +1,7 @@
 import { EMAIL_CHANGE_PAGE_PATH, VERIFY_PAGE_PATH } from "../../mail/email-messages.js";
 import { type Html, html, page } from "./html.js";
 import { factorCodeField } from "./mfa-views.js";
-import { accountLinks, type FormState, field } from "./views.js";
+import { accountLinks, type FormState, field, usernameField } from "./views.js";
 
 /**
  * The pages of verified addresses and email changes: the page a mailed link
@@ -108,6 +108,23 @@ export function resendForm(email: string, link?: string): Html {
 </form>`;
 }
 
+/**
+ * The login page's refusal of an unverified address (EMAIL_VERIFICATION=
+ * required). Development mails nothing, so it says where the link shows up.
+ */
+export function unverifiedLoginMessage(mailed: boolean): string {
+  return mailed
+    ? "Verify your email address first: follow the link mailed to it, or ask for a new one."
+    : "Verify your email address first. Development mode mails no link: Send a new link shows one on this page.";
+}
+
+/** What registration says when the address must be verified before the first login. */
+export function registeredUnverifiedNotice(mailed: boolean): string {
+  return mailed
+    ? "Account created. Check your mail: follow the link we sent to verify your address, then log in. It works for 24 hours."
+    : "Account created. Verify your address before you log in. Development mode mails no link: Send a new link shows one on this page.";
+}
+
 /** What the login page shows after "Send a new link": development's link, or nothing more. */
 export function sentLink(link: string | undefined): Html {
   return developmentLink("verify", link);
@@ -142,7 +159,7 @@ export function emailChangeSection(state: EmailChangeState): Html {
   return html`<h2>Change your email address</h2>
 ${developmentLink("change", state.confirmationLink)}
 <form class="stacked" method="post" action="/account/email">
-<input type="email" autocomplete="username" value="${state.email}" hidden readonly>
+${usernameField(state.email)}
 ${field(
   {
     name: "new_email",

@@ -1,17 +1,12 @@
 import type { SecondFactorStatus } from "../../auth/second-factor.js";
 import { type Html, html, page } from "./html.js";
-import { type FieldName, type FormState, field } from "./views.js";
+import { type FieldName, type FormState, field, usernameField } from "./views.js";
 
 /**
  * The pages of two-factor authentication: the login's second step, the
  * section of /account, the set-up page and the recovery codes shown once.
  * Server-rendered like the others: no script, the QR code an image.
  */
-
-/** A hidden copy of the email, so password managers know whose password a form asks for. */
-function usernameFor(email: string): Html {
-  return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
-}
 
 /** A TOTP code: six digits, so a phone shows its number pad, and the OS may fill it in. */
 function totpField(state: FormState, label: string, hintId: string, focus?: FieldName): Html {
@@ -87,7 +82,7 @@ export function mfaSection(state: FormState & { email: string; status: SecondFac
     left <= 2 ? " Make new ones before you run out." : ""
   }</p>
 <form class="stacked" method="post" action="/account/mfa/recovery-codes">
-${usernameFor(state.email)}
+${usernameField(state.email)}
 ${field(
   {
     name: "recovery_codes_password",
@@ -104,7 +99,7 @@ ${factorCodeField("recovery_codes_code", fieldState)}
 <button type="submit" class="secondary">New recovery codes</button>
 </form>
 <form class="stacked" method="post" action="/account/mfa/disable">
-${usernameFor(state.email)}
+${usernameField(state.email)}
 ${field(
   {
     name: "mfa_off_password",
@@ -174,7 +169,7 @@ ${key}
 <h2>2. Confirm with a code</h2>
 <form class="stacked" method="post" action="/account/mfa/confirm">
 ${shown ? html`<input type="hidden" name="secret" value="${shown.secret}">` : ""}
-${usernameFor(state.email)}
+${usernameField(state.email)}
 ${totpField(state, "Code from your app", "setup-code-hint")}
 <p class="hint" id="setup-code-hint">The six digits the app shows now for this account.</p>
 ${field(

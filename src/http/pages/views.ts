@@ -77,6 +77,14 @@ export function field(spec: FieldSpec, state: FormState, focus: FieldName | unde
   }${autofocus ? html` autofocus` : ""}>`;
 }
 
+/**
+ * A hidden copy of the account's email in a form that asks for a password,
+ * so password managers know whose password it is. No name: never submitted.
+ */
+export function usernameField(email: string): Html {
+  return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
+}
+
 function emailField(state: FormState): Html {
   const spec = {
     name: "email",
@@ -187,7 +195,7 @@ ${
 }
 <h2>Change your password</h2>
 <form class="stacked" method="post" action="/account/password">
-<input type="email" autocomplete="username" value="${state.email}" hidden readonly>
+${usernameField(state.email)}
 ${field(
   {
     name: "current_password",
@@ -236,13 +244,15 @@ ${accountLinks("/account/forgot")}`,
 
 /**
  * The reset form. The token names its account, so the form asks only for the
- * new password (the hidden token is all the server needs).
+ * new password (the hidden token is all the server needs); `state.email`, the
+ * account of a live token, is there for password managers alone.
  */
 export function resetView(state: FormState & { token: string }, minLength: number): string {
   return page(
     options("Choose a new password", state),
     html`<form class="stacked" method="post" action="/account/reset">
 <input type="hidden" name="reset_token" value="${state.token}">
+${state.email === undefined ? "" : usernameField(state.email)}
 ${field(
   {
     name: "new_password",

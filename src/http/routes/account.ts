@@ -9,7 +9,13 @@ import {
 } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
-import { emailChangeSection, resendForm, verificationBanner } from "../pages/email-views.js";
+import {
+  emailChangeSection,
+  registeredUnverifiedNotice,
+  resendForm,
+  unverifiedLoginMessage,
+  verificationBanner,
+} from "../pages/email-views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../pages/icon.js";
 import { mfaSection, mfaStepView } from "../pages/mfa-views.js";
 import { noticeOf } from "../pages/notices.js";
@@ -73,7 +79,11 @@ export async function accountRoutes(
         ),
       );
     }
-    return reply.redirect("/account/login?done=registered", 303);
+    if (auth.settings.emailVerification !== "required")
+      return reply.redirect("/account/login?done=registered", 303);
+    // No login until the address is verified: where the link is, and a way to a new one.
+    const notice = registeredUnverifiedNotice(auth.emailAddresses.mailsLinks);
+    return sendPage(reply, 200, loginView({ email, notice, extra: resendForm(email) }));
   });
 
   app.get<{ Querystring: { done?: string } }>(
@@ -87,14 +97,16 @@ export async function accountRoutes(
     const email = field(request.body, "email");
     let result: Awaited<ReturnType<Auth["login"]>>;
     try {
-      result = await auth.login(email, field(request.body, "password"), clientOf(request));
+      const client = { ...clientOf(request), way: "page" } as const;
+      result = await auth.login(email, field(request.body, "password"), client);
     } catch (error) {
       // The password was right: the second step's page (account-mfa.ts takes its form), no session yet.
       if (error instanceof SecondFactorRequiredError)
         return sendPage(reply, 200, mfaStepView({ mfaToken: error.mfaToken }));
       // Right password, unverified address (EMAIL_VERIFICATION=required): a way to a new link.
       if (error instanceof EmailNotVerifiedError) {
-        const state = { email, error: sentence(error.message), extra: resendForm(email) };
+        const message = unverifiedLoginMessage(error.mailed);
+        const state = { email, error: message, extra: resendForm(email) };
         return sendPage(reply, 403, loginView(state));
       }
       // The email stays filled in: the password is what to type again.
@@ -213,7 +225,9 @@ export async function accountRoutes(
     async (request, reply) => {
       const token = request.query.token ?? "";
       if (token === "") return sendPage(reply, 400, resetLinkProblemView("missing"));
-      return sendPage(reply, 200, resetView({ token }, minLength));
+      // A link that does not work any more still shows the form: it says so when sent.
+      const email = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
+      return sendPage(reply, 200, resetView({ token, email }, minLength));
     },
   );
 
@@ -227,11 +241,13 @@ export async function accountRoutes(
         client: clientOf(request),
       });
     } catch (error) {
+      // The form again (a refused password): still named for its account.
+      const owner = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
       return sendFailure(reply, error, (text, code) =>
         code === "invalid_reset_token"
           ? resetLinkProblemView("invalid")
           : resetView(
-              { token, error: text, errorField: fieldInError(code, "new_password") },
+              { token, email: owner, error: text, errorField: fieldInError(code, "new_password") },
               minLength,
             ),
       );

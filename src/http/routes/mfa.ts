@@ -6,8 +6,8 @@ import { signedInOrRefuse } from "../credentials.js";
 import { sendError } from "../errors.js";
 import { sendReauthenticationRefused } from "../reauthentication.js";
 import {
-  emailMessageResponse,
   fieldsBody,
+  loginResponse,
   messageResponse,
   passwordField,
   refusals,
@@ -154,7 +154,7 @@ export async function mfaRoutes(
     {
       schema: {
         body: fieldsBody({ mfa_token: tokenField, code: codeField }),
-        response: { 200: emailMessageResponse, ...refusals },
+        response: { 200: loginResponse, ...refusals },
       },
     },
     async (request, reply) => {
@@ -170,7 +170,12 @@ export async function mfaRoutes(
       }
       cookie.set(reply, result.sessionToken);
       reply.header("cache-control", "no-store");
-      return { email: result.user.email, message: "logged in" };
+      const answer = { email: result.user.email, message: "logged in" };
+      // A program's first step (Basic or JSON credentials) gets the session
+      // token in the body, as a Basic login does: it may keep no cookie jar. A
+      // form's (and the pages') keeps the original's answer.
+      const program = result.firstStep === "json" || result.firstStep === "basic";
+      return program ? { ...answer, session_token: result.sessionToken } : answer;
     },
   );
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Auth, LoginResult } from "../../auth/auth.js";
 import { SecondFactorRequiredError } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
@@ -13,9 +13,9 @@ import { sendError } from "../errors.js";
 import {
   type EmailPasswordBody,
   emailField,
-  emailMessageResponse,
   errorResponse,
   fieldsBody,
+  loginResponse,
   messageResponse,
   passwordField,
   sessionIdParams,
@@ -65,9 +65,11 @@ export async function sessionsRoutes(
     async (request, reply) => {
       const { email, password } = request.body;
       const viaBasic = basicLogins.has(request);
+      // Kept with an mfa_token, so that the second step answers as this login would.
+      const way = viaBasic ? "basic" : isJsonBody(request) ? "json" : "form";
       let result: LoginResult | null;
       try {
-        result = await auth.login(email, password, clientOf(request));
+        result = await auth.login(email, password, { ...clientOf(request), way });
       } catch (error) {
         if (!(error instanceof SecondFactorRequiredError)) throw error;
         // The right password, and no session yet: POST /sessions/mfa finishes it.
@@ -168,12 +170,6 @@ export async function sessionsRoutes(
   );
 }
 
-/** The form's answer, and a Basic login's with the session token beside it. */
-const loginResponse = {
-  ...emailMessageResponse,
-  properties: { ...emailMessageResponse.properties, session_token: { type: "string" } },
-} as const;
-
 /** A refused login, or the right password on an account with a second factor (`mfa_token` then). */
 const mfaRequiredOrErrorResponse = {
   ...errorResponse,
@@ -202,3 +198,8 @@ const sessionListResponse = {
     },
   },
 } as const;
+
+/** A JSON body (a program's), as opposed to a form post (the original clients', browsers'). */
+function isJsonBody(request: FastifyRequest): boolean {
+  return /^application\/json\b/i.test(request.headers["content-type"] ?? "");
+}
