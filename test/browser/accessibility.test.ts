@@ -58,6 +58,7 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
   /** A user with two-factor authentication on, and a session of theirs. */
   const mfaEmail = "axe-2fa@example.com";
   let mfaSessionToken = "";
+  let mfaRecoveryCodes: string[] = [];
   /** A user of their own for the email pages (wrong passwords there count against a session). */
   const mailEmail = "axe-mail@example.com";
   let mailSessionToken = "";
@@ -102,6 +103,7 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
       json: { code: totpCode(secret, new Date()), password },
     });
     assert.equal(confirmed.status, 200);
+    mfaRecoveryCodes = (confirmed.body as { recovery_codes: string[] }).recovery_codes;
   });
   after(async () => {
     await browser?.close();
@@ -265,6 +267,11 @@ describe("accessibility of the hosted pages (axe-core, WCAG 2.1 A and AA)", {
       async (page) => {
         await page.goto(`${server.url}/account`);
         await page.getByLabel("Your password, for new recovery codes").fill(password);
+        await page
+          .getByLabel(
+            "A code from your authenticator app, or a recovery code, for new recovery codes",
+          )
+          .fill(mfaRecoveryCodes[0] ?? "");
         await page.getByRole("button", { name: "New recovery codes" }).click();
         await page.locator("#recovery-codes").waitFor({ timeout: 10_000 });
       },
