@@ -13,7 +13,11 @@ import {
 
 /** How long workers get to finish their requests after SIGTERM before they are killed. */
 const DRAIN_GRACE_MS = 10_000;
-/** A worker that dies sooner than this after starting counts as crashing at start. */
+/**
+ * A worker that dies before it listens, or sooner than this after it started
+ * listening, counts as crashing at start. (Not a time from its fork alone: on
+ * a loaded machine a start can take longer than any fixed bound.)
+ */
 const EARLY_EXIT_MS = 5_000;
 /**
  * After this many workers in a row crashed at start (about 6 s of backoff),
@@ -41,11 +45,12 @@ export async function runPrimary(
 
   let stopping = false;
   let quickDeaths = 0;
-  const startedAt = new Map<number, number>();
+  /** When each worker started listening. */
+  const listeningSince = new Map<number, number>();
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    startedAt.set(worker.id, Date.now());
+    worker.once("listening", () => listeningSince.set(worker.id, Date.now()));
     return worker;
   };
 
@@ -84,10 +89,11 @@ export async function runPrimary(
 
   cluster.on("exit", (worker, code, signal) => {
     metricsReady.delete(worker);
-    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
-    startedAt.delete(worker.id);
+    const listening = listeningSince.get(worker.id);
+    listeningSince.delete(worker.id);
     if (stopping) return;
-    quickDeaths = lived < EARLY_EXIT_MS ? quickDeaths + 1 : 0;
+    const crashedAtStart = listening === undefined || Date.now() - listening < EARLY_EXIT_MS;
+    quickDeaths = crashedAtStart ? quickDeaths + 1 : 0;
     if (quickDeaths > MAX_QUICK_DEATHS) {
       stopping = true;
       logger.fatal(

@@ -154,7 +154,7 @@ test("--workers 2: whichever worker answers GET /metrics, it shows the whole clu
 });
 
 test("--workers 2 whose workers die at start: the primary keeps replacing them, then gives up with a non-zero exit", {
-  timeout: 60_000,
+  timeout: 120_000,
 }, async () => {
   const { dir, remove } = tempDir();
   // 192.0.2.1 (TEST-NET-1) is on no interface here: each worker's listen fails.
