@@ -130,8 +130,15 @@ export async function spawnServe(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const { port, output } = await listeningPort(child, exited, 20_000);
-  return { child, url: `http://127.0.0.1:${port}`, output, exited };
+  try {
+    const { port, output } = await listeningPort(child, exited, 20_000);
+    return { child, url: `http://127.0.0.1:${port}`, output, exited };
+  } catch (error) {
+    // A server too slow to start would otherwise go on starting, and its
+    // open pipes would keep the test file from ever finishing.
+    child.kill("SIGKILL");
+    throw error;
+  }
 }
 
 /**
