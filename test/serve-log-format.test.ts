@@ -56,7 +56,12 @@ async function waitFor(serve: TerminalServe, pattern: RegExp): Promise<RegExpExe
 }
 
 async function stop(serve: TerminalServe): Promise<void> {
-  if (serve.child.pid !== undefined) process.kill(-serve.child.pid, "SIGTERM");
+  try {
+    if (serve.child.pid !== undefined) process.kill(-serve.child.pid, "SIGTERM");
+  } catch (error) {
+    // The group is gone already (the server exited): nothing to stop.
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
   await serve.exited;
 }
 
