@@ -22,7 +22,7 @@ const env = {
 };
 
 const ways: Array<[string, string, string[]]> = [
-  ["npm start", "npm", ["start", "--silent"]],
+  ["npm start", "npm", ["start"]],
   ["node dist/cli.js serve", process.execPath, [CLI, "serve"]],
 ];
 
