@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
+import { linkIn } from "../helpers/production.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   productionMailEnv,
@@ -17,24 +18,6 @@ const TIMEOUT = { timeout: 120_000 };
 const PASSWORD = "correct horse battery staple";
 const VERIFY_SUBJECT = "Verify your email address";
 const CHANGE_SUBJECT = "Confirm your new email address";
-
-/**
- * The link of a verification or change mail, checked to be the same in its
- * text part (a line of its own) and its HTML part (the button's href), and
- * built on PUBLIC_URL.
- */
-function linkIn(mail: ReceivedMail, path: string): { path: string; token: string } {
-  const escaped = path.replaceAll("/", "\\/");
-  const base = "https:\\/\\/auth\\.example\\.test";
-  const text = new RegExp(`^(${base}${escaped}\\?token=\\S+)$`, "m").exec(mail.text)?.[1];
-  const html = new RegExp(`href="(${base}${escaped}\\?token=[^"]+)"`).exec(mail.html ?? "")?.[1];
-  assert.ok(text, `a link in the text part:\n${mail.text}`);
-  assert.equal(html, text, "the HTML part carries the same link");
-  const url = new URL(text);
-  const token = url.searchParams.get("token") ?? "";
-  assert.match(token, /^[A-Za-z0-9_-]{43}$/);
-  return { path: `${url.pathname}${url.search}`, token };
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
