@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { totpCode } from "../../src/auth/totp.js";
 import { testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 import {
@@ -10,6 +9,7 @@ import {
   startProduction,
   VERIFY_SUBJECT,
 } from "../helpers/production.js";
+import { turnOnTotp } from "../helpers/totp.js";
 
 const TIMEOUT = { timeout: 60_000 };
 const PASSWORD = "correct horse battery staple";
@@ -39,16 +39,8 @@ for (const factory of await testDatabases()) {
       return { email, cookie: await prod.logIn(email, PASSWORD) };
     };
     /** Turns TOTP on for the session's user; its recovery codes. */
-    const turnedOnFactor = async (cookie: string): Promise<string[]> => {
-      const setup = await request(prod.url, "POST", "/mfa/totp/setup", { cookie });
-      const { secret } = setup.body as { secret: string };
-      const confirm = await request(prod.url, "POST", "/mfa/totp/confirm", {
-        cookie,
-        json: { code: totpCode(secret, new Date()), password: PASSWORD },
-      });
-      assert.equal(confirm.status, 200, confirm.text);
-      return (confirm.body as { recovery_codes: string[] }).recovery_codes;
-    };
+    const turnedOnFactor = async (cookie: string): Promise<string[]> =>
+      (await turnOnTotp(prod.url, cookie, PASSWORD)).recoveryCodes;
     const askChange = (cookie: string, newEmail: string, code?: string) =>
       request(prod.url, "PUT", "/profile/email", {
         cookie,

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { totpCode } from "../../src/auth/totp.js";
 import { runCliAsync } from "../helpers/cli.js";
 import { manualClock } from "../helpers/clock.js";
 import { testDatabases } from "../helpers/databases.js";
@@ -13,6 +12,7 @@ import {
   startProduction,
 } from "../helpers/production.js";
 import { resetLinkOf, TEST_SECRET_KEY } from "../helpers/smtp.js";
+import { turnOnTotp } from "../helpers/totp.js";
 
 const TIMEOUT = { timeout: 60_000 };
 const PASSWORD = "correct horse battery staple";
@@ -153,13 +153,8 @@ for (const factory of await testDatabases()) {
       const email = `owner${n}@example.com`;
       await prod.verifiedUser(email, PASSWORD);
       const cookie = await prod.logIn(email, PASSWORD);
-      const setup = await request(prod.url, "POST", "/mfa/totp/setup", { cookie });
-      const { secret } = setup.body as { secret: string };
-      const confirm = await request(prod.url, "POST", "/mfa/totp/confirm", {
-        cookie,
-        json: { code: totpCode(secret, new Date()), password: PASSWORD },
-      });
-      const [first, second] = (confirm.body as { recovery_codes: string[] }).recovery_codes;
+      const { recoveryCodes } = await turnOnTotp(prod.url, cookie, PASSWORD, clock.now());
+      const [first, second] = recoveryCodes;
       const newEmail = `moved${n}@example.com`;
       const asked = await request(prod.url, "PUT", "/profile/email", {
         cookie,

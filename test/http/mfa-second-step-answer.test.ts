@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SecondFactorRequiredError } from "../../src/auth/errors.js";
-import { totpCode } from "../../src/auth/totp.js";
 import { createAuth } from "../../src/create-auth.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { type RequestOptions, request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { turnOnTotp } from "../helpers/totp.js";
 
 // POST /sessions/mfa answers "exactly as a login" (CONTRACT.md C): the login
 // whose password step it finishes. A program that logged in with Basic or
@@ -33,14 +33,7 @@ for (const factory of await testDatabases()) {
       await request(server.url, "POST", "/users", { form });
       const login = await request(server.url, "POST", "/sessions", { form });
       const cookie = `session_id=${sessionCookieOf(login)}`;
-      const setup = await request(server.url, "POST", "/mfa/totp/setup", { cookie });
-      const { secret } = setup.body as { secret: string };
-      const confirmed = await request(server.url, "POST", "/mfa/totp/confirm", {
-        cookie,
-        json: { code: totpCode(secret, new Date()), password: PASSWORD },
-      });
-      assert.equal(confirmed.status, 200, confirmed.text);
-      recoveryCodes = (confirmed.body as { recovery_codes: string[] }).recovery_codes;
+      ({ recoveryCodes } = await turnOnTotp(server.url, cookie, PASSWORD));
     });
     after(async () => {
       try {
