@@ -39,8 +39,11 @@ const databases = tempDir();
 const builds: Build[] = [];
 for (const [index, folder] of positionals.entries()) {
   const dist = pathToFileURL(join(resolve(folder), "dist")).href;
-  const { loadConfig } = await import(`${dist}/config.js`);
-  const { startServer } = await import(`${dist}/server.js`);
+  // Builds from before the capability layout keep these modules at dist/'s top.
+  const main = (name: string) =>
+    import(`${dist}/main/${name}.js`).catch(() => import(`${dist}/${name}.js`));
+  const { loadConfig } = await main("config");
+  const { startServer } = await main("server");
   const server = await startServer(
     loadConfig({
       DATABASE_URL: `sqlite:${join(databases.dir, `ab-${index}.db`)}`,

@@ -1,10 +1,10 @@
 // The baseline every HTTP figure is compared with: bare Fastify from the same
 // node_modules, answering {"message":"Bienvenue"} (and /health for start-up).
-// It keeps a nextTick entry alive as the service does (src/tick-object-maps.ts):
+// It keeps a nextTick entry alive as the service does (src/platform/runtime/tick-object-maps.ts):
 // without it, an idle spell between runs can put the baseline into V8's slow
 // nextTick state, which would flatter every ratio.
 import Fastify from "fastify";
-import { keepTickObjectMapsAlive } from "../src/tick-object-maps.js";
+import { keepTickObjectMapsAlive } from "../src/platform/runtime/tick-object-maps.js";
 
 keepTickObjectMapsAlive();
 const app = Fastify({ logger: false });

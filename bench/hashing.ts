@@ -3,8 +3,8 @@
 // Usage: node --import tsx bench/hashing.ts [--seconds 5]
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { PasswordHasher } from "../src/auth/password.js";
-import { resolveAuthSettings } from "../src/auth/settings.js";
+import { PasswordHasher } from "../src/core/password.js";
+import { resolveAuthSettings } from "../src/core/settings.js";
 import { fmt } from "./lib.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string" } } });

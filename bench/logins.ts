@@ -5,8 +5,8 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { PasswordHasher } from "../src/auth/password.js";
-import { resolveAuthSettings } from "../src/auth/settings.js";
+import { PasswordHasher } from "../src/core/password.js";
+import { resolveAuthSettings } from "../src/core/settings.js";
 import { fmt, postScript, sessionCookie, startService, tempDir, wrk, wrkAsync } from "./lib.js";
 
 const { values } = parseArgs({

@@ -8,8 +8,8 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { loadConfig } from "../src/config.js";
-import { startServer } from "../src/server.js";
+import { loadConfig } from "../src/main/config.js";
+import { startServer } from "../src/main/server.js";
 import { sessionCookie, tempDir } from "./lib.js";
 
 const { values } = parseArgs({

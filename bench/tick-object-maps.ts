@@ -1,4 +1,4 @@
-// Does keeping one nextTick entry alive (src/tick-object-maps.ts, done by
+// Does keeping one nextTick entry alive (src/platform/runtime/tick-object-maps.ts, done by
 // `auth-service serve`) still pay on the Node release running this script?
 // Fresh service processes (dist/) are started with and without it, in
 // rotation. Each is warmed with wrk, left idle through six forced full

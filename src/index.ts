@@ -6,11 +6,27 @@ export {
   type ApiKeyRecord,
   type ApiKeyScope,
   ApiKeys,
-} from "./auth/api-keys.js";
-export type { AuditEntry, AuditQuery } from "./auth/audit.js";
-export { Auth, type AuthDependencies, type LoginResult } from "./auth/auth.js";
-export { EmailAddresses } from "./auth/email-addresses.js";
-export type { EmailTokenStore } from "./auth/email-token-store.js";
+} from "./capabilities/admin-api/api-keys.js";
+export { UserAdmin } from "./capabilities/admin-api/user-admin.js";
+export type { AuditEntry, AuditQuery } from "./capabilities/audit/audit.js";
+export { EmailAddresses } from "./capabilities/email-addresses/email-addresses.js";
+export type { EmailTokenStore } from "./capabilities/email-addresses/store.js";
+export {
+  ResetThrottledError,
+  VerificationThrottledError,
+} from "./capabilities/password-reset/reset-limit.js";
+export {
+  type Reauthenticated,
+  type SecondFactorStatus,
+  SecondFactors,
+} from "./capabilities/second-factor/second-factor.js";
+export type { SecondFactorStore } from "./capabilities/second-factor/store.js";
+export {
+  InvalidWebhookError,
+  Webhooks,
+  type WebhooksOptions,
+  type WebhookTestReport,
+} from "./capabilities/webhooks/webhooks.js";
 export {
   AuthError,
   type AuthErrorCode,
@@ -31,49 +47,36 @@ export {
   UnknownEmailError,
   UserAlreadyExistsError,
   ValueError,
-} from "./auth/errors.js";
-export type { AuthEvent, AuthEventListener } from "./auth/events.js";
-export { ServiceBusyError } from "./auth/limiter.js";
-export { PasswordHasher } from "./auth/password.js";
-export type { PasswordChangeOutcome } from "./auth/password-change.js";
-export { PasswordPolicy } from "./auth/password-policy.js";
-export type { ReauthenticationOutcome, SignedIn } from "./auth/reauthentication.js";
-export { RegistrationThrottledError } from "./auth/registration-limit.js";
-export { ResetThrottledError, VerificationThrottledError } from "./auth/reset-limit.js";
-export {
-  type Reauthenticated,
-  type SecondFactorStatus,
-  SecondFactors,
-} from "./auth/second-factor.js";
-export type { SecondFactorStore } from "./auth/second-factor-store.js";
-export type { SessionClient, StoredSession } from "./auth/session.js";
+} from "./core/errors.js";
+export type { AuthEvent, AuthEventListener } from "./core/events.js";
+export { Metrics } from "./core/http/metrics.js";
+export { ServiceBusyError } from "./core/limiter.js";
+export { PasswordHasher } from "./core/password.js";
+export type { PasswordChangeOutcome } from "./core/password-change.js";
+export { PasswordPolicy } from "./core/password-policy.js";
+export type { ReauthenticationOutcome, SignedIn } from "./core/reauthentication.js";
+export { RegistrationThrottledError } from "./core/registration-limit.js";
+export type { SessionClient, StoredSession } from "./core/session.js";
 export type {
   AuthMode,
   AuthSettings,
   EmailVerificationMode,
   PasswordHashAlgorithm,
-} from "./auth/settings.js";
-export { defaultAuthSettings } from "./auth/settings.js";
-export type { AuthStore, UserChanges, UserCriteria, UserSummary } from "./auth/store.js";
-export { LoginThrottledError } from "./auth/throttle.js";
-export type { EventRecorder, Transaction, TransactionRunner } from "./auth/unit-of-work.js";
-export type { User, UserRecord } from "./auth/user.js";
-export { UserAdmin } from "./auth/user-admin.js";
+} from "./core/settings.js";
+export { defaultAuthSettings } from "./core/settings.js";
+export type { AuthStore, UserChanges, UserCriteria, UserSummary } from "./core/store.js";
+export { LoginThrottledError } from "./core/throttle.js";
+export type { EventRecorder, Transaction, TransactionRunner } from "./core/unit-of-work.js";
+export type { User, UserRecord } from "./core/user.js";
+export { type AppConfig, type BuildAppOptions, buildApp } from "./main/app.js";
+export { Auth, type AuthDependencies, type LoginResult } from "./main/auth.js";
 export {
   type AuthService,
   type CreateAuthOptions,
   createAuth,
   type MailOptions,
-} from "./create-auth.js";
-export { DB } from "./db/db.js";
-export { type AppConfig, type BuildAppOptions, buildApp } from "./http/app.js";
-export { Metrics } from "./http/metrics.js";
-export type { MailMessage, MailTransport } from "./mail/transport.js";
-export { smtpTransport } from "./mail/transport.js";
-export { keepTickObjectMapsAlive } from "./tick-object-maps.js";
-export {
-  InvalidWebhookError,
-  Webhooks,
-  type WebhooksOptions,
-  type WebhookTestReport,
-} from "./webhooks/webhooks.js";
+} from "./main/create-auth.js";
+export { DB } from "./main/db.js";
+export type { MailMessage, MailTransport } from "./platform/mail/transport.js";
+export { smtpTransport } from "./platform/mail/transport.js";
+export { keepTickObjectMapsAlive } from "./platform/runtime/tick-object-maps.js";

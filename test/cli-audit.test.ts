@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseSince } from "../src/commands/audit.js";
-import { createAuth } from "../src/create-auth.js";
+import { parseSince } from "../src/main/commands/audit.js";
+import { createAuth } from "../src/main/create-auth.js";
 import { runCli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/server.js";
 

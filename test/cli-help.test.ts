@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CLI_COMMANDS } from "../src/commands/table.js";
+import { CLI_COMMANDS } from "../src/main/commands/table.js";
 import { runCli, runCommandInProcess } from "./helpers/cli.js";
 
 /** The help's command lines: "  name ..." heads, each followed by lines indented further. */

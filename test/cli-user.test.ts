@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { totpCode } from "../src/auth/totp.js";
-import { auditCommand } from "../src/commands/audit.js";
-import { userCommand } from "../src/commands/user.js";
-import { createAuth } from "../src/create-auth.js";
+import { totpCode } from "../src/capabilities/second-factor/totp.js";
+import { auditCommand } from "../src/main/commands/audit.js";
+import { userCommand } from "../src/main/commands/user.js";
+import { createAuth } from "../src/main/create-auth.js";
 import { runCliAsync, runCommandInProcess } from "./helpers/cli.js";
 import { type TestDatabase, testDatabases } from "./helpers/databases.js";
 

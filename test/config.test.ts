@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, loadConfig, parseDuration } from "../src/config.js";
+import { ConfigError, loadConfig, parseDuration } from "../src/main/config.js";
 
 test("defaults: port 5000 on loopback, sqlite:auth.db, development, bcrypt 12", () => {
   const config = loadConfig({});

@@ -103,7 +103,7 @@ describe("Dockerfile", () => {
     );
     assert.equal(healthcheck[0], "node");
     assert.match(healthcheck.join(" "), /fetch\('http:\/\/127\.0\.0\.1:.*'\/health'\)/);
-    const routes = readFileSync(join(ROOT, "src/http/routes/health.ts"), "utf8");
+    const routes = readFileSync(join(ROOT, "src/core/routes/health.ts"), "utf8");
     assert.match(routes, /app\.get\("\/health"/);
     assert.deepEqual(argsOf("EXPOSE"), [imageEnv.PORT]);
     assert.equal(imageEnv.PORT, "5000"); // the service's default, as README says

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { defaultAuthSettings } from "../src/auth/settings.js";
-import { ConfigError, loadConfig } from "../src/config.js";
-import { WEBHOOK_EVENT_TYPES } from "../src/webhooks/events.js";
+import { WEBHOOK_EVENT_TYPES } from "../src/capabilities/webhooks/events.js";
+import { defaultAuthSettings } from "../src/core/settings.js";
+import { ConfigError, loadConfig } from "../src/main/config.js";
 
 // config.ts names the variables; env-reader.ts reads a few itself (AUTH_MODE, NODE_ENV).
-const config = ["../src/config.ts", "../src/env-reader.ts"]
+const config = ["../src/main/config.ts", "../src/main/env-reader.ts"]
   .map((path) => readFileSync(new URL(path, import.meta.url), "utf8"))
   .join("\n");
 const envExample = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
@@ -27,7 +27,7 @@ function tableKeys(section: string, pattern: string): string[] {
   );
 }
 
-/** Every variable src/config.ts and src/env-reader.ts read: read.<kind>("NAME", ...), this.<kind>("NAME") and env.NAME. */
+/** Every variable src/main/config.ts and src/main/env-reader.ts read: read.<kind>("NAME", ...), this.<kind>("NAME") and env.NAME. */
 const variables = new Set<string>([
   ...[...config.matchAll(/(?:read|this)\.#?\w+(?:<[^>]*>)?\(\s*"([A-Z0-9_]+)"/g)].map(
     (match) => match[1] ?? "",
@@ -65,7 +65,10 @@ test(".env.example and the README's table list every variable config reads, and 
 });
 
 test("README's webhook events table lists every event the service sends, and no other", () => {
-  const source = readFileSync(new URL("../src/webhooks/events.ts", import.meta.url), "utf8");
+  const source = readFileSync(
+    new URL("../src/capabilities/webhooks/events.ts", import.meta.url),
+    "utf8",
+  );
   // The types a domain event can become (webhookTypeOf's answers).
   const body = source.slice(source.indexOf("function webhookTypeOf"));
   const sent = new Set([...body.matchAll(/"([a-z]+\.[a-z]+)"/g)].map((match) => match[1]));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MINIMUM_NODE_MAJOR, unsupportedNodeMessage } from "../src/node-version.js";
+import { MINIMUM_NODE_MAJOR, unsupportedNodeMessage } from "../src/main/node-version.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The machine's own Node.js (Debian's), older than the service supports where this suite runs. */

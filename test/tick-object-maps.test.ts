@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { tempDir } from "./helpers/server.js";
 
-const MODULE = new URL("../src/tick-object-maps.ts", import.meta.url).href;
+const MODULE = new URL("../src/platform/runtime/tick-object-maps.ts", import.meta.url).href;
 
 /**
  * A child that (optionally) keeps a nextTick entry alive as `serve` does, uses

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addressBucket } from "../../src/auth/address-bucket.js";
+import { addressBucket } from "../../src/core/address-bucket.js";
 
 test("IPv6 addresses count by their /64, however they are spelled; IPv4 by the address", () => {
   const one = addressBucket("2001:db8:1:1::1");

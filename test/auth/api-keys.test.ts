@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type AuthService, createAuth } from "../../src/create-auth.js";
+import { type AuthService, createAuth } from "../../src/main/create-auth.js";
 import { manualClock } from "../helpers/clock.js";
 
 let service: AuthService;

@@ -5,8 +5,8 @@ import {
   type AuditStore,
   AuditTrail,
   toAuditEntry,
-} from "../../src/auth/audit.js";
-import { createAuth } from "../../src/create-auth.js";
+} from "../../src/capabilities/audit/audit.js";
+import { createAuth } from "../../src/main/create-auth.js";
 import { manualClock } from "../helpers/clock.js";
 import { testDatabases } from "../helpers/databases.js";
 

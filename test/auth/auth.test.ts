@@ -2,17 +2,17 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, test } from "node:test";
-import { Auth } from "../../src/auth/auth.js";
 import {
   InvalidEmailError,
   InvalidPasswordError,
   InvalidResetTokenError,
   UnknownEmailError,
   UserAlreadyExistsError,
-} from "../../src/auth/errors.js";
-import { resolveAuthSettings } from "../../src/auth/settings.js";
-import { hashToken } from "../../src/auth/token.js";
-import { type AuthService, createAuth } from "../../src/create-auth.js";
+} from "../../src/core/errors.js";
+import { resolveAuthSettings } from "../../src/core/settings.js";
+import { hashToken } from "../../src/core/token.js";
+import { Auth } from "../../src/main/auth.js";
+import { type AuthService, createAuth } from "../../src/main/create-auth.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { tempDir } from "../helpers/server.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConcurrencyLimiter, ServiceBusyError } from "../../src/auth/limiter.js";
+import { ConcurrencyLimiter, ServiceBusyError } from "../../src/core/limiter.js";
 
 test("runs at most maxInFlight at once, queues in order, refuses past the queue", async () => {
   const limiter = new ConcurrencyLimiter(2, 3);

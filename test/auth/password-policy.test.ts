@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { commonPasswords, PasswordPolicy } from "../../src/auth/password-policy.js";
-import { resolveAuthSettings } from "../../src/auth/settings.js";
+import { commonPasswords, PasswordPolicy } from "../../src/core/password-policy.js";
+import { resolveAuthSettings } from "../../src/core/settings.js";
 
 const production = new PasswordPolicy(resolveAuthSettings({ mode: "production" }));
 const development = new PasswordPolicy(resolveAuthSettings({ mode: "development" }));

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as bcrypt from "@node-rs/bcrypt";
-import { InvalidPasswordError } from "../../src/auth/errors.js";
-import { algorithmOf, PasswordHasher } from "../../src/auth/password.js";
-import { PasswordPolicy } from "../../src/auth/password-policy.js";
-import { resolveAuthSettings } from "../../src/auth/settings.js";
+import { InvalidPasswordError } from "../../src/core/errors.js";
+import { algorithmOf, PasswordHasher } from "../../src/core/password.js";
+import { PasswordPolicy } from "../../src/core/password-policy.js";
+import { resolveAuthSettings } from "../../src/core/settings.js";
 
 const bcryptHasher = new PasswordHasher(resolveAuthSettings({ bcryptCost: 4 }));
 const argonHasher = new PasswordHasher(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sessionExpiry, sessionState } from "../../src/auth/session.js";
-import { generateToken, hashToken } from "../../src/auth/token.js";
+import { sessionExpiry, sessionState } from "../../src/core/session.js";
+import { generateToken, hashToken } from "../../src/core/token.js";
 
 const policy = { sessionAbsoluteLifetime: 1000, sessionIdleTimeout: 300, sessionRenewInterval: 60 };
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { resolveAuthSettings } from "../../src/auth/settings.js";
-import { LoginThrottledError, lockEnd, type ThrottleStore } from "../../src/auth/throttle.js";
-import { type AuthService, createAuth } from "../../src/create-auth.js";
-import { RedisThrottleStore } from "../../src/db/redis-throttle-store.js";
+import { resolveAuthSettings } from "../../src/core/settings.js";
+import { RedisThrottleStore } from "../../src/core/store/redis-throttle-store.js";
+import { LoginThrottledError, lockEnd, type ThrottleStore } from "../../src/core/throttle.js";
+import { type AuthService, createAuth } from "../../src/main/create-auth.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases, testRedis } from "../helpers/databases.js";
 

@@ -6,8 +6,14 @@ import {
   newRecoveryCodes,
   normalizeRecoveryCode,
   RECOVERY_CODE_COUNT,
-} from "../../src/auth/recovery-codes.js";
-import { matchTotp, newTotpSecret, timeStepAt, totpCode, totpUri } from "../../src/auth/totp.js";
+} from "../../src/capabilities/second-factor/recovery-codes.js";
+import {
+  matchTotp,
+  newTotpSecret,
+  timeStepAt,
+  totpCode,
+  totpUri,
+} from "../../src/capabilities/second-factor/totp.js";
 
 /** RFC 6238 Appendix B, SHA-1 rows: the key is the 20 ASCII bytes "1234567890" twice. */
 const RFC_KEY = new TextEncoder().encode("12345678901234567890");

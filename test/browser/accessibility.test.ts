@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { totpCode } from "../../src/auth/totp.js";
+import { totpCode } from "../../src/capabilities/second-factor/totp.js";
 import { browserSkipReason, launchChromium } from "../helpers/browser.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

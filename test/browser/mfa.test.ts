@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { RECOVERY_CODE_COUNT } from "../../src/auth/recovery-codes.js";
-import { timeStepAt, totpCode } from "../../src/auth/totp.js";
+import { RECOVERY_CODE_COUNT } from "../../src/capabilities/second-factor/recovery-codes.js";
+import { timeStepAt, totpCode } from "../../src/capabilities/second-factor/totp.js";
 import {
   arriveAt,
   browserSkipReason,

@@ -3,19 +3,19 @@ import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ConfigError } from "../../src/config.js";
+import { ConfigError } from "../../src/main/config.js";
+import {
+  developmentKeyPath,
+  loadOrCreateKeyFile,
+  resolveSecretKey,
+} from "../../src/main/secret-key-file.js";
 import {
   generateSecretKey,
   parseSecretKey,
   SecretBox,
   SecretBoxOpenError,
   SecretKeyFormatError,
-} from "../../src/crypto/secret-box.js";
-import {
-  developmentKeyPath,
-  loadOrCreateKeyFile,
-  resolveSecretKey,
-} from "../../src/crypto/secret-key-file.js";
+} from "../../src/platform/crypto/secret-box.js";
 import { tempDir } from "../helpers/server.js";
 
 const SECRET = "whsec_c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1hcHBlYXI=";

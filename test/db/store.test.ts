@@ -5,9 +5,9 @@ import {
   NoResultFound,
   UserAlreadyExistsError,
   ValueError,
-} from "../../src/auth/errors.js";
-import { hashToken } from "../../src/auth/token.js";
-import { type AuthService, createAuth } from "../../src/create-auth.js";
+} from "../../src/core/errors.js";
+import { hashToken } from "../../src/core/token.js";
+import { type AuthService, createAuth } from "../../src/main/create-auth.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 
 const HOUR = 3_600_000;

@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
-import { connect } from "../../src/db/connect.js";
-import { CommitWatch } from "../../src/db/wal-commits.js";
+import { connect } from "../../src/platform/db/connect.js";
+import { CommitWatch } from "../../src/platform/db/wal-commits.js";
 import { tempDir } from "../helpers/server.js";
 
 interface Watched {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { loadConfig } from "../../src/config.js";
-import { createAuth } from "../../src/create-auth.js";
-import { type BuildAppOptions, buildApp } from "../../src/http/app.js";
-import { type RunningServer, startServer } from "../../src/server.js";
+import { type BuildAppOptions, buildApp } from "../../src/main/app.js";
+import { loadConfig } from "../../src/main/config.js";
+import { createAuth } from "../../src/main/create-auth.js";
+import { type RunningServer, startServer } from "../../src/main/server.js";
 
 /** Fast hashing for tests that are not about hashing: bcrypt's lowest cost. */
 export const TEST_ENV = {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { totpCode } from "../../src/auth/totp.js";
+import { totpCode } from "../../src/capabilities/second-factor/totp.js";
 import { request } from "./http.js";
 
 /** A six-digit code that is none of the secret's codes around now (one step of drift, and the next). */

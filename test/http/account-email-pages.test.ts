@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { REAUTH_MAX_FAILURES } from "../../src/auth/reauthentication.js";
+import { REAUTH_MAX_FAILURES } from "../../src/core/reauthentication.js";
 import { manualClock } from "../helpers/clock.js";
 import {
   type RequestOptions,

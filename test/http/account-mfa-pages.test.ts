@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { REAUTH_MAX_FAILURES } from "../../src/auth/reauthentication.js";
-import { RECOVERY_CODE_COUNT } from "../../src/auth/recovery-codes.js";
-import { MFA_TOKEN_MAX_FAILURES } from "../../src/auth/sign-in.js";
-import { totpCode } from "../../src/auth/totp.js";
+import { RECOVERY_CODE_COUNT } from "../../src/capabilities/second-factor/recovery-codes.js";
+import { totpCode } from "../../src/capabilities/second-factor/totp.js";
+import { REAUTH_MAX_FAILURES } from "../../src/core/reauthentication.js";
+import { MFA_TOKEN_MAX_FAILURES } from "../../src/core/sign-in.js";
 import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
 import { alertOf, assertPrivatePage, focusedFields, inputTag, noticeOf } from "../helpers/pages.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

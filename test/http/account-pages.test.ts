@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { REAUTH_MAX_FAILURES } from "../../src/auth/password-change.js";
-import { ICON_PATH } from "../../src/http/pages/icon.js";
-import { STYLESHEET } from "../../src/http/pages/style.js";
+import { REAUTH_MAX_FAILURES } from "../../src/core/password-change.js";
+import { ICON_PATH } from "../../src/platform/pages/icon.js";
+import { STYLESHEET } from "../../src/platform/pages/style.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { alertOf, focusedFields, inputTag } from "../helpers/pages.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { createLogger } from "../../src/http/logger.js";
+import { createLogger } from "../../src/platform/http/logger.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

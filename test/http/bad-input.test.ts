@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { NoResultFound } from "../../src/auth/errors.js";
+import { NoResultFound } from "../../src/core/errors.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { send } from "../helpers/fuzz.js";
 import { type RequestOptions, request, sessionCookieOf } from "../helpers/http.js";

@@ -7,8 +7,8 @@ import {
   METRICS_COLLECT,
   METRICS_COLLECTED,
   type MetricsPeer,
-} from "../../src/http/metrics.js";
-import { RequestHistogram } from "../../src/http/request-histogram.js";
+} from "../../src/core/http/metrics.js";
+import { RequestHistogram } from "../../src/platform/http/request-histogram.js";
 import { referenceRequestHistogram } from "../helpers/reference-histogram.js";
 
 /** A worker as the primary sees it: answers over a JSON channel, as cluster IPC does. */

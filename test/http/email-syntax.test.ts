@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { connect } from "../../src/db/connect.js";
+import { connect } from "../../src/platform/db/connect.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";

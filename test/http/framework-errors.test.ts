@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import net, { type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { ConnectionError, FastifyBaseLogger } from "fastify";
-import { earlyErrorOptions } from "../../src/http/framework-errors.js";
-import { splitSecurityHeaders } from "../../src/http/security-headers.js";
+import { earlyErrorOptions } from "../../src/platform/http/framework-errors.js";
+import { splitSecurityHeaders } from "../../src/platform/http/security-headers.js";
 import { request } from "../helpers/http.js";
 import { startBuiltApp, startTestServer, type TestServer } from "../helpers/server.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { test } from "node:test";
-import { createLogger } from "../../src/http/logger.js";
+import { createLogger } from "../../src/platform/http/logger.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer } from "../helpers/server.js";
 import { productionMailEnv, resetLinkOf, startSmtpServer } from "../helpers/smtp.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Metrics } from "../../src/http/metrics.js";
+import { Metrics } from "../../src/core/http/metrics.js";
 import { testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
 import { startBuiltApp, startTestServer, type TestServer } from "../helpers/server.js";

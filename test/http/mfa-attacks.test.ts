@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { totpCode } from "../../src/auth/totp.js";
-import { SecretBox } from "../../src/crypto/secret-box.js";
-import { connect } from "../../src/db/connect.js";
-import { KyselyStore } from "../../src/db/kysely-store.js";
+import { totpCode } from "../../src/capabilities/second-factor/totp.js";
+import { KyselyStore } from "../../src/core/store/kysely-store.js";
+import { SecretBox } from "../../src/platform/crypto/secret-box.js";
+import { connect } from "../../src/platform/db/connect.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { totpCode } from "../../src/auth/totp.js";
-import { createLogger } from "../../src/http/logger.js";
+import { totpCode } from "../../src/capabilities/second-factor/totp.js";
+import { createLogger } from "../../src/platform/http/logger.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { SecondFactorRequiredError } from "../../src/auth/errors.js";
-import { createAuth } from "../../src/create-auth.js";
+import { SecondFactorRequiredError } from "../../src/core/errors.js";
+import { createAuth } from "../../src/main/create-auth.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { type RequestOptions, request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";

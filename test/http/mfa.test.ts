@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { totpCode } from "../../src/auth/totp.js";
+import { totpCode } from "../../src/capabilities/second-factor/totp.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";

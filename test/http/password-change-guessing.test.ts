@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { REAUTH_MAX_FAILURES } from "../../src/auth/password-change.js";
+import { REAUTH_MAX_FAILURES } from "../../src/core/password-change.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer } from "../helpers/server.js";
 

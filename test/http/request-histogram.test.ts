@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Metric, Registry } from "prom-client";
-import { RequestHistogram } from "../../src/http/request-histogram.js";
+import { RequestHistogram } from "../../src/platform/http/request-histogram.js";
 import { referenceRequestHistogram } from "../helpers/reference-histogram.js";
 
 const observations: [string, string, number, number][] = [

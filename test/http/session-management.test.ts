@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { hashToken } from "../../src/auth/token.js";
+import { hashToken } from "../../src/core/token.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 

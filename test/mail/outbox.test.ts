@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { type AuthService, createAuth } from "../../src/create-auth.js";
-import { connect } from "../../src/db/connect.js";
-import { smtpTransport } from "../../src/mail/transport.js";
+import { type AuthService, createAuth } from "../../src/main/create-auth.js";
+import { connect } from "../../src/platform/db/connect.js";
+import { smtpTransport } from "../../src/platform/mail/transport.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { resetLinkOf, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 

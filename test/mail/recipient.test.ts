@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { smtpTransport } from "../../src/mail/transport.js";
+import { smtpTransport } from "../../src/platform/mail/transport.js";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 let smtp: TestSmtpServer;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../src/main/config.js";
 
 test("SECRET_KEY and the webhook timings are read; a bad key is named, never echoed", {
   timeout: 10_000,

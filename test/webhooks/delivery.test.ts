@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { type AuthService, createAuth } from "../../src/create-auth.js";
-import { connect } from "../../src/db/connect.js";
+import { type AuthService, createAuth } from "../../src/main/create-auth.js";
+import { connect } from "../../src/platform/db/connect.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer } from "../helpers/server.js";

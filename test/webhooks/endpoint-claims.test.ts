@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Kysely } from "kysely";
-import { createAuth } from "../../src/create-auth.js";
-import { connect } from "../../src/db/connect.js";
-import { KyselyWebhookStore } from "../../src/db/kysely-webhook-store.js";
-import type { Database } from "../../src/db/schema.js";
-import type { ClaimLimits, WebhookDelivery } from "../../src/webhooks/store.js";
+import { KyselyWebhookStore } from "../../src/capabilities/webhooks/kysely-store.js";
+import type { ClaimLimits, WebhookDelivery } from "../../src/capabilities/webhooks/store.js";
+import { createAuth } from "../../src/main/create-auth.js";
+import { connect } from "../../src/platform/db/connect.js";
+import type { Database } from "../../src/platform/db/schema.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { webhookCommand } from "../../src/commands/webhook.js";
-import { createAuth } from "../../src/create-auth.js";
-import { connect } from "../../src/db/connect.js";
-import type { HostResolver, ResolvedAddress } from "../../src/webhooks/checked-lookup.js";
-import { InvalidWebhookError } from "../../src/webhooks/webhooks.js";
+import type {
+  HostResolver,
+  ResolvedAddress,
+} from "../../src/capabilities/webhooks/checked-lookup.js";
+import { InvalidWebhookError } from "../../src/capabilities/webhooks/webhooks.js";
+import { webhookCommand } from "../../src/main/commands/webhook.js";
+import { createAuth } from "../../src/main/create-auth.js";
+import { connect } from "../../src/platform/db/connect.js";
 import { runCliAsync, runCommandInProcess } from "../helpers/cli.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { internalKindOf } from "../../src/webhooks/address-ranges.js";
-import { checkedLookup, RefusedTargetError } from "../../src/webhooks/checked-lookup.js";
-import { parseAllowedHost, WebhookTargetPolicy } from "../../src/webhooks/target-policy.js";
+import { internalKindOf } from "../../src/capabilities/webhooks/address-ranges.js";
+import {
+  checkedLookup,
+  RefusedTargetError,
+} from "../../src/capabilities/webhooks/checked-lookup.js";
+import {
+  parseAllowedHost,
+  WebhookTargetPolicy,
+} from "../../src/capabilities/webhooks/target-policy.js";
 
 test("internal addresses by kind, IPv4 carried in IPv6 included; public ones are not", () => {
   const kinds: Record<string, string | null> = {

@@ -1,0 +1,293 @@
+import type { AuthEvent } from "../../core/events.js";
+import { USER_AGENT_MAX_LENGTH } from "../../core/session.js";
+import type { EventRecorder, Transaction } from "../../core/unit-of-work.js";
+import { EMAIL_MAX_LENGTH, normalizeEmail } from "../../core/user.js";
+
+export type AuditEventName =
+  | "register"
+  | "login"
+  | "logout"
+  | "reset_requested"
+  | "reset_completed"
+  | "password_changed"
+  | "reauthentication"
+  | "user_deleted"
+  | "sessions_revoked"
+  | "mfa_enabled"
+  | "mfa_disabled"
+  | "mfa_recovery_codes_renewed"
+  | "mfa_reset_by_operator"
+  | "mfa_challenge"
+  | "recovery_code_used"
+  | "email_verified"
+  | "email_change_requested"
+  | "email_changed";
+
+/** One row of the audit trail. Never a password, a token or a hash. */
+export interface AuditEntry {
+  at: Date;
+  event: AuditEventName;
+  outcome: string;
+  userId: number | null;
+  /** Normalized (normalizeEmail), so one person's events are found under one key. */
+  email: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /**
+   * How many identical events this row stands for: 1, except for the rows
+   * that sum up refusals repeated from one address (see AuditTrail).
+   */
+  repeats: number;
+}
+
+export interface AuditQuery {
+  /** Matched after normalizeEmail. */
+  email?: string;
+  since?: Date;
+  limit?: number;
+}
+
+export interface AuditStore {
+  /** In `tx` when given: the rows then commit with the change they report. */
+  insertAuditEntries(entries: readonly AuditEntry[], tx?: Transaction): Promise<void>;
+  /** Oldest first. */
+  listAuditEntries(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Deletes entries older than `before`; returns how many. */
+  deleteAuditEntriesBefore(before: Date): Promise<number>;
+}
+
+/** The audit row an event makes, or null for events that are not audited (hash timings). */
+export function toAuditEntry(event: AuthEvent, at: Date): AuditEntry | null {
+  if (event.type === "hash") return null;
+  const [name, outcome] = describe(event);
+  return {
+    at,
+    event: name,
+    outcome,
+    userId: event.userId ?? null,
+    email: event.email ? normalizeEmail(event.email).slice(0, EMAIL_MAX_LENGTH) : null,
+    ip: event.client?.ip ?? null,
+    userAgent: event.client?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+    repeats: 1,
+  };
+}
+
+/**
+ * Refusals a client can repeat as fast as the server answers: a login or a
+ * registration past a full hash queue (busy) or past its limits (throttled),
+ * a reset request past its limit. Written one row each, a flood of them would become
+ * thousands of inserts a second (measured: 5,000 rows/s, 1.3 MB/s of
+ * database growth, from one closed-loop client), so a flood could fill the
+ * disk and would keep the database writing.
+ */
+function isRepeatableRefusal(entry: AuditEntry): boolean {
+  return (
+    ((entry.event === "login" || entry.event === "register") &&
+      (entry.outcome === "busy" || entry.outcome === "throttled")) ||
+    (entry.event === "reset_requested" && entry.outcome === "throttled") ||
+    (entry.event === "mfa_challenge" &&
+      (entry.outcome === "throttled" || entry.outcome === "invalid_token"))
+  );
+}
+
+/** How long one address's identical refusals are summed up in one row. */
+const REPEAT_WINDOW_MS = 60_000;
+/** Addresses tracked at once; refusals from more addresses share one window per kind. */
+const MAX_REPEAT_WINDOWS = 10_000;
+
+interface RepeatWindow {
+  /** The last refusal summed up, and how many. */
+  last: AuditEntry | null;
+  count: number;
+  endsAt: number;
+}
+
+const SECOND_FACTOR_EVENTS = {
+  enabled: "mfa_enabled",
+  disabled: "mfa_disabled",
+  recovery_codes_renewed: "mfa_recovery_codes_renewed",
+  reset_by_operator: "mfa_reset_by_operator",
+} as const satisfies Record<string, AuditEventName>;
+
+function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName, string] {
+  switch (event.type) {
+    case "registration":
+      return ["register", event.outcome];
+    case "login":
+      return ["login", event.outcome];
+    case "logout":
+      return ["logout", "success"];
+    case "password_changed":
+      return ["password_changed", "success"];
+    case "reauthentication":
+      return ["reauthentication", event.sessionEnded ? "failure_session_ended" : "failure"];
+    case "user_deleted":
+      return ["user_deleted", "success"];
+    case "sessions_revoked":
+      return ["sessions_revoked", "success"];
+    case "email_verified":
+      return ["email_verified", "success"];
+    case "email_change":
+      return [event.stage === "requested" ? "email_change_requested" : "email_changed", "success"];
+    case "second_factor":
+      return [SECOND_FACTOR_EVENTS[event.action], "success"];
+    case "mfa_challenge":
+      // A recovery code's use is its own row, saying how many are left.
+      if (event.method === "recovery_code" && event.outcome === "success")
+        return ["recovery_code_used", `${event.recoveryCodesLeft ?? 0} left`];
+      return ["mfa_challenge", event.method ? `${event.outcome}_${event.method}` : event.outcome];
+    case "reset":
+      return event.stage === "requested"
+        ? ["reset_requested", event.outcome ?? "accepted"]
+        : ["reset_completed", "success"];
+  }
+}
+
+export interface AuditTrailOptions {
+  now?: () => Date;
+  /** Told when a batch could not be written (the entries are then dropped). */
+  onError?: (error: unknown, dropped: number) => void;
+}
+
+/**
+ * Listens to the domain's events and writes them to the audit table. The
+ * events of a change (a registration, a login, a reset, ...) are written in
+ * its own transaction (recordIn). The others, refusals and failures that
+ * change nothing, go out off the request path: the events of one turn of the
+ * event loop as one multi-row insert; what is lost on a crash is at most the
+ * batch being written (and the refusals being summed up).
+ *
+ * Repeatable refusals (isRepeatableRefusal) are summed up per kind and
+ * address: the first one is written as it happens, the identical ones that
+ * follow within a minute become one row with `repeats` = their number (the
+ * last one's email and user agent), written when the minute is over. A flood
+ * thus costs at most two rows a minute per address.
+ */
+export class AuditTrail implements EventRecorder {
+  readonly #store: AuditStore;
+  readonly #now: () => Date;
+  readonly #onError: (error: unknown, dropped: number) => void;
+  #pending: AuditEntry[] = [];
+  #writing: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  readonly #repeats = new Map<string, RepeatWindow>();
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(store: AuditStore, options: AuditTrailOptions = {}) {
+    this.#store = store;
+    this.#now = options.now ?? (() => new Date());
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** The AuthEventListener: cheap and synchronous, the write follows. */
+  readonly record = (event: AuthEvent): void => {
+    const entry = toAuditEntry(event, this.#now());
+    if (!entry) return;
+    if (isRepeatableRefusal(entry) && this.#summedUp(entry)) return;
+    this.#pending.push(entry);
+    this.#scheduleWrite();
+  };
+
+  /**
+   * The event of a change, written in the change's transaction (UnitOfWork):
+   * the row exists exactly when the change does. Never summed up: only
+   * refusals are, and a refusal changes nothing.
+   */
+  readonly recordIn = async (event: AuthEvent, tx: Transaction): Promise<void> => {
+    const entry = toAuditEntry(event, this.#now());
+    if (entry) await this.#store.insertAuditEntries([entry], tx);
+  };
+
+  /** True when the refusal joins an open window; else opens one and lets it be written. */
+  #summedUp(entry: AuditEntry): boolean {
+    const at = entry.at.getTime();
+    let key = `${entry.event}|${entry.outcome}|${entry.ip ?? ""}`;
+    if (!this.#repeats.has(key) && this.#repeats.size >= MAX_REPEAT_WINDOWS) {
+      key = `${entry.event}|${entry.outcome}|*`; // many addresses: one window per kind
+    }
+    const window = this.#repeats.get(key);
+    if (window && at < window.endsAt) {
+      window.last = entry;
+      window.count++;
+      return true;
+    }
+    if (window) this.#close(key, window);
+    this.#repeats.set(key, { last: null, count: 0, endsAt: at + REPEAT_WINDOW_MS });
+    if (this.#sweep === undefined) this.#scheduleSweep();
+    return false;
+  }
+
+  /** Writes the sums of the windows that are over (all of them when `all`). */
+  #closeWindows(all: boolean): void {
+    this.#sweep = undefined;
+    const now = this.#now().getTime();
+    for (const [key, window] of this.#repeats) {
+      if (all || now >= window.endsAt) this.#close(key, window);
+    }
+    if (this.#repeats.size > 0) this.#scheduleSweep();
+  }
+
+  /**
+   * Wakes up when the earliest open window ends, so its sum is written then,
+   * not up to a minute later. Windows are opened in time order and a Map
+   * keeps insertion order, so the first one ends first.
+   */
+  #scheduleSweep(): void {
+    const [earliest] = this.#repeats.values();
+    if (!earliest) return;
+    const wait = Math.max(0, earliest.endsAt - this.#now().getTime());
+    this.#sweep = setTimeout(() => this.#closeWindows(false), wait).unref();
+  }
+
+  #close(key: string, window: RepeatWindow): void {
+    this.#repeats.delete(key);
+    if (!window.last) return;
+    this.#pending.push({ ...window.last, repeats: window.count });
+    this.#scheduleWrite();
+  }
+
+  #scheduleWrite(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#writeBatch();
+    });
+  }
+
+  /** The trail, oldest first, including every event recorded before the call. */
+  async list(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    await this.flush();
+    return this.#store.listAuditEntries(query);
+  }
+
+  /** Deletes the entries older than `retentionMs` by this trail's clock; returns how many. */
+  purgeOlderThan(retentionMs: number): Promise<number> {
+    return this.#store.deleteAuditEntriesBefore(new Date(this.#now().getTime() - retentionMs));
+  }
+
+  /**
+   * Resolves once every event recorded so far is written (or dropped after an
+   * error), the refusals being summed up included: their windows end here.
+   */
+  async flush(): Promise<void> {
+    clearTimeout(this.#sweep);
+    this.#closeWindows(true);
+    await this.#writeBatch();
+  }
+
+  #writeBatch(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    // Batches are written one after another, so rows keep the order of events.
+    this.#writing = this.#writing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.#store.insertAuditEntries(batch);
+      } catch (error) {
+        this.#onError(error, batch.length);
+      }
+    });
+    return this.#writing;
+  }
+}

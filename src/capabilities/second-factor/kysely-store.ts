@@ -1,0 +1,217 @@
+import { type Kysely, sql } from "kysely";
+import type { LoginWay } from "../../core/session.js";
+import { toDate } from "../../core/store/row-mapping.js";
+import { lockUserRow } from "../../core/store/user-row-lock.js";
+import type { Database } from "../../platform/db/schema.js";
+import { voidPendingEmailChanges } from "../email-addresses/pending-email-changes.js";
+import type { RecoveryCodeHashes } from "./recovery-codes.js";
+import type {
+  SecondFactorStore,
+  StoredMfaChallenge,
+  StoredRecoveryCode,
+  StoredTotpFactor,
+} from "./store.js";
+
+/** Second factors and login challenges, in totp_factors, recovery_codes and mfa_challenges. */
+export class KyselyMfaStore implements SecondFactorStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async findTotpFactor(userId: number): Promise<StoredTotpFactor | null> {
+    const row = await this.#db
+      .selectFrom("totp_factors")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      userId: Number(row.user_id),
+      secretSealed: row.secret_sealed,
+      enabledAt: row.enabled_at === null ? null : toDate(row.enabled_at),
+      lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
+    };
+  }
+
+  async savePendingTotpFactor(userId: number, secretSealed: string, now: Date): Promise<boolean> {
+    const result = await this.#db
+      .insertInto("totp_factors")
+      .values({ user_id: userId, secret_sealed: secretSealed, created_at: now.getTime() })
+      .onConflict((conflict) =>
+        conflict
+          .column("user_id")
+          .doUpdateSet({ secret_sealed: secretSealed, created_at: now.getTime() })
+          // A factor that is on is never replaced by a pending one.
+          .where("totp_factors.enabled_at", "is", null),
+      )
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  enableTotpFactor(
+    userId: number,
+    secretSealed: string,
+    usedStep: number,
+    codes: RecoveryCodeHashes,
+    now: Date,
+  ): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const enabled = await trx
+        .updateTable("totp_factors")
+        .set({ enabled_at: now.getTime(), last_used_step: usedStep })
+        .where("user_id", "=", userId)
+        .where("enabled_at", "is", null)
+        // The secret the code was checked against, not one a later setup put there.
+        .where("secret_sealed", "=", secretSealed)
+        .executeTakeFirst();
+      if (enabled.numUpdatedRows === 0n) return false;
+      await writeRecoveryCodes(trx, userId, codes, now);
+      return true;
+    });
+  }
+
+  async useTotpStep(userId: number, step: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("totp_factors")
+      .set({ last_used_step: step })
+      .where("user_id", "=", userId)
+      .where("enabled_at", "is not", null)
+      .where((eb) => eb.or([eb("last_used_step", "is", null), eb("last_used_step", "<", step)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  deleteSecondFactor(userId: number): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      await lockUserRow(trx, userId);
+      const factor = await trx
+        .deleteFrom("totp_factors")
+        .where("user_id", "=", userId)
+        .returning("enabled_at")
+        .executeTakeFirst();
+      await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+      await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
+      await voidPendingEmailChanges(trx, userId);
+      return factor !== undefined && factor.enabled_at !== null;
+    });
+  }
+
+  replaceRecoveryCodes(userId: number, codes: RecoveryCodeHashes, now: Date): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      // Takes the factor's row lock (PostgreSQL), so a concurrent turn-off waits or wins whole.
+      const factor = await trx
+        .updateTable("totp_factors")
+        .set({ enabled_at: sql`enabled_at` })
+        .where("user_id", "=", userId)
+        .where("enabled_at", "is not", null)
+        .executeTakeFirst();
+      if (factor.numUpdatedRows === 0n) return false;
+      await writeRecoveryCodes(trx, userId, codes, now);
+      return true;
+    });
+  }
+
+  async unusedRecoveryCodes(userId: number): Promise<StoredRecoveryCode[]> {
+    const rows = await this.#db
+      .selectFrom("recovery_codes")
+      .select(["id", "salt", "code_hash"])
+      .where("user_id", "=", userId)
+      .where("used_at", "is", null)
+      .orderBy("id")
+      .execute();
+    return rows.map((row) => ({ id: Number(row.id), salt: row.salt, hash: row.code_hash }));
+  }
+
+  async useRecoveryCode(id: number, now: Date): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("recovery_codes")
+      .set({ used_at: now.getTime() })
+      .where("id", "=", id)
+      .where("used_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async insertMfaChallenge(challenge: {
+    tokenHash: string;
+    userId: number;
+    createdAt: Date;
+    expiresAt: Date;
+    firstStep: LoginWay | null;
+  }): Promise<void> {
+    await this.#db
+      .insertInto("mfa_challenges")
+      .values({
+        token_hash: challenge.tokenHash,
+        user_id: challenge.userId,
+        created_at: challenge.createdAt.getTime(),
+        expires_at: challenge.expiresAt.getTime(),
+        first_step: challenge.firstStep,
+      })
+      .execute();
+  }
+
+  async reserveMfaAttempt(
+    tokenHash: string,
+    now: Date,
+    maxAttempts: number,
+  ): Promise<StoredMfaChallenge | null> {
+    const row = await this.#db
+      .updateTable("mfa_challenges")
+      .set((eb) => ({ failures: eb("failures", "+", 1) }))
+      .where("token_hash", "=", tokenHash)
+      .where("failures", "<", maxAttempts)
+      .where("expires_at", ">", now.getTime())
+      .returning(["user_id", "expires_at", "failures", "first_step"])
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      userId: Number(row.user_id),
+      expiresAt: toDate(row.expires_at),
+      failures: Number(row.failures),
+      firstStep: loginWayOf(row.first_step),
+    };
+  }
+
+  async deleteMfaChallenge(tokenHash: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom("mfa_challenges")
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async purgeExpiredMfaChallenges(now: Date): Promise<void> {
+    await this.#db.deleteFrom("mfa_challenges").where("expires_at", "<=", now.getTime()).execute();
+  }
+}
+
+/** Replaces the user's recovery codes with these, inside the caller's transaction. */
+async function writeRecoveryCodes(
+  trx: Kysely<Database>,
+  userId: number,
+  codes: RecoveryCodeHashes,
+  now: Date,
+): Promise<void> {
+  await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  await trx
+    .insertInto("recovery_codes")
+    .values(
+      codes.hashes.map((hash) => ({
+        user_id: userId,
+        salt: codes.salt,
+        code_hash: hash,
+        created_at: now.getTime(),
+      })),
+    )
+    .execute();
+}
+
+const LOGIN_WAYS: ReadonlySet<string> = new Set<LoginWay>(["form", "json", "basic", "page"]);
+
+/** The stored text as a LoginWay; null for none, or for one this release does not know. */
+function loginWayOf(text: string | null): LoginWay | null {
+  return text !== null && LOGIN_WAYS.has(text) ? (text as LoginWay) : null;
+}

@@ -1,0 +1,92 @@
+import type { SecondFactorMethod } from "../../core/events.js";
+import type { FlowContext } from "../../core/flow-context.js";
+import type { SecretBox } from "../../platform/crypto/secret-box.js";
+import { findRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.js";
+import type { SecondFactorStore } from "./store.js";
+import { matchTotp } from "./totp.js";
+
+/** A code that passed: which kind, and the use to record once it is accepted. */
+export interface AcceptedCode {
+  method: SecondFactorMethod;
+  /** Records the use; false when a concurrent request used the code (or step) first. */
+  spend(): Promise<boolean>;
+}
+
+/**
+ * Checking a user's second-factor code, wherever one is asked: the login's
+ * second step (SignIn) and a sensitive change (Reauthentication). Apart from
+ * SecondFactors (setting a factor up and down), which itself needs
+ * Reauthentication.
+ */
+export class SecondFactorCodes {
+  readonly #ctx: FlowContext;
+  readonly #store: SecondFactorStore;
+  readonly #secretBox: (() => SecretBox) | undefined;
+
+  constructor(ctx: FlowContext, store: SecondFactorStore, secretBox?: () => SecretBox) {
+    this.#ctx = ctx;
+    this.#store = store;
+    this.#secretBox = secretBox;
+  }
+
+  /** True when a login or a sensitive change of this user needs a second factor. */
+  async isOn(userId: number): Promise<boolean> {
+    return (await this.#store.findTotpFactor(userId))?.enabledAt != null;
+  }
+
+  /**
+   * Checks a code without using it up: a six-digit code against the TOTP
+   * secret (one step of drift, no step twice), anything else as a recovery
+   * code. Null when it is wrong.
+   */
+  async check(userId: number, typed: string): Promise<AcceptedCode | null> {
+    const code = typed.trim();
+    if (/^\d{6}$/.test(code)) {
+      const factor = await this.#store.findTotpFactor(userId);
+      if (factor?.enabledAt == null) return null;
+      const secret = this.open(factor.secretSealed, userId);
+      const step = matchTotp(secret, code, this.#ctx.now(), factor.lastUsedStep);
+      if (step === null) return null;
+      return { method: "totp", spend: () => this.#store.useTotpStep(userId, step) };
+    }
+    if (normalizeRecoveryCode(code) === null) return null;
+    const stored = await this.#store.unusedRecoveryCodes(userId);
+    if (stored.length === 0) return null;
+    const salt = stored[0]?.salt ?? "";
+    // scrypt: as costly as a password hash, so under the same limit (a flood
+    // of recovery-code guesses must not starve logins of the thread pool).
+    const hashes = stored.map((row) => row.hash);
+    const index = await this.#ctx.hasher.limited(() => findRecoveryCode(code, salt, hashes));
+    const match = stored[index];
+    if (!match) return null;
+    return {
+      method: "recovery_code",
+      spend: () => this.#store.useRecoveryCode(match.id, this.#ctx.now()),
+    };
+  }
+
+  /** How many unused recovery codes the user has. */
+  async recoveryCodesLeft(userId: number): Promise<number> {
+    return (await this.#store.unusedRecoveryCodes(userId)).length;
+  }
+
+  /** Seals a TOTP secret for this user. */
+  seal(secret: string, userId: number): string {
+    return this.#box().seal(secret, secretContext(userId));
+  }
+
+  /** Opens a sealed TOTP secret of this user. */
+  open(sealed: string, userId: number): string {
+    return this.#box().open(sealed, secretContext(userId)).toString("utf8");
+  }
+
+  #box(): SecretBox {
+    if (!this.#secretBox) throw new Error("no SECRET_KEY: TOTP secrets cannot be sealed or opened");
+    return this.#secretBox();
+  }
+}
+
+/** Bound to the user: a sealed secret copied onto another user's row does not open. */
+function secretContext(userId: number): string {
+  return `totp-secret:${userId}`;
+}

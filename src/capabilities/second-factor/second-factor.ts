@@ -1,0 +1,191 @@
+import { InvalidCodeError, SecondFactorStateError } from "../../core/errors.js";
+import type { FlowContext } from "../../core/flow-context.js";
+import type { Reauthenticated, Reauthentication, SignedIn } from "../../core/reauthentication.js";
+import type { SessionClient } from "../../core/session.js";
+import { hashRecoveryCodes, newRecoveryCodes } from "./recovery-codes.js";
+import type { AcceptedCode, SecondFactorCodes } from "./second-factor-codes.js";
+import type { SecondFactorStore } from "./store.js";
+import { matchTotp, newTotpSecret, totpUri } from "./totp.js";
+
+export interface SecondFactorStatus {
+  totp: boolean;
+  recoveryCodesLeft: number;
+}
+
+export type { Reauthenticated } from "../../core/reauthentication.js";
+export type { AcceptedCode } from "./second-factor-codes.js";
+
+/**
+ * Two-factor authentication with TOTP and recovery codes: setting it up,
+ * confirming, turning it off, new codes, and checking a code for the login's
+ * second step (sign-in.ts). The TOTP secret is kept sealed (AES-256-GCM under
+ * SECRET_KEY, bound to the user's id); recovery codes only as scrypt hashes.
+ */
+export class SecondFactors {
+  readonly #ctx: FlowContext;
+  readonly #store: SecondFactorStore;
+  readonly #reauthentication: Reauthentication;
+  readonly #codes: SecondFactorCodes;
+
+  constructor(
+    ctx: FlowContext,
+    dependencies: {
+      store: SecondFactorStore;
+      reauthentication: Reauthentication;
+      codes: SecondFactorCodes;
+    },
+  ) {
+    this.#ctx = ctx;
+    this.#store = dependencies.store;
+    this.#reauthentication = dependencies.reauthentication;
+    this.#codes = dependencies.codes;
+  }
+
+  /** True when a login of this user needs a second factor. */
+  isOn(userId: number): Promise<boolean> {
+    return this.#codes.isOn(userId);
+  }
+
+  async status(userId: number): Promise<SecondFactorStatus> {
+    const factor = await this.#store.findTotpFactor(userId);
+    if (factor?.enabledAt == null) return { totp: false, recoveryCodesLeft: 0 };
+    const codes = await this.#store.unusedRecoveryCodes(userId);
+    return { totp: true, recoveryCodesLeft: codes.length };
+  }
+
+  /**
+   * A new TOTP secret for the user, waiting for confirmation (an earlier
+   * unconfirmed one is replaced). Logins do not change until it is confirmed.
+   * @throws SecondFactorStateError when a factor is on already.
+   */
+  async beginTotpSetup(current: SignedIn): Promise<{ secret: string; otpauthUri: string }> {
+    const { id: userId, email } = current.user;
+    const secret = newTotpSecret();
+    const sealed = this.#codes.seal(secret, userId);
+    if (!(await this.#store.savePendingTotpFactor(userId, sealed, this.#ctx.now()))) {
+      throw new SecondFactorStateError("mfa_already_enabled");
+    }
+    const otpauthUri = totpUri(secret, { issuer: this.#ctx.settings.totpIssuer, account: email });
+    return { secret, otpauthUri };
+  }
+
+  /**
+   * Turns the pending factor on when the password is the current one and the
+   * code is right for the pending secret; returns the recovery codes, shown
+   * this once.
+   * @throws InvalidCodeError (wrong code), SecondFactorStateError (nothing
+   *   pending, or on already), LoginThrottledError.
+   */
+  async confirmTotp(
+    current: SignedIn,
+    code: string,
+    password: string,
+    client: SessionClient,
+  ): Promise<Reauthenticated<string[]>> {
+    const { id: userId, email } = current.user;
+    const check = await this.#reauthentication.check(current, password, client);
+    if (check !== "confirmed") return { outcome: check };
+    const factor = await this.#store.findTotpFactor(userId);
+    if (!factor) throw new SecondFactorStateError("mfa_not_enabled");
+    if (factor.enabledAt) throw new SecondFactorStateError("mfa_already_enabled");
+    const step = matchTotp(
+      this.#codes.open(factor.secretSealed, userId),
+      code.trim(),
+      this.#ctx.now(),
+      null,
+    );
+    if (step === null)
+      throw new InvalidCodeError("wrong code: check the device's clock and try the current code");
+    const codes = newRecoveryCodes();
+    const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
+    const enabled = await this.#store.enableTotpFactor(
+      userId,
+      factor.secretSealed,
+      step,
+      hashes,
+      this.#ctx.now(),
+    );
+    // Turned on meanwhile, or replaced by a new setup: the code was for another secret.
+    if (!enabled) throw new InvalidCodeError("this setup was replaced: start it again");
+    await this.#reauthentication.succeeded(current);
+    this.#ctx.emit({ type: "second_factor", action: "enabled", userId, email, client });
+    await this.#ctx.mailQueue?.enqueue("second_factor_added", email);
+    return { outcome: "done", value: codes };
+  }
+
+  /**
+   * Turns the factor off (the TOTP secret and the recovery codes go) after
+   * the current password and a current code of the factor itself.
+   * @throws SecondFactorStateError when none is on; LoginThrottledError.
+   */
+  async disable(
+    current: SignedIn,
+    password: string,
+    client: SessionClient,
+    code?: string,
+  ): Promise<Reauthenticated<null>> {
+    const { id: userId, email } = current.user;
+    return this.#reauthentication.guard(current, { password, code }, client, async () => {
+      if (!(await this.#store.deleteSecondFactor(userId))) {
+        throw new SecondFactorStateError("mfa_not_enabled");
+      }
+      this.#ctx.emit({ type: "second_factor", action: "disabled", userId, email, client });
+      await this.#ctx.mailQueue?.enqueue("second_factor_removed", email);
+      return null;
+    });
+  }
+
+  /**
+   * Ten new recovery codes in place of the old ones, after the current
+   * password and a current code (TOTP, or one of the old recovery codes).
+   * @throws SecondFactorStateError when no factor is on; LoginThrottledError.
+   */
+  async renewRecoveryCodes(
+    current: SignedIn,
+    password: string,
+    client: SessionClient,
+    code?: string,
+  ): Promise<Reauthenticated<string[]>> {
+    const { id: userId, email } = current.user;
+    return this.#reauthentication.guard(current, { password, code }, client, async () => {
+      const codes = newRecoveryCodes();
+      const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
+      if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
+        throw new SecondFactorStateError("mfa_not_enabled");
+      }
+      const action = "recovery_codes_renewed";
+      this.#ctx.emit({ type: "second_factor", action, userId, email, client });
+      return codes;
+    });
+  }
+
+  /**
+   * An operator's reset for a user who lost the device and the codes: the
+   * factor goes, audited, and the user is told by mail.
+   * @returns true when one was on, false when none was, null when no user has the email.
+   */
+  async resetByOperator(email: string, client: SessionClient): Promise<boolean | null> {
+    const user = await this.#ctx.store.findUser({ email });
+    if (!user) return null;
+    if (!(await this.#store.deleteSecondFactor(user.id))) return false;
+    this.#ctx.emit({
+      type: "second_factor",
+      action: "reset_by_operator",
+      userId: user.id,
+      email: user.email,
+      client,
+    });
+    await this.#ctx.mailQueue?.enqueue("second_factor_removed", user.email);
+    return true;
+  }
+
+  /** Checks a code for the second step without using it up (see SecondFactorCodes.check). */
+  check(userId: number, typed: string): Promise<AcceptedCode | null> {
+    return this.#codes.check(userId, typed);
+  }
+
+  /** How many unused recovery codes the user has. */
+  recoveryCodesLeft(userId: number): Promise<number> {
+    return this.#codes.recoveryCodesLeft(userId);
+  }
+}

@@ -1,0 +1,138 @@
+import type { EmailTokenStore } from "../capabilities/email-addresses/store.js";
+import type { StoredResetToken } from "../capabilities/password-reset/reset-token.js";
+import type { SecondFactorStore } from "../capabilities/second-factor/store.js";
+import type { StoredSession } from "./session.js";
+import type { ThrottleStore } from "./throttle.js";
+import type { Transaction, TransactionRunner } from "./unit-of-work.js";
+import type { User, UserRecord } from "./user.js";
+
+/** What a user can be looked up by. `email` matches case-insensitively. */
+export interface UserCriteria {
+  id?: number | null;
+  email?: string | null;
+  hashedPassword?: string | null;
+  createdAt?: Date | null;
+  updatedAt?: Date | null;
+}
+
+/** What can be changed on a user. */
+export interface UserChanges {
+  email?: string;
+  hashedPassword?: string;
+}
+
+/** A user as an operator lists it: never the hash. */
+export interface UserSummary extends User {
+  sessions: number;
+}
+
+export interface NewSession {
+  publicId: string;
+  tokenHash: string;
+  userId: number;
+  createdAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * Everything the domain needs from persistence, and nothing more: one narrow
+ * interface (as Lucia's Adapter), implemented once over Kysely for SQLite and
+ * PostgreSQL. Dates are Dates and ids are numbers whatever the engine.
+ *
+ * A write that takes `tx` runs in that transaction (a UnitOfWork's, which
+ * commits it with the change's audit, webhook and mail rows); without it,
+ * it commits on its own.
+ */
+export interface AuthStore extends ThrottleStore, TransactionRunner {
+  /** TOTP factors, recovery codes and login challenges: part of every store, so no Auth is built without them. */
+  readonly secondFactors: SecondFactorStore;
+  /** Tokens that verify an address or confirm a change of it. */
+  readonly emailTokens: EmailTokenStore;
+  /**
+   * Brings the schema up to date; safe to call from several processes at once.
+   * @returns the names of the migrations this call applied, in order.
+   */
+  migrate(): Promise<string[]>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Throws UserAlreadyExistsError when the normalized email is taken. */
+  insertUser(
+    email: string,
+    hashedPassword: string,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<UserRecord>;
+  /** Every given criterion must match; a null or undefined value never matches. */
+  findUser(criteria: UserCriteria): Promise<UserRecord | null>;
+  /** False when no user has this id. Throws UserAlreadyExistsError on an email clash. */
+  updateUser(id: number, changes: UserChanges, now: Date): Promise<boolean>;
+  /** Users in id order after `afterId`, each with its count of sessions live at `now`. */
+  listUsers(options: { limit: number; afterId?: number; now: Date }): Promise<UserSummary[]>;
+  /** Deletes the user; its sessions and reset token go with it. False when there was none. */
+  deleteUser(id: number, tx?: Transaction): Promise<boolean>;
+
+  insertSession(session: NewSession, tx?: Transaction): Promise<void>;
+  findSessionByTokenHash(tokenHash: string): Promise<{ session: StoredSession; user: User } | null>;
+  touchSession(sessionId: number, lastSeenAt: Date): Promise<void>;
+  /** True when a session was deleted. */
+  deleteSessionByTokenHash(tokenHash: string, tx?: Transaction): Promise<boolean>;
+  deleteSessionsOfUser(userId: number, tx?: Transaction): Promise<number>;
+  /** Ends every session of the user but this one; how many ended. */
+  deleteOtherSessionsOfUser(
+    userId: number,
+    keepSessionId: number,
+    tx?: Transaction,
+  ): Promise<number>;
+  /** The user's sessions still inside their absolute lifetime at `now`, newest first. */
+  listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]>;
+  /** True when the user had a session with this public id (now deleted). */
+  deleteSessionOfUser(userId: number, publicId: string, tx?: Transaction): Promise<boolean>;
+  /**
+   * In one transaction: store the new hash, end every session of the user
+   * but `keepSessionId`, and void logins waiting for their second step.
+   */
+  changePassword(
+    userId: number,
+    hashedPassword: string,
+    keepSessionId: number,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<void>;
+
+  /**
+   * Stores a new reset token beside the user's live ones, deleting their
+   * expired ones, and the oldest beyond `maxLive` (counting the new one).
+   */
+  addResetToken(
+    userId: number,
+    tokenHash: string,
+    createdAt: Date,
+    expiresAt: Date,
+    maxLive: number,
+    /** The token goes out by mail: completing the reset then marks the address verified. */
+    mailed?: boolean,
+    tx?: Transaction,
+  ): Promise<void>;
+  findResetToken(tokenHash: string): Promise<StoredResetToken | null>;
+  /**
+   * In one transaction: consume the token (it must still exist, belong to the
+   * user and not be expired at `now`), void the user's other reset tokens,
+   * store the new hash, end every session of the user and void logins
+   * waiting for their second step, and mark the address
+   * verified when the token was mailed. False, with nothing written, when the token could not be consumed.
+   */
+  completePasswordReset(
+    tokenHash: string,
+    userId: number,
+    hashedPassword: string,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<boolean>;
+
+  /** Deletes expired sessions, reset tokens and throttling rows. */
+  purgeExpired(now: Date, idleCutoff: Date): Promise<void>;
+}

@@ -1,0 +1,132 @@
+import pg from "pg";
+import { SESSION_CHANGES_CHANNEL } from "../../platform/db/migrations/0008-session-change-notices.js";
+
+/** What a notice says changed: these users' sessions, or possibly anyone's. */
+export type SessionChange = { userIds: number[] } | "everything";
+
+export interface SessionChangeListenerOptions {
+  /** The database's URL (its own connection, outside the pool). */
+  url: string;
+  /** A notice arrived. */
+  onChange: (change: SessionChange) => void;
+  /**
+   * The listener went down or came back: notices may have been missed, so
+   * whatever was cached is to be forgotten. `up` tells which.
+   */
+  onStateChange: (up: boolean) => void;
+  /** A check that the connection still answers, this often (ms). Default 5000. */
+  heartbeatMs?: number;
+  /** First delay before reconnecting (ms), doubled up to 5 s. Default 100. */
+  retryMs?: number;
+}
+
+const MAX_RETRY_MS = 5000;
+
+/** The listener connection's application_name. */
+export const SESSION_LISTENER_NAME = "auth-service session listener";
+
+/**
+ * One connection per process doing LISTEN on the session-changes channel,
+ * kept open: reconnected with backoff when it drops (a restart, a failover,
+ * `pg_terminate_backend`), and checked with a query every heartbeat so that
+ * a connection lost without a word (a silent network partition) is noticed
+ * within about heartbeatMs + its timeout. While it is down, `up` is false:
+ * the cache built on it serves nothing from memory.
+ */
+export class SessionChangeListener {
+  readonly #options: Required<SessionChangeListenerOptions>;
+  #client: pg.Client | null = null;
+  #up = false;
+  #closed = false;
+  #retryMs: number;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(options: SessionChangeListenerOptions) {
+    this.#options = { heartbeatMs: 5000, retryMs: 100, ...options };
+    this.#retryMs = this.#options.retryMs;
+  }
+
+  /** True while notices are being received. */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** Connects and listens; resolves after the first attempt, whether or not it succeeded. */
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#heartbeat);
+    this.#setUp(false);
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    const client = new pg.Client({
+      connectionString: this.#options.url,
+      keepAlive: true,
+      // How operators (and tests) find it in pg_stat_activity.
+      application_name: SESSION_LISTENER_NAME,
+      connectionTimeoutMillis: 5000,
+      query_timeout: 5000,
+    });
+    client.on("error", () => this.#lost(client));
+    client.on("end", () => this.#lost(client));
+    client.on("notification", (message) => {
+      if (message.channel === SESSION_CHANGES_CHANNEL && client === this.#client)
+        this.#options.onChange(parseChange(message.payload));
+    });
+    this.#client = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${SESSION_CHANGES_CHANNEL}`);
+    } catch {
+      this.#lost(client);
+      return;
+    }
+    if (this.#closed || client !== this.#client) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.#retryMs = this.#options.retryMs;
+    this.#setUp(true);
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => {
+      client.query("SELECT 1").catch(() => this.#lost(client));
+    }, this.#options.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** The connection is gone (or never came): down now, and a new one later. */
+  #lost(client: pg.Client): void {
+    if (client !== this.#client) return;
+    this.#client = null;
+    clearInterval(this.#heartbeat);
+    this.#setUp(false);
+    client.end().catch(() => {});
+    if (this.#closed) return;
+    this.#retryTimer = setTimeout(() => void this.#connect(), this.#retryMs);
+    this.#retryTimer.unref();
+    this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+  }
+
+  #setUp(up: boolean): void {
+    if (this.#up === up) return;
+    this.#up = up;
+    this.#options.onStateChange(up);
+  }
+}
+
+/** "12,40" → those users; "*" or anything unexpected → everything. */
+export function parseChange(payload: string | undefined): SessionChange {
+  if (!payload || payload === "*") return "everything";
+  const userIds = payload.split(",").map(Number);
+  return userIds.every(Number.isSafeInteger) ? { userIds } : "everything";
+}

@@ -1,0 +1,284 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { ApiKeys } from "../capabilities/admin-api/api-keys.js";
+import { KyselyApiKeyStore } from "../capabilities/admin-api/kysely-store.js";
+import { UserAdmin } from "../capabilities/admin-api/user-admin.js";
+import { AuditTrail } from "../capabilities/audit/audit.js";
+import { KyselyAuditStore } from "../capabilities/audit/kysely-store.js";
+import { KyselyWebhookStore } from "../capabilities/webhooks/kysely-store.js";
+import { Webhooks, type WebhooksOptions } from "../capabilities/webhooks/webhooks.js";
+import type { AuthEventListener } from "../core/events.js";
+import {
+  type AuthSettings,
+  assertValidAuthSettings,
+  resolveAuthSettings,
+} from "../core/settings.js";
+import { KyselyStore } from "../core/store/kysely-store.js";
+import { withPostgresSessionCache } from "../core/store/pg-session-cache.js";
+import { RedisThrottleStore } from "../core/store/redis-throttle-store.js";
+import { withSessionCache } from "../core/store/session-cache.js";
+import { SessionChangeListener } from "../core/store/session-change-listener.js";
+import type { AuthStore } from "../core/store.js";
+import { SecretBox } from "../platform/crypto/secret-box.js";
+import { connect } from "../platform/db/connect.js";
+import type { PoolState } from "../platform/db/pool-state.js";
+import type { Database } from "../platform/db/schema.js";
+import { mapUnavailable } from "../platform/db/unavailable.js";
+import { KyselyOutboxStore } from "../platform/mail/kysely-outbox-store.js";
+import {
+  OutboxWorker,
+  type OutboxWorkerOptions,
+  type WorkerLogger,
+} from "../platform/mail/outbox-worker.js";
+import type { MailTransport } from "../platform/mail/transport.js";
+import { Auth } from "./auth.js";
+import { DB } from "./db.js";
+import { resolveSecretKey } from "./secret-key-file.js";
+
+export interface CreateAuthOptions extends Partial<AuthSettings> {
+  /** `sqlite:<path>` (default `sqlite:auth.db`), `sqlite::memory:` or `postgres://...`. */
+  databaseUrl?: string;
+  /** Most connections in the PostgreSQL pool (default 10). */
+  databasePoolSize?: number;
+  /** Longest wait for the database in ms before an operation fails as unavailable (default 5000). */
+  databaseTimeoutMs?: number;
+  /** Bring the schema up to date before returning (default true). */
+  migrate?: boolean;
+  /** Keep login throttling state in this Redis instead of the database. */
+  redisUrl?: string;
+  /** Prefix of every Redis key (default "auth:throttle:"). */
+  redisKeyPrefix?: string;
+  /** The clock, for tests that cross expiry times. */
+  now?: () => Date;
+  /** Told of every login, registration, reset, logout and hash (metrics, audit). */
+  onEvent?: AuthEventListener;
+  /**
+   * Keep session lookups in process memory, emptied by any write that could
+   * revoke one, here or in another process: SQLite reads its write-ahead
+   * log's header, PostgreSQL listens for a trigger's NOTIFY (default true).
+   */
+  sessionCache?: boolean;
+  /** Record events in the audit_log table (default true). */
+  audit?: boolean;
+  /**
+   * Mail reset links and password-change notices through this transport (via
+   * the outbox table). Production needs it; `outbox.start()` begins sending.
+   */
+  mail?: MailOptions;
+  /** Where the outbox and the audit trail report trouble (never secrets). */
+  logger?: WorkerLogger;
+  /**
+   * The key that encrypts secrets the service reads back (TOTP secrets,
+   * webhook signing secrets): 64 hex characters or 32+ bytes in base64, or the bytes. Without
+   * it, development generates one beside the SQLite file (`<path>.secret-key`)
+   * or in `./.auth-service-secret-key` (PostgreSQL); production refuses to
+   * seal or open secrets.
+   */
+  secretKey?: string | Uint8Array;
+  /** Delivery timings of signed webhooks (tests shorten them) and a per-attempt callback. */
+  webhooks?: WebhooksOptions;
+}
+
+export interface MailOptions {
+  transport: MailTransport;
+  /** Links in mails start with it, e.g. https://auth.example.com. */
+  publicUrl: string;
+  /** Retry and polling timings of the outbox (tests shorten them). */
+  worker?: Pick<
+    OutboxWorkerOptions,
+    "pollIntervalMs" | "leaseMs" | "maxAttempts" | "retryBaseMs" | "retryMaxMs"
+  >;
+}
+
+/** An opened authentication library: the domain, the original's DB API, and how to close both. */
+export interface AuthService {
+  auth: Auth;
+  db: DB;
+  store: AuthStore;
+  /** The audit trail's writer (flush() waits for pending rows) and reader. */
+  audit: AuditTrail;
+  /** The migrations this start applied, in order (none when the schema was up to date). */
+  appliedMigrations: string[];
+  /** Keys of the admin API (`auth-service api-key`): make, list, revoke, check. */
+  apiKeys: ApiKeys;
+  /** What an operator does to users: list, show, create, delete, end sessions. */
+  users: UserAdmin;
+  /** Present when mail is configured; not sending until start(). */
+  outbox: OutboxWorker | undefined;
+  /** Signed webhooks: add, list, remove, test endpoints; `webhooks.worker.start()` begins delivering. */
+  webhooks: Webhooks;
+  /** The database connections: open, idle, waited for (for /metrics). */
+  poolState(): PoolState;
+  /** Deletes expired sessions, tokens, throttle rows, old audit rows and failed mail. */
+  purgeExpired(): Promise<void>;
+  /** Stops the outbox and the webhook worker, writes pending audit and webhook rows, closes the connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, runs pending migrations and returns `Auth` and `DB` over it.
+ *
+ * ```ts
+ * const { auth, db, close } = await createAuth({ databaseUrl: "sqlite:auth.db" });
+ * await auth.registerUser("bob@example.com", "correct horse");
+ * ```
+ */
+export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthService> {
+  const {
+    databaseUrl = "sqlite:auth.db",
+    databasePoolSize,
+    databaseTimeoutMs,
+    migrate = true,
+    redisUrl,
+    redisKeyPrefix,
+    now,
+    onEvent,
+    audit: auditEnabled = true,
+    sessionCache = true,
+    mail,
+    logger,
+    secretKey,
+    webhooks: webhookOptions,
+    ...partial
+  } = options;
+  const settings = resolveAuthSettings(partial);
+  assertValidAuthSettings(settings);
+  const {
+    db: kysely,
+    dialect,
+    poolState,
+    sqlite,
+  } = connect({
+    url: databaseUrl,
+    poolSize: databasePoolSize,
+    timeoutMs: databaseTimeoutMs,
+  });
+  const kyselyStore = new KyselyStore(kysely, dialect);
+  const { store: cachedStore, listener } = withCache(kyselyStore, {
+    enabled: sessionCache,
+    kysely,
+    sqlite,
+    postgresUrl: dialect === "postgres" ? databaseUrl : undefined,
+  });
+  const store = mapUnavailable(cachedStore);
+  const auditStore = mapUnavailable(new KyselyAuditStore(kysely));
+  const audit = new AuditTrail(auditStore, {
+    now,
+    onError: (error, dropped) =>
+      logger?.error({ err: error, dropped }, "audit rows could not be written"),
+  });
+  const redis = redisUrl
+    ? new RedisThrottleStore({
+        url: redisUrl,
+        keyPrefix: redisKeyPrefix,
+        timeoutMs: databaseTimeoutMs,
+      })
+    : undefined;
+  // The worker makes reset tokens through Auth, and Auth queues mail through
+  // the worker: the arrow defers the reference until a mail is sent.
+  const outbox = mail
+    ? new OutboxWorker({
+        ...mail.worker,
+        store: mapUnavailable(new KyselyOutboxStore(kysely)),
+        transport: mail.transport,
+        publicUrl: mail.publicUrl,
+        resetTokenLifetimeMs: settings.resetTokenLifetime,
+        issueResetToken: (email) => auth.issueResetToken(email, { mailed: true }),
+        tokenForMail: (refId, email) => auth.emailAddresses.tokenForMail(refId, email),
+        logger,
+        now,
+      })
+    : undefined;
+  let sealing: SecretBox | undefined;
+  // Made at the first secret sealed or opened, so a service that never keeps
+  // one never writes a development key file.
+  const secretBox = () => {
+    sealing ??= new SecretBox(resolveSecretKey(secretKey, settings.mode, databaseUrl).key);
+    return sealing;
+  };
+  const webhooks = new Webhooks({
+    store: mapUnavailable(new KyselyWebhookStore(kysely)),
+    secretBox,
+    mode: settings.mode,
+    logger,
+    now,
+    options: webhookOptions,
+  });
+  const auth = new Auth({
+    store,
+    throttleStore: redis,
+    settings,
+    now,
+    onEvent,
+    // The audit trail and webhooks write rows for the domain's events (a
+    // change's in its own transaction); Auth never calls them by name.
+    recorders: auditEnabled ? [audit, webhooks] : [webhooks],
+    onStepFailed: (error, step) =>
+      logger?.error({ err: error, step }, "a step after a committed change failed"),
+    mailQueue: outbox,
+    secretBox,
+  });
+  const close = async () => {
+    await outbox?.stop();
+    await webhooks.close();
+    await audit.flush();
+    await redis?.close();
+    await store.close();
+  };
+  const appliedMigrations: string[] = [];
+  try {
+    if (migrate) appliedMigrations.push(...(await store.migrate()));
+    await redis?.connect();
+    // Until it listens, the PostgreSQL session cache serves nothing from memory.
+    await listener?.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    auth,
+    db: new DB(store, now),
+    store,
+    audit,
+    appliedMigrations,
+    apiKeys: new ApiKeys(mapUnavailable(new KyselyApiKeyStore(kysely)), now),
+    users: new UserAdmin(auth, store, now),
+    outbox,
+    webhooks,
+    poolState,
+    async purgeExpired() {
+      await auth.purgeExpired();
+      await audit.purgeOlderThan(settings.auditRetention);
+      await outbox?.purgeFailed();
+      await webhooks.worker.purgeFailed();
+    },
+    close,
+  };
+}
+
+/**
+ * The store with its session cache: SQLite's (the write-ahead log tells of
+ * other processes' commits) or PostgreSQL's (a listener hears the triggers'
+ * notices). Without a cache, the store as it is.
+ */
+function withCache(
+  store: KyselyStore,
+  options: {
+    enabled: boolean;
+    kysely: Kysely<Database>;
+    sqlite: BetterSqlite3.Database | undefined;
+    postgresUrl: string | undefined;
+  },
+): { store: AuthStore; listener?: SessionChangeListener } {
+  if (!options.enabled) return { store };
+  if (options.sqlite) return { store: withSessionCache(store, options.kysely, options.sqlite) };
+  if (!options.postgresUrl) return { store };
+  let cache: ReturnType<typeof withPostgresSessionCache> | undefined;
+  const listener = new SessionChangeListener({
+    url: options.postgresUrl,
+    onChange: (change) => cache?.onChange(change),
+    onStateChange: () => cache?.reset(),
+  });
+  cache = withPostgresSessionCache(store, listener);
+  return { store: cache.store, listener };
+}

@@ -1,0 +1,68 @@
+import type { Kysely } from "kysely";
+import type { MailKind } from "../../core/mail-queue.js";
+import type { Transaction } from "../../core/unit-of-work.js";
+import {
+  claimDue,
+  deleteFailedBefore,
+  deleteRow,
+  markFailed,
+  reschedule,
+} from "../db/leased-queue.js";
+import type { Database } from "../db/schema.js";
+import { executorOf } from "../db/transaction.js";
+import type { OutboxMessage, OutboxStore } from "./outbox.js";
+
+/** The mail outbox over Kysely, for SQLite and PostgreSQL alike (claims: leased-queue.ts). */
+export class KyselyOutboxStore implements OutboxStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async enqueueMail(
+    kind: MailKind,
+    email: string,
+    now: Date,
+    refId?: number,
+    tx?: Transaction,
+  ): Promise<void> {
+    await executorOf(this.#db, tx)
+      .insertInto("mail_outbox")
+      .values({
+        kind,
+        email,
+        created_at: now.getTime(),
+        next_attempt_at: now.getTime(),
+        ref_id: refId ?? null,
+      })
+      .execute();
+  }
+
+  async claimDueMail(now: Date, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    const rows = await claimDue(this.#db, "mail_outbox", { now, leaseMs, limit });
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind as MailKind,
+      email: row.email as string,
+      refId: row.ref_id == null ? null : Number(row.ref_id),
+      attempts: row.attempts,
+    }));
+  }
+
+  deleteMail(id: number): Promise<void> {
+    return deleteRow(this.#db, "mail_outbox", id);
+  }
+
+  rescheduleMail(id: number, nextAttemptAt: Date, error: string): Promise<void> {
+    return reschedule(this.#db, "mail_outbox", id, nextAttemptAt, error);
+  }
+
+  failMail(id: number, error: string): Promise<void> {
+    return markFailed(this.#db, "mail_outbox", id, error);
+  }
+
+  deleteFailedMailBefore(before: Date): Promise<number> {
+    return deleteFailedBefore(this.#db, "mail_outbox", before);
+  }
+}

@@ -1,0 +1,60 @@
+import { escapeHtml } from "../text/html-escape.js";
+import { ICON_PATH } from "./icon.js";
+import { STYLESHEET_PATH } from "./style.js";
+
+export { escapeHtml };
+
+/** A value that is already HTML (built from escaped parts), not text to escape. */
+export interface Html {
+  readonly html: string;
+}
+
+/** Template tag: interpolated strings are escaped, Html values and arrays of them are not. */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0] ?? "";
+  values.forEach((value, index) => {
+    out += render(value) + (strings[index + 1] ?? "");
+  });
+  return { html: out };
+}
+
+function render(value: unknown): string {
+  if (value === undefined || value === null || value === false) return "";
+  if (Array.isArray(value)) return value.map(render).join("");
+  if (typeof value === "object" && "html" in value) return String((value as Html).html);
+  return escapeHtml(String(value));
+}
+
+export interface PageOptions {
+  title: string;
+  /** A confirmation shown above the content (role=status). */
+  notice?: string;
+  /** What went wrong, shown above the content (role=alert); the field in error points to it by ERROR_ID. */
+  error?: string;
+}
+
+/** The id of the page's error message, for aria-describedby on the field it is about. */
+export const ERROR_ID = "page-error";
+
+/** A whole document: no inline script or style, so the strict CSP holds. */
+export function page({ title, notice, error }: PageOptions, content: Html): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · auth-service</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+<link rel="icon" type="image/svg+xml" href="${ICON_PATH}">
+</head>
+<body>
+<main>
+<h1>${title}</h1>
+${notice ? html`<p class="notice" role="status">${notice}</p>` : ""}
+${error ? html`<p class="error" id="${ERROR_ID}" role="alert">${error}</p>` : ""}
+${content}
+</main>
+</body>
+</html>
+`.html;
+}
