@@ -1,4 +1,4 @@
-import type { Transaction } from "./transaction.js";
+import type { Transaction } from "../platform/db/transaction-handle.js";
 
 /** The mails the domain asks for. */
 export type MailKind =

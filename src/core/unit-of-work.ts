@@ -1,8 +1,8 @@
+import type { Transaction, TransactionRunner } from "../platform/db/transaction-handle.js";
 import type { AuthEvent, AuthEventListener } from "./events.js";
 import type { MailKind, MailQueue } from "./mail-queue.js";
-import type { Transaction, TransactionRunner } from "./transaction.js";
 
-export type { Transaction, TransactionRunner } from "./transaction.js";
+export type { Transaction, TransactionRunner } from "../platform/db/transaction-handle.js";
 
 /**
  * A listener that writes rows for the events it hears (the audit trail, the

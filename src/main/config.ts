@@ -97,8 +97,9 @@ const MAIL_VARIABLES: ReadonlyArray<readonly [string, string]> = [
 /** false, a number of proxies in front, or their addresses / CIDR ranges (see client-address.ts). */
 export type { TrustProxy } from "./env-reader.js";
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS, type LogLevel } from "../platform/http/logger.js";
+
+export type { LogLevel };
 
 /** Raised with every problem found, so one failed start lists them all. */
 export class ConfigError extends Error {

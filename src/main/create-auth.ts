@@ -14,6 +14,7 @@ import {
   resolveAuthSettings,
 } from "../core/settings.js";
 import { KyselyStore } from "../core/store/kysely-store.js";
+import { mapUnavailable } from "../core/store/map-unavailable.js";
 import { withPostgresSessionCache } from "../core/store/pg-session-cache.js";
 import { RedisThrottleStore } from "../core/store/redis-throttle-store.js";
 import { withSessionCache } from "../core/store/session-cache.js";
@@ -23,7 +24,6 @@ import { SecretBox } from "../platform/crypto/secret-box.js";
 import { connect } from "../platform/db/connect.js";
 import type { PoolState } from "../platform/db/pool-state.js";
 import type { Database } from "../platform/db/schema.js";
-import { mapUnavailable } from "../platform/db/unavailable.js";
 import { KyselyOutboxStore } from "../platform/mail/kysely-outbox-store.js";
 import {
   OutboxWorker,
@@ -33,6 +33,7 @@ import {
 import type { MailTransport } from "../platform/mail/transport.js";
 import { Auth } from "./auth.js";
 import { DB } from "./db.js";
+import { serviceMails } from "./mails.js";
 import { resolveSecretKey } from "./secret-key-file.js";
 
 export interface CreateAuthOptions extends Partial<AuthSettings> {
@@ -181,10 +182,12 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         ...mail.worker,
         store: mapUnavailable(new KyselyOutboxStore(kysely)),
         transport: mail.transport,
-        publicUrl: mail.publicUrl,
-        resetTokenLifetimeMs: settings.resetTokenLifetime,
-        issueResetToken: (email) => auth.issueResetToken(email, { mailed: true }),
-        tokenForMail: (refId, email) => auth.emailAddresses.tokenForMail(refId, email),
+        composers: serviceMails({
+          publicUrl: mail.publicUrl,
+          lifetimeMinutes: Math.round(settings.resetTokenLifetime / 60_000),
+          issueResetToken: (email) => auth.issueResetToken(email, { mailed: true }),
+          tokenForMail: (refId, email) => auth.emailAddresses.tokenForMail(refId, email),
+        }),
         logger,
         now,
       })

@@ -6,8 +6,9 @@ import { parseSecretKey } from "../platform/crypto/secret-box.js";
 /** Environment variables as config.ts receives them. */
 export type Env = Record<string, string | undefined>;
 
-/** Who may set the client's address: nobody, the N proxies in front, or these addresses and ranges. */
-export type TrustProxy = false | number | readonly string[];
+import type { TrustProxy } from "../platform/http/client-address.js";
+
+export type { TrustProxy };
 
 const PROXY_ADDRESS_NAMES = ["loopback", "linklocal", "uniquelocal"];
 

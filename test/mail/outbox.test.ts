@@ -98,6 +98,39 @@ for (const factory of await testDatabases()) {
       assert.equal(new Set(recipients).size, 10);
     });
 
+    test("a queued mail of a kind with no message fails; it is never sent as a reset", async () => {
+      const service = await open("smtp://127.0.0.1:9");
+      await service.auth.registerUser("kind@example.com", "a strong passphrase");
+      const { db } = connect({ url: database.url });
+      try {
+        // What a newer version (or a hand) could leave in the table.
+        await db
+          .insertInto("mail_outbox")
+          .values({
+            kind: "passkey_added",
+            email: "kind@example.com",
+            created_at: Date.now(),
+            next_attempt_at: Date.now(),
+            last_error: null,
+          })
+          .execute();
+      } finally {
+        await db.destroy();
+      }
+      const reopened = await open();
+      reopened.outbox?.start();
+      const deadline = Date.now() + 10_000;
+      let row: Awaited<ReturnType<typeof readOutbox>>;
+      while (Date.now() < deadline) {
+        row = await readOutbox(database.url);
+        if (row?.status === "failed") break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(row?.status, "failed");
+      assert.match(row?.last_error ?? "", /no message for mail kind "passkey_added"/);
+      assert.deepEqual(smtp.mails, [], "nothing was sent, above all no reset link");
+    });
+
     test("a reset request for an unregistered email sends nothing and leaves nothing queued", async () => {
       const service = await open();
       await service.auth.requestPasswordReset("ghost@example.com");

@@ -1,3 +1,5 @@
+import type { MailComposers } from "../../platform/mail/composer.js";
+import { isMailableEmail } from "../../platform/mail/mailable.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
 import { escapeHtml } from "../../platform/text/html-escape.js";
 
@@ -53,10 +55,6 @@ const EMAIL_NOTICES = {
 
 export type EmailNotice = keyof typeof EMAIL_NOTICES;
 
-export function isEmailNotice(kind: string): kind is EmailNotice {
-  return Object.hasOwn(EMAIL_NOTICES, kind);
-}
-
 /** The notices the old address gets when a change is asked for, and when it is done. */
 export function emailNoticeMail(
   to: string,
@@ -78,5 +76,35 @@ export function emailNoticeMail(
       .filter((line) => line !== "")
       .map((line) => `<p>${escapeHtml(line)}</p>`)
       .join("\n"),
+  };
+}
+
+/** The kinds of mail about email addresses: links that carry a token, and notices to the old address. */
+export type EmailAddressMailKind = "email_verification" | "email_change" | EmailNotice;
+
+export function emailAddressMails(options: {
+  publicUrl: string;
+  /**
+   * The token of a verification or email-change mail, made when it is sent
+   * (`refId` names the request; null: a request for a new link, for whoever
+   * has `email`); null when there is nobody to mail.
+   */
+  tokenForMail(
+    refId: number | null,
+    email: string,
+  ): Promise<{ email: string; token: string; purpose: "verify" | "change" } | null>;
+}): MailComposers<EmailAddressMailKind> {
+  // As a reset token: made now, at each attempt, for the request the row names.
+  const link = async ({ refId, email }: { refId: number | null; email: string }) => {
+    const made = await options.tokenForMail(refId, email);
+    if (!made || !isMailableEmail(made.email)) return null;
+    return emailLinkMail(made.email, made.token, made.purpose, options);
+  };
+  return {
+    email_verification: link,
+    email_change: link,
+    email_change_requested: ({ email }) =>
+      emailNoticeMail(email, "email_change_requested", options),
+    email_changed: ({ email }) => emailNoticeMail(email, "email_changed", options),
   };
 }

@@ -1,5 +1,8 @@
+import { errorResponse, PLAIN_TEXT_PATTERN } from "../../platform/http/base-schemas.js";
 import { TOKEN_MAX_LENGTH } from "../token.js";
 import { EMAIL_MAX_LENGTH } from "../user.js";
+
+export { errorResponse, PLAIN_TEXT_PATTERN } from "../../platform/http/base-schemas.js";
 
 /**
  * Field schemas shared by the routes. Lengths are capped here, before any
@@ -7,18 +10,6 @@ import { EMAIL_MAX_LENGTH } from "../user.js";
  * itself (minimum, maximum, bcrypt's 72 bytes) is the domain's.
  */
 export const PASSWORD_INPUT_MAX_LENGTH = 1024;
-
-/**
- * What any string a client sends may hold: no C0 control character (NUL, tab,
- * CR and LF included), no DEL, no lone UTF-16 surrogate. PostgreSQL refuses NUL
- * in text (a 500), and a lone surrogate has no UTF-8 form: pg sends it as
- * U+FFFD, so two different strings became one stored email there while SQLite
- * kept them apart. Passwords too: no one types a control character into a
- * password box (tab moves the focus), and NUL is where C-string hashers stop.
- * Ajv compiles patterns with the `u` flag (its `unicodeRegExp` default), under
- * which a surrogate pair is one code point: only a lone half is in the range.
- */
-export const PLAIN_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$";
 
 export const emailField = {
   type: "string",
@@ -80,12 +71,6 @@ export const secondFactorCodeField = {
 } as const;
 
 /** Every error answer: a human-readable message and a stable code. */
-export const errorResponse = {
-  type: "object",
-  required: ["message"],
-  properties: { message: { type: "string" }, error: { type: "string" } },
-} as const;
-
 export const messageResponse = {
   type: "object",
   required: ["message"],

@@ -1,38 +1,5 @@
+import type { MailComposers } from "../../platform/mail/composer.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
-
-/** Where the hosted page that takes a reset token lives, under PUBLIC_URL. */
-export const RESET_PAGE_PATH = "/account/reset";
-
-/**
- * The reset link is built from the configured public URL, never from the
- * request's Host header: a forged Host must not make us mail a link to the
- * attacker's site (password-reset poisoning).
- */
-export function resetLink(publicUrl: string, token: string): string {
-  return `${publicUrl}${RESET_PAGE_PATH}?token=${encodeURIComponent(token)}`;
-}
-
-export function resetMail(
-  to: string,
-  token: string,
-  options: { publicUrl: string; lifetimeMinutes: number },
-): MailMessage {
-  return {
-    to,
-    subject: "Reset your password",
-    text: [
-      "Someone (we hope you) asked to reset the password of this account.",
-      "",
-      "Choose a new password here:",
-      resetLink(options.publicUrl, token),
-      "",
-      `Or enter this reset token: ${token}`,
-      "",
-      `The link works once and expires in ${options.lifetimeMinutes} minutes.`,
-      "If you did not ask for it, ignore this mail: your password stays as it is.",
-    ].join("\n"),
-  };
-}
 
 export function passwordChangedMail(to: string, options: { publicUrl: string }): MailMessage {
   return {
@@ -47,43 +14,7 @@ export function passwordChangedMail(to: string, options: { publicUrl: string }):
   };
 }
 
-/** The notices of changes to an account's second factor, by mail kind. */
-const SECOND_FACTOR_NOTICES = {
-  second_factor_added: {
-    subject: "Two-factor authentication was turned on",
-    what: "Two-factor authentication was just turned on for this account: logins now ask for a code from an authenticator app.",
-  },
-  second_factor_removed: {
-    subject: "Two-factor authentication was turned off",
-    what: "Two-factor authentication was just turned off for this account: logins now ask for the password only.",
-  },
-  recovery_code_used: {
-    subject: "A recovery code was used to sign in",
-    what: "A recovery code was just used to sign in to this account. Each code works once; make new ones on your account page when few are left.",
-  },
-} as const;
-
-export type SecondFactorNotice = keyof typeof SECOND_FACTOR_NOTICES;
-
-export function isSecondFactorNotice(kind: string): kind is SecondFactorNotice {
-  return Object.hasOwn(SECOND_FACTOR_NOTICES, kind);
-}
-
-export function secondFactorMail(
-  to: string,
-  kind: SecondFactorNotice,
-  options: { publicUrl: string },
-): MailMessage {
-  const notice = SECOND_FACTOR_NOTICES[kind];
-  return {
-    to,
-    subject: notice.subject,
-    text: [
-      notice.what,
-      "",
-      "If that was you, there is nothing to do.",
-      `If it was not, reset your password at once: ${options.publicUrl}/account/forgot`,
-      `and review the account's sessions and two-factor settings: ${options.publicUrl}/account`,
-    ].join("\n"),
-  };
+/** The core's own mail: the notice after a password change. */
+export function coreMails(options: { publicUrl: string }): MailComposers<"password_changed"> {
+  return { password_changed: ({ email }) => passwordChangedMail(email, options) };
 }

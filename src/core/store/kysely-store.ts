@@ -17,7 +17,6 @@ import type { SecondFactorStore } from "../../capabilities/second-factor/store.j
 import { allMigrations } from "../../platform/db/migrations/index.js";
 import type { Database, Dialect, UsersTable } from "../../platform/db/schema.js";
 import { executorOf, transactionRunner, withinTransaction } from "../../platform/db/transaction.js";
-import { mapUnavailable } from "../../platform/db/unavailable.js";
 import { UserAlreadyExistsError } from "../errors.js";
 import type { StoredSession } from "../session.js";
 import type { AuthStore, NewSession, UserChanges, UserCriteria, UserSummary } from "../store.js";
@@ -25,6 +24,7 @@ import type { FailureCount } from "../throttle.js";
 import type { Transaction } from "../unit-of-work.js";
 import { normalizeEmail, type User, type UserRecord } from "../user.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
+import { mapUnavailable } from "./map-unavailable.js";
 import {
   isUniqueViolation,
   toDate,

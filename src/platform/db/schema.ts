@@ -76,7 +76,7 @@ export interface AuditLogTable {
 /** Mail waiting to go out (see mail/outbox-worker.ts); a row is deleted once sent. */
 export interface MailOutboxTable {
   id: Id;
-  /** password_reset (the token is made when the mail is sent) or password_changed. */
+  /** The composer that makes its message (src/core/mail-queue.ts MailKind). */
   kind: string;
   email: string;
   created_at: EpochMillis;

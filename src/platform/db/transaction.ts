@@ -1,6 +1,6 @@
 import type { Kysely, Transaction as KyselyTrx } from "kysely";
-import type { Transaction, TransactionRunner } from "../../core/unit-of-work.js";
 import type { Database } from "./schema.js";
+import type { Transaction, TransactionRunner } from "./transaction-handle.js";
 
 /**
  * The domain's opaque Transaction over a Kysely transaction. Every store

@@ -1,6 +1,3 @@
-import { ServiceUnavailableError } from "../../core/errors.js";
-import { wrapMethods } from "./wrap-methods.js";
-
 /** Node socket errors, and SQLSTATE class 08 (connection exception) plus server shutdown and overload. */
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
@@ -45,19 +42,4 @@ export function isUnavailable(error: unknown): boolean {
     if (/^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|PROTOCOL)/.test(code)) return true;
   }
   return CONNECTION_MESSAGES.some((message) => error.message.includes(message));
-}
-
-/**
- * Wraps every method of a store so an unavailable database surfaces as the
- * domain's ServiceUnavailableError (503) instead of an unexpected error (500).
- */
-export function mapUnavailable<T extends object>(store: T): T {
-  return wrapMethods(store, (method) => async (...args: unknown[]) => {
-    try {
-      return await method(...args);
-    } catch (error) {
-      if (isUnavailable(error)) throw new ServiceUnavailableError(undefined, { cause: error });
-      throw error;
-    }
-  });
 }

@@ -1,6 +1,8 @@
 import { isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
-import type { TrustProxy } from "../../main/config.js";
+
+/** Who may set the client's address: nobody, the N proxies in front, or these addresses and ranges. */
+export type TrustProxy = false | number | readonly string[];
 
 type FastifyTrustProxy = false | string[] | ((address: string, hop: number) => boolean);
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { sendError } from "../../core/http/errors.js";
+import { sendError } from "./error-answer.js";
 import { discardBody, hasUnreadBody } from "./unread-body.js";
 
 /**

@@ -14,7 +14,7 @@ import {
   type ErrorBody,
   frameworkErrorAnswer,
   sendError,
-} from "../../core/http/errors.js";
+} from "./error-answer.js";
 import { splitSecurityHeaders } from "./security-headers.js";
 
 /**

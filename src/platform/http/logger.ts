@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import pino, { type DestinationStream } from "pino";
-import type { AuthMode } from "../../core/settings.js";
-import type { LogLevel } from "../../main/config.js";
 import { clientAddress } from "./client-address.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * The service's logger. Requests are logged by method and path only: query
@@ -48,7 +49,7 @@ export function createLogger(
  */
 export function serviceLogger(
   level: LogLevel,
-  mode: AuthMode,
+  mode: "development" | "production",
   output: { isTTY?: boolean } = process.stdout,
 ): FastifyBaseLogger {
   return createLogger(level, undefined, {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay, { type Config, type HTTPMethod, type HTTPVersion } from "find-my-way";
-import { sendError } from "../../core/http/errors.js";
+import { sendError } from "./error-answer.js";
 
 /**
  * Fastify answers 404 for a known path with an unknown method; the contract

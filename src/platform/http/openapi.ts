@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, RouteOptions } from "fastify";
-import { errorResponse } from "../../core/http/schemas.js";
+import { errorResponse } from "./base-schemas.js";
 
 /** package.json sits two folders up from both src/http and dist/http. */
 const { version } = JSON.parse(

@@ -1,6 +1,4 @@
 import type { Kysely } from "kysely";
-import type { MailKind } from "../../core/mail-queue.js";
-import type { Transaction } from "../../core/unit-of-work.js";
 import {
   claimDue,
   deleteFailedBefore,
@@ -10,6 +8,7 @@ import {
 } from "../db/leased-queue.js";
 import type { Database } from "../db/schema.js";
 import { executorOf } from "../db/transaction.js";
+import type { Transaction } from "../db/transaction-handle.js";
 import type { OutboxMessage, OutboxStore } from "./outbox.js";
 
 /** The mail outbox over Kysely, for SQLite and PostgreSQL alike (claims: leased-queue.ts). */
@@ -21,7 +20,7 @@ export class KyselyOutboxStore implements OutboxStore {
   }
 
   async enqueueMail(
-    kind: MailKind,
+    kind: string,
     email: string,
     now: Date,
     refId?: number,
@@ -43,7 +42,7 @@ export class KyselyOutboxStore implements OutboxStore {
     const rows = await claimDue(this.#db, "mail_outbox", { now, leaseMs, limit });
     return rows.map((row) => ({
       id: row.id,
-      kind: row.kind as MailKind,
+      kind: row.kind as string,
       email: row.email as string,
       refId: row.ref_id == null ? null : Number(row.ref_id),
       attempts: row.attempts,

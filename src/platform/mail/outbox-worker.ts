@@ -1,18 +1,7 @@
-import {
-  emailLinkMail,
-  emailNoticeMail,
-  isEmailNotice,
-} from "../../capabilities/email-addresses/messages.js";
-import {
-  isSecondFactorNotice,
-  passwordChangedMail,
-  resetMail,
-  secondFactorMail,
-} from "../../core/mail/messages.js";
-import type { MailKind, MailQueue } from "../../core/mail-queue.js";
-import type { Transaction } from "../../core/unit-of-work.js";
-import { isMailableEmail } from "../../core/user.js";
 import { retryDelay } from "../db/leased-queue.js";
+import type { Transaction } from "../db/transaction-handle.js";
+import type { MailComposer } from "./composer.js";
+import { isMailableEmail } from "./mailable.js";
 import type { OutboxMessage, OutboxStore } from "./outbox.js";
 import type { MailMessage, MailTransport } from "./transport.js";
 
@@ -26,19 +15,12 @@ export interface WorkerLogger {
 export interface OutboxWorkerOptions {
   store: OutboxStore;
   transport: MailTransport;
-  /** Makes a fresh reset token for the email's user; null when nobody has this email. */
-  issueResetToken(email: string): Promise<{ token: string; email: string } | null>;
   /**
-   * The token of a verification or email-change mail, made when it is sent
-   * (`refId` names the request; null: a request for a new link, for whoever
-   * has `email`); null when there is nobody to mail.
+   * What each kind of mail says, by kind (MailComposers, one per kind the
+   * service queues). A row of a kind without one fails, never sends another
+   * kind's mail.
    */
-  tokenForMail?(
-    refId: number | null,
-    email: string,
-  ): Promise<{ email: string; token: string; purpose: "verify" | "change" } | null>;
-  publicUrl: string;
-  resetTokenLifetimeMs: number;
+  composers: Readonly<Record<string, MailComposer>>;
   logger?: WorkerLogger;
   now?: () => Date;
   /** How often due and retried mail is looked for, besides the nudge of each new mail. */
@@ -62,9 +44,8 @@ const silent: WorkerLogger = { info() {}, warn() {}, error() {} };
  * a crashed instance is picked up when its lease ends. Any number of
  * instances can run a worker over one database: claims are exclusive.
  */
-export class OutboxWorker implements MailQueue {
-  readonly #options: Required<Omit<OutboxWorkerOptions, "logger" | "now" | "tokenForMail">> &
-    Pick<OutboxWorkerOptions, "tokenForMail">;
+export class OutboxWorker {
+  readonly #options: Required<Omit<OutboxWorkerOptions, "logger" | "now">>;
   readonly #logger: WorkerLogger;
   readonly #now: () => Date;
   #timer: NodeJS.Timeout | undefined;
@@ -91,7 +72,7 @@ export class OutboxWorker implements MailQueue {
    * wait for SMTP. In a transaction, the sender wakes once it has committed
    * (before, the row is not there to be seen).
    */
-  async enqueue(kind: MailKind, email: string, refId?: number, tx?: Transaction): Promise<void> {
+  async enqueue(kind: string, email: string, refId?: number, tx?: Transaction): Promise<void> {
     await this.#options.store.enqueueMail(kind, email, this.#now(), refId, tx);
     const wake = () => setImmediate(() => void this.drain());
     if (tx) tx.afterCommit(wake);
@@ -184,30 +165,13 @@ export class OutboxWorker implements MailQueue {
 
   /** The mail to send, or null when there is nobody to send it to. */
   async #compose(message: OutboxMessage): Promise<MailMessage | null> {
-    const { publicUrl } = this.#options;
     if (!this.#isMailable(message)) return null;
-    if (message.kind === "password_changed") {
-      return passwordChangedMail(message.email, { publicUrl });
-    }
-    if (isSecondFactorNotice(message.kind)) {
-      return secondFactorMail(message.email, message.kind, { publicUrl });
-    }
-    if (isEmailNotice(message.kind))
-      return emailNoticeMail(message.email, message.kind, { publicUrl });
-    if (message.kind === "email_verification" || message.kind === "email_change") {
-      // As a reset token: made now, at each attempt, for the request the row names.
-      const made = await this.#options.tokenForMail?.(message.refId, message.email);
-      if (!made || !isMailableEmail(made.email)) return null;
-      return emailLinkMail(made.email, made.token, made.purpose, { publicUrl });
-    }
-    // The token is made now, at each attempt (replacing the one a failed
-    // attempt made), so no usable token ever waits in the table.
-    const issued = await this.#options.issueResetToken(message.email);
-    if (!issued || !isMailableEmail(issued.email)) return null;
-    return resetMail(issued.email, issued.token, {
-      publicUrl,
-      lifetimeMinutes: Math.round(this.#options.resetTokenLifetimeMs / 60_000),
-    });
+    const { composers } = this.#options;
+    const compose = Object.hasOwn(composers, message.kind) ? composers[message.kind] : undefined;
+    // A row this version has no message for (written by a newer one, or by
+    // hand) fails as any other error: retried, then kept for operators.
+    if (!compose) throw new Error(`no message for mail kind "${message.kind}"`);
+    return compose(message);
   }
 
   /**

@@ -1,10 +1,10 @@
-import type { MailKind } from "../../core/mail-queue.js";
-import type { Transaction } from "../../core/unit-of-work.js";
+import type { Transaction } from "../db/transaction-handle.js";
 
 /** A queued mail, as a sender claims it. */
 export interface OutboxMessage {
   id: number;
-  kind: MailKind;
+  /** Which composer makes its message (MailComposers). */
+  kind: string;
   email: string;
   /** The email_tokens row a verification or change mail makes its token for. */
   refId: number | null;
@@ -16,7 +16,7 @@ export interface OutboxMessage {
 export interface OutboxStore {
   /** In `tx` when given: the mail is sent only if that transaction commits. */
   enqueueMail(
-    kind: MailKind,
+    kind: string,
     email: string,
     now: Date,
     refId?: number,

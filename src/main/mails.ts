@@ -1,0 +1,21 @@
+import { emailAddressMails } from "../capabilities/email-addresses/messages.js";
+import { passwordResetMails } from "../capabilities/password-reset/messages.js";
+import { secondFactorMails } from "../capabilities/second-factor/messages.js";
+import { coreMails } from "../core/mail/messages.js";
+import type { MailKind } from "../core/mail-queue.js";
+import type { MailComposers } from "../platform/mail/composer.js";
+
+/**
+ * What every mail the service queues says, by kind. Typed by MailKind: a kind
+ * added there without its composer here does not compile.
+ */
+export function serviceMails(
+  options: Parameters<typeof passwordResetMails>[0] & Parameters<typeof emailAddressMails>[0],
+): MailComposers<MailKind> {
+  return {
+    ...coreMails(options),
+    ...passwordResetMails(options),
+    ...secondFactorMails(options),
+    ...emailAddressMails(options),
+  };
+}
