@@ -12,10 +12,6 @@ export type { AuditEntry, AuditQuery } from "./capabilities/audit/audit.js";
 export { EmailAddresses } from "./capabilities/email-addresses/email-addresses.js";
 export type { EmailTokenStore } from "./capabilities/email-addresses/store.js";
 export {
-  ResetThrottledError,
-  VerificationThrottledError,
-} from "./capabilities/password-reset/reset-limit.js";
-export {
   type Reauthenticated,
   type SecondFactorStatus,
   SecondFactors,
@@ -51,6 +47,10 @@ export {
 export type { AuthEvent, AuthEventListener } from "./core/events.js";
 export { Metrics } from "./core/http/metrics.js";
 export { ServiceBusyError } from "./core/limiter.js";
+export {
+  ResetThrottledError,
+  VerificationThrottledError,
+} from "./core/mail-request-limit.js";
 export { PasswordHasher } from "./core/password.js";
 export type { PasswordChangeOutcome } from "./core/password-change.js";
 export { PasswordPolicy } from "./core/password-policy.js";

@@ -1,5 +1,5 @@
-import type { SecondFactorCodes } from "../capabilities/second-factor/second-factor-codes.js";
 import type { FlowContext } from "./flow-context.js";
+import type { SecondFactorGate } from "./second-step.js";
 import type { SessionClient, StoredSession } from "./session.js";
 import type { User } from "./user.js";
 
@@ -48,9 +48,9 @@ export type Reauthenticated<T> =
  */
 export class Reauthentication {
   readonly #ctx: FlowContext;
-  readonly #codes: SecondFactorCodes;
+  readonly #codes: SecondFactorGate;
 
-  constructor(ctx: FlowContext, codes: SecondFactorCodes) {
+  constructor(ctx: FlowContext, codes: SecondFactorGate) {
     this.#ctx = ctx;
     this.#codes = codes;
   }

@@ -1,11 +1,9 @@
-import type { EmailAddresses } from "../capabilities/email-addresses/email-addresses.js";
-import type { SecondFactors } from "../capabilities/second-factor/second-factor.js";
-import type { SecondFactorStore } from "../capabilities/second-factor/store.js";
 import { addressBucket } from "./address-bucket.js";
 import { InvalidCodeError, InvalidMfaTokenError, SecondFactorRequiredError } from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
 import { ServiceBusyError } from "./limiter.js";
+import type { MfaChallengeStore, SecondFactorGate, VerificationGate } from "./second-step.js";
 import {
   type LoginWay,
   type SessionClient,
@@ -49,16 +47,16 @@ export interface Proof {
  */
 export class SignIn {
   readonly #ctx: FlowContext;
-  readonly #factors: SecondFactors;
-  readonly #challenges: SecondFactorStore;
-  readonly #addresses: EmailAddresses;
+  readonly #factors: SecondFactorGate;
+  readonly #challenges: MfaChallengeStore;
+  readonly #addresses: VerificationGate;
 
   constructor(
     ctx: FlowContext,
     dependencies: {
-      factors: SecondFactors;
-      challenges: SecondFactorStore;
-      addresses: EmailAddresses;
+      factors: SecondFactorGate;
+      challenges: MfaChallengeStore;
+      addresses: VerificationGate;
     },
   ) {
     this.#ctx = ctx;

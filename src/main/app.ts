@@ -2,16 +2,26 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { type AdminDependencies, adminRoutes } from "../capabilities/admin-api/routes.js";
+import {
+  emailAddressLoginParts,
+  emailAddressSection,
+} from "../capabilities/email-addresses/page-parts.js";
 import { accountEmailRoutes } from "../capabilities/email-addresses/pages.js";
 import { verificationRoutes } from "../capabilities/email-addresses/routes.js";
 import { accountRoutes } from "../capabilities/hosted-pages/routes.js";
+import { passwordResetPages } from "../capabilities/password-reset/pages.js";
 import { resetPasswordRoutes } from "../capabilities/password-reset/routes.js";
+import {
+  secondFactorLoginParts,
+  secondFactorSection,
+} from "../capabilities/second-factor/page-parts.js";
 import { accountMfaRoutes } from "../capabilities/second-factor/pages.js";
 import { mfaRoutes } from "../capabilities/second-factor/routes.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "../core/http/cookies.js";
 import { isBearerWithoutCookie } from "../core/http/credentials.js";
 import { handleError } from "../core/http/errors.js";
 import type { Metrics } from "../core/http/metrics.js";
+import { AccountPage } from "../core/pages/account-page.js";
 import { healthRoutes } from "../core/routes/health.js";
 import { homeRoutes } from "../core/routes/home.js";
 import { profileRoutes } from "../core/routes/profile.js";
@@ -196,9 +206,16 @@ export async function buildApp({
       reply.headers(securityHeaders.documentsOnly);
       done();
     });
-    await pages.register(accountRoutes, { auth, cookie });
-    await pages.register(accountMfaRoutes, { auth, cookie });
-    await pages.register(accountEmailRoutes, { auth, cookie });
+    // The account page's sections and the login page's parts, in page order.
+    const accountPage = new AccountPage(auth, auth.secondFactorGate, [
+      emailAddressSection(auth),
+      secondFactorSection(auth),
+    ]);
+    const loginParts = [secondFactorLoginParts, emailAddressLoginParts(auth)];
+    await pages.register(accountRoutes, { auth, cookie, accountPage, loginParts });
+    await pages.register(passwordResetPages, { auth });
+    await pages.register(accountMfaRoutes, { auth, cookie, accountPage });
+    await pages.register(accountEmailRoutes, { auth, cookie, accountPage });
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mailboxKey } from "../../src/capabilities/password-reset/reset-limit.js";
+import { mailboxKey } from "../../src/core/mail-request-limit.js";
 
 test("limits count an address by the mailbox it reaches: case, plus tags and dots in the name", () => {
   const key = mailboxKey("Victim@Target.test");

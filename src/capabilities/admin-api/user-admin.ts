@@ -1,7 +1,7 @@
+import type { Accounts } from "../../core/accounts.js";
 import type { SessionClient } from "../../core/session.js";
 import type { AuthStore, UserSummary } from "../../core/store.js";
 import type { User } from "../../core/user.js";
-import type { Auth } from "../../main/auth.js";
 
 /**
  * What an operator does to users (the admin API, and anything else acting
@@ -10,11 +10,11 @@ import type { Auth } from "../../main/auth.js";
  * store. `client` names the operator (its user agent, e.g. "api-key deploy-bot").
  */
 export class UserAdmin {
-  readonly #auth: Auth;
+  readonly #auth: Accounts;
   readonly #store: AuthStore;
   readonly #now: () => Date;
 
-  constructor(auth: Auth, store: AuthStore, now: () => Date = () => new Date()) {
+  constructor(auth: Accounts, store: AuthStore, now: () => Date = () => new Date()) {
     this.#auth = auth;
     this.#store = store;
     this.#now = now;

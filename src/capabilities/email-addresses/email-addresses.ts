@@ -6,12 +6,12 @@ import {
   UnknownEmailError,
 } from "../../core/errors.js";
 import type { FlowContext } from "../../core/flow-context.js";
+import type { ResetRequestLimit } from "../../core/mail-request-limit.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "../../core/reauthentication.js";
 import type { SessionClient } from "../../core/session.js";
 import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js";
 import type { Change } from "../../core/unit-of-work.js";
 import { assertValidEmail, isMailableEmail, normalizeEmail, type User } from "../../core/user.js";
-import type { ResetRequestLimit } from "../password-reset/reset-limit.js";
 import type { EmailTokenPurpose, EmailTokenStore } from "./store.js";
 
 /** A verification or change link works this long, once. */
@@ -282,5 +282,10 @@ export class EmailAddresses {
       },
       change?.tx,
     );
+  }
+
+  /** Deletes expired verification and change tokens; the server's purge calls it. */
+  async purgeExpired(): Promise<void> {
+    await this.#tokens.purgeExpiredEmailTokens(this.#ctx.now());
   }
 }

@@ -7,22 +7,22 @@ import {
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
 import { PLAIN_TEXT_PATTERN } from "../../core/http/schemas.js";
-import { loginView } from "../../core/pages/views.js";
-import { normalizeEmail } from "../../core/user.js";
-import type { Auth } from "../../main/auth.js";
+import type { AccountPage } from "../../core/pages/account-page.js";
 import {
   CODE_REQUIRED,
   type Fields,
   field,
   formRoute,
-  sendAccountPage,
   sendFailure,
   sendPage,
   sendSessionGone,
   sentence,
   WRONG_CODE,
   WRONG_CURRENT_PASSWORD,
-} from "../hosted-pages/routes.js";
+} from "../../core/pages/page-kit.js";
+import { loginView } from "../../core/pages/views.js";
+import { normalizeEmail } from "../../core/user.js";
+import type { EmailAddressService } from "./service.js";
 import {
   CONFIRM_CHANGE_PATH,
   emailLinkProblemView,
@@ -59,7 +59,11 @@ const tokenQuery = {
  */
 export async function accountEmailRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  {
+    auth,
+    cookie,
+    accountPage,
+  }: { auth: EmailAddressService; cookie: SessionCookie; accountPage: AccountPage },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
 
@@ -159,13 +163,13 @@ export async function accountEmailRoutes(
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       setRetryAfter(reply, error);
-      return sendAccountPage(reply, auth, token, statusOf(error), {
+      return accountPage.send(reply, token, statusOf(error), {
         error: sentence(error.message),
       });
     }
     if (link === undefined) return reply.redirect("/account?done=verification-sent", 303);
     const notice = "A new verification link is ready.";
-    return sendAccountPage(reply, auth, token, 200, { notice, verificationLink: link });
+    return accountPage.send(reply, token, 200, { notice, verificationLink: link });
   });
 
   /** A new verification link: its page's path in development, undefined when it was mailed. */
@@ -188,8 +192,8 @@ export async function accountEmailRoutes(
       status: number,
       error: string,
       errorField: "new_email" | "email_password" | "email_code",
-    ) => sendAccountPage(reply, auth, token, status, { error, errorField, newEmail });
-    let result: Awaited<ReturnType<Auth["emailAddresses"]["requestChange"]>>;
+    ) => accountPage.send(reply, token, status, { error, errorField, newEmail });
+    let result: Awaited<ReturnType<EmailAddressService["emailAddresses"]["requestChange"]>>;
     try {
       result = await auth.emailAddresses.requestChange(
         current,
@@ -216,6 +220,6 @@ export async function accountEmailRoutes(
     if (result.value === null) return reply.redirect("/account?done=email-change-sent", 303);
     const notice = `A confirmation link for ${newEmail} is ready. Nothing changes until it is followed.`;
     const confirmationLink = linkPath("change", result.value);
-    return sendAccountPage(reply, auth, token, 200, { notice, confirmationLink });
+    return accountPage.send(reply, token, 200, { notice, confirmationLink });
   });
 }

@@ -13,7 +13,7 @@ import {
   secondFactorCodeField,
   tokenField,
 } from "../../core/http/schemas.js";
-import type { Auth } from "../../main/auth.js";
+import type { EmailAddressService } from "./service.js";
 
 /** Production's one answer to a request for a link, registered email or not. */
 const LINK_REQUESTED = "if this email has an unverified account, a verification link is on its way";
@@ -24,7 +24,7 @@ const LINK_REQUESTED = "if this email has an unverified account, a verification 
  */
 export async function verificationRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  { auth, cookie }: { auth: EmailAddressService; cookie: SessionCookie },
 ): Promise<void> {
   const development = auth.settings.mode === "development";
 

@@ -1,6 +1,6 @@
+import { factorCodeField } from "../../core/pages/factor-code-field.js";
 import { accountLinks, type FormState, field, usernameField } from "../../core/pages/views.js";
 import { type Html, html, page } from "../../platform/pages/html.js";
-import { factorCodeField } from "../second-factor/views.js";
 import { EMAIL_CHANGE_PAGE_PATH, VERIFY_PAGE_PATH } from "./messages.js";
 
 /**

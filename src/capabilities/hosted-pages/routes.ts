@@ -1,36 +1,35 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import {
-  AuthError,
-  type AuthErrorCode,
-  EmailNotVerifiedError,
-  SecondFactorRequiredError,
-  UserAlreadyExistsError,
-} from "../../core/errors.js";
+import type { Accounts, LoginResult } from "../../core/accounts.js";
+import { AuthError, UserAlreadyExistsError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
-import { formTextField, PLAIN_TEXT_PATTERN, sessionIdParams } from "../../core/http/schemas.js";
+import { sessionIdParams } from "../../core/http/schemas.js";
+import type { AccountPage, AccountPageState } from "../../core/pages/account-page.js";
+import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import { noticeOf } from "../../core/pages/notices.js";
 import {
-  type AccountState,
-  accountView,
-  type FieldName,
-  forgotView,
-  loginView,
-  registerView,
-  resetLinkProblemView,
-  resetView,
-} from "../../core/pages/views.js";
-import type { Auth } from "../../main/auth.js";
+  type Fields,
+  field,
+  fieldInError,
+  formRoute,
+  queryRoute,
+  sendFailure,
+  sendPage,
+  sendSessionGone,
+  sentence,
+  WRONG_CURRENT_PASSWORD,
+} from "../../core/pages/page-kit.js";
+import { loginView, registerView } from "../../core/pages/views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../../platform/pages/icon.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../../platform/pages/style.js";
-import {
-  emailChangeSection,
-  registeredUnverifiedNotice,
-  resendForm,
-  unverifiedLoginMessage,
-  verificationBanner,
-} from "../email-addresses/views.js";
-import { mfaSection, mfaStepView } from "../second-factor/views.js";
+
+export interface HostedPagesOptions {
+  auth: Accounts;
+  cookie: SessionCookie;
+  accountPage: AccountPage;
+  /** What the capabilities add to the login and registration pages. */
+  loginParts: readonly LoginPageParts[];
+}
 
 /**
  * The hosted pages: server-rendered forms that work without JavaScript, over
@@ -39,9 +38,8 @@ import { mfaSection, mfaStepView } from "../second-factor/views.js";
  */
 export async function accountRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  { auth, cookie, accountPage, loginParts }: HostedPagesOptions,
 ): Promise<void> {
-  const development = auth.settings.mode === "development";
   const minLength = auth.settings.passwordMinLength;
   const hidden = { schema: { hide: true } };
 
@@ -79,11 +77,10 @@ export async function accountRoutes(
         ),
       );
     }
-    if (auth.settings.emailVerification !== "required")
-      return reply.redirect("/account/login?done=registered", 303);
-    // No login until the address is verified: where the link is, and a way to a new one.
-    const notice = registeredUnverifiedNotice(auth.emailAddresses.mailsLinks);
-    return sendPage(reply, 200, loginView({ email, notice, extra: resendForm(email) }));
+    // More to do before a login (verify the address): the part that knows says what.
+    const next = loginParts.map((part) => part.afterRegistration?.(email)).find(Boolean);
+    if (!next) return reply.redirect("/account/login?done=registered", 303);
+    return sendPage(reply, 200, loginView({ email, ...next }));
   });
 
   app.get<{ Querystring: { done?: string } }>(
@@ -95,20 +92,15 @@ export async function accountRoutes(
 
   app.post<{ Body: Fields }>("/account/login", formRoute, async (request, reply) => {
     const email = field(request.body, "email");
-    let result: Awaited<ReturnType<Auth["login"]>>;
+    let result: LoginResult | null;
     try {
       const client = { ...clientOf(request), way: "page" } as const;
       result = await auth.login(email, field(request.body, "password"), client);
     } catch (error) {
-      // The password was right: the second step's page (account-mfa.ts takes its form), no session yet.
-      if (error instanceof SecondFactorRequiredError)
-        return sendPage(reply, 200, mfaStepView({ mfaToken: error.mfaToken }));
-      // Right password, unverified address (EMAIL_VERIFICATION=required): a way to a new link.
-      if (error instanceof EmailNotVerifiedError) {
-        const message = unverifiedLoginMessage(error.mailed);
-        const state = { email, error: message, extra: resendForm(email) };
-        return sendPage(reply, 403, loginView(state));
-      }
+      // The password was right and there is more to do (the second step, an
+      // unverified address): the page of the part that knows.
+      const next = loginParts.map((part) => part.pageFor?.(error, email)).find(Boolean);
+      if (next) return sendPage(reply, next.status, next.body);
       // The email stays filled in: the password is what to type again.
       return sendFailure(reply, error, (text, code) =>
         loginView({ email, error: text, errorField: fieldInError(code, "password", "password") }),
@@ -123,7 +115,7 @@ export async function accountRoutes(
   });
 
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>
-    sendAccountPage(reply, auth, cookie.read(request), 200, {
+    accountPage.send(reply, cookie.read(request), 200, {
       notice: noticeOf(request.query.done),
       emailChanged: request.query.done === "email-changed",
     }),
@@ -131,10 +123,10 @@ export async function accountRoutes(
 
   app.post<{ Body: Fields }>("/account/password", formRoute, async (request, reply) => {
     const token = cookie.read(request);
-    let outcome: Awaited<ReturnType<Auth["changePassword"]>>;
+    let outcome: Awaited<ReturnType<Accounts["changePassword"]>>;
     // The page again, with the message by the field it is about.
-    const failure = (status: number, state: Partial<AccountState>) =>
-      sendAccountPage(reply, auth, token, status, state);
+    const failure = (status: number, state: AccountPageState) =>
+      accountPage.send(reply, token, status, state);
     try {
       outcome = await auth.changePassword(
         token,
@@ -185,196 +177,6 @@ export async function accountRoutes(
     if (token !== undefined) cookie.clear(reply);
     return reply.redirect("/account/login?done=logged-out", 303);
   });
-
-  app.get("/account/forgot", hidden, async (_request, reply) =>
-    sendPage(reply, 200, forgotView({})),
-  );
-
-  app.post<{ Body: Fields }>("/account/forgot", formRoute, async (request, reply) => {
-    const email = field(request.body, "email");
-    try {
-      if (development) {
-        // As the API's development mode: the token comes back instead of a mail.
-        const token = await auth.getResetPasswordToken(email, clientOf(request));
-        const resetLink = `/account/reset?token=${encodeURIComponent(token)}`;
-        return sendPage(reply, 200, forgotView({ email, resetLink }));
-      }
-      await auth.requestPasswordReset(email, clientOf(request));
-    } catch (error) {
-      return sendFailure(reply, error, (text) =>
-        forgotView({ email, error: text, errorField: "email" }),
-      );
-    }
-    // The link's real lifetime (RESET_TOKEN_LIFETIME), not a fixed figure.
-    const minutes = Math.round(auth.settings.resetTokenLifetime / 60_000);
-    const notice = `If this email is registered, a reset link is on its way. It works for ${minutes} minutes.`;
-    return sendPage(reply, 200, forgotView({ notice }));
-  });
-
-  app.get<{ Querystring: { token?: string } }>(
-    "/account/reset",
-    {
-      schema: {
-        hide: true,
-        querystring: {
-          type: "object",
-          properties: { token: { type: "string", maxLength: 512, pattern: PLAIN_TEXT_PATTERN } },
-        },
-      },
-    },
-    async (request, reply) => {
-      const token = request.query.token ?? "";
-      if (token === "") return sendPage(reply, 400, resetLinkProblemView("missing"));
-      // A link that does not work any more still shows the form: it says so when sent.
-      const email = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
-      return sendPage(reply, 200, resetView({ token, email }, minLength));
-    },
-  );
-
-  app.post<{ Body: Fields }>("/account/reset", formRoute, async (request, reply) => {
-    // The token names its account; an email, when a form still sends one, must be its owner's.
-    const email = field(request.body, "email") || undefined;
-    const token = field(request.body, "reset_token");
-    try {
-      await auth.updatePassword(token, field(request.body, "new_password"), {
-        email,
-        client: clientOf(request),
-      });
-    } catch (error) {
-      // The form again (a refused password): still named for its account.
-      const owner = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
-      return sendFailure(reply, error, (text, code) =>
-        code === "invalid_reset_token"
-          ? resetLinkProblemView("invalid")
-          : resetView(
-              { token, email: owner, error: text, errorField: fieldInError(code, "new_password") },
-              minLength,
-            ),
-      );
-    }
-    return reply.redirect("/account/login?done=reset", 303);
-  });
-}
-
-export type Fields = Record<string, unknown>;
-
-export const WRONG_CURRENT_PASSWORD = "The current password is not right.";
-export const CODE_REQUIRED =
-  "This change needs a current code from your authenticator app (or a recovery code) too.";
-export const WRONG_CODE = "That code is not right, or was used already.";
-
-/** Fields arrive as strings from a form; anything else counts as empty. */
-export function field(body: Fields | undefined, name: string): string {
-  const value = body?.[name];
-  return typeof value === "string" ? value : "";
-}
-
-/** Form posts: any fields (the page says what is missing), strings of bounded size. */
-export const formRoute = {
-  schema: {
-    hide: true,
-    body: {
-      type: "object",
-      additionalProperties: formTextField,
-    },
-  },
-} as const;
-
-const queryRoute = {
-  schema: {
-    hide: true,
-    querystring: { type: "object", properties: { done: { type: "string", maxLength: 32 } } },
-  },
-} as const;
-
-/** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
-function fieldInError(
-  code: AuthErrorCode,
-  passwordField: FieldName,
-  otherwise?: FieldName,
-): FieldName | undefined {
-  if (code === "invalid_email" || code === "email_taken" || code === "unknown_email")
-    return "email";
-  if (code === "invalid_password") return passwordField;
-  return otherwise;
-}
-
-export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply
-    .code(status)
-    .type("text/html; charset=utf-8")
-    .header("cache-control", "no-store")
-    .send(body);
-}
-
-/** An expected failure becomes the form again with its message; anything else goes on to the error handler. */
-export function sendFailure(
-  reply: FastifyReply,
-  error: unknown,
-  render: (message: string, code: AuthErrorCode) => string,
-): FastifyReply {
-  if (!(error instanceof AuthError)) throw error;
-  setRetryAfter(reply, error);
-  return sendPage(reply, statusOf(error), render(sentence(error.message), error.code));
-}
-
-/**
- * The account page of this session with `state` (a notice, or an error by its
- * field), or the login page when the session is over.
- */
-export async function sendAccountPage(
-  reply: FastifyReply,
-  auth: Auth,
-  token: string | undefined,
-  status: number,
-  state: Partial<AccountState> & AccountExtras,
-): Promise<FastifyReply> {
-  const account = await auth.accountOf(token);
-  if (!account) return reply.redirect("/account/login", 303);
-  const { user, sessions } = account;
-  const { verificationLink, confirmationLink, newEmail, emailChanged, ...rest } = state;
-  const page = { email: user.email, sessions, ...rest };
-  // The address from the session, never from the URL.
-  if (emailChanged) page.notice = `Your email address is now ${user.email}.`;
-  const factors = await auth.secondFactors.status(user.id);
-  const secondFactor = mfaSection({ ...page, status: factors });
-  const unverified = auth.emailAddresses.enabled && user.emailVerifiedAt === null;
-  const emailBanner = unverified ? verificationBanner(verificationLink) : undefined;
-  const needsCode = factors.totp;
-  const emailChange = emailChangeSection({ ...page, newEmail, confirmationLink, needsCode });
-  const minLength = auth.settings.passwordMinLength;
-  const view = { ...page, secondFactor, emailBanner, emailChange };
-  return sendPage(reply, status, accountView(view, minLength));
-}
-
-/** What the account page is told besides AccountState (the email sections' parts). */
-export interface AccountExtras {
-  /** Development: a new verification link, or an email change's confirmation link. */
-  verificationLink?: string;
-  confirmationLink?: string;
-  /** The change form's new address, kept after an error. */
-  newEmail?: string;
-  /** The notice that the address changed, naming the new one. */
-  emailChanged?: boolean;
-}
-
-/**
- * A change refused at its current-password check for want of a session: none
- * (log in), or the one too many wrong passwords ended (the cookie goes, and
- * the login page says why).
- */
-export function sendSessionGone(
-  reply: FastifyReply,
-  cookie: SessionCookie,
-  outcome: "no_session" | "session_ended" | "code_required" | "wrong_code",
-): FastifyReply {
-  // A change behind a second factor answers its code outcomes itself; a
-  // check without one (a password change) never gives them.
-  if (outcome === "code_required" || outcome === "wrong_code")
-    throw new Error(`unexpected reauthentication outcome ${outcome}`);
-  if (outcome === "no_session") return reply.redirect("/account/login", 303);
-  cookie.clear(reply);
-  return reply.redirect("/account/login?done=session-ended", 303);
 }
 
 function sendIcon(reply: FastifyReply, cacheControl: string): FastifyReply {
@@ -383,9 +185,4 @@ function sendIcon(reply: FastifyReply, cacheControl: string): FastifyReply {
     .header("cache-control", cacheControl)
     .header("content-security-policy", "default-src 'none'")
     .send(ICON_SVG);
-}
-
-export function sentence(message: string): string {
-  const text = message.charAt(0).toUpperCase() + message.slice(1);
-  return text.endsWith(".") ? text : `${text}.`;
 }

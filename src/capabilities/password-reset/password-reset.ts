@@ -1,10 +1,10 @@
 import { InvalidEmailError, InvalidResetTokenError, UnknownEmailError } from "../../core/errors.js";
 import type { FlowContext } from "../../core/flow-context.js";
+import { type ResetRequestLimit, ResetThrottledError } from "../../core/mail-request-limit.js";
 import type { SessionClient } from "../../core/session.js";
 import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js";
 import type { Transaction } from "../../core/unit-of-work.js";
 import { isMailableEmail, normalizeEmail } from "../../core/user.js";
-import { type ResetRequestLimit, ResetThrottledError } from "./reset-limit.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
 
 /**

@@ -10,7 +10,7 @@ import {
   passwordField,
   tokenField,
 } from "../../core/http/schemas.js";
-import type { Auth } from "../../main/auth.js";
+import type { PasswordResetService } from "./service.js";
 
 const tokenResponse = {
   type: "object",
@@ -27,7 +27,7 @@ const RESET_REQUESTED = "if this email is registered, a reset link is on its way
 
 export async function resetPasswordRoutes(
   app: FastifyInstance,
-  { auth }: { auth: Auth },
+  { auth }: { auth: PasswordResetService },
 ): Promise<void> {
   const development = auth.settings.mode === "development";
 
@@ -49,12 +49,12 @@ export async function resetPasswordRoutes(
       if (!development) {
         // The same work, status, body and time for any email: the mail is
         // queued, and whether anyone gets it is decided off the request path.
-        await auth.requestPasswordReset(email, clientOf(request));
+        await auth.passwordResets.requestPasswordReset(email, clientOf(request));
         return { email, message: RESET_REQUESTED };
       }
       // Development mode hands the token back, as the original did.
       try {
-        const token = await auth.getResetPasswordToken(email, clientOf(request));
+        const token = await auth.passwordResets.getResetPasswordToken(email, clientOf(request));
         reply.header("cache-control", "no-store");
         return { email, reset_token: token };
       } catch (error) {
@@ -79,7 +79,10 @@ export async function resetPasswordRoutes(
     },
     async (request) => {
       const { email, reset_token: resetToken, new_password: newPassword } = request.body;
-      await auth.updatePassword(resetToken, newPassword, { email, client: clientOf(request) });
+      await auth.passwordResets.updatePassword(resetToken, newPassword, {
+        email,
+        client: clientOf(request),
+      });
       return { email, message: "Password updated" };
     },
   );

@@ -1,16 +1,12 @@
 import { type Kysely, sql } from "kysely";
+import type { StoredMfaChallenge } from "../../core/second-step.js";
 import type { LoginWay } from "../../core/session.js";
 import { toDate } from "../../core/store/row-mapping.js";
 import { lockUserRow } from "../../core/store/user-row-lock.js";
 import type { Database } from "../../platform/db/schema.js";
 import { voidPendingEmailChanges } from "../email-addresses/pending-email-changes.js";
 import type { RecoveryCodeHashes } from "./recovery-codes.js";
-import type {
-  SecondFactorStore,
-  StoredMfaChallenge,
-  StoredRecoveryCode,
-  StoredTotpFactor,
-} from "./store.js";
+import type { SecondFactorStore, StoredRecoveryCode, StoredTotpFactor } from "./store.js";
 
 /** Second factors and login challenges, in totp_factors, recovery_codes and mfa_challenges. */
 export class KyselyMfaStore implements SecondFactorStore {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import QRCode from "qrcode";
+import type { LoginResult } from "../../core/accounts.js";
 import {
   AuthError,
   InvalidCodeError,
@@ -8,23 +9,23 @@ import {
 } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
-import type { FieldName } from "../../core/pages/views.js";
-import type { Reauthenticated, SignedIn } from "../../core/reauthentication.js";
-import type { SessionClient } from "../../core/session.js";
-import type { Auth, LoginResult } from "../../main/auth.js";
+import type { AccountPage } from "../../core/pages/account-page.js";
 import {
   CODE_REQUIRED,
   type Fields,
   field,
   formRoute,
-  sendAccountPage,
   sendFailure,
   sendPage,
   sendSessionGone,
   sentence,
   WRONG_CODE,
   WRONG_CURRENT_PASSWORD,
-} from "../hosted-pages/routes.js";
+} from "../../core/pages/page-kit.js";
+import type { FieldName } from "../../core/pages/views.js";
+import type { Reauthenticated, SignedIn } from "../../core/reauthentication.js";
+import type { SessionClient } from "../../core/session.js";
+import type { SecondFactorService } from "./service.js";
 import { totpUri } from "./totp.js";
 import { mfaSetupView, mfaStepView, recoveryCodesView, type SetupState } from "./views.js";
 
@@ -39,7 +40,11 @@ const BASE32_SECRET = /^[A-Z2-7]{16,128}$/;
  */
 export async function accountMfaRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  {
+    auth,
+    cookie,
+    accountPage,
+  }: { auth: SecondFactorService; cookie: SessionCookie; accountPage: AccountPage },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
 
@@ -207,7 +212,7 @@ export async function accountMfaRoutes(
     const current = await auth.signedIn(token);
     if (!current) return reply.redirect("/account/login", 303);
     const failure = (status: number, error: string, errorField: FieldName = passwordField) =>
-      sendAccountPage(reply, auth, token, status, { error, errorField });
+      accountPage.send(reply, token, status, { error, errorField });
     let result: Reauthenticated<T>;
     try {
       result = await change(

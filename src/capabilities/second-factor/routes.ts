@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { LoginResult } from "../../core/accounts.js";
 import { InvalidCodeError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { signedInOrRefuse } from "../../core/http/credentials.js";
@@ -13,7 +14,7 @@ import {
   secondFactorCodeField,
   tokenField,
 } from "../../core/http/schemas.js";
-import type { Auth, LoginResult } from "../../main/auth.js";
+import type { SecondFactorService } from "./service.js";
 
 const codeField = secondFactorCodeField;
 
@@ -30,7 +31,7 @@ const recoveryCodesResponse = {
  */
 export async function mfaRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  { auth, cookie }: { auth: SecondFactorService; cookie: SessionCookie },
 ): Promise<void> {
   const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
     signedInOrRefuse(auth, cookie, request, reply);

@@ -1,16 +1,11 @@
-import type { SecondFactorMethod } from "../../core/events.js";
 import type { FlowContext } from "../../core/flow-context.js";
+import type { AcceptedCode, SecondFactorGate } from "../../core/second-step.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import { findRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.js";
 import type { SecondFactorStore } from "./store.js";
 import { matchTotp } from "./totp.js";
 
-/** A code that passed: which kind, and the use to record once it is accepted. */
-export interface AcceptedCode {
-  method: SecondFactorMethod;
-  /** Records the use; false when a concurrent request used the code (or step) first. */
-  spend(): Promise<boolean>;
-}
+export type { AcceptedCode } from "../../core/second-step.js";
 
 /**
  * Checking a user's second-factor code, wherever one is asked: the login's
@@ -18,7 +13,7 @@ export interface AcceptedCode {
  * SecondFactors (setting a factor up and down), which itself needs
  * Reauthentication.
  */
-export class SecondFactorCodes {
+export class SecondFactorCodes implements SecondFactorGate {
   readonly #ctx: FlowContext;
   readonly #store: SecondFactorStore;
   readonly #secretBox: (() => SecretBox) | undefined;

@@ -1,4 +1,4 @@
-import type { LoginWay } from "../../core/session.js";
+import type { MfaChallengeStore } from "../../core/second-step.js";
 import type { RecoveryCodeHashes } from "./recovery-codes.js";
 
 /** A user's TOTP factor as stored: the secret only sealed (SecretBox). */
@@ -17,17 +17,8 @@ export interface StoredRecoveryCode {
   hash: string;
 }
 
-/** The second step of one login, by the SHA-256 of its mfa_token. */
-export interface StoredMfaChallenge {
-  userId: number;
-  expiresAt: Date;
-  failures: number;
-  /** How the password step came in; null when it was not said (the library, older rows). */
-  firstStep: LoginWay | null;
-}
-
-/** Persistence of second factors and login challenges (src/db/kysely-mfa-store.ts). */
-export interface SecondFactorStore {
+/** Persistence of second factors (kysely-store.ts), and for now of the core's login challenges. */
+export interface SecondFactorStore extends MfaChallengeStore {
   findTotpFactor(userId: number): Promise<StoredTotpFactor | null>;
   /** Stores a secret awaiting confirmation, replacing an earlier one; false (nothing written) when a factor is on. */
   savePendingTotpFactor(userId: number, secretSealed: string, now: Date): Promise<boolean>;
@@ -54,26 +45,4 @@ export interface SecondFactorStore {
   unusedRecoveryCodes(userId: number): Promise<StoredRecoveryCode[]>;
   /** Marks the code used; false when it was used (or deleted) already. */
   useRecoveryCode(id: number, now: Date): Promise<boolean>;
-
-  insertMfaChallenge(challenge: {
-    tokenHash: string;
-    userId: number;
-    createdAt: Date;
-    expiresAt: Date;
-    firstStep: LoginWay | null;
-  }): Promise<void>;
-  /**
-   * Counts one attempt against a live challenge before its code is checked,
-   * in one statement: of attempts sent at once, at most `maxAttempts` get
-   * through. Null when the challenge is unknown, expired or used up.
-   */
-  reserveMfaAttempt(
-    tokenHash: string,
-    now: Date,
-    maxAttempts: number,
-  ): Promise<StoredMfaChallenge | null>;
-  /** True when this call deleted it: a challenge is finished once. */
-  deleteMfaChallenge(tokenHash: string): Promise<boolean>;
-  /** Deletes challenges past their expiry. */
-  purgeExpiredMfaChallenges(now: Date): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { factorCodeField } from "../../core/pages/factor-code-field.js";
 import { type FieldName, type FormState, field, usernameField } from "../../core/pages/views.js";
 import { type Html, html, page } from "../../platform/pages/html.js";
 import type { SecondFactorStatus } from "./second-factor.js";
@@ -115,35 +116,6 @@ ${factorCodeField("mfa_off_code", fieldState)}
 <p class="hint" id="mfa-off-hint">Logging in then asks for your password only; the recovery codes stop working.</p>
 <button type="submit" class="secondary">Turn off two-factor authentication</button>
 </form>`;
-}
-
-const CODE_PURPOSES = {
-  recovery_codes_code: "for new recovery codes",
-  mfa_off_code: "to turn it off",
-  email_code: "to change the email",
-} as const;
-
-/**
- * The current code a change behind the second factor asks for beside the
- * password (a stolen session plus a phished password is not enough).
- */
-export function factorCodeField(
-  name: "recovery_codes_code" | "mfa_off_code" | "email_code",
-  state: FormState,
-): Html {
-  // Each form's own label: /account holds up to three of these fields.
-  const purpose = CODE_PURPOSES[name];
-  return field(
-    {
-      name,
-      label: `A code from your authenticator app, or a recovery code, ${purpose}`,
-      type: "text",
-      autocomplete: "one-time-code",
-      inputmode: "text",
-    },
-    state,
-    undefined,
-  );
 }
 
 export interface SetupState extends FormState {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Auth } from "../../main/auth.js";
+import type { Accounts } from "../accounts.js";
 import type { SignedIn } from "../reauthentication.js";
 import { EMAIL_MAX_LENGTH } from "../user.js";
 import type { SessionCookie } from "./cookies.js";
@@ -141,7 +141,7 @@ export function sendNotSignedIn(reply: FastifyReply, credential: SessionCredenti
  * made uncacheable; or null, with the refusal already sent.
  */
 export async function signedInOrRefuse(
-  auth: Pick<Auth, "signedIn">,
+  auth: Pick<Accounts, "signedIn">,
   cookie: SessionCookie,
   request: FastifyRequest,
   reply: FastifyReply,

@@ -85,7 +85,7 @@ export function usernameField(email: string): Html {
   return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
 }
 
-function emailField(state: FormState): Html {
+export function emailField(state: FormState): Html {
   const spec = {
     name: "email",
     label: "Email",
@@ -96,7 +96,7 @@ function emailField(state: FormState): Html {
   return field(spec, state, "email");
 }
 
-function options(title: string, state: FormState): PageOptions {
+export function options(title: string, state: FormState): PageOptions {
   return { title, notice: state.notice, error: state.error };
 }
 
@@ -144,12 +144,10 @@ ${accountLinks("/account/login")}`,
 export interface AccountState extends FormState {
   email: string;
   sessions: SessionInfo[];
-  /** The two-factor authentication section (mfa-views.ts), after the password's. */
-  secondFactor?: Html;
-  /** The unverified address's banner (email-views.ts), at the top. */
-  emailBanner?: Html;
-  /** The change-email section (email-views.ts), after the password's. */
-  emailChange?: Html;
+  /** The capabilities' banners (an unverified address), at the top. */
+  banners: readonly Html[];
+  /** The capabilities' sections (the email change, the second factor), after the password's. */
+  parts: readonly Html[];
 }
 
 export function accountView(state: AccountState, minLength: number): string {
@@ -174,7 +172,7 @@ export function accountView(state: AccountState, minLength: number): string {
   return page(
     { title: "Your account", notice: state.notice, error: state.error },
     html`<p>Signed in as <strong id="account-email">${state.email}</strong>.</p>
-${state.emailBanner ?? ""}
+${state.banners}
 <form method="post" action="/account/logout">
 <button type="submit">Log out</button>
 </form>
@@ -220,67 +218,7 @@ ${field(
 <p class="hint" id="new-password-hint">At least ${minLength} characters. Your other sessions end.</p>
 <button type="submit">Change password</button>
 </form>
-${state.emailChange ?? ""}
-${state.secondFactor ?? ""}`,
-  );
-}
-
-export function forgotView(state: FormState & { resetLink?: string }): string {
-  return page(
-    options("Forgot your password?", state),
-    html`${
-      state.resetLink
-        ? html`<p>Development mode hands the link back instead of mailing it:
-<a id="reset-link" href="${state.resetLink}">choose a new password</a>.</p>`
-        : ""
-    }
-<form class="stacked" method="post" action="/account/forgot">
-${emailField(state)}
-<button type="submit">Send me a reset link</button>
-</form>
-${accountLinks("/account/forgot")}`,
-  );
-}
-
-/**
- * The reset form. The token names its account, so the form asks only for the
- * new password (the hidden token is all the server needs); `state.email`, the
- * account of a live token, is there for password managers alone.
- */
-export function resetView(state: FormState & { token: string }, minLength: number): string {
-  return page(
-    options("Choose a new password", state),
-    html`<form class="stacked" method="post" action="/account/reset">
-<input type="hidden" name="reset_token" value="${state.token}">
-${state.email === undefined ? "" : usernameField(state.email)}
-${field(
-  {
-    name: "new_password",
-    label: "New password",
-    type: "password",
-    autocomplete: "new-password",
-    hintId: "password-hint",
-  },
-  state,
-  "new_password",
-)}
-<p class="hint" id="password-hint">At least ${minLength} characters. Every session of the account ends.</p>
-<button type="submit">Set the new password</button>
-</form>
-${accountLinks()}`,
-  );
-}
-
-/** The reset page without a usable link: no form to fill in vain, a way to ask for a new link. */
-export function resetLinkProblemView(problem: "missing" | "invalid"): string {
-  const error =
-    problem === "missing"
-      ? "This page needs the link from your reset mail, and it came without one."
-      : "This reset link does not work any more: it was used already, or it has expired.";
-  return page(
-    { title: "Choose a new password", error },
-    html`<p><a href="/account/forgot">Ask for a new reset link</a></p>
-${accountLinks()}`,
+${state.parts}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Auth } from "../../main/auth.js";
+import type { Accounts } from "../accounts.js";
 import { sendError } from "../http/errors.js";
 import { errorResponse } from "../http/schemas.js";
 
@@ -13,7 +13,10 @@ const statusResponse = {
  * /health: the process serves (liveness: restart me if this fails).
  * /ready: and its database answers (readiness: send me traffic).
  */
-export async function healthRoutes(app: FastifyInstance, { auth }: { auth: Auth }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  { auth }: { auth: Accounts },
+): Promise<void> {
   app.get("/health", { schema: { response: { 200: statusResponse } } }, async () => ({
     status: "ok",
   }));

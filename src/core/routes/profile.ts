@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Auth } from "../../main/auth.js";
+import type { Accounts } from "../accounts.js";
 import { clientOf, type SessionCookie } from "../http/cookies.js";
 import { sendNotSignedIn, sessionCredentialOf, tokenOf } from "../http/credentials.js";
 import { sendReauthenticationRefused } from "../http/reauthentication.js";
@@ -14,7 +14,7 @@ const profileResponse = {
 
 export async function profileRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  { auth, cookie }: { auth: Accounts; cookie: SessionCookie },
 ): Promise<void> {
   app.get(
     "/profile",
@@ -33,7 +33,7 @@ export async function profileRoutes(
       const user = await auth.getUserFromSessionId(tokenOf(credential));
       if (!user) return sendNotSignedIn(reply, credential);
       reply.header("cache-control", "no-store");
-      if (!auth.emailAddresses.enabled) return { email: user.email };
+      if (auth.settings.emailVerification === "off") return { email: user.email };
       return { email: user.email, email_verified: user.emailVerifiedAt !== null };
     },
   );

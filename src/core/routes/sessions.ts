@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Auth, LoginResult } from "../../main/auth.js";
+import type { Accounts, LoginResult } from "../accounts.js";
 import { SecondFactorRequiredError } from "../errors.js";
 import { clientOf, type SessionCookie } from "../http/cookies.js";
 import {
@@ -23,7 +23,7 @@ import {
 
 export async function sessionsRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  { auth, cookie }: { auth: Accounts; cookie: SessionCookie },
 ): Promise<void> {
   // Logins with Authorization: Basic, known before validation turned their
   // credentials into the body the schema checks.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Auth } from "../../main/auth.js";
+import type { Accounts } from "../accounts.js";
 import { UserAlreadyExistsError } from "../errors.js";
 import { clientOf } from "../http/cookies.js";
 import {
@@ -11,7 +11,10 @@ import {
   passwordField,
 } from "../http/schemas.js";
 
-export async function usersRoutes(app: FastifyInstance, { auth }: { auth: Auth }): Promise<void> {
+export async function usersRoutes(
+  app: FastifyInstance,
+  { auth }: { auth: Accounts },
+): Promise<void> {
   app.post<{ Body: EmailPasswordBody }>(
     "/users",
     {

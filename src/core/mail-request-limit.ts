@@ -1,8 +1,8 @@
-import { addressBucket } from "../../core/address-bucket.js";
-import { ThrottledError } from "../../core/errors.js";
-import type { AuthSettings } from "../../core/settings.js";
-import { countWithinLimits, type ThrottleStore } from "../../core/throttle.js";
-import { normalizeEmail } from "../../core/user.js";
+import { addressBucket } from "./address-bucket.js";
+import { ThrottledError } from "./errors.js";
+import type { AuthSettings } from "./settings.js";
+import { countWithinLimits, type ThrottleStore } from "./throttle.js";
+import { normalizeEmail } from "./user.js";
 
 type ResetLimitPolicy = Pick<
   AuthSettings,

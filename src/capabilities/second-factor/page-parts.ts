@@ -1,0 +1,24 @@
+import { SecondFactorRequiredError } from "../../core/errors.js";
+import type { AccountSection } from "../../core/pages/account-page.js";
+import type { LoginPageParts } from "../../core/pages/login-parts.js";
+import type { SecondFactorService } from "./service.js";
+import { mfaSection, mfaStepView } from "./views.js";
+
+/** The second factor's section of /account: its state, and the forms to change it. */
+export function secondFactorSection(auth: SecondFactorService): AccountSection {
+  return {
+    async render({ user, state }) {
+      const status = await auth.secondFactors.status(user.id);
+      const { notice, error, errorField } = state;
+      return { part: mfaSection({ email: user.email, notice, error, errorField, status }) };
+    },
+  };
+}
+
+/** A right password on an account with a factor: the second step's page (pages.ts takes its form). */
+export const secondFactorLoginParts: LoginPageParts = {
+  pageFor(error) {
+    if (!(error instanceof SecondFactorRequiredError)) return undefined;
+    return { status: 200, body: mfaStepView({ mfaToken: error.mfaToken }) };
+  },
+};

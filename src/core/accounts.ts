@@ -1,0 +1,358 @@
+import { CountersWithFallback } from "./counters-with-fallback.js";
+import type { AuthEventListener } from "./events.js";
+import { type FlowContext, flowContext } from "./flow-context.js";
+import type { MailQueue } from "./mail-queue.js";
+import { PasswordHasher } from "./password.js";
+import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
+import { PasswordPolicy } from "./password-policy.js";
+import { answersWithin } from "./readiness.js";
+import type { Reauthentication } from "./reauthentication.js";
+import { Registration } from "./registration.js";
+import { RegistrationLimit } from "./registration-limit.js";
+import type { MfaChallengeStore, SecondFactorGate, VerificationGate } from "./second-step.js";
+import {
+  type SessionClient,
+  type SessionInfo,
+  type StoredSession,
+  sessionState,
+  toSessionInfo,
+} from "./session.js";
+import { SessionEnds } from "./session-ends.js";
+import type { AuthSettings } from "./settings.js";
+import { type LoginResult, SignIn } from "./sign-in.js";
+import type { AuthStore } from "./store.js";
+import { LoginThrottle, type ThrottleStore } from "./throttle.js";
+import { hashToken, isPlausibleToken } from "./token.js";
+import type { Change, EventRecorder } from "./unit-of-work.js";
+import type { User } from "./user.js";
+
+export type { LoginResult } from "./sign-in.js";
+
+export interface CoreDependencies {
+  store: AuthStore;
+  /** Where login throttling state lives; the store (the database) by default. */
+  throttleStore?: ThrottleStore;
+  settings: AuthSettings;
+  /** The clock; tests move it to cross expiry times. */
+  now?: () => Date;
+  /** Told of every login, registration, reset, logout and hash (metrics); never writes. */
+  onEvent?: AuthEventListener;
+  /**
+   * Write rows for events (the audit trail, webhooks): a change's rows in its
+   * own transaction (see UnitOfWork), the others off the request path.
+   */
+  recorders?: readonly EventRecorder[];
+  /** Told of a step after a committed change that failed and was given up (logged). */
+  onStepFailed?: (error: unknown, step: string) => void;
+  /**
+   * Where reset links and password-change notices are queued for mailing.
+   * Without it there is no requestPasswordReset (development hands tokens back).
+   */
+  mailQueue?: MailQueue;
+}
+
+/** What the core makes once and every capability's flows are built on. */
+export interface Core {
+  flows: FlowContext;
+  store: AuthStore;
+  settings: AuthSettings;
+  hasher: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
+  throttle: LoginThrottle;
+  /** Request counters (registrations, mailed links): in the database while Redis is down. */
+  counters: ThrottleStore;
+  now: () => Date;
+}
+
+export function openCore({
+  store,
+  throttleStore,
+  settings,
+  now = () => new Date(),
+  onEvent,
+  recorders = [],
+  onStepFailed,
+  mailQueue,
+}: CoreDependencies): Core {
+  const throttle = new LoginThrottle(throttleStore ?? store, settings);
+  const hasher = new PasswordHasher(settings, onEvent);
+  const passwordPolicy = new PasswordPolicy(settings);
+  const flows = flowContext(
+    { store, settings, hasher, passwordPolicy },
+    { throttle, mailQueue, now },
+    { notify: onEvent ?? (() => {}), recorders, onStepFailed },
+  );
+  // Request limits count in the database while Redis is down (see CountersWithFallback).
+  const counters = throttleStore ? new CountersWithFallback(throttleStore, store) : store;
+  return { flows, store, settings, hasher, passwordPolicy, throttle, counters, now };
+}
+
+/**
+ * What the capabilities plug into the core's ways in. The core knows no
+ * factor and no verification rule of its own: these answer for them.
+ */
+export interface AccountGates {
+  /** Whether a second factor is on, and checking its codes. */
+  factors: SecondFactorGate;
+  /** Logins waiting for their second step. */
+  challenges: MfaChallengeStore;
+  /** Whether the address must be verified before a session opens. */
+  verification: VerificationGate;
+  /** The current password (and factor) asked again before a sensitive change. */
+  reauthentication: Reauthentication;
+  /** More of a registration's change, in its transaction (a verification link). */
+  onRegistered?: (user: User, change: Change) => Promise<void>;
+}
+
+/**
+ * Accounts and sessions: the original service's `Auth` class, with sessions
+ * and reset tokens hashed at rest, expiring, and revocable. It knows the
+ * store interface, never a database, HTTP or the environment; every way in
+ * opens its session through SignIn.
+ */
+export class Accounts {
+  readonly settings: AuthSettings;
+  readonly hasher: PasswordHasher;
+  readonly passwordPolicy: PasswordPolicy;
+  readonly #store: AuthStore;
+  readonly #challenges: MfaChallengeStore;
+  readonly #signIn: SignIn;
+  readonly #registration: Registration;
+  readonly #passwordChange: PasswordChange;
+  readonly #now: () => Date;
+  readonly #ends: SessionEnds;
+  readonly #onRegistered: (user: User, change: Change) => Promise<void>;
+
+  constructor(core: Core, gates: AccountGates) {
+    const { flows } = core;
+    this.settings = core.settings;
+    this.hasher = core.hasher;
+    this.passwordPolicy = core.passwordPolicy;
+    this.#store = core.store;
+    this.#now = core.now;
+    this.#challenges = gates.challenges;
+    this.#onRegistered = gates.onRegistered ?? (async () => {});
+    this.#passwordChange = new PasswordChange(flows, gates.reauthentication);
+    this.#signIn = new SignIn(flows, {
+      factors: gates.factors,
+      challenges: gates.challenges,
+      addresses: gates.verification,
+    });
+    this.#registration = new Registration(
+      flows,
+      new RegistrationLimit(core.counters, core.settings),
+    );
+    this.#ends = new SessionEnds(flows);
+  }
+
+  /**
+   * Registers a user and returns it (without the hash).
+   * @throws InvalidEmailError, InvalidPasswordError, or UserAlreadyExistsError
+   *   ("User <email> already exists"); the last is decided by the database's
+   *   unique index, so two concurrent registrations can never both succeed.
+   */
+  registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    // The verification link is queued in the registration's own transaction.
+    return this.#registration.register(email, password, client, true, this.#onRegistered);
+  }
+
+  /**
+   * Registers a user on an operator's behalf (CLI, admin API): as
+   * registerUser, without the registration limits, which guard the public
+   * route; the caller is already authenticated.
+   */
+  createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
+    return this.#registration.register(email, password, client, false, this.#onRegistered);
+  }
+
+  /**
+   * True when the email is registered and the password is its password. An
+   * unknown email costs one verification against a dummy hash, so it answers in
+   * the same time as a wrong password. The original's meaning: it checks the
+   * password only (no throttling, no second factor); log people in with login().
+   */
+  async validLogin(email: string, password: string): Promise<boolean> {
+    return (await this.#signIn.checkCredentials(email, password)) !== null;
+  }
+
+  /**
+   * Checks the credentials and opens a session in one step; null when they are
+   * wrong. Throttled per account and per client address (validLogin is not).
+   * @throws LoginThrottledError while either is locked, before any hashing;
+   *   SecondFactorRequiredError when the password is right and the account
+   *   has a second factor: finish with completeLogin(error.mfaToken, code).
+   */
+  login(email: string, password: string, client: SessionClient = {}): Promise<LoginResult | null> {
+    return this.#signIn.withPassword(email, password, client);
+  }
+
+  /**
+   * The second step of a login: the mfa_token of a SecondFactorRequiredError
+   * and a TOTP code or an unused recovery code.
+   * @throws InvalidCodeError (wrong code: the token takes 5), InvalidMfaTokenError
+   *   (unknown, used, expired or spent token), LoginThrottledError.
+   */
+  completeLogin(mfaToken: string, code: string, client: SessionClient = {}): Promise<LoginResult> {
+    return this.#signIn.withSecondFactor(mfaToken, code, client);
+  }
+
+  /**
+   * Opens a new session for the user with this email and returns its token, or
+   * null when no user has this email. Each call makes a new token; earlier
+   * sessions stay valid until they end or are revoked. The original's meaning:
+   * it checks nothing, the second factor included; log people in with login().
+   */
+  async createSession(email: string, client: SessionClient = {}): Promise<string | null> {
+    const user = await this.#store.findUser({ email });
+    return user ? this.#signIn.openSession(user.id, client) : null;
+  }
+
+  /** The live session a token opened and its user (renewing it when due); null otherwise. */
+  signedIn(
+    token: string | null | undefined,
+  ): Promise<{ session: StoredSession; user: User } | null> {
+    return this.#authenticate(token);
+  }
+
+  /**
+   * The user a session token belongs to, or null when the token is unknown,
+   * expired or revoked. The last-seen time is written at most once per renewal
+   * interval, so most reads do not write.
+   */
+  async getUserFromSessionId(token: string | null | undefined): Promise<User | null> {
+    return (await this.#authenticate(token))?.user ?? null;
+  }
+
+  /**
+   * The sessions of the user this token belongs to, newest first, or null when
+   * the token is not a live session. Each carries its public id (never the
+   * token or its hash) and whether it is the one asking.
+   */
+  async listSessions(token: string | null | undefined): Promise<SessionInfo[] | null> {
+    return (await this.accountOf(token))?.sessions ?? null;
+  }
+
+  /** The user this token belongs to and their sessions (as listSessions), in one authentication. */
+  async accountOf(
+    token: string | null | undefined,
+  ): Promise<{ user: User; sessions: SessionInfo[] } | null> {
+    const current = await this.#authenticate(token);
+    if (!current) return null;
+    const sessions = await this.#store.listSessionsOfUser(current.user.id, this.#now());
+    return {
+      user: current.user,
+      sessions: sessions.map((session) => toSessionInfo(session, current.session.id)),
+    };
+  }
+
+  /**
+   * Ends one of the asking user's sessions by its public id.
+   * @returns "ended", "not_found" (no such session of this user), or
+   *   "unauthenticated" (the token is not a live session).
+   */
+  async revokeSessionById(
+    token: string | null | undefined,
+    publicId: string,
+    client: SessionClient = {},
+  ): Promise<"ended" | "not_found" | "unauthenticated"> {
+    const current = await this.#authenticate(token);
+    if (!current) return "unauthenticated";
+    return (await this.#ends.byPublicId(current.user, publicId, client)) ? "ended" : "not_found";
+  }
+
+  /**
+   * Changes the password of the user this token belongs to, after checking the
+   * current one, and ends every other session of the user. Wrong current
+   * passwords count toward login throttling; after REAUTH_MAX_FAILURES the
+   * session ends (see PasswordChange).
+   * @returns "changed", "no_session" (the token is not a live session),
+   *   "wrong_password", or "session_ended" (that wrong password was one too many).
+   * @throws LoginThrottledError while the account or address is locked;
+   *   InvalidPasswordError for a bad new password.
+   */
+  async changePassword(
+    token: string | null | undefined,
+    currentPassword: string,
+    newPassword: string,
+    client: SessionClient = {},
+  ): Promise<PasswordChangeOutcome> {
+    const current = await this.#authenticate(token);
+    if (!current) return "no_session";
+    return this.#passwordChange.change(current, currentPassword, newPassword, client);
+  }
+
+  /** The live session a token opened and its user, renewing it when due; null otherwise. */
+  async #authenticate(
+    token: string | null | undefined,
+  ): Promise<{ session: StoredSession; user: User } | null> {
+    if (!isPlausibleToken(token)) return null;
+    const tokenHash = hashToken(token);
+    const found = await this.#store.findSessionByTokenHash(tokenHash);
+    if (!found) return null;
+    const now = this.#now();
+    const state = sessionState(found.session, now, this.settings);
+    if (state === "expired") {
+      await this.#store.deleteSessionByTokenHash(tokenHash);
+      return null;
+    }
+    if (state === "renew") await this.#store.touchSession(found.session.id, now);
+    return found;
+  }
+
+  /**
+   * Deletes the user with this email (an operator's act): sessions and reset
+   * token go with it; the audit trail keeps its history. False when none.
+   */
+  async deleteUser(email: string, client: SessionClient = {}): Promise<boolean> {
+    const user = await this.#store.findUser({ email });
+    return user ? this.#ends.deleteUser(user, client) : false;
+  }
+
+  /** Ends every session of the user with this email; how many, or null when there is no such user. */
+  async revokeAllSessions(email: string, client: SessionClient = {}): Promise<number | null> {
+    const user = await this.#store.findUser({ email });
+    return user ? this.#ends.allOf(user, client) : null;
+  }
+
+  /**
+   * Ends every session of this token's user except this one ("sign out
+   * everywhere else"), in one statement, audited as one `sessions_revoked`.
+   * @returns how many ended, or null when the token is not a live session.
+   */
+  async revokeOtherSessions(
+    token: string | null | undefined,
+    client: SessionClient = {},
+  ): Promise<number | null> {
+    const current = await this.#authenticate(token);
+    return current ? this.#ends.allOf(current.user, client, current.session.id) : null;
+  }
+
+  /** Ends every session of the user (the original's `destroy_session(user_id)`). */
+  async destroySession(userId: number): Promise<void> {
+    await this.#store.deleteSessionsOfUser(userId);
+  }
+
+  /** Ends the one session this token opened; false when there was none. */
+  async revokeSession(
+    token: string | null | undefined,
+    client: SessionClient = {},
+  ): Promise<boolean> {
+    if (!isPlausibleToken(token)) return false;
+    const tokenHash = hashToken(token);
+    // Looked up first only so the audit trail can say whose session ended.
+    const found = await this.#store.findSessionByTokenHash(tokenHash);
+    return found ? this.#ends.byTokenHash(found.user, tokenHash, client) : false;
+  }
+
+  /** True when the database answers a trivial query within `timeoutMs`. */
+  isDatabaseReady(timeoutMs = 2000): Promise<boolean> {
+    return answersWithin(() => this.#store.ping(), timeoutMs);
+  }
+
+  /** Deletes expired sessions and login challenges; the server calls it now and then. */
+  async purgeExpired(): Promise<void> {
+    const now = this.#now();
+    await this.#store.purgeExpired(now, new Date(now.getTime() - this.settings.sessionIdleTimeout));
+    await this.#challenges.purgeExpiredMfaChallenges(now);
+  }
+}

@@ -1,0 +1,19 @@
+import type { Html } from "../../platform/pages/html.js";
+
+/** A page to answer with: its status and its HTML. */
+export interface PageAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * What a capability adds to the hosted login and registration pages: the
+ * page a refused login turns into (the second step, an unverified address),
+ * and what the login page says after a registration.
+ */
+export interface LoginPageParts {
+  /** The page for a login refused with `error`, when this part knows the error; undefined otherwise. */
+  pageFor?(error: unknown, email: string): PageAnswer | undefined;
+  /** What the login page says after a registration, when there is more to do before a login. */
+  afterRegistration?(email: string): { notice: string; extra: Html } | undefined;
+}

@@ -1,0 +1,98 @@
+import type { FastifyReply } from "fastify";
+import { AuthError, type AuthErrorCode } from "../errors.js";
+import type { SessionCookie } from "../http/cookies.js";
+import { setRetryAfter, statusOf } from "../http/errors.js";
+import { formTextField } from "../http/schemas.js";
+import type { FieldName } from "./views.js";
+
+/**
+ * What every hosted page's route uses: reading form fields, answering with a
+ * page, turning a domain error into the form again with its message.
+ */
+
+export type Fields = Record<string, unknown>;
+
+export const WRONG_CURRENT_PASSWORD = "The current password is not right.";
+export const CODE_REQUIRED =
+  "This change needs a current code from your authenticator app (or a recovery code) too.";
+export const WRONG_CODE = "That code is not right, or was used already.";
+
+/** Fields arrive as strings from a form; anything else counts as empty. */
+export function field(body: Fields | undefined, name: string): string {
+  const value = body?.[name];
+  return typeof value === "string" ? value : "";
+}
+
+/** Form posts: any fields (the page says what is missing), strings of bounded size. */
+export const formRoute = {
+  schema: {
+    hide: true,
+    body: {
+      type: "object",
+      additionalProperties: formTextField,
+    },
+  },
+} as const;
+
+/** A page that takes ?done=<notice>. */
+export const queryRoute = {
+  schema: {
+    hide: true,
+    querystring: { type: "object", properties: { done: { type: "string", maxLength: 32 } } },
+  },
+} as const;
+
+/** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
+export function fieldInError(
+  code: AuthErrorCode,
+  passwordField: FieldName,
+  otherwise?: FieldName,
+): FieldName | undefined {
+  if (code === "invalid_email" || code === "email_taken" || code === "unknown_email")
+    return "email";
+  if (code === "invalid_password") return passwordField;
+  return otherwise;
+}
+
+export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply
+    .code(status)
+    .type("text/html; charset=utf-8")
+    .header("cache-control", "no-store")
+    .send(body);
+}
+
+/** An expected failure becomes the form again with its message; anything else goes on to the error handler. */
+export function sendFailure(
+  reply: FastifyReply,
+  error: unknown,
+  render: (message: string, code: AuthErrorCode) => string,
+): FastifyReply {
+  if (!(error instanceof AuthError)) throw error;
+  setRetryAfter(reply, error);
+  return sendPage(reply, statusOf(error), render(sentence(error.message), error.code));
+}
+
+/**
+ * A change refused at its current-password check for want of a session: none
+ * (log in), or the one too many wrong passwords ended (the cookie goes, and
+ * the login page says why).
+ */
+export function sendSessionGone(
+  reply: FastifyReply,
+  cookie: SessionCookie,
+  outcome: "no_session" | "session_ended" | "code_required" | "wrong_code",
+): FastifyReply {
+  // A change behind a second factor answers its code outcomes itself; a
+  // check without one (a password change) never gives them.
+  if (outcome === "code_required" || outcome === "wrong_code")
+    throw new Error(`unexpected reauthentication outcome ${outcome}`);
+  if (outcome === "no_session") return reply.redirect("/account/login", 303);
+  cookie.clear(reply);
+  return reply.redirect("/account/login?done=session-ended", 303);
+}
+
+export function sentence(message: string): string {
+  const text = message.charAt(0).toUpperCase() + message.slice(1);
+  return text.endsWith(".") ? text : `${text}.`;
+}
