@@ -7,9 +7,11 @@ import type {
   StoredTotpFactor,
 } from "../auth/second-factor-store.js";
 import type { LoginWay } from "../auth/session.js";
+import type { Transaction } from "../auth/unit-of-work.js";
 import { voidPendingEmailChanges } from "./pending-email-changes.js";
 import { toDate } from "./row-mapping.js";
 import type { Database } from "./schema.js";
+import { withinTransaction } from "./transaction.js";
 import { lockUserRow } from "./user-row-lock.js";
 
 /** Second factors and login challenges, in totp_factors, recovery_codes and mfa_challenges. */
@@ -56,8 +58,9 @@ export class KyselyMfaStore implements SecondFactorStore {
     usedStep: number,
     codes: RecoveryCodeHashes,
     now: Date,
+    tx?: Transaction,
   ): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+    return withinTransaction(this.#db, tx, async (trx) => {
       const enabled = await trx
         .updateTable("totp_factors")
         .set({ enabled_at: now.getTime(), last_used_step: usedStep })
@@ -83,8 +86,8 @@ export class KyselyMfaStore implements SecondFactorStore {
     return result.numUpdatedRows > 0n;
   }
 
-  deleteSecondFactor(userId: number): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+  deleteSecondFactor(userId: number, tx?: Transaction): Promise<boolean> {
+    return withinTransaction(this.#db, tx, async (trx) => {
       await lockUserRow(trx, userId);
       const factor = await trx
         .deleteFrom("totp_factors")
@@ -98,8 +101,13 @@ export class KyselyMfaStore implements SecondFactorStore {
     });
   }
 
-  replaceRecoveryCodes(userId: number, codes: RecoveryCodeHashes, now: Date): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+  replaceRecoveryCodes(
+    userId: number,
+    codes: RecoveryCodeHashes,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<boolean> {
+    return withinTransaction(this.#db, tx, async (trx) => {
       // Takes the factor's row lock (PostgreSQL), so a concurrent turn-off waits or wins whole.
       const factor = await trx
         .updateTable("totp_factors")
