@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { SecondFactorStateError } from "../../src/auth/errors.js";
 import type { SignedIn } from "../../src/auth/reauthentication.js";
 import { totpCode } from "../../src/auth/totp.js";
 import { type AuthService, createAuth } from "../../src/create-auth.js";
@@ -202,6 +203,37 @@ for (const factory of await testDatabases()) {
         assert.deepEqual(await seen(), { factors: 1, audited: 0, mailed: 0 });
         assert.equal(await reset(), true);
         assert.deepEqual(await seen(), { factors: 0, audited: 1, mailed: 1 });
+      },
+    );
+
+    test(
+      "a turn-off that finds no factor on still commits what it voids, with no audit row or notice",
+      TIMEOUT,
+      async () => {
+        const email = "nothing-to-turn-off@example.com";
+        const current = await signedIn(email);
+        const userId = current.user.id;
+        await service.auth.secondFactors.beginTotpSetup(current);
+        const asked = await service.auth.emailAddresses.requestChange(
+          current,
+          "elsewhere@example.com",
+          STRONG,
+          client(),
+        );
+        assert.equal(asked.outcome, "done");
+        await assert.rejects(
+          service.auth.secondFactors.disable(current, STRONG, client()),
+          SecondFactorStateError,
+        );
+        assert.deepEqual(
+          {
+            pendingSetup: await rows("totp_factors", `user_id = ${userId}`),
+            pendingChange: await rows("email_tokens", `purpose = 'change' AND user_id = ${userId}`),
+            audited: await rows("audit_log", `event = 'mfa_disabled' AND user_id = ${userId}`),
+            mailed: await rows("mail_outbox", `kind = 'second_factor_removed'`),
+          },
+          { pendingSetup: 0, pendingChange: 0, audited: 0, mailed: 0 },
+        );
       },
     );
 
