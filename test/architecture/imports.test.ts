@@ -79,14 +79,8 @@ test("the layer rule refuses a capability importing another, and the layers upwa
  */
 const KNOWN_BREAKS: [from: string, to: string][] = [
   ["capabilities/admin-api/routes.ts", "capabilities/audit/audit.ts"],
-  [
-    "capabilities/password-reset/kysely-queries.ts",
-    "capabilities/email-addresses/pending-email-changes.ts",
-  ],
-  [
-    "capabilities/second-factor/kysely-store.ts",
-    "capabilities/email-addresses/pending-email-changes.ts",
-  ],
+  ["capabilities/password-reset/kysely-queries.ts", "capabilities/email-addresses/pending-email-changes.ts"],
+  ["capabilities/second-factor/kysely-store.ts", "capabilities/email-addresses/pending-email-changes.ts"],
   ["core/store.ts", "capabilities/email-addresses/store.ts"],
   ["core/store.ts", "capabilities/password-reset/reset-token.ts"],
   ["core/store.ts", "capabilities/second-factor/store.ts"],

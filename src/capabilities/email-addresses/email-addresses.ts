@@ -130,9 +130,22 @@ export class EmailAddresses {
    */
   async verify(token: string, client: SessionClient = {}): Promise<{ email: string }> {
     if (!isPlausibleToken(token)) throw new InvalidVerificationTokenError();
-    const done = await this.#tokens.consumeVerification(hashToken(token), this.#ctx.now());
+    const tokenHash = hashToken(token);
+    // The address verified, its audit row and webhook: all or none. A token
+    // refused after all is returned, not thrown, so that what the store did
+    // to it (a useless one consumed) still commits.
+    const done = await this.#ctx.changes.run(async (change) => {
+      const verified = await this.#tokens.consumeVerification(
+        tokenHash,
+        this.#ctx.now(),
+        change.tx,
+      );
+      if (!verified) return null;
+      const { userId, email } = verified;
+      await change.report({ type: "email_verified", userId, email, client });
+      return verified;
+    });
     if (!done) throw new InvalidVerificationTokenError();
-    this.#ctx.emit({ type: "email_verified", userId: done.userId, email: done.email, client });
     return { email: done.email };
   }
 
@@ -163,11 +176,14 @@ export class EmailAddresses {
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
       const { user, session } = current;
       const { id: userId, email } = user;
-      this.#ctx.emit({ type: "email_change", stage: "requested", userId, email, client });
-      if (this.#handsBack) return this.#issue(user, "change", newEmail, session.publicId);
-      await this.#queueLink(user, "change", newEmail, session.publicId);
-      await this.#ctx.mailQueue?.enqueue("email_change_requested", email);
-      return null;
+      // The pending change, its audit row, the link and the notice: all or none.
+      return this.#ctx.changes.run(async (change) => {
+        await change.report({ type: "email_change", stage: "requested", userId, email, client });
+        if (this.#handsBack) return this.#issue(user, "change", newEmail, session.publicId, change);
+        await this.#queueLink(user, "change", newEmail, session.publicId, change);
+        await change.mail("email_change_requested", email);
+        return null;
+      });
     });
   }
 
@@ -181,20 +197,40 @@ export class EmailAddresses {
     if (!isPlausibleToken(token)) throw new InvalidVerificationTokenError();
     const now = this.#ctx.now();
     const idleCutoff = new Date(now.getTime() - this.#ctx.settings.sessionIdleTimeout);
-    const done = await this.#tokens.consumeEmailChange(hashToken(token), now, idleCutoff);
+    const tokenHash = hashToken(token);
+    // The new address, the sessions ended, the audit row, the webhook and the
+    // notice to the old address: all or none. A refused token is returned,
+    // not thrown, so that what the store did to it (one whose session ended
+    // is deleted) still commits.
+    const done = await this.#ctx.changes.run(async (change) => {
+      const changed = await this.#tokens.consumeEmailChange(tokenHash, now, idleCutoff, change.tx);
+      if (!changed) return null;
+      const { userId, oldEmail, newEmail } = changed;
+      await change.report({
+        type: "email_change",
+        stage: "completed",
+        userId,
+        email: newEmail,
+        client,
+      });
+      await change.mail("email_changed", oldEmail);
+      return changed;
+    });
     if (!done) throw new InvalidVerificationTokenError();
-    const { userId, oldEmail, newEmail } = done;
-    this.#ctx.emit({ type: "email_change", stage: "completed", userId, email: newEmail, client });
-    await this.#ctx.mailQueue?.enqueue("email_changed", oldEmail);
-    return { email: newEmail };
+    return { email: done.newEmail };
   }
 
   /** An operator marks a user's address verified (CLI). False when no user has it. */
   async markVerified(email: string, client: SessionClient): Promise<boolean> {
     const user = await this.#ctx.store.findUser({ email });
-    if (!user || !(await this.#tokens.markEmailVerified(user.id, this.#ctx.now()))) return false;
-    this.#ctx.emit({ type: "email_verified", userId: user.id, email: user.email, client });
-    return true;
+    if (!user) return false;
+    // Verified, with its audit row and webhook: all or none.
+    return this.#ctx.changes.run(async (change) => {
+      if (!(await this.#tokens.markEmailVerified(user.id, this.#ctx.now(), change.tx)))
+        return false;
+      await change.report({ type: "email_verified", userId: user.id, email: user.email, client });
+      return true;
+    });
   }
 
   /**
@@ -227,15 +263,16 @@ export class EmailAddresses {
     return stored ? { email: stored.email, token, purpose: stored.purpose } : null;
   }
 
-  /** A token for the address, handed back (development). */
+  /** A token for the address, handed back (development); in `change`'s transaction when given. */
   async #issue(
     user: User,
     purpose: EmailTokenPurpose,
     email: string,
     sessionPublicId: string | null,
+    change?: Change,
   ): Promise<string> {
     const token = generateToken();
-    await this.#store(user, purpose, email, sessionPublicId, hashToken(token));
+    await this.#store(user, purpose, email, sessionPublicId, hashToken(token), change);
     return token;
   }
 

@@ -5,7 +5,7 @@ import { lockUserRow } from "../../core/store/user-row-lock.js";
 import type { Transaction } from "../../core/unit-of-work.js";
 import { normalizeEmail } from "../../core/user.js";
 import type { Database, EmailTokensTable } from "../../platform/db/schema.js";
-import { withinTransaction } from "../../platform/db/transaction.js";
+import { executorOf, withinTransaction } from "../../platform/db/transaction.js";
 import type {
   EmailTokenPurpose,
   EmailTokenStore,
@@ -104,8 +104,9 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
   consumeVerification(
     tokenHash: string,
     now: Date,
+    tx?: Transaction,
   ): Promise<{ userId: number; email: string } | null> {
-    return this.#db.transaction().execute(async (trx) => {
+    return withinTransaction(this.#db, tx, async (trx) => {
       const token = await trx
         .deleteFrom("email_tokens")
         .where("token_hash", "=", tokenHash)
@@ -137,9 +138,10 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
     tokenHash: string,
     now: Date,
     idleCutoff: Date,
+    tx?: Transaction,
   ): Promise<{ userId: number; oldEmail: string; newEmail: string } | null> {
     try {
-      return await this.#db.transaction().execute(async (trx) => {
+      return await withinTransaction(this.#db, tx, async (trx) => {
         const found = await trx
           .selectFrom("email_tokens")
           .select("user_id")
@@ -205,8 +207,8 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
     }
   }
 
-  async markEmailVerified(userId: number, now: Date): Promise<boolean> {
-    const result = await this.#db
+  async markEmailVerified(userId: number, now: Date, tx?: Transaction): Promise<boolean> {
+    const result = await executorOf(this.#db, tx)
       .updateTable("users")
       .set({ email_verified_at: now.getTime() })
       .where("id", "=", userId)

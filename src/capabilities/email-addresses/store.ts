@@ -26,7 +26,11 @@ export interface NewEmailToken {
   expiresAt: Date;
 }
 
-/** Persistence of verification and email-change tokens (src/db/kysely-email-token-store.ts). */
+/**
+ * Persistence of verification and email-change tokens (src/db/kysely-email-token-store.ts).
+ * A write that takes `tx` runs in that transaction (a UnitOfWork's, which
+ * commits it with its audit row, webhook rows and mail); without one, in its own.
+ */
 export interface EmailTokenStore {
   /**
    * Stores a token and voids the older ones it replaces: for "verify", the
@@ -54,32 +58,37 @@ export interface EmailTokenStore {
     now: Date,
   ): Promise<Date | null>;
   /**
-   * In one transaction: consume a live "verify" token and mark the user's
-   * address verified, if it is still the address the token was made for;
-   * the user's other verification tokens then go.
+   * In one transaction (`tx` when given): consume a live "verify" token and
+   * mark the user's address verified, if it is still the address the token
+   * was made for; the user's other verification tokens then go.
    * Null when the token is unknown or expired (nothing written), or when the
-   * address changed since (the token, useless, is consumed).
+   * address changed since (the token, useless, is consumed: the caller
+   * commits that too).
    */
   consumeVerification(
     tokenHash: string,
     now: Date,
+    tx?: Transaction,
   ): Promise<{ userId: number; email: string } | null>;
   /**
-   * In one transaction: consume a live "change" token (asked from a session:
-   * only while that session lives), set the user's email
-   * to its address (verified), end the user's sessions but the one that
-   * asked, and void the user's reset and email tokens and the logins waiting
-   * for their second step. Null when the token could not be consumed.
+   * In one transaction (`tx` when given): consume a live "change" token
+   * (asked from a session: only while that session lives), set the user's
+   * email to its address (verified), end the user's sessions but the one
+   * that asked, and void the user's reset and email tokens and the logins
+   * waiting for their second step. Null when the token could not be
+   * consumed (one whose session has ended is deleted: the caller commits that).
    * @throws UserAlreadyExistsError when another account has the address by
-   *   now (nothing is written; the token stays).
+   *   now (nothing is written; the token stays). In `tx`, the caller's
+   *   transaction must then roll back: PostgreSQL has aborted it.
    */
   consumeEmailChange(
     tokenHash: string,
     now: Date,
     /** The asking session must have been seen after this (the idle timeout). */
     idleCutoff: Date,
+    tx?: Transaction,
   ): Promise<{ userId: number; oldEmail: string; newEmail: string } | null>;
   /** Marks the user's address verified now; false when no user has this id. */
-  markEmailVerified(userId: number, now: Date): Promise<boolean>;
+  markEmailVerified(userId: number, now: Date, tx?: Transaction): Promise<boolean>;
   purgeExpiredEmailTokens(now: Date): Promise<void>;
 }

@@ -3,7 +3,9 @@ import type { StoredMfaChallenge } from "../../core/second-step.js";
 import type { LoginWay } from "../../core/session.js";
 import { toDate } from "../../core/store/row-mapping.js";
 import { lockUserRow } from "../../core/store/user-row-lock.js";
+import type { Transaction } from "../../core/unit-of-work.js";
 import type { Database } from "../../platform/db/schema.js";
+import { withinTransaction } from "../../platform/db/transaction.js";
 import { voidPendingEmailChanges } from "../email-addresses/pending-email-changes.js";
 import type { RecoveryCodeHashes } from "./recovery-codes.js";
 import type { SecondFactorStore, StoredRecoveryCode, StoredTotpFactor } from "./store.js";
@@ -52,8 +54,9 @@ export class KyselyMfaStore implements SecondFactorStore {
     usedStep: number,
     codes: RecoveryCodeHashes,
     now: Date,
+    tx?: Transaction,
   ): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+    return withinTransaction(this.#db, tx, async (trx) => {
       const enabled = await trx
         .updateTable("totp_factors")
         .set({ enabled_at: now.getTime(), last_used_step: usedStep })
@@ -79,8 +82,8 @@ export class KyselyMfaStore implements SecondFactorStore {
     return result.numUpdatedRows > 0n;
   }
 
-  deleteSecondFactor(userId: number): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+  deleteSecondFactor(userId: number, tx?: Transaction): Promise<boolean> {
+    return withinTransaction(this.#db, tx, async (trx) => {
       await lockUserRow(trx, userId);
       const factor = await trx
         .deleteFrom("totp_factors")
@@ -94,8 +97,13 @@ export class KyselyMfaStore implements SecondFactorStore {
     });
   }
 
-  replaceRecoveryCodes(userId: number, codes: RecoveryCodeHashes, now: Date): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+  replaceRecoveryCodes(
+    userId: number,
+    codes: RecoveryCodeHashes,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<boolean> {
+    return withinTransaction(this.#db, tx, async (trx) => {
       // Takes the factor's row lock (PostgreSQL), so a concurrent turn-off waits or wins whole.
       const factor = await trx
         .updateTable("totp_factors")

@@ -1,4 +1,5 @@
 import { InvalidCodeError, SecondFactorStateError } from "../../core/errors.js";
+import type { AuthEvent } from "../../core/events.js";
 import type { FlowContext } from "../../core/flow-context.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "../../core/reauthentication.js";
 import type { SessionClient } from "../../core/session.js";
@@ -97,19 +98,24 @@ export class SecondFactors {
     if (step === null)
       throw new InvalidCodeError("wrong code: check the device's clock and try the current code");
     const codes = newRecoveryCodes();
+    // Hashed before the transaction: a unit of work holds only its own statements.
     const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
-    const enabled = await this.#store.enableTotpFactor(
-      userId,
-      factor.secretSealed,
-      step,
-      hashes,
-      this.#ctx.now(),
-    );
+    // The factor on, its audit row and the notice: all or none.
+    const enabled = await this.#ctx.changes.run(async (change) => {
+      const now = this.#ctx.now();
+      const { secretSealed } = factor;
+      if (!(await this.#store.enableTotpFactor(userId, secretSealed, step, hashes, now, change.tx)))
+        return false;
+      await change.report({ type: "second_factor", action: "enabled", userId, email, client });
+      await change.mail("second_factor_added", email);
+      return true;
+    });
     // Turned on meanwhile, or replaced by a new setup: the code was for another secret.
     if (!enabled) throw new InvalidCodeError("this setup was replaced: start it again");
-    await this.#reauthentication.succeeded(current);
-    this.#ctx.emit({ type: "second_factor", action: "enabled", userId, email, client });
-    await this.#ctx.mailQueue?.enqueue("second_factor_added", email);
+    // After the commit: a throttling store that is down must not turn it into an error.
+    await this.#ctx.changes.afterCommit("forget the session's wrong passwords", () =>
+      this.#reauthentication.succeeded(current),
+    );
     return { outcome: "done", value: codes };
   }
 
@@ -126,11 +132,14 @@ export class SecondFactors {
   ): Promise<Reauthenticated<null>> {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
-      if (!(await this.#store.deleteSecondFactor(userId))) {
-        throw new SecondFactorStateError("mfa_not_enabled");
-      }
-      this.#ctx.emit({ type: "second_factor", action: "disabled", userId, email, client });
-      await this.#ctx.mailQueue?.enqueue("second_factor_removed", email);
+      const wasOn = await this.#deleteFactor(userId, email, {
+        type: "second_factor",
+        action: "disabled",
+        userId,
+        email,
+        client,
+      });
+      if (!wasOn) throw new SecondFactorStateError("mfa_not_enabled");
       return null;
     });
   }
@@ -149,12 +158,17 @@ export class SecondFactors {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
       const codes = newRecoveryCodes();
+      // Hashed before the transaction: a unit of work holds only its own statements.
       const hashes = await this.#ctx.hasher.limited(() => hashRecoveryCodes(codes), "other");
-      if (!(await this.#store.replaceRecoveryCodes(userId, hashes, this.#ctx.now()))) {
-        throw new SecondFactorStateError("mfa_not_enabled");
-      }
-      const action = "recovery_codes_renewed";
-      this.#ctx.emit({ type: "second_factor", action, userId, email, client });
+      // The new codes and their audit row: all or none.
+      const replaced = await this.#ctx.changes.run(async (change) => {
+        const now = this.#ctx.now();
+        if (!(await this.#store.replaceRecoveryCodes(userId, hashes, now, change.tx))) return false;
+        const action = "recovery_codes_renewed";
+        await change.report({ type: "second_factor", action, userId, email, client });
+        return true;
+      });
+      if (!replaced) throw new SecondFactorStateError("mfa_not_enabled");
       return codes;
     });
   }
@@ -167,16 +181,32 @@ export class SecondFactors {
   async resetByOperator(email: string, client: SessionClient): Promise<boolean | null> {
     const user = await this.#ctx.store.findUser({ email });
     if (!user) return null;
-    if (!(await this.#store.deleteSecondFactor(user.id))) return false;
-    this.#ctx.emit({
+    return this.#deleteFactor(user.id, user.email, {
       type: "second_factor",
       action: "reset_by_operator",
       userId: user.id,
       email: user.email,
       client,
     });
-    await this.#ctx.mailQueue?.enqueue("second_factor_removed", user.email);
-    return true;
+  }
+
+  /**
+   * Deletes the user's factor and, when one was on, writes the event's rows
+   * and queues the notice to `email`, in one transaction. True when one was
+   * on. When none was, the transaction still commits what the store deleted
+   * (a pending setup, pending email changes), as before: nothing to report.
+   */
+  #deleteFactor(
+    userId: number,
+    email: string,
+    event: Extract<AuthEvent, { type: "second_factor" }>,
+  ): Promise<boolean> {
+    return this.#ctx.changes.run(async (change) => {
+      if (!(await this.#store.deleteSecondFactor(userId, change.tx))) return false;
+      await change.report(event);
+      await change.mail("second_factor_removed", email);
+      return true;
+    });
   }
 
   /** Checks a code for the second step without using it up (see SecondFactorCodes.check). */
