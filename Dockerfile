@@ -5,7 +5,7 @@
 #     --env-file auth-service.env --stop-timeout 15 auth-service
 #
 # auth-service.env holds what production requires (SMTP_URL, MAIL_FROM, PUBLIC_URL,
-# SECRET_KEY) and any other setting of README.md's Configuration table. For
+# SECRET_KEY) and any other setting of docs/CONFIGURATION.md. For
 # PostgreSQL, set DATABASE_URL=postgres://... there; /data then stays empty.
 # test/deployment-recipe.test.ts runs these steps outside a container.
 

@@ -106,7 +106,7 @@ describe("Dockerfile", () => {
     const routes = readFileSync(join(ROOT, "src/core/routes/health.ts"), "utf8");
     assert.match(routes, /app\.get\("\/health"/);
     assert.deepEqual(argsOf("EXPOSE"), [imageEnv.PORT]);
-    assert.equal(imageEnv.PORT, "5000"); // the service's default, as README says
+    assert.equal(imageEnv.PORT, "5000"); // the service's default, as docs/CONFIGURATION.md says
     assert.equal(imageEnv.DATABASE_URL, "sqlite:/data/auth.db");
     assert.equal(imageEnv.HOST, undefined, "production listens on 0.0.0.0 by default");
     const user = argsOf("USER").at(-1);

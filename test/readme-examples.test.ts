@@ -4,13 +4,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { readDocuments } from "./helpers/docs.js";
 import { startTestServer, TEST_ENV, type TestServer, tempDir } from "./helpers/server.js";
 
-// Runs README.md's shell examples as written, one bash session for them all
-// (later blocks use variables and users of earlier ones), against a real
-// server on a free port over a fresh SQLite file, and compares what each
-// command prints with the `# ` lines under it. Every ```sh block runs unless
-// the line right before it is a marker saying why not:
+// Runs the shell examples of README.md and of every docs/**/*.md as written,
+// one bash session for them all, README.md's first and then the documents'
+// in path order (later blocks use variables and users of earlier ones),
+// against a real server on a free port over a fresh SQLite file, and compares
+// what each command prints with the `# ` lines under it. Every ```sh block
+// runs unless the line right before it is a marker saying why not:
 //
 //   <!-- not run by test/readme-examples.test.ts: starts a server on port 5000 -->
 //
@@ -21,20 +23,28 @@ import { startTestServer, TEST_ENV, type TestServer, tempDir } from "./helpers/s
 // dist/ may be missing or older than src/ outside CI); any other npx or npm
 // command fails, so a block needing one must carry the marker.
 
-const README = fileURLToPath(new URL("../README.md", import.meta.url));
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const MARKER = /^<!--\s*not run by test\/readme-examples\.test\.ts:\s*(.*?)\s*-->$/;
 const SHELL_FENCE = /^```(?:sh|bash|shell)\s*$/;
 const RUN_TIMEOUT = 90_000;
+/**
+ * How many blocks the documents hold today, run and not run: fewer means an
+ * example was lost in an edit (or moved into a block without a fence the
+ * parser knows). Raise them as examples are added; lower them only when one
+ * is removed on purpose.
+ */
+const AT_LEAST = { running: 14, skipped: 17 };
 
 interface Segment {
-  /** README line of the first command. */
+  /** Line of the first command in its document. */
   line: number;
   commands: string[];
   expected: string[];
 }
 
 interface Block {
+  /** The document, from the repository's root. */
+  path: string;
   line: number;
   /** The heading of its section. */
   section: string;
@@ -49,7 +59,7 @@ interface Outcome {
   code: number | null;
 }
 
-function parseReadme(text: string): { blocks: Block[]; strayMarkers: number[] } {
+function parseDocument(path: string, text: string): { blocks: Block[]; strayMarkers: string[] } {
   const lines = text.split("\n");
   const blocks: Block[] = [];
   const markers = new Set<number>();
@@ -76,6 +86,7 @@ function parseReadme(text: string): { blocks: Block[]; strayMarkers: number[] } 
       const marker = MARKER.exec(lines[previous]?.trim() ?? "");
       if (marker) markers.delete(previous + 1);
       blocks.push({
+        path,
         line: fence.line,
         section,
         skip: marker ? marker[1] || "(no reason given)" : null,
@@ -84,7 +95,7 @@ function parseReadme(text: string): { blocks: Block[]; strayMarkers: number[] } 
     }
     fence = null;
   });
-  return { blocks, strayMarkers: [...markers] };
+  return { blocks, strayMarkers: [...markers].map((line) => `${path}:${line}`) };
 }
 
 /** Commands, each group followed by the `# ` lines showing its output. */
@@ -203,10 +214,12 @@ function writeShims(dir: string): void {
   chmodSync(join(dir, "npm"), 0o755);
 }
 
-const { blocks, strayMarkers } = parseReadme(readFileSync(README, "utf8"));
+const parsed = readDocuments().map((document) => parseDocument(document.path, document.text));
+const blocks = parsed.flatMap((document) => document.blocks);
+const strayMarkers = parsed.flatMap((document) => document.strayMarkers);
 const running = blocks.filter((block) => block.skip === null);
 
-describe("README.md's shell examples, run as written", () => {
+describe("the documents' shell examples, run as written", () => {
   const folder = tempDir();
   let server: TestServer | undefined;
   const outcomes = new Map<Segment, Outcome>();
@@ -252,13 +265,29 @@ describe("README.md's shell examples, run as written", () => {
   });
 
   test("every skip marker stands right above a shell block", { timeout: 5_000 }, () => {
-    assert.deepEqual(strayMarkers, [], "README.md lines with a marker but no ```sh block under it");
-    assert.ok(running.length > 0, "no runnable ```sh block found in README.md");
+    assert.deepEqual(strayMarkers, [], "lines with a marker but no ```sh block under it");
+  });
+
+  test("no example was lost", { timeout: 5_000 }, () => {
+    const skipped = blocks.length - running.length;
+    const where = (list: Block[]) => list.map((block) => `${block.path}:${block.line}`).join(", ");
+    assert.ok(
+      running.length >= AT_LEAST.running,
+      `${running.length} runnable shell blocks, expected at least ${AT_LEAST.running}: ${where(running)}`,
+    );
+    assert.ok(
+      skipped >= AT_LEAST.skipped,
+      `${skipped} shell blocks not run, expected at least ${AT_LEAST.skipped}: ${where(blocks.filter((block) => block.skip !== null))}`,
+    );
+    assert.ok(
+      running.some((block) => block.path === "README.md"),
+      "the README's tour has runnable examples",
+    );
   });
 
   for (const block of blocks) {
     const first = block.segments[0]?.commands[0]?.trim() ?? "(empty)";
-    const name = `README.md:${block.line} (${block.section}) ${first.length > 50 ? `${first.slice(0, 47)}...` : first}`;
+    const name = `${block.path}:${block.line} (${block.section}) ${first.length > 50 ? `${first.slice(0, 47)}...` : first}`;
     if (block.skip !== null) {
       test(name, { skip: block.skip }, () => {});
       continue;
@@ -270,7 +299,7 @@ describe("README.md's shell examples, run as written", () => {
         const command = segment.commands.join("\n");
         if (!outcome || outcome.code === null) {
           differences.push(
-            `line ${segment.line}: did not finish within ${RUN_TIMEOUT} ms\n${command}`,
+            `${block.path}:${segment.line}: did not finish within ${RUN_TIMEOUT} ms\n${command}`,
           );
           continue;
         }
@@ -279,9 +308,9 @@ describe("README.md's shell examples, run as written", () => {
         if (ok) continue;
         differences.push(
           [
-            `line ${segment.line}:`,
+            `${block.path}:${segment.line}:`,
             ...segment.commands.map((line) => `  $ ${line}`),
-            "  README shows:",
+            `  ${block.path} shows:`,
             ...(segment.expected.length ? segment.expected : ["(nothing)"]).map((l) => `    ${l}`),
             `  printed (exit status ${outcome.code}):`,
             ...(actual.length ? actual : ["(nothing)"]).map((l) => `    ${l}`),

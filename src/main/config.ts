@@ -114,7 +114,7 @@ export class ConfigError extends Error {
 
 /**
  * The one reader of the environment. Every variable, its default and its
- * meaning is listed in .env.example and in the README.
+ * meaning is listed in .env.example and in docs/CONFIGURATION.md.
  * @throws ConfigError naming each invalid variable.
  */
 export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {

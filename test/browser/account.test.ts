@@ -16,7 +16,7 @@ describe("hosted pages in Chromium", { skip: browserSkipReason() }, () => {
   const suite = chromiumSuite();
   const { cspViolations, failedResources } = suite;
 
-  /** docs/screenshots/<name>.png, when UPDATE_SCREENSHOTS=1 (they are committed for the README). */
+  /** docs/screenshots/<name>.png, when UPDATE_SCREENSHOTS=1 (committed for docs/guides/hosted-pages.md). */
   async function snapshot(page: Page, name: string): Promise<void> {
     if (process.env.UPDATE_SCREENSHOTS !== "1") return;
     mkdirSync(SCREENSHOTS, { recursive: true });

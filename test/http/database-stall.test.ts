@@ -60,7 +60,7 @@ describe("a registration whose database connection stalls mid-write (PostgreSQL)
     return { answer, ms, users, audited };
   }
 
-  /** A client's retry after a 503, as README says: register again, then log in. */
+  /** A client's retry after a 503, as docs/guides/deployment.md says: register again, then log in. */
   async function retry(email: string, landed: boolean): Promise<void> {
     const form = { email, password: "b4l0u" };
     const again = await request(server.url, "POST", "/users", { form });
