@@ -1,6 +1,4 @@
-import type { EmailTokenStore } from "../capabilities/email-addresses/store.js";
-import type { StoredResetToken } from "../capabilities/password-reset/reset-token.js";
-import type { SecondFactorStore } from "../capabilities/second-factor/store.js";
+import type { MfaChallengeStore } from "./second-step.js";
 import type { StoredSession } from "./session.js";
 import type { ThrottleStore } from "./throttle.js";
 import type { Transaction, TransactionRunner } from "./unit-of-work.js";
@@ -46,10 +44,8 @@ export interface NewSession {
  * it commits on its own.
  */
 export interface AuthStore extends ThrottleStore, TransactionRunner {
-  /** TOTP factors, recovery codes and login challenges: part of every store, so no Auth is built without them. */
-  readonly secondFactors: SecondFactorStore;
-  /** Tokens that verify an address or confirm a change of it. */
-  readonly emailTokens: EmailTokenStore;
+  /** Logins waiting for their second step. */
+  readonly mfaChallenges: MfaChallengeStore;
   /**
    * Brings the schema up to date; safe to call from several processes at once.
    * @returns the names of the migrations this call applied, in order.
@@ -93,7 +89,8 @@ export interface AuthStore extends ThrottleStore, TransactionRunner {
   deleteSessionOfUser(userId: number, publicId: string, tx?: Transaction): Promise<boolean>;
   /**
    * In one transaction: store the new hash, end every session of the user
-   * but `keepSessionId`, and void logins waiting for their second step.
+   * but `keepSessionId`, void logins waiting for their second step, and run
+   * the take-back steps (core/store/take-back.ts).
    */
   changePassword(
     userId: number,
@@ -103,36 +100,6 @@ export interface AuthStore extends ThrottleStore, TransactionRunner {
     tx?: Transaction,
   ): Promise<void>;
 
-  /**
-   * Stores a new reset token beside the user's live ones, deleting their
-   * expired ones, and the oldest beyond `maxLive` (counting the new one).
-   */
-  addResetToken(
-    userId: number,
-    tokenHash: string,
-    createdAt: Date,
-    expiresAt: Date,
-    maxLive: number,
-    /** The token goes out by mail: completing the reset then marks the address verified. */
-    mailed?: boolean,
-    tx?: Transaction,
-  ): Promise<void>;
-  findResetToken(tokenHash: string): Promise<StoredResetToken | null>;
-  /**
-   * In one transaction: consume the token (it must still exist, belong to the
-   * user and not be expired at `now`), void the user's other reset tokens,
-   * store the new hash, end every session of the user and void logins
-   * waiting for their second step, and mark the address
-   * verified when the token was mailed. False, with nothing written, when the token could not be consumed.
-   */
-  completePasswordReset(
-    tokenHash: string,
-    userId: number,
-    hashedPassword: string,
-    now: Date,
-    tx?: Transaction,
-  ): Promise<boolean>;
-
-  /** Deletes expired sessions, reset tokens and throttling rows. */
+  /** Deletes expired sessions and throttling rows. */
   purgeExpired(now: Date, idleCutoff: Date): Promise<void>;
 }

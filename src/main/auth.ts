@@ -1,7 +1,10 @@
 import { EmailAddresses } from "../capabilities/email-addresses/email-addresses.js";
+import type { EmailTokenStore } from "../capabilities/email-addresses/store.js";
 import { PasswordResets } from "../capabilities/password-reset/password-reset.js";
+import type { ResetTokenStore } from "../capabilities/password-reset/store.js";
 import { SecondFactors } from "../capabilities/second-factor/second-factor.js";
 import { SecondFactorCodes } from "../capabilities/second-factor/second-factor-codes.js";
+import type { SecondFactorStore } from "../capabilities/second-factor/store.js";
 import { Accounts, type CoreDependencies, openCore } from "../core/accounts.js";
 import { ResetRequestLimit } from "../core/mail-request-limit.js";
 import { Reauthentication } from "../core/reauthentication.js";
@@ -11,7 +14,15 @@ import type { SecretBox } from "../platform/crypto/secret-box.js";
 
 export type { LoginResult } from "../core/accounts.js";
 
+/** The capabilities' own stores (createAuth makes them over the same database). */
+export interface CapabilityStores {
+  secondFactors: SecondFactorStore;
+  emailTokens: EmailTokenStore;
+  resetTokens: ResetTokenStore;
+}
+
 export interface AuthDependencies extends CoreDependencies {
+  stores: CapabilityStores;
   /**
    * Seals and opens TOTP secrets (AES-256-GCM under SECRET_KEY); called only
    * when one is set up or checked. createAuth() provides it.
@@ -37,17 +48,18 @@ export class Auth extends Accounts {
   constructor(dependencies: AuthDependencies) {
     const core = openCore(dependencies);
     const { flows, store, settings, counters } = core;
-    const codes = new SecondFactorCodes(flows, store.secondFactors, dependencies.secretBox);
+    const { stores } = dependencies;
+    const codes = new SecondFactorCodes(flows, stores.secondFactors, dependencies.secretBox);
     const reauthentication = new Reauthentication(flows, codes);
     const emailAddresses = new EmailAddresses(flows, {
-      tokens: store.emailTokens,
+      tokens: stores.emailTokens,
       reauthentication,
       limit: new ResetRequestLimit(counters, settings, "verify"),
       changeLimit: new ResetRequestLimit(counters, settings, "change"),
     });
     super(core, {
       factors: codes,
-      challenges: store.secondFactors,
+      challenges: store.mfaChallenges,
       verification: emailAddresses,
       reauthentication,
       onRegistered: (user, change) => emailAddresses.registered(user, change),
@@ -55,11 +67,15 @@ export class Auth extends Accounts {
     this.emailAddresses = emailAddresses;
     this.secondFactorGate = codes;
     this.secondFactors = new SecondFactors(flows, {
-      store: store.secondFactors,
+      store: stores.secondFactors,
       reauthentication,
       codes,
     });
-    this.passwordResets = new PasswordResets(flows, new ResetRequestLimit(counters, settings));
+    this.passwordResets = new PasswordResets(
+      flows,
+      new ResetRequestLimit(counters, settings),
+      stores.resetTokens,
+    );
   }
 
   /**
@@ -111,6 +127,7 @@ export class Auth extends Accounts {
 
   override async purgeExpired(): Promise<void> {
     await super.purgeExpired();
+    await this.passwordResets.purgeExpired();
     await this.emailAddresses.purgeExpired();
   }
 }

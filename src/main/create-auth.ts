@@ -1,5 +1,3 @@
-import type BetterSqlite3 from "better-sqlite3";
-import type { Kysely } from "kysely";
 import { ApiKeys } from "../capabilities/admin-api/api-keys.js";
 import { KyselyApiKeyStore } from "../capabilities/admin-api/kysely-store.js";
 import { UserAdmin } from "../capabilities/admin-api/user-admin.js";
@@ -13,17 +11,12 @@ import {
   assertValidAuthSettings,
   resolveAuthSettings,
 } from "../core/settings.js";
-import { KyselyStore } from "../core/store/kysely-store.js";
 import { mapUnavailable } from "../core/store/map-unavailable.js";
-import { withPostgresSessionCache } from "../core/store/pg-session-cache.js";
 import { RedisThrottleStore } from "../core/store/redis-throttle-store.js";
-import { withSessionCache } from "../core/store/session-cache.js";
-import { SessionChangeListener } from "../core/store/session-change-listener.js";
 import type { AuthStore } from "../core/store.js";
 import { SecretBox } from "../platform/crypto/secret-box.js";
 import { connect } from "../platform/db/connect.js";
 import type { PoolState } from "../platform/db/pool-state.js";
-import type { Database } from "../platform/db/schema.js";
 import { KyselyOutboxStore } from "../platform/mail/kysely-outbox-store.js";
 import {
   OutboxWorker,
@@ -31,10 +24,11 @@ import {
   type WorkerLogger,
 } from "../platform/mail/outbox-worker.js";
 import type { MailTransport } from "../platform/mail/transport.js";
-import { Auth } from "./auth.js";
+import { Auth, type CapabilityStores } from "./auth.js";
 import { DB } from "./db.js";
 import { serviceMails } from "./mails.js";
 import { resolveSecretKey } from "./secret-key-file.js";
+import { openStores } from "./stores.js";
 
 export interface CreateAuthOptions extends Partial<AuthSettings> {
   /** `sqlite:<path>` (default `sqlite:auth.db`), `sqlite::memory:` or `postgres://...`. */
@@ -96,6 +90,8 @@ export interface AuthService {
   auth: Auth;
   db: DB;
   store: AuthStore;
+  /** The capabilities' stores over the same database (second factors, email and reset tokens). */
+  stores: CapabilityStores;
   /** The audit trail's writer (flush() waits for pending rows) and reader. */
   audit: AuditTrail;
   /** The migrations this start applied, in order (none when the schema was up to date). */
@@ -154,14 +150,11 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     poolSize: databasePoolSize,
     timeoutMs: databaseTimeoutMs,
   });
-  const kyselyStore = new KyselyStore(kysely, dialect);
-  const { store: cachedStore, listener } = withCache(kyselyStore, {
-    enabled: sessionCache,
-    kysely,
+  const { store, stores, listener } = openStores(kysely, dialect, {
+    sessionCache,
     sqlite,
     postgresUrl: dialect === "postgres" ? databaseUrl : undefined,
   });
-  const store = mapUnavailable(cachedStore);
   const auditStore = mapUnavailable(new KyselyAuditStore(kysely));
   const audit = new AuditTrail(auditStore, {
     now,
@@ -209,6 +202,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
   });
   const auth = new Auth({
     store,
+    stores,
     throttleStore: redis,
     settings,
     now,
@@ -242,6 +236,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     auth,
     db: new DB(store, now),
     store,
+    stores,
     audit,
     appliedMigrations,
     apiKeys: new ApiKeys(mapUnavailable(new KyselyApiKeyStore(kysely)), now),
@@ -257,31 +252,4 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     },
     close,
   };
-}
-
-/**
- * The store with its session cache: SQLite's (the write-ahead log tells of
- * other processes' commits) or PostgreSQL's (a listener hears the triggers'
- * notices). Without a cache, the store as it is.
- */
-function withCache(
-  store: KyselyStore,
-  options: {
-    enabled: boolean;
-    kysely: Kysely<Database>;
-    sqlite: BetterSqlite3.Database | undefined;
-    postgresUrl: string | undefined;
-  },
-): { store: AuthStore; listener?: SessionChangeListener } {
-  if (!options.enabled) return { store };
-  if (options.sqlite) return { store: withSessionCache(store, options.kysely, options.sqlite) };
-  if (!options.postgresUrl) return { store };
-  let cache: ReturnType<typeof withPostgresSessionCache> | undefined;
-  const listener = new SessionChangeListener({
-    url: options.postgresUrl,
-    onChange: (change) => cache?.onChange(change),
-    onStateChange: () => cache?.reset(),
-  });
-  cache = withPostgresSessionCache(store, listener);
-  return { store: cache.store, listener };
 }

@@ -224,6 +224,7 @@ for (const factory of await testDatabases()) {
       await auth.registerUser("me@example.com", "b4l0u");
       const argon = new Auth({
         store: service.store,
+        stores: service.stores,
         settings: resolveAuthSettings({
           passwordHash: "argon2id",
           argon2MemoryCost: 1024,

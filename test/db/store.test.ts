@@ -158,35 +158,39 @@ for (const factory of await testDatabases()) {
     });
 
     test("reset tokens: several live per user, one consumed once, in one transaction, voiding the rest", async () => {
-      const store = service.store;
       const user = await service.db.addUser("ivan@example.com", "old");
       const now = new Date();
       const later = new Date(now.getTime() + HOUR);
-      await store.addResetToken(user.id, "hash-a", now, later, 10);
-      await store.addResetToken(user.id, "hash-b", now, later, 10);
-      assert.equal((await store.findResetToken("hash-a"))?.emailNormalized, "ivan@example.com");
-      assert.equal((await store.findResetToken("hash-b"))?.emailNormalized, "ivan@example.com");
+      await service.stores.resetTokens.addResetToken(user.id, "hash-a", now, later, 10);
+      await service.stores.resetTokens.addResetToken(user.id, "hash-b", now, later, 10);
+      assert.equal(
+        (await service.stores.resetTokens.findResetToken("hash-a"))?.emailNormalized,
+        "ivan@example.com",
+      );
+      assert.equal(
+        (await service.stores.resetTokens.findResetToken("hash-b"))?.emailNormalized,
+        "ivan@example.com",
+      );
       const attempts = await Promise.all(
         ["new-1", "new-2", "new-3"].map((hash) =>
-          store.completePasswordReset("hash-b", user.id, hash, now),
+          service.stores.resetTokens.completePasswordReset("hash-b", user.id, hash, now),
         ),
       );
       assert.deepEqual(attempts.filter(Boolean).length, 1);
       assert.match((await service.db.findUserBy({ id: user.id })).hashedPassword, /^new-/);
-      assert.equal(await store.findResetToken("hash-b"), null);
+      assert.equal(await service.stores.resetTokens.findResetToken("hash-b"), null);
       assert.equal(
-        await store.findResetToken("hash-a"),
+        await service.stores.resetTokens.findResetToken("hash-a"),
         null,
         "a completed reset voids the others",
       );
     });
 
     test("reset tokens past the live limit void the oldest; expired ones go", async () => {
-      const store = service.store;
       const user = await service.db.addUser("ivy@example.com", "old");
       const now = new Date();
       const later = new Date(now.getTime() + HOUR);
-      await store.addResetToken(
+      await service.stores.resetTokens.addResetToken(
         user.id,
         "gone",
         new Date(now.getTime() - 2 * HOUR),
@@ -194,25 +198,31 @@ for (const factory of await testDatabases()) {
         2,
       );
       for (const hash of ["one", "two", "three"])
-        await store.addResetToken(user.id, hash, now, later, 2);
-      assert.equal(await store.findResetToken("one"), null, "the oldest beyond 2");
-      assert.ok(await store.findResetToken("two"));
-      assert.ok(await store.findResetToken("three"));
-      assert.equal(await store.findResetToken("gone"), null);
+        await service.stores.resetTokens.addResetToken(user.id, hash, now, later, 2);
+      assert.equal(
+        await service.stores.resetTokens.findResetToken("one"),
+        null,
+        "the oldest beyond 2",
+      );
+      assert.ok(await service.stores.resetTokens.findResetToken("two"));
+      assert.ok(await service.stores.resetTokens.findResetToken("three"));
+      assert.equal(await service.stores.resetTokens.findResetToken("gone"), null);
     });
 
     test("an expired reset token cannot be consumed and nothing is written", async () => {
-      const store = service.store;
       const user = await service.db.addUser("judy@example.com", "old");
       const now = new Date();
-      await store.addResetToken(
+      await service.stores.resetTokens.addResetToken(
         user.id,
         "hash-x",
         new Date(now.getTime() - 2 * HOUR),
         new Date(now.getTime() - HOUR),
         10,
       );
-      assert.equal(await store.completePasswordReset("hash-x", user.id, "new", now), false);
+      assert.equal(
+        await service.stores.resetTokens.completePasswordReset("hash-x", user.id, "new", now),
+        false,
+      );
       assert.equal((await service.db.findUserBy({ id: user.id })).hashedPassword, "old");
     });
 
@@ -233,12 +243,19 @@ for (const factory of await testDatabases()) {
       await session("expired", now.getTime() - 3 * HOUR, now.getTime() - HOUR);
       await session("idle", now.getTime() - 10 * HOUR, now.getTime() + HOUR);
       await session("live", now.getTime(), now.getTime() + HOUR);
-      await store.addResetToken(user.id, "old-token", new Date(0), new Date(now.getTime() - 1), 10);
+      await service.stores.resetTokens.addResetToken(
+        user.id,
+        "old-token",
+        new Date(0),
+        new Date(now.getTime() - 1),
+        10,
+      );
       await store.purgeExpired(now, new Date(now.getTime() - 5 * HOUR));
+      await service.stores.resetTokens.purgeExpiredResetTokens(now);
       assert.equal(await store.findSessionByTokenHash(hashToken("expired")), null);
       assert.equal(await store.findSessionByTokenHash(hashToken("idle")), null);
       assert.ok(await store.findSessionByTokenHash(hashToken("live")));
-      assert.equal(await store.findResetToken("old-token"), null);
+      assert.equal(await service.stores.resetTokens.findResetToken("old-token"), null);
     });
 
     test("migrations run again over existing data and keep it", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { KyselyMfaStore } from "../../src/capabilities/second-factor/kysely-store.js";
 import { totpCode } from "../../src/capabilities/second-factor/totp.js";
 import { KyselyStore } from "../../src/core/store/kysely-store.js";
 import { SecretBox } from "../../src/platform/crypto/secret-box.js";
@@ -133,7 +134,7 @@ for (const factory of await testDatabases()) {
           const victims = box.seal("VICTIMSSECRETAAAAAAAAAAAAAAAAAAA", `totp-secret:${user.id}`);
           const attackers = box.seal("ATTACKERSSECRETAAAAAAAAAAAAAAAAA", `totp-secret:${user.id}`);
           const codes = { salt: "s", hashes: ["h"] };
-          const factors = store.secondFactors;
+          const factors = new KyselyMfaStore(db);
           assert.ok(await factors.savePendingTotpFactor(user.id, victims, new Date()));
           // The victim's confirmation checked its code against `victims`; meanwhile a new setup:
           assert.ok(await factors.savePendingTotpFactor(user.id, attackers, new Date()));

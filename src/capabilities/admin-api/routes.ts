@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { AuditReader } from "../../core/audit-log.js";
 import { UserAlreadyExistsError } from "../../core/errors.js";
 import { sendError } from "../../core/http/errors.js";
 import {
@@ -11,7 +12,6 @@ import {
 import type { SessionClient } from "../../core/session.js";
 import type { UserSummary } from "../../core/store.js";
 import { clientAddress } from "../../platform/http/client-address.js";
-import type { AuditEntry, AuditQuery } from "../audit/audit.js";
 import type { ApiKeyRecord, ApiKeyScope, ApiKeys } from "./api-keys.js";
 import type { UserAdmin } from "./user-admin.js";
 
@@ -19,7 +19,7 @@ import type { UserAdmin } from "./user-admin.js";
 export interface AdminDependencies {
   apiKeys: ApiKeys;
   users: UserAdmin;
-  audit: { list(query: AuditQuery): Promise<AuditEntry[]> };
+  audit: AuditReader;
 }
 
 declare module "fastify" {

@@ -1,51 +1,10 @@
+import type { AuditEntry, AuditEventName, AuditQuery } from "../../core/audit-log.js";
 import type { AuthEvent } from "../../core/events.js";
 import { USER_AGENT_MAX_LENGTH } from "../../core/session.js";
 import type { EventRecorder, Transaction } from "../../core/unit-of-work.js";
 import { EMAIL_MAX_LENGTH, normalizeEmail } from "../../core/user.js";
 
-export type AuditEventName =
-  | "register"
-  | "login"
-  | "logout"
-  | "reset_requested"
-  | "reset_completed"
-  | "password_changed"
-  | "reauthentication"
-  | "user_deleted"
-  | "sessions_revoked"
-  | "mfa_enabled"
-  | "mfa_disabled"
-  | "mfa_recovery_codes_renewed"
-  | "mfa_reset_by_operator"
-  | "mfa_challenge"
-  | "recovery_code_used"
-  | "email_verified"
-  | "email_change_requested"
-  | "email_changed";
-
-/** One row of the audit trail. Never a password, a token or a hash. */
-export interface AuditEntry {
-  at: Date;
-  event: AuditEventName;
-  outcome: string;
-  userId: number | null;
-  /** Normalized (normalizeEmail), so one person's events are found under one key. */
-  email: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  /**
-   * How many identical events this row stands for: 1, except for the rows
-   * that sum up refusals repeated from one address (see AuditTrail).
-   */
-  repeats: number;
-}
-
-export interface AuditQuery {
-  /** Matched after normalizeEmail. */
-  email?: string;
-  since?: Date;
-  limit?: number;
-}
+export type { AuditEntry, AuditEventName, AuditQuery, AuditReader } from "../../core/audit-log.js";
 
 export interface AuditStore {
   /** In `tx` when given: the rows then commit with the change they report. */

@@ -92,3 +92,10 @@ export interface EmailTokenStore {
   markEmailVerified(userId: number, now: Date, tx?: Transaction): Promise<boolean>;
   purgeExpiredEmailTokens(now: Date): Promise<void>;
 }
+
+/** The writes of EmailTokenStore that change a user or end sessions: a session cache empties around them. */
+export const EMAIL_TOKEN_WRITES_CHANGING_SESSIONS: ReadonlySet<string> = new Set([
+  "consumeVerification",
+  "consumeEmailChange",
+  "markEmailVerified",
+]);

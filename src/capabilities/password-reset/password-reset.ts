@@ -6,6 +6,7 @@ import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js"
 import type { Transaction } from "../../core/unit-of-work.js";
 import { isMailableEmail, normalizeEmail } from "../../core/user.js";
 import { isResetTokenExpired, resetTokenExpiry } from "./reset-token.js";
+import type { ResetTokenStore } from "./store.js";
 
 /**
  * Reset tokens a user may hold at once. A new request does not void the links
@@ -19,8 +20,10 @@ const MAX_LIVE_RESET_TOKENS = 10;
 export class PasswordResets {
   readonly #ctx: FlowContext;
   readonly #limit: ResetRequestLimit;
+  readonly #tokens: ResetTokenStore;
 
-  constructor(ctx: FlowContext, limit: ResetRequestLimit) {
+  constructor(ctx: FlowContext, limit: ResetRequestLimit, tokens: ResetTokenStore) {
+    this.#tokens = tokens;
     this.#ctx = ctx;
     this.#limit = limit;
   }
@@ -99,8 +102,7 @@ export class PasswordResets {
     const token = generateToken();
     const now = this.#ctx.now();
     const expiry = resetTokenExpiry(now, this.#ctx.settings);
-    const { store } = this.#ctx;
-    await store.addResetToken(
+    await this.#tokens.addResetToken(
       userId,
       hashToken(token),
       now,
@@ -120,7 +122,7 @@ export class PasswordResets {
    */
   async tokenOwner(resetToken: string): Promise<string | null> {
     if (!isPlausibleToken(resetToken)) return null;
-    const stored = await this.#ctx.store.findResetToken(hashToken(resetToken));
+    const stored = await this.#tokens.findResetToken(hashToken(resetToken));
     if (!stored || isResetTokenExpired(stored, this.#ctx.now())) return null;
     const user = await this.#ctx.store.findUser({ id: stored.userId });
     return user?.email ?? null;
@@ -140,7 +142,7 @@ export class PasswordResets {
     if (!isPlausibleToken(resetToken)) throw new InvalidResetTokenError();
     const tokenHash = hashToken(resetToken);
     // Checked before hashing, so invalid tokens cannot make us spend a hash each.
-    const stored = await this.#ctx.store.findResetToken(tokenHash);
+    const stored = await this.#tokens.findResetToken(tokenHash);
     if (!stored || isResetTokenExpired(stored, this.#ctx.now())) throw new InvalidResetTokenError();
     // The stored token already carries its owner's normalized email: no second lookup.
     if (options.email !== undefined && normalizeEmail(options.email) !== stored.emailNormalized) {
@@ -156,9 +158,8 @@ export class PasswordResets {
     // The token is consumed, the password set, the sessions ended, the audit
     // row, the webhook and the notice queued, in one transaction: all or none.
     await this.#ctx.changes.run(async (change) => {
-      const { store } = this.#ctx;
       const now = this.#ctx.now();
-      const consumed = await store.completePasswordReset(
+      const consumed = await this.#tokens.completePasswordReset(
         tokenHash,
         userId,
         hashedPassword,
@@ -182,5 +183,10 @@ export class PasswordResets {
     await this.#ctx.changes.afterCommit("clear the login throttling of a reset account", () =>
       this.#ctx.throttle.clearAccount(stored.emailNormalized, options.client?.ip),
     );
+  }
+
+  /** Deletes expired reset tokens; the server's purge calls it. */
+  async purgeExpired(): Promise<void> {
+    await this.#tokens.purgeExpiredResetTokens(this.#ctx.now());
   }
 }

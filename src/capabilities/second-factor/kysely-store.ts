@@ -1,21 +1,22 @@
 import { type Kysely, sql } from "kysely";
-import type { StoredMfaChallenge } from "../../core/second-step.js";
-import type { LoginWay } from "../../core/session.js";
 import { toDate } from "../../core/store/row-mapping.js";
+import { type TakeBackStep, takeBack } from "../../core/store/take-back.js";
 import { lockUserRow } from "../../core/store/user-row-lock.js";
 import type { Transaction } from "../../core/unit-of-work.js";
 import type { Database } from "../../platform/db/schema.js";
 import { withinTransaction } from "../../platform/db/transaction.js";
-import { voidPendingEmailChanges } from "../email-addresses/pending-email-changes.js";
 import type { RecoveryCodeHashes } from "./recovery-codes.js";
 import type { SecondFactorStore, StoredRecoveryCode, StoredTotpFactor } from "./store.js";
 
-/** Second factors and login challenges, in totp_factors, recovery_codes and mfa_challenges. */
+/** Second factors, in totp_factors and recovery_codes. */
 export class KyselyMfaStore implements SecondFactorStore {
   readonly #db: Kysely<Database>;
+  readonly #takeBack: readonly TakeBackStep[];
 
-  constructor(db: Kysely<Database>) {
+  /** `takeBack`: what turning a factor off also voids, in its transaction. */
+  constructor(db: Kysely<Database>, takeBack: readonly TakeBackStep[] = []) {
     this.#db = db;
+    this.#takeBack = takeBack;
   }
 
   async findTotpFactor(userId: number): Promise<StoredTotpFactor | null> {
@@ -92,7 +93,7 @@ export class KyselyMfaStore implements SecondFactorStore {
         .executeTakeFirst();
       await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
       await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
-      await voidPendingEmailChanges(trx, userId);
+      await takeBack(trx, userId, this.#takeBack);
       return factor !== undefined && factor.enabled_at !== null;
     });
   }
@@ -137,59 +138,6 @@ export class KyselyMfaStore implements SecondFactorStore {
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
-
-  async insertMfaChallenge(challenge: {
-    tokenHash: string;
-    userId: number;
-    createdAt: Date;
-    expiresAt: Date;
-    firstStep: LoginWay | null;
-  }): Promise<void> {
-    await this.#db
-      .insertInto("mfa_challenges")
-      .values({
-        token_hash: challenge.tokenHash,
-        user_id: challenge.userId,
-        created_at: challenge.createdAt.getTime(),
-        expires_at: challenge.expiresAt.getTime(),
-        first_step: challenge.firstStep,
-      })
-      .execute();
-  }
-
-  async reserveMfaAttempt(
-    tokenHash: string,
-    now: Date,
-    maxAttempts: number,
-  ): Promise<StoredMfaChallenge | null> {
-    const row = await this.#db
-      .updateTable("mfa_challenges")
-      .set((eb) => ({ failures: eb("failures", "+", 1) }))
-      .where("token_hash", "=", tokenHash)
-      .where("failures", "<", maxAttempts)
-      .where("expires_at", ">", now.getTime())
-      .returning(["user_id", "expires_at", "failures", "first_step"])
-      .executeTakeFirst();
-    if (!row) return null;
-    return {
-      userId: Number(row.user_id),
-      expiresAt: toDate(row.expires_at),
-      failures: Number(row.failures),
-      firstStep: loginWayOf(row.first_step),
-    };
-  }
-
-  async deleteMfaChallenge(tokenHash: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom("mfa_challenges")
-      .where("token_hash", "=", tokenHash)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
-  async purgeExpiredMfaChallenges(now: Date): Promise<void> {
-    await this.#db.deleteFrom("mfa_challenges").where("expires_at", "<=", now.getTime()).execute();
-  }
 }
 
 /** Replaces the user's recovery codes with these, inside the caller's transaction. */
@@ -211,11 +159,4 @@ async function writeRecoveryCodes(
       })),
     )
     .execute();
-}
-
-const LOGIN_WAYS: ReadonlySet<string> = new Set<LoginWay>(["form", "json", "basic", "page"]);
-
-/** The stored text as a LoginWay; null for none, or for one this release does not know. */
-function loginWayOf(text: string | null): LoginWay | null {
-  return text !== null && LOGIN_WAYS.has(text) ? (text as LoginWay) : null;
 }

@@ -1,4 +1,3 @@
-import type { MfaChallengeStore } from "../../core/second-step.js";
 import type { Transaction } from "../../platform/db/transaction-handle.js";
 import type { RecoveryCodeHashes } from "./recovery-codes.js";
 
@@ -19,12 +18,11 @@ export interface StoredRecoveryCode {
 }
 
 /**
- * Persistence of second factors (kysely-store.ts), and for now of the core's
- * login challenges. A write that takes `tx` runs in that transaction (a
+ * Persistence of second factors (kysely-store.ts). A write that takes `tx` runs in that transaction (a
  * UnitOfWork's, which commits it with its audit row and mail); without one,
  * in its own.
  */
-export interface SecondFactorStore extends MfaChallengeStore {
+export interface SecondFactorStore {
   findTotpFactor(userId: number): Promise<StoredTotpFactor | null>;
   /** Stores a secret awaiting confirmation, replacing an earlier one; false (nothing written) when a factor is on. */
   savePendingTotpFactor(userId: number, secretSealed: string, now: Date): Promise<boolean>;

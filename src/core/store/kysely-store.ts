@@ -1,28 +1,16 @@
 import type { Kysely, Updateable } from "kysely";
 import { Migrator } from "kysely/migration";
-import { KyselyEmailTokenStore } from "../../capabilities/email-addresses/kysely-store.js";
-import {
-  endSessionsOfUser,
-  voidPendingEmailChanges,
-} from "../../capabilities/email-addresses/pending-email-changes.js";
-import type { EmailTokenStore } from "../../capabilities/email-addresses/store.js";
-import {
-  addResetToken,
-  completePasswordReset,
-  findResetToken,
-} from "../../capabilities/password-reset/kysely-queries.js";
-import type { StoredResetToken } from "../../capabilities/password-reset/reset-token.js";
-import { KyselyMfaStore } from "../../capabilities/second-factor/kysely-store.js";
-import type { SecondFactorStore } from "../../capabilities/second-factor/store.js";
 import { allMigrations } from "../../platform/db/migrations/index.js";
 import type { Database, Dialect, UsersTable } from "../../platform/db/schema.js";
 import { executorOf, transactionRunner, withinTransaction } from "../../platform/db/transaction.js";
 import { UserAlreadyExistsError } from "../errors.js";
+import type { MfaChallengeStore } from "../second-step.js";
 import type { StoredSession } from "../session.js";
 import type { AuthStore, NewSession, UserChanges, UserCriteria, UserSummary } from "../store.js";
 import type { FailureCount } from "../throttle.js";
 import type { Transaction } from "../unit-of-work.js";
 import { normalizeEmail, type User, type UserRecord } from "../user.js";
+import { KyselyMfaChallengeStore } from "./kysely-mfa-challenges.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { mapUnavailable } from "./map-unavailable.js";
 import {
@@ -33,6 +21,7 @@ import {
   toUserRecord,
 } from "./row-mapping.js";
 import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
+import { endSessionsOfUser, type TakeBackStep, takeBack } from "./take-back.js";
 
 /**
  * The one implementation of AuthStore, over Kysely. Every difference between
@@ -41,21 +30,22 @@ import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./se
  */
 export class KyselyStore implements AuthStore {
   readonly dialect: Dialect;
-  readonly secondFactors: SecondFactorStore;
-  readonly emailTokens: EmailTokenStore;
+  readonly mfaChallenges: MfaChallengeStore;
   readonly #db: Kysely<Database>;
+  readonly #takeBack: readonly TakeBackStep[];
 
   readonly #sessionByTokenHash: ReturnType<typeof compileSessionByTokenHash>;
   readonly #throttle: KyselyThrottleStore;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  /** `takeBack`: what the capabilities void whenever an account is taken back (take-back.ts). */
+  constructor(db: Kysely<Database>, dialect: Dialect, takeBack: readonly TakeBackStep[] = []) {
     this.#db = db;
+    this.#takeBack = takeBack;
     this.dialect = dialect;
     this.#sessionByTokenHash = compileSessionByTokenHash(db);
     this.#throttle = new KyselyThrottleStore(db);
     // Wrapped here, not by the caller: mapUnavailable wraps methods, not properties.
-    this.secondFactors = mapUnavailable(new KyselyMfaStore(db));
-    this.emailTokens = mapUnavailable(new KyselyEmailTokenStore(db));
+    this.mfaChallenges = mapUnavailable(new KyselyMfaChallengeStore(db));
   }
 
   async migrate(): Promise<string[]> {
@@ -259,7 +249,7 @@ export class KyselyStore implements AuthStore {
   }
 
   deleteSessionsOfUser(userId: number, tx?: Transaction): Promise<number> {
-    return withinTransaction(this.#db, tx, (trx) => endSessionsOfUser(trx, userId));
+    return withinTransaction(this.#db, tx, (trx) => endSessionsOfUser(trx, userId, this.#takeBack));
   }
 
   async listSessionsOfUser(userId: number, now: Date): Promise<StoredSession[]> {
@@ -297,7 +287,9 @@ export class KyselyStore implements AuthStore {
     keepSessionId: number,
     tx?: Transaction,
   ): Promise<number> {
-    return withinTransaction(this.#db, tx, (trx) => endSessionsOfUser(trx, userId, keepSessionId));
+    return withinTransaction(this.#db, tx, (trx) =>
+      endSessionsOfUser(trx, userId, this.#takeBack, keepSessionId),
+    );
   }
 
   async changePassword(
@@ -320,38 +312,8 @@ export class KyselyStore implements AuthStore {
         .execute();
       // A login half done with the old password must not finish with a code.
       await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
-      await voidPendingEmailChanges(trx, userId);
+      await takeBack(trx, userId, this.#takeBack);
     });
-  }
-
-  addResetToken(
-    userId: number,
-    tokenHash: string,
-    createdAt: Date,
-    expiresAt: Date,
-    maxLive: number,
-    mailed = false,
-    tx?: Transaction,
-  ): Promise<void> {
-    return withinTransaction(this.#db, tx, (trx) =>
-      addResetToken(trx, userId, tokenHash, createdAt, expiresAt, maxLive, mailed),
-    );
-  }
-
-  findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
-    return findResetToken(this.#db, tokenHash);
-  }
-
-  completePasswordReset(
-    tokenHash: string,
-    userId: number,
-    hashedPassword: string,
-    now: Date,
-    tx?: Transaction,
-  ): Promise<boolean> {
-    return withinTransaction(this.#db, tx, (trx) =>
-      completePasswordReset(trx, tokenHash, userId, hashedPassword, now),
-    );
   }
 
   lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
@@ -379,10 +341,6 @@ export class KyselyStore implements AuthStore {
           eb("last_seen_at", "<=", idleCutoff.getTime()),
         ]),
       )
-      .execute();
-    await this.#db
-      .deleteFrom("password_reset_tokens")
-      .where("expires_at", "<=", now.getTime())
       .execute();
     await this.#throttle.purgeExpired(now);
   }

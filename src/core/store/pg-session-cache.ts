@@ -1,5 +1,10 @@
 import type { AuthStore } from "../store.js";
-import { invalidatingWrites, MAX_CACHED_SESSIONS } from "./session-cache.js";
+import {
+  INVALIDATING_METHODS,
+  invalidatingWrites,
+  MAX_CACHED_SESSIONS,
+  type SessionCache,
+} from "./session-cache.js";
 import type { SessionChange, SessionChangeListener } from "./session-change-listener.js";
 
 type SessionLookup = NonNullable<Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>>;
@@ -25,7 +30,7 @@ type SessionLookup = NonNullable<Awaited<ReturnType<AuthStore["findSessionByToke
 export function withPostgresSessionCache<T extends AuthStore>(
   store: T,
   listener: Pick<SessionChangeListener, "up" | "close">,
-): { store: T; onChange: (change: SessionChange) => void; reset: () => void } {
+): SessionCache<T> & { onChange: (change: SessionChange) => void; reset: () => void } {
   const entries = new Map<string, SessionLookup>();
   const byUser = new Map<number, Set<string>>();
   /** Bumped by every invalidation: a lookup that saw it change is not kept. */
@@ -69,6 +74,11 @@ export function withPostgresSessionCache<T extends AuthStore>(
     await store.close();
   }
 
-  const cached = invalidatingWrites(store, reset, { findSessionByTokenHash, close });
-  return { store: cached, onChange, reset };
+  const cached = invalidatingWrites(store, INVALIDATING_METHODS, reset, {
+    findSessionByTokenHash,
+    close,
+  });
+  const invalidating = <S extends object>(other: S, names: ReadonlySet<string>) =>
+    invalidatingWrites(other, names, reset);
+  return { store: cached, invalidating, onChange, reset };
 }

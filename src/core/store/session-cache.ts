@@ -27,27 +27,22 @@ export const INVALIDATING_METHODS: ReadonlySet<string> = new Set<string>([
   "purgeExpired",
 ]);
 
-/** Methods of `store.emailTokens` that change a user or end sessions. */
-export const INVALIDATING_EMAIL_TOKEN_METHODS: ReadonlySet<string> = new Set<string>([
-  "consumeVerification",
-  "consumeEmailChange",
-  "markEmailVerified",
-]);
-
 /**
- * The store's methods as the cache must see them: each that could change a
- * cached lookup (INVALIDATING_METHODS, and those of `store.emailTokens`)
- * empties the cache before and after it runs, and, when it ran in a unit of
- * work's transaction, once more after that commits (until then, a lookup
- * still reads the old rows and could keep them).
+ * A store's methods as the cache must see them: each named one (a write that
+ * could change a cached lookup: a user changed, a session ended) empties the
+ * cache before and after it runs, and, when it ran in a unit of work's
+ * transaction, once more after that commits (until then, a lookup still
+ * reads the old rows and could keep them). `own` methods are served as given.
  */
-export function invalidatingWrites<T extends AuthStore>(
+export function invalidatingWrites<T extends object>(
   store: T,
+  names: ReadonlySet<string>,
   invalidate: () => void,
-  own: Record<string, unknown>,
+  own: Record<string, unknown> = {},
 ): T {
-  const around =
-    (names: ReadonlySet<string>) => (method: (...args: unknown[]) => unknown, name: PropertyKey) =>
+  return wrapMethods(
+    store,
+    (method, name) =>
       names.has(String(name))
         ? async (...args: unknown[]) => {
             invalidate();
@@ -59,9 +54,19 @@ export function invalidatingWrites<T extends AuthStore>(
               if (tx) (tx as KyselyTransaction).afterCommit(invalidate);
             }
           }
-        : method;
-  const emailTokens = wrapMethods(store.emailTokens, around(INVALIDATING_EMAIL_TOKEN_METHODS));
-  return wrapMethods(store, around(INVALIDATING_METHODS), { ...own, emailTokens });
+        : method,
+    own,
+  );
+}
+
+/**
+ * A session cache over a store: the cached store, and how a capability's
+ * store is wrapped so that its writes that change a user or end sessions
+ * (by name) empty the cache too.
+ */
+export interface SessionCache<T> {
+  store: T;
+  invalidating<S extends object>(store: S, names: ReadonlySet<string>): S;
 }
 
 /** Enough for every active session of a busy process; past it the cache starts over. */
@@ -87,7 +92,7 @@ export function withSessionCache<T extends AuthStore>(
   store: T,
   db: Kysely<Database>,
   database: BetterSqlite3.Database,
-): T {
+): SessionCache<T> {
   const commits = new CommitWatch(database);
   const sql = compileSessionByTokenHash(db).sql;
   // Prepared at first use: the tables exist only once migrations have run.
@@ -115,5 +120,11 @@ export function withSessionCache<T extends AuthStore>(
     await store.close();
   }
 
-  return invalidatingWrites(store, invalidate, { findSessionByTokenHash, close });
+  return {
+    store: invalidatingWrites(store, INVALIDATING_METHODS, invalidate, {
+      findSessionByTokenHash,
+      close,
+    }),
+    invalidating: (other, names) => invalidatingWrites(other, names, invalidate),
+  };
 }

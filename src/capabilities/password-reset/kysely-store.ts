@@ -1,15 +1,17 @@
 import type { Kysely } from "kysely";
 import { toDate } from "../../core/store/row-mapping.js";
+import { type TakeBackStep, takeBack } from "../../core/store/take-back.js";
 import { lockUserRow } from "../../core/store/user-row-lock.js";
 import type { Database } from "../../platform/db/schema.js";
-import { voidPendingEmailChanges } from "../email-addresses/pending-email-changes.js";
+import { withinTransaction } from "../../platform/db/transaction.js";
+import type { Transaction } from "../../platform/db/transaction-handle.js";
 import type { StoredResetToken } from "./reset-token.js";
+import type { ResetTokenStore } from "./store.js";
 
-// The password-reset statements of KyselyStore (see AuthStore for what each
-// promises), kept apart so the store's file stays one screenful per concern.
-// The writes take `trx`: the caller runs them in one transaction.
+// The statements of the reset tokens (see ResetTokenStore for what each
+// promises). The writes take `trx`: the store runs them in one transaction.
 
-export async function addResetToken(
+async function addResetToken(
   trx: Kysely<Database>,
   userId: number,
   tokenHash: string,
@@ -47,7 +49,7 @@ export async function addResetToken(
     .execute();
 }
 
-export async function findResetToken(
+async function findResetToken(
   db: Kysely<Database>,
   tokenHash: string,
 ): Promise<StoredResetToken | null> {
@@ -69,12 +71,13 @@ export async function findResetToken(
   };
 }
 
-export async function completePasswordReset(
+async function completePasswordReset(
   trx: Kysely<Database>,
   tokenHash: string,
   userId: number,
   hashedPassword: string,
   now: Date,
+  steps: readonly TakeBackStep[],
 ): Promise<boolean> {
   await lockUserRow(trx, userId);
   // Deleting the row is the claim: of two concurrent resets, one deletes it.
@@ -96,6 +99,55 @@ export async function completePasswordReset(
     .execute();
   await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();
   await trx.deleteFrom("mfa_challenges").where("user_id", "=", userId).execute();
-  await voidPendingEmailChanges(trx, userId);
+  await takeBack(trx, userId, steps);
   return true;
+}
+
+/** Reset tokens in password_reset_tokens, by the SHA-256 of each token. */
+export class KyselyResetTokenStore implements ResetTokenStore {
+  readonly #db: Kysely<Database>;
+  readonly #takeBack: readonly TakeBackStep[];
+
+  /** `takeBack`: what completing a reset also voids, in its transaction. */
+  constructor(db: Kysely<Database>, takeBack: readonly TakeBackStep[] = []) {
+    this.#db = db;
+    this.#takeBack = takeBack;
+  }
+
+  addResetToken(
+    userId: number,
+    tokenHash: string,
+    createdAt: Date,
+    expiresAt: Date,
+    maxLive: number,
+    mailed = false,
+    tx?: Transaction,
+  ): Promise<void> {
+    return withinTransaction(this.#db, tx, (trx) =>
+      addResetToken(trx, userId, tokenHash, createdAt, expiresAt, maxLive, mailed),
+    );
+  }
+
+  findResetToken(tokenHash: string): Promise<StoredResetToken | null> {
+    return findResetToken(this.#db, tokenHash);
+  }
+
+  completePasswordReset(
+    tokenHash: string,
+    userId: number,
+    hashedPassword: string,
+    now: Date,
+    tx?: Transaction,
+  ): Promise<boolean> {
+    return withinTransaction(this.#db, tx, (trx) =>
+      completePasswordReset(trx, tokenHash, userId, hashedPassword, now, this.#takeBack),
+    );
+  }
+
+  async purgeExpiredResetTokens(now: Date): Promise<void> {
+    await this.#db
+      .deleteFrom("password_reset_tokens")
+      .where("expires_at", "<=", now.getTime())
+      .execute();
+  }
 }
