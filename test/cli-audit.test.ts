@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseSince } from "../src/main/commands/audit.js";
+import { parseSince } from "../src/capabilities/audit/command.js";
 import { createAuth } from "../src/main/create-auth.js";
 import { runCli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/server.js";

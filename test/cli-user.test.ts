@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { totpCode } from "../src/capabilities/second-factor/totp.js";
-import { auditCommand } from "../src/main/commands/audit.js";
+import { cliCommand } from "../src/main/commands/table.js";
 import { userCommand } from "../src/main/commands/user.js";
 import { createAuth } from "../src/main/create-auth.js";
 import { runCliAsync, runCommandInProcess } from "./helpers/cli.js";
@@ -91,7 +91,11 @@ for (const factory of factories) {
       assert.match(gone.stderr, /no user with the email/);
       assert.equal((await user(["delete", "ops@example.com", "--yes"])).code, 1);
 
-      const audit = await runCommandInProcess(auditCommand, ["--email", "ops@example.com"], env);
+      const audit = await runCommandInProcess(
+        cliCommand("audit"),
+        ["--email", "ops@example.com"],
+        env,
+      );
       for (const event of ["register", "sessions_revoked", "user_deleted"]) {
         assert.match(
           audit.stdout,
@@ -146,7 +150,7 @@ for (const factory of factories) {
       } finally {
         await after.close();
       }
-      const audit = await runCommandInProcess(auditCommand, ["--email", email], env);
+      const audit = await runCommandInProcess(cliCommand("audit"), ["--email", email], env);
       assert.match(audit.stdout, /mfa_reset_by_operator\s+success .*agent="auth-service cli"/);
     });
 
@@ -166,7 +170,7 @@ for (const factory of factories) {
       assert.match(marked.stdout, /marked the address of unverified@example\.com verified/);
       assert.match((await user(["show", email])).stdout, /verified\s+\d{4}-\d\d-\d\dT/);
       assert.equal((await user(["verify", "nobody@example.com"])).code, 1);
-      const audit = await runCommandInProcess(auditCommand, ["--email", email], env);
+      const audit = await runCommandInProcess(cliCommand("audit"), ["--email", email], env);
       assert.match(audit.stdout, /email_verified\s+success .*agent="auth-service cli"/);
     });
 

@@ -1,22 +1,7 @@
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { type AdminDependencies, adminRoutes } from "../capabilities/admin-api/routes.js";
-import {
-  emailAddressLoginParts,
-  emailAddressSection,
-} from "../capabilities/email-addresses/page-parts.js";
-import { accountEmailRoutes } from "../capabilities/email-addresses/pages.js";
-import { verificationRoutes } from "../capabilities/email-addresses/routes.js";
-import { accountRoutes } from "../capabilities/hosted-pages/routes.js";
-import { passwordResetPages } from "../capabilities/password-reset/pages.js";
-import { resetPasswordRoutes } from "../capabilities/password-reset/routes.js";
-import {
-  secondFactorLoginParts,
-  secondFactorSection,
-} from "../capabilities/second-factor/page-parts.js";
-import { accountMfaRoutes } from "../capabilities/second-factor/pages.js";
-import { mfaRoutes } from "../capabilities/second-factor/routes.js";
+import type { AdminDependencies } from "../capabilities/admin-api/routes.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "../core/http/cookies.js";
 import { isBearerWithoutCookie } from "../core/http/credentials.js";
 import { handleError } from "../core/http/errors.js";
@@ -44,6 +29,7 @@ import { requestIdOf } from "../platform/http/request-id.js";
 import { lazyChildLoggerFactory, OneLineRequestLog } from "../platform/http/request-logging.js";
 import { registerCors, splitSecurityHeaders } from "../platform/http/security-headers.js";
 import type { Auth } from "./auth.js";
+import { CAPABILITIES } from "./capabilities.js";
 import type { Config } from "./config.js";
 
 /**
@@ -195,10 +181,16 @@ export async function buildApp({
   await app.register(usersRoutes, { auth });
   await app.register(sessionsRoutes, { auth, cookie });
   await app.register(profileRoutes, { auth, cookie });
-  await app.register(mfaRoutes, { auth, cookie });
-  await app.register(verificationRoutes, { auth, cookie });
-  await app.register(resetPasswordRoutes, { auth });
-  if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });
+  // The capabilities' parts (capabilities.ts), in list order.
+  const service = { auth, ...admin };
+  const accountPage = new AccountPage(
+    auth,
+    auth.secondFactorGate,
+    CAPABILITIES.flatMap((capability) => capability.accountSection?.(service) ?? []),
+  );
+  const loginParts = CAPABILITIES.flatMap((capability) => capability.loginParts?.(service) ?? []);
+  const http = { cookie, accountPage, loginParts };
+  for (const capability of CAPABILITIES) await capability.routes?.(app, service, http);
   // The hosted pages, in one encapsulated context whose own hook adds the
   // document-only headers (CSP for pages, ...) to the pages alone.
   await app.register(async (pages) => {
@@ -206,16 +198,7 @@ export async function buildApp({
       reply.headers(securityHeaders.documentsOnly);
       done();
     });
-    // The account page's sections and the login page's parts, in page order.
-    const accountPage = new AccountPage(auth, auth.secondFactorGate, [
-      emailAddressSection(auth),
-      secondFactorSection(auth),
-    ]);
-    const loginParts = [secondFactorLoginParts, emailAddressLoginParts(auth)];
-    await pages.register(accountRoutes, { auth, cookie, accountPage, loginParts });
-    await pages.register(passwordResetPages, { auth });
-    await pages.register(accountMfaRoutes, { auth, cookie, accountPage });
-    await pages.register(accountEmailRoutes, { auth, cookie, accountPage });
+    for (const capability of CAPABILITIES) await capability.pages?.(pages, service, http);
   });
   return app;
 }

@@ -1,4 +1,8 @@
 import { isIP } from "node:net";
+import { parseDuration } from "../platform/text/duration.js";
+
+export { parseDuration };
+
 import { parseAllowedHost } from "../capabilities/webhooks/target-policy.js";
 import { type AuthMode, isDisplayLabel } from "../core/settings.js";
 import { parseSecretKey } from "../platform/crypto/secret-box.js";
@@ -20,21 +24,6 @@ function isProxyAddress(entry: string): boolean {
   if (version === 0 || extra !== undefined) return false;
   if (prefix === undefined) return true;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
-/** "90" (seconds), "500ms", "30s", "15m", "12h", "30d" to milliseconds; NaN otherwise. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) return Number.NaN;
-  return Number(match[1]) * (DURATION_UNITS[match[2] ?? "s"] ?? Number.NaN);
 }
 
 /** Reads typed values and records what is wrong instead of stopping at the first problem. */

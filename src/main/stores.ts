@@ -1,7 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { KyselyEmailTokenStore } from "../capabilities/email-addresses/kysely-store.js";
-import { voidPendingEmailChanges } from "../capabilities/email-addresses/pending-email-changes.js";
 import { EMAIL_TOKEN_WRITES_CHANGING_SESSIONS } from "../capabilities/email-addresses/store.js";
 import { KyselyResetTokenStore } from "../capabilities/password-reset/kysely-store.js";
 import { RESET_TOKEN_WRITES_CHANGING_SESSIONS } from "../capabilities/password-reset/store.js";
@@ -15,9 +14,12 @@ import type { TakeBackStep } from "../core/store/take-back.js";
 import type { AuthStore } from "../core/store.js";
 import type { Database, Dialect } from "../platform/db/schema.js";
 import type { CapabilityStores } from "./auth.js";
+import { CAPABILITIES } from "./capabilities.js";
 
 /** What every take-back of an account voids, whoever does it (core/store/take-back.ts). */
-const TAKE_BACK: readonly TakeBackStep[] = [voidPendingEmailChanges];
+const TAKE_BACK: readonly TakeBackStep[] = CAPABILITIES.flatMap(
+  (capability) => capability.takeBack ?? [],
+);
 
 /**
  * The core's store with its session cache, and the capabilities' stores over

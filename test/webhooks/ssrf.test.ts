@@ -6,7 +6,7 @@ import type {
   ResolvedAddress,
 } from "../../src/capabilities/webhooks/checked-lookup.js";
 import { InvalidWebhookError } from "../../src/capabilities/webhooks/webhooks.js";
-import { webhookCommand } from "../../src/main/commands/webhook.js";
+import { cliCommand } from "../../src/main/commands/table.js";
 import { createAuth } from "../../src/main/create-auth.js";
 import { connect } from "../../src/platform/db/connect.js";
 import { runCliAsync, runCommandInProcess } from "../helpers/cli.js";
@@ -55,7 +55,7 @@ function productionCliEnv(dir: string): Record<string, string> {
 }
 
 const add = (url: string, env: Record<string, string>) =>
-  runCommandInProcess(webhookCommand, ["add", url, "--event", "user.created"], env);
+  runCommandInProcess(cliCommand("webhook"), ["add", url, "--event", "user.created"], env);
 
 test("production: webhook add refuses every internal target, in any spelling; nothing is stored", {
   timeout: 60_000,
@@ -77,7 +77,7 @@ test("production: webhook add refuses every internal target, in any spelling; no
     );
     assert.equal(spawned.code, 2, spawned.stderr);
     assert.match(spawned.stderr, /127\.0\.0\.1 is a loopback address/);
-    const listed = await runCommandInProcess(webhookCommand, ["list"], env);
+    const listed = await runCommandInProcess(cliCommand("webhook"), ["list"], env);
     assert.match(listed.stdout, /no webhooks/);
 
     // Listed by the operator: allowed, in production too.

@@ -1,21 +1,12 @@
-import { API_KEY_SUBCOMMANDS, apiKeyCommand } from "./api-key.js";
-import { auditCommand } from "./audit.js";
+import type { CliCommand } from "../../core/commands.js";
+import { CAPABILITIES } from "../capabilities.js";
 import { importSeedCommand } from "./import-seed.js";
 import { migrateCommand } from "./migrate.js";
+import { openService } from "./open-service.js";
 import { serveCommand } from "./serve.js";
 import { USER_SUBCOMMANDS, userCommand } from "./user.js";
-import { WEBHOOK_SUBCOMMANDS, webhookCommand } from "./webhook.js";
 
-/** One `auth-service <name> ...` command. */
-export interface CliCommand {
-  name: string;
-  /** What follows the name in the help: "<path>". */
-  args?: string;
-  summary: string;
-  /** A group's commands, taken from the table the group dispatches from. */
-  subcommands?: readonly string[];
-  run(args: string[]): Promise<number>;
-}
+export type { CliCommand };
 
 /**
  * Every command, in the order `--help` lists them. The CLI dispatches from
@@ -46,24 +37,8 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     subcommands: USER_SUBCOMMANDS,
     run: userCommand,
   },
-  {
-    name: "audit",
-    args: "[--email E] [--since T] [--limit N] [--json]",
-    summary: "print the audit trail, oldest first",
-    run: auditCommand,
-  },
-  {
-    name: "api-key",
-    summary: "keys of the admin API (/admin)",
-    subcommands: API_KEY_SUBCOMMANDS,
-    run: apiKeyCommand,
-  },
-  {
-    name: "webhook",
-    summary: "signed webhooks (Standard Webhooks) of user and session events",
-    subcommands: WEBHOOK_SUBCOMMANDS,
-    run: webhookCommand,
-  },
+  // Then each capability's, in list order (capabilities.ts).
+  ...CAPABILITIES.flatMap((capability) => capability.commands?.(openService) ?? []),
 ];
 
 /** `auth-service --help`, generated from the commands. */
@@ -84,4 +59,11 @@ Options:
 
 Configuration comes from environment variables (see .env.example);
 DATABASE_URL defaults to sqlite:auth.db, PORT to 5000.`;
+}
+
+/** The command of this name (the CLI's own table), for tests that run one in process. */
+export function cliCommand(name: string): CliCommand["run"] {
+  const found = CLI_COMMANDS.find((command) => command.name === name);
+  if (!found) throw new Error(`no command "${name}"`);
+  return found.run;
 }

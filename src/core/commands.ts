@@ -1,9 +1,22 @@
-import type { Config } from "../config.js";
-import { loadConfig } from "../config.js";
-import { type AuthService, type CreateAuthOptions, createAuth } from "../create-auth.js";
+/** One `auth-service <name> ...` command. */
+export interface CliCommand {
+  name: string;
+  /** What follows the name in the help: "<path>". */
+  args?: string;
+  summary: string;
+  /** A group's commands, taken from the table the group dispatches from. */
+  subcommands?: readonly string[];
+  run(args: string[]): Promise<number>;
+}
+
+/** The service a command works on, opened from the configuration; closed when the command is done. */
+export type OpenService<Service> = (options?: {
+  /** Record the command's own changes in the audit trail (default true). */
+  audit?: boolean;
+}) => Promise<Service & { close(): Promise<void> }>;
 
 /** What a `auth-service <group> <command>` family of commands declares. */
-export interface CommandGroup<Values extends { help?: boolean }> {
+export interface CommandGroup<Service, Values extends { help?: boolean }> {
   /** "api-key", "webhook": for messages. */
   name: string;
   usage: string;
@@ -11,18 +24,17 @@ export interface CommandGroup<Values extends { help?: boolean }> {
   parse(args: string[]): { values: Values; positionals: string[] };
   commands: Record<
     string,
-    (service: AuthService, values: Values, positionals: string[]) => Promise<number>
+    (service: Service, values: Values, positionals: string[]) => Promise<number>
   >;
-  /** What the commands need of createAuth besides the settings and the database. */
-  serviceOptions?(config: Config): Partial<CreateAuthOptions>;
 }
 
 /**
  * Runs one command of a group: --help, argument errors (exit 2), then the
  * command over a service opened on DATABASE_URL and closed afterwards.
  */
-export async function runCommandGroup<Values extends { help?: boolean }>(
-  group: CommandGroup<Values>,
+export async function runCommandGroup<Service, Values extends { help?: boolean }>(
+  group: CommandGroup<Service, Values>,
+  open: OpenService<Service>,
   args: string[],
 ): Promise<number> {
   const [command, ...rest] = args;
@@ -42,12 +54,7 @@ export async function runCommandGroup<Values extends { help?: boolean }>(
   }
   const run = group.commands[command];
   if (!run) return usageError(group.usage, `unknown ${group.name} command "${command}"`);
-  const config = loadConfig();
-  const service = await createAuth({
-    ...config.auth,
-    databaseUrl: config.databaseUrl,
-    ...group.serviceOptions?.(config),
-  });
+  const service = await open();
   try {
     return await run(service, parsed.values, parsed.positionals);
   } finally {

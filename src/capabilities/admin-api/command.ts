@@ -1,12 +1,13 @@
 import { parseArgs } from "node:util";
-import {
-  API_KEY_SCOPES,
-  ApiKeyNameTakenError,
-  type ApiKeyRecord,
-} from "../../capabilities/admin-api/api-keys.js";
-import { parseDuration } from "../config.js";
-import type { AuthService } from "../create-auth.js";
-import { failure, runCommandGroup, usageError } from "./subcommand.js";
+import { failure, type OpenService, runCommandGroup, usageError } from "../../core/commands.js";
+import { parseDuration } from "../../platform/text/duration.js";
+import type { ApiKeys } from "./api-keys.js";
+import { API_KEY_SCOPES, ApiKeyNameTakenError, type ApiKeyRecord } from "./api-keys.js";
+
+/** What the api-key commands work on. */
+export interface ApiKeyCommandService {
+  apiKeys: ApiKeys;
+}
 
 export const API_KEY_USAGE = `Usage: auth-service api-key <command> [options]
 
@@ -21,7 +22,10 @@ Scopes: ${API_KEY_SCOPES.join(", ")}. DURATION: 90d, 12h, 30m ...
 Exit codes: 0 done, 1 failed (name taken, no such key), 2 bad arguments.`;
 
 /** `auth-service api-key ...` */
-export function apiKeyCommand(args: string[]): Promise<number> {
+export function apiKeyCommand(
+  open: OpenService<ApiKeyCommandService>,
+  args: string[],
+): Promise<number> {
   return runCommandGroup(
     {
       name: "api-key",
@@ -29,6 +33,7 @@ export function apiKeyCommand(args: string[]): Promise<number> {
       parse: parseOptions,
       commands: COMMANDS,
     },
+    open,
     args,
   );
 }
@@ -48,7 +53,11 @@ function parseOptions(args: string[]) {
 }
 
 type Values = ReturnType<typeof parseOptions>["values"];
-type Command = (service: AuthService, values: Values, positionals: string[]) => Promise<number>;
+type Command = (
+  service: ApiKeyCommandService,
+  values: Values,
+  positionals: string[],
+) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   async create({ apiKeys }, values) {

@@ -1,10 +1,15 @@
 import { parseArgs } from "node:util";
-import { WEBHOOK_EVENT_TYPES } from "../../capabilities/webhooks/events.js";
-import type { WebhookEndpoint } from "../../capabilities/webhooks/store.js";
-import { InvalidWebhookError } from "../../capabilities/webhooks/webhooks.js";
+import { failure, type OpenService, runCommandGroup, usageError } from "../../core/commands.js";
 import { terminalJson, terminalText } from "../../platform/text/terminal-escape.js";
-import type { AuthService } from "../create-auth.js";
-import { failure, runCommandGroup, usageError } from "./subcommand.js";
+import { WEBHOOK_EVENT_TYPES } from "./events.js";
+import type { WebhookEndpoint } from "./store.js";
+import type { Webhooks } from "./webhooks.js";
+import { InvalidWebhookError } from "./webhooks.js";
+
+/** What the webhook commands work on. */
+export interface WebhookCommandService {
+  webhooks: Webhooks;
+}
 
 export const WEBHOOK_USAGE = `Usage: auth-service webhook <command> [options]
 
@@ -28,15 +33,13 @@ beside the database). Exit codes: 0 done, 1 failed (no such endpoint, test
 not delivered), 2 bad arguments.`;
 
 /** `auth-service webhook ...` */
-export function webhookCommand(args: string[]): Promise<number> {
+export function webhookCommand(
+  open: OpenService<WebhookCommandService>,
+  args: string[],
+): Promise<number> {
   return runCommandGroup(
-    {
-      name: "webhook",
-      usage: WEBHOOK_USAGE,
-      parse: parseOptions,
-      commands: COMMANDS,
-      serviceOptions: (config) => ({ secretKey: config.secretKey, webhooks: config.webhooks }),
-    },
+    { name: "webhook", usage: WEBHOOK_USAGE, parse: parseOptions, commands: COMMANDS },
+    open,
     args,
   );
 }
@@ -54,7 +57,11 @@ function parseOptions(args: string[]) {
 }
 
 type Values = ReturnType<typeof parseOptions>["values"];
-type Command = (service: AuthService, values: Values, positionals: string[]) => Promise<number>;
+type Command = (
+  service: WebhookCommandService,
+  values: Values,
+  positionals: string[],
+) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   async add({ webhooks }, values, positionals) {

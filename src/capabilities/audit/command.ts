@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
-import type { AuditEntry } from "../../capabilities/audit/audit.js";
+import type { AuditReader } from "../../core/audit-log.js";
+import type { OpenService } from "../../core/commands.js";
+import { parseDuration } from "../../platform/text/duration.js";
 import { terminalJson, terminalText } from "../../platform/text/terminal-escape.js";
-import { loadConfig, parseDuration } from "../config.js";
-import { createAuth } from "../create-auth.js";
+import type { AuditEntry } from "./audit.js";
 
 export const AUDIT_USAGE = `Usage: auth-service audit [--email EMAIL] [--since TIME] [--limit N] [--json]
 
@@ -20,7 +21,10 @@ each with the user id, email, client address and user agent.
 Rows older than AUDIT_RETENTION (default 90d) are deleted by the service.`;
 
 /** `auth-service audit`: reads the trail; exit code 2 for bad arguments. */
-export async function auditCommand(args: string[]): Promise<number> {
+export async function auditCommand(
+  open: OpenService<{ audit: AuditReader }>,
+  args: string[],
+): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -43,12 +47,8 @@ export async function auditCommand(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const config = loadConfig();
-  const service = await createAuth({
-    ...config.auth,
-    databaseUrl: config.databaseUrl,
-    audit: false,
-  });
+  // Reading the trail is not itself a change to record.
+  const service = await open({ audit: false });
   try {
     const entries = await service.audit.list({ email: values.email, since, limit });
     for (const entry of entries)

@@ -1,0 +1,19 @@
+import type { OpenService } from "../../core/commands.js";
+import { loadConfig } from "../config.js";
+import { type AuthService, createAuth } from "../create-auth.js";
+
+/**
+ * The service a capability's command works on: opened on DATABASE_URL with
+ * the settings, SECRET_KEY and webhook timings of the environment; the
+ * command closes it.
+ */
+export const openService: OpenService<AuthService> = async ({ audit = true } = {}) => {
+  const config = loadConfig();
+  return createAuth({
+    ...config.auth,
+    databaseUrl: config.databaseUrl,
+    secretKey: config.secretKey,
+    webhooks: config.webhooks,
+    audit,
+  });
+};
