@@ -36,7 +36,8 @@ export function normalizePassword(password: string): string {
   return password.normalize("NFKC");
 }
 
-export function algorithmOf(hash: string): PasswordHashAlgorithm | null {
+export function algorithmOf(hash: string | null): PasswordHashAlgorithm | null {
+  if (hash === null) return null;
   if (BCRYPT_PREFIXES.some((prefix) => hash.startsWith(prefix))) return "bcrypt";
   if (hash.startsWith(ARGON2ID_PREFIX)) return "argon2id";
   return null;
@@ -115,10 +116,15 @@ export class PasswordHasher {
    */
   async verify(
     password: string,
-    storedHash: string,
+    storedHash: string | null,
     lane: Lane = "login",
     key = "",
   ): Promise<boolean> {
+    // No password on the account: no password matches, after the same work.
+    if (storedHash === null) {
+      await this.verify(password, await this.dummyHash(), lane, key);
+      return false;
+    }
     const normalized = normalizePassword(password);
     if (await this.#verifyExact(normalized, storedHash, lane, key)) return true;
     // Hashes imported from elsewhere were made from the bytes as typed; a
@@ -142,7 +148,8 @@ export class PasswordHasher {
   }
 
   /** True when the stored hash was made with another algorithm or weaker parameters. */
-  needsRehash(storedHash: string): boolean {
+  needsRehash(storedHash: string | null): boolean {
+    if (storedHash === null) return false;
     const algorithm = algorithmOf(storedHash);
     if (algorithm !== this.#settings.passwordHash) return true;
     try {

@@ -14,9 +14,13 @@ export interface User {
   emailVerifiedAt: Date | null;
 }
 
-/** A user row with its password hash, for the code that has to verify or replace it. */
+/**
+ * A user row with its password hash, for the code that has to verify or
+ * replace it. Null: the account has no password (it signs in another way);
+ * every password check then fails, in the time a wrong password takes.
+ */
 export interface UserRecord extends User {
-  hashedPassword: string;
+  hashedPassword: string | null;
 }
 
 /**

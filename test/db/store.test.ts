@@ -177,7 +177,7 @@ for (const factory of await testDatabases()) {
         ),
       );
       assert.deepEqual(attempts.filter(Boolean).length, 1);
-      assert.match((await service.db.findUserBy({ id: user.id })).hashedPassword, /^new-/);
+      assert.match((await service.db.findUserBy({ id: user.id })).hashedPassword ?? "", /^new-/);
       assert.equal(await service.stores.resetTokens.findResetToken("hash-b"), null);
       assert.equal(
         await service.stores.resetTokens.findResetToken("hash-a"),

@@ -110,7 +110,8 @@ const HANDLERS: Record<string, Handler> = {
       createdAt: user.createdAt,
       updatedAt: user.updatedAt,
       emailVerifiedAt: user.emailVerifiedAt,
-      passwordHash: algorithmOf(user.hashedPassword) ?? "unknown",
+      passwordHash:
+        user.hashedPassword === null ? "none" : (algorithmOf(user.hashedPassword) ?? "unknown"),
       secondFactor: await auth.secondFactors.status(user.id),
       sessions: sessions.map((session) => toSessionInfo(session)),
     };

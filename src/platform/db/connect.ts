@@ -72,7 +72,11 @@ export function connect(options: DatabaseOptions): Connection {
   database.pragma("foreign_keys = ON");
   const sqliteDialect = new TunedSqliteDialect(
     { database: withStatementCache(database) },
-    { timeoutMs, inTransaction: () => database.inTransaction },
+    {
+      timeoutMs,
+      inTransaction: () => database.inTransaction,
+      allowSchemaEdits: (allowed) => database.unsafeMode(allowed),
+    },
   );
   return {
     dialect,

@@ -16,7 +16,8 @@ export interface UsersTable {
   email: string;
   /** normalizeEmail(email): the unique key that makes emails case-insensitive. */
   email_normalized: string;
-  hashed_password: string;
+  /** Null: an account without a password (it signs in another way). */
+  hashed_password: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
   /** Null: the address was never verified (EMAIL_VERIFICATION). */

@@ -20,6 +20,11 @@ export interface SqliteDeadlineOptions {
   timeoutMs: number;
   /** True while the connection is inside a transaction. */
   inTransaction(): boolean;
+  /**
+   * Lets migrations edit the schema's text (PRAGMA writable_schema, which
+   * better-sqlite3's defensive mode forbids), while they hold the lock only.
+   */
+  allowSchemaEdits?(allowed: boolean): void;
 }
 
 /**
@@ -45,7 +50,7 @@ export class TunedSqliteDialect extends SqliteDialect {
   }
 
   override createAdapter(): DialectAdapter {
-    return new SqliteAdapterWithMigrationLock();
+    return new SqliteAdapterWithMigrationLock(this.#deadline.allowSchemaEdits);
   }
 
   override createDriver(): Driver {
@@ -157,6 +162,13 @@ class FifoMutex {
 }
 
 class SqliteAdapterWithMigrationLock extends SqliteAdapter {
+  readonly #allowSchemaEdits: ((allowed: boolean) => void) | undefined;
+
+  constructor(allowSchemaEdits?: (allowed: boolean) => void) {
+    super();
+    this.#allowSchemaEdits = allowSchemaEdits;
+  }
+
   /**
    * Kysely puts a mutex of its own (which wakes every waiter) in front of a
    * driver whose adapter says it has one connection; FairSqliteDriver queues
@@ -168,6 +180,7 @@ class SqliteAdapterWithMigrationLock extends SqliteAdapter {
 
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`BEGIN IMMEDIATE`.execute(db);
+    this.#allowSchemaEdits?.(true);
   }
 
   override async releaseMigrationLock(db: Kysely<unknown>): Promise<void> {
@@ -176,6 +189,8 @@ class SqliteAdapterWithMigrationLock extends SqliteAdapter {
     } catch (error) {
       // No transaction to end: BEGIN IMMEDIATE itself failed, and that error is the one to report.
       if (!/no transaction is active/.test((error as Error).message)) throw error;
+    } finally {
+      this.#allowSchemaEdits?.(false);
     }
   }
 }
