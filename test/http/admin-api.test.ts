@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../src/platform/http/logger.js";
+import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -22,6 +23,8 @@ for (const factory of await testDatabases()) {
     let server: TestServer;
     const logLines: string[] = [];
     const keys: Record<string, string> = {};
+    // The service's clock: a key expires when the test moves it, not after a sleep.
+    const clock = manualClock(Date.now());
 
     before(async () => {
       if ("skip" in factory) return;
@@ -34,7 +37,7 @@ for (const factory of await testDatabases()) {
       });
       server = await startTestServer(
         { DATABASE_URL: database.url, LOG_LEVEL: "trace" },
-        { logger: createLogger("trace", sink) },
+        { logger: createLogger("trace", sink), now: clock.now },
       );
       const make = async (name: string, scopes: string[], expiresAt?: Date) => {
         keys[name] = (await server.service.apiKeys.create({ name, scopes, expiresAt })).key;
@@ -43,7 +46,7 @@ for (const factory of await testDatabases()) {
       await make("writer", ["users:read", "users:write"]);
       await make("auditor", ["audit:read"]);
       await make("revoked", ["users:read"]);
-      await make("expiring", ["users:read"], new Date(Date.now() + 1500));
+      await make("expiring", ["users:read"], new Date(clock.now().getTime() + 1500));
       assert.equal(await server.service.apiKeys.revoke("revoked"), true);
     });
     after(async () => {
@@ -93,7 +96,8 @@ for (const factory of await testDatabases()) {
         assert.equal(r.status, 401);
         assert.match(r.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1600));
+      assert.equal((await call("GET", "/admin/users", keys.expiring)).status, 200, "not yet");
+      clock.advance(1600);
       assert.equal((await call("GET", "/admin/users", keys.expiring)).status, 401, "expired");
 
       const wrongScope = await call("POST", "/admin/users", keys.reader, {
