@@ -34,6 +34,8 @@ export async function startServer(
     now?: () => Date;
     /** Resolves webhook endpoints' host names (default: the system's); tests stand in for DNS. */
     resolveWebhookHost?: HostResolver;
+    /** Listen on config.port (default); false: ready for `app.inject()` only, no socket. */
+    listen?: boolean;
   } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? serviceLogger(config.logLevel, config.auth.mode);
@@ -66,7 +68,8 @@ export async function startServer(
     await service.auth.hasher.dummyHash();
     const admin = { apiKeys: service.apiKeys, users: service.users, audit: service.audit };
     app = await buildApp({ auth: service.auth, config, logger, metrics, admin });
-    await app.listen({ port: config.port, host: config.host });
+    if (options.listen === false) await app.ready();
+    else await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app?.close();
     await service.close();
@@ -83,7 +86,7 @@ export async function startServer(
   const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
   purgeTimer.unref();
 
-  const address = app.server.address();
+  const address = options.listen === false ? null : app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   if (service.appliedMigrations.length > 0) {

@@ -6,7 +6,7 @@ import { connect } from "../../src/platform/db/connect.js";
 import { allMigrations } from "../../src/platform/db/migrations/index.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer } from "../helpers/server.js";
+import { startTestApp } from "../helpers/server.js";
 
 const TIMEOUT = { timeout: 120_000 };
 const PASSWORD = "b4l0u-long-enough";
@@ -123,7 +123,7 @@ for (const factory of await testDatabases()) {
         if ("skip" in factory) return;
         const database = await factory.create();
         databases.push(database);
-        const server = await startTestServer({ DATABASE_URL: database.url });
+        const server = await startTestApp({ DATABASE_URL: database.url });
         try {
           const email = "nopassword@example.com";
           const form = { email, password: PASSWORD };

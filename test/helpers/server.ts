@@ -6,6 +6,7 @@ import { type BuildAppOptions, buildApp } from "../../src/main/app.js";
 import { loadConfig } from "../../src/main/config.js";
 import { createAuth } from "../../src/main/create-auth.js";
 import { type RunningServer, startServer } from "../../src/main/server.js";
+import { injectAddress } from "./http.js";
 
 /** Fast hashing for tests that are not about hashing: bcrypt's lowest cost. */
 export const TEST_ENV = {
@@ -37,6 +38,27 @@ export async function startTestServer(
     async close() {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The same service as startTestServer, reached in process (`app.inject`)
+ * instead of over a socket: for tests where the network is not the point.
+ * Its `url` is an `inject://` address that `request` (helpers/http.ts) knows.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: Omit<Parameters<typeof startServer>[1], "listen"> = {},
+): Promise<TestServer> {
+  const server = await startTestServer(env, { ...options, listen: false });
+  const address = injectAddress(server.app);
+  return {
+    ...server,
+    url: address.url,
+    async close() {
+      address.forget();
+      await server.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import {
   type TestResponse,
 } from "../helpers/http.js";
 import { alertOf, assertPrivatePage, focusedFields, inputTag, noticeOf } from "../helpers/pages.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 const PASSWORD = "b4l0u-mail";
 const TIMEOUT = { timeout: 60_000 };
@@ -54,8 +54,8 @@ describe("hosted pages of verified addresses and email changes (development)", (
   let optional: TestServer;
   let users = 0;
   before(async () => {
-    server = await startTestServer({ EMAIL_VERIFICATION: "required" });
-    optional = await startTestServer({ EMAIL_VERIFICATION: "optional" });
+    server = await startTestApp({ EMAIL_VERIFICATION: "required" });
+    optional = await startTestApp({ EMAIL_VERIFICATION: "optional" });
   });
   after(async () => {
     await server?.close();
@@ -315,7 +315,7 @@ describe("hosted pages of verified addresses and email changes (development)", (
 
   test("an expired link says so, for either purpose", TIMEOUT, async () => {
     const clock = manualClock(Date.now());
-    const timed = await startTestServer({ EMAIL_VERIFICATION: "optional" }, { now: clock.now });
+    const timed = await startTestApp({ EMAIL_VERIFICATION: "optional" }, { now: clock.now });
     try {
       const { post } = client(() => timed);
       const { email, cookie } = await account(timed, false);

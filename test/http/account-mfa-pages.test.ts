@@ -4,9 +4,14 @@ import { RECOVERY_CODE_COUNT } from "../../src/capabilities/second-factor/recove
 import { totpCode } from "../../src/capabilities/second-factor/totp.js";
 import { REAUTH_MAX_FAILURES } from "../../src/core/reauthentication.js";
 import { MFA_TOKEN_MAX_FAILURES } from "../../src/core/sign-in.js";
-import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
+import {
+  request,
+  sessionCookieOf,
+  signedInUser as signedIn,
+  type TestResponse,
+} from "../helpers/http.js";
 import { alertOf, assertPrivatePage, focusedFields, inputTag, noticeOf } from "../helpers/pages.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 import { wrongTotpCode } from "../helpers/totp.js";
 
 const PASSWORD = "b4l0u-2fa";
@@ -27,12 +32,7 @@ function recoveryCodesOf(response: TestResponse): string[] {
 }
 
 async function signedInUser(url: string, email: string): Promise<string> {
-  await request(url, "POST", "/users", { form: { email, password: PASSWORD } });
-  const login = await request(url, "POST", "/account/login", {
-    form: { email, password: PASSWORD },
-  });
-  assert.equal(login.status, 303);
-  return `session_id=${sessionCookieOf(login)}`;
+  return (await signedIn(url, email, PASSWORD)).cookie;
 }
 
 /** Sets TOTP up through the pages; the secret and the recovery codes. */
@@ -60,7 +60,7 @@ async function passwordStep(url: string, email: string): Promise<TestResponse> {
 describe("hosted pages of two-factor authentication", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestApp();
   });
   after(async () => server.close());
 
@@ -375,7 +375,7 @@ describe("hosted pages of two-factor authentication", () => {
 describe("hosted pages of two-factor authentication: login throttling", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ LOGIN_MAX_FAILURES: "2", LOGIN_LOCKOUT_BASE: "10m" });
+    server = await startTestApp({ LOGIN_MAX_FAILURES: "2", LOGIN_LOCKOUT_BASE: "10m" });
   });
   after(async () => server.close());
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 /** Keys every plain object answers through its prototype. */
 const INHERITED = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
@@ -14,7 +14,7 @@ describe("notice codes in hosted pages' URLs", () => {
   let server: TestServer;
   let cookie: string;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestApp();
     const form = { email: "notices@example.com", password: "b4l0u" };
     await request(server.url, "POST", "/users", { form });
     const login = await request(server.url, "POST", "/sessions", { form });

@@ -5,7 +5,7 @@ import { ICON_PATH } from "../../src/platform/pages/icon.js";
 import { STYLESHEET } from "../../src/platform/pages/style.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { alertOf, focusedFields, inputTag } from "../helpers/pages.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 const PAGES = ["/account/register", "/account/login", "/account/forgot", "/account/reset?token=x"];
@@ -26,7 +26,7 @@ function contrast(a: string, b: string): number {
 describe("hosted pages (development mode)", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestApp();
   });
   after(async () => server.close());
 
@@ -438,7 +438,7 @@ describe("hosted pages (production mode)", () => {
   let server: TestServer;
   before(async () => {
     smtp = await startSmtpServer();
-    server = await startTestServer({
+    server = await startTestApp({
       ...productionMailEnv(smtp),
     });
   });
@@ -494,7 +494,7 @@ describe("hosted pages (production mode)", () => {
 describe("hosted pages: change password while login throttling locks the account", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ LOGIN_MAX_FAILURES: "2", LOGIN_LOCKOUT_BASE: "10m" });
+    server = await startTestApp({ LOGIN_MAX_FAILURES: "2", LOGIN_LOCKOUT_BASE: "10m" });
   });
   after(async () => server.close());
 

@@ -6,7 +6,7 @@ import { createLogger } from "../../src/platform/http/logger.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 interface UserView {
   id: number;
@@ -35,7 +35,7 @@ for (const factory of await testDatabases()) {
           done();
         },
       });
-      server = await startTestServer(
+      server = await startTestApp(
         { DATABASE_URL: database.url, LOG_LEVEL: "trace" },
         { logger: createLogger("trace", sink), now: clock.now },
       );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 const basic = (text: string | Uint8Array) =>
   `Basic ${Buffer.from(text as string).toString("base64")}`;
@@ -20,7 +20,7 @@ for (const factory of await testDatabases()) {
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      server = await startTestServer({
+      server = await startTestApp({
         DATABASE_URL: database.url,
         LOGIN_MAX_FAILURES: "3",
         LOGIN_LOCKOUT_BASE: "10m",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connect } from "../../src/platform/db/connect.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 const STRONG = "correct horse battery staple";
@@ -39,7 +39,7 @@ describe("email syntax, production mode, mail to a real SMTP server", () => {
   let server: TestServer;
   before(async () => {
     smtp = await startSmtpServer();
-    server = await startTestServer({
+    server = await startTestApp({
       ...productionMailEnv(smtp),
       RESET_MAX_PER_EMAIL: "1",
       RESET_MAX_PER_IP: "0",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 const TIMEOUT = { timeout: 120_000 };
 const PASSWORD = "b4l0u";
@@ -24,7 +24,7 @@ for (const factory of await testDatabases()) {
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      server = await startTestServer({
+      server = await startTestApp({
         DATABASE_URL: database.url,
         EMAIL_VERIFICATION: "required",
       });
@@ -236,7 +236,7 @@ for (const factory of await testDatabases()) {
 describe("EMAIL_VERIFICATION off (development's default)", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestApp();
   });
   after(async () => server?.close());
 

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 // Lifetimes of about a second, so expiry is observed through the real server.
 let server: TestServer;
 before(async () => {
-  server = await startTestServer({
+  server = await startTestApp({
     RESET_TOKEN_LIFETIME: "1",
     SESSION_IDLE_TIMEOUT: "1",
     SESSION_RENEW_INTERVAL: "200ms",

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 describe("security headers and CORS off by default", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestApp();
   });
   after(async () => server.close());
 
@@ -73,7 +73,7 @@ describe("CORS_ORIGINS and SESSION_COOKIE_NAME", () => {
   let server: TestServer;
   const app = "https://app.example.com";
   before(async () => {
-    server = await startTestServer({
+    server = await startTestApp({
       CORS_ORIGINS: app,
       SESSION_COOKIE_NAME: "__Host-session_id",
     });

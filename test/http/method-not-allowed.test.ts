@@ -3,7 +3,7 @@ import diagnostics from "node:diagnostics_channel";
 import { after, before, test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { request } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 /** Every route pattern the server registers, with its methods, as Fastify reports them. */
@@ -22,7 +22,7 @@ before(async () => {
   };
   diagnostics.subscribe("fastify.initialization", record);
   try {
-    server = await startTestServer();
+    server = await startTestApp();
   } finally {
     diagnostics.unsubscribe("fastify.initialization", record);
   }

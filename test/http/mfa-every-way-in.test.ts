@@ -7,7 +7,7 @@ import { SecondFactorRequiredError } from "../../src/core/errors.js";
 import { createAuth } from "../../src/main/create-auth.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 const TIMEOUT = { timeout: 120_000 };
 const PASSWORD = "b4l0u";
@@ -91,7 +91,7 @@ for (const factory of await testDatabases()) {
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      server = await startTestServer({ DATABASE_URL: database.url });
+      server = await startTestApp({ DATABASE_URL: database.url });
       const form = { email, password: PASSWORD };
       await request(server.url, "POST", "/users", { form });
       const cookie = `session_id=${sessionCookieOf(await request(server.url, "POST", "/sessions", { form }))}`;

@@ -4,7 +4,7 @@ import { SecondFactorRequiredError } from "../../src/core/errors.js";
 import { createAuth } from "../../src/main/create-auth.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { type RequestOptions, request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 import { turnOnTotp } from "../helpers/totp.js";
 
 // POST /sessions/mfa answers "exactly as a login" (CONTRACT.md C): the login
@@ -28,7 +28,7 @@ for (const factory of await testDatabases()) {
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      server = await startTestServer({ DATABASE_URL: database.url });
+      server = await startTestApp({ DATABASE_URL: database.url });
       const form = { email, password: PASSWORD };
       await request(server.url, "POST", "/users", { form });
       const login = await request(server.url, "POST", "/sessions", { form });

@@ -4,7 +4,7 @@ import { totpCode } from "../../src/capabilities/second-factor/totp.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 const TIMEOUT = { timeout: 120_000 };
 const PASSWORD = "b4l0u";
@@ -73,7 +73,7 @@ for (const factory of await testDatabases()) {
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      server = await startTestServer(
+      server = await startTestApp(
         { DATABASE_URL: database.url, LOGIN_MAX_FAILURES: "8", LOGIN_LOCKOUT_BASE: "10m" },
         { now: clock.now },
       );

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { REAUTH_MAX_FAILURES } from "../../src/core/password-change.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer } from "../helpers/server.js";
+import { startTestApp } from "../helpers/server.js";
 
 test("guessing the current password with a stolen session: counted, audited, then the session ends", {
   timeout: 30_000,
 }, async () => {
-  const server = await startTestServer({ LOGIN_MAX_FAILURES: "50" });
+  const server = await startTestApp({ LOGIN_MAX_FAILURES: "50" });
   try {
     const form = { email: "guessed@example.com", password: "the-real-one" };
     assert.equal((await request(server.url, "POST", "/users", { form })).status, 200);
@@ -51,7 +51,7 @@ test("guessing the current password with a stolen session: counted, audited, the
 test("wrong current passwords count toward the account's login throttling", {
   timeout: 30_000,
 }, async () => {
-  const server = await startTestServer({ LOGIN_MAX_FAILURES: "3", LOGIN_LOCKOUT_BASE: "10m" });
+  const server = await startTestApp({ LOGIN_MAX_FAILURES: "3", LOGIN_LOCKOUT_BASE: "10m" });
   try {
     const form = { email: "locked@example.com", password: "the-real-one" };
     assert.equal((await request(server.url, "POST", "/users", { form })).status, 200);

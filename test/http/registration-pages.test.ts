@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { request, type TestResponse } from "../helpers/http.js";
 import { alertOf, assertPrivatePage, noticeOf } from "../helpers/pages.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
 
 // What /account/register and the refused login say with EMAIL_VERIFICATION=
@@ -21,7 +21,7 @@ function assertResendForm(page: TestResponse, email: string): void {
 describe("registration with EMAIL_VERIFICATION=required, in development", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ EMAIL_VERIFICATION: "required" });
+    server = await startTestApp({ EMAIL_VERIFICATION: "required" });
   });
   after(async () => {
     await server?.close();
@@ -81,7 +81,7 @@ describe("registration with EMAIL_VERIFICATION=required, in production", () => {
   let server: TestServer;
   before(async () => {
     smtp = await startSmtpServer();
-    server = await startTestServer({ ...productionMailEnv(smtp), EMAIL_VERIFICATION: "required" });
+    server = await startTestApp({ ...productionMailEnv(smtp), EMAIL_VERIFICATION: "required" });
   });
   after(async () => {
     await server?.close();

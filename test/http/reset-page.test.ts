@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { request, type TestResponse } from "../helpers/http.js";
 import { assertPrivatePage, focusedFields } from "../helpers/pages.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 // The reset page's form asks for a new password only (the token names the
 // account); a hidden username field tells password managers whose password
@@ -11,7 +11,7 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 before(async () => {
-  server = await startTestServer();
+  server = await startTestApp();
 });
 after(async () => {
   await server.close();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { request, sessionCookieOf } from "../helpers/http.js";
+import { request, sessionCookieOf, signedInUser } from "../helpers/http.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
@@ -12,17 +12,8 @@ after(async () => {
 });
 
 let counter = 0;
-async function registeredUser(): Promise<{ email: string; password: string; cookie: string }> {
-  const email = `user${++counter}@example.com`;
-  const password = "s3cret-pass";
-  assert.equal(
-    (await request(server.url, "POST", "/users", { form: { email, password } })).status,
-    200,
-  );
-  const login = await request(server.url, "POST", "/sessions", { form: { email, password } });
-  assert.equal(login.status, 200);
-  return { email, password, cookie: `session_id=${sessionCookieOf(login)}` };
-}
+const registeredUser = () =>
+  signedInUser(server.url, `user${++counter}@example.com`, "s3cret-pass");
 
 async function resetTokenFor(email: string): Promise<string> {
   const r = await request(server.url, "POST", "/reset_password", { form: { email } });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { hashToken } from "../../src/core/token.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestApp, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 before(async () => {
-  server = await startTestServer();
+  server = await startTestApp();
 });
 after(async () => {
   await server.close();
