@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { after, before, describe, test } from "node:test";
 import { manualClock } from "../helpers/clock.js";
-import { type TestDatabase, testDatabases } from "../helpers/databases.js";
+import { testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf, type TestResponse } from "../helpers/http.js";
-import { linkIn } from "../helpers/production.js";
+import { linkIn, type ProductionFixture, startProduction } from "../helpers/production.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   productionMailEnv,
@@ -34,21 +34,15 @@ for (const factory of await testDatabases()) {
     skip: "skip" in factory ? factory.skip : false,
   }, () => {
     const clock = manualClock(Date.now());
-    let database: TestDatabase;
-    let smtp: TestSmtpServer;
-    let server: TestServer;
+    let production: ProductionFixture;
     let users = 0;
-    const url = () => server.url;
+    const url = () => production.url;
 
     before(async () => {
       if ("skip" in factory) return;
-      database = await factory.create();
-      smtp = await startSmtpServer();
-      server = await startTestServer(
+      production = await startProduction(
+        factory,
         {
-          ...productionMailEnv(smtp),
-          DATABASE_URL: database.url,
-          EMAIL_VERIFICATION: "required",
           // No request limits: the timing test asks for many links.
           RESET_MAX_PER_EMAIL: "0",
           RESET_MAX_PER_EMAIL_AND_IP: "0",
@@ -57,26 +51,14 @@ for (const factory of await testDatabases()) {
         { now: clock.now },
       );
     });
-    after(async () => {
-      try {
-        await server?.close();
-        await smtp?.close();
-      } finally {
-        await database?.drop();
-      }
-    });
+    after(async () => production?.close());
 
     const login = (email: string, password = PASSWORD) =>
       request(url(), "POST", "/sessions", { json: { email, password } });
-    const mailsTo = (email: string, subject: string) =>
-      smtp.mails.filter((mail) => mail.to.includes(email) && mail.subject === subject);
-    /** The n-th mail (from 1) with this subject to this address, once it has arrived. */
-    async function nthMail(email: string, subject: string, n = 1): Promise<ReceivedMail> {
-      await smtp.waitForMail(() => mailsTo(email, subject).length >= n);
-      return mailsTo(email, subject)[n - 1] as ReceivedMail;
-    }
-    /** Every queued mail sent: what has not arrived by now was never queued. */
-    const sent = async () => server.service.outbox?.drain();
+    const mailsTo = (email: string, subject: string) => production.mailsTo(email, subject);
+    const nthMail = (email: string, subject: string, n = 1) =>
+      production.nthMail(email, subject, n);
+    const sent = () => production.sent();
 
     async function registered(): Promise<{ email: string; mail: ReceivedMail }> {
       const email = `prod-user${++users}@example.com`;
@@ -86,15 +68,9 @@ for (const factory of await testDatabases()) {
     }
 
     async function verifiedUser(): Promise<{ email: string; cookie: string }> {
-      const { email, mail } = await registered();
-      const { token } = linkIn(mail, "/account/verify");
-      assert.equal(
-        (await request(url(), "POST", "/users/verify", { json: { token } })).status,
-        200,
-      );
-      const r = await login(email);
-      assert.equal(r.status, 200, r.text);
-      return { email, cookie: `session_id=${sessionCookieOf(r)}` };
+      const email = `prod-user${++users}@example.com`;
+      await production.verifiedUser(email, PASSWORD);
+      return { email, cookie: await production.logIn(email, PASSWORD) };
     }
 
     test(
@@ -204,7 +180,9 @@ for (const factory of await testDatabases()) {
       const { email } = await registered();
       const asked = await request(url(), "POST", "/reset_password", { json: { email } });
       assert.equal(asked.status, 200);
-      const mail = await smtp.waitForMail((m) => m.to.includes(email) && /reset/i.test(m.subject));
+      const mail = await production.smtp.waitForMail(
+        (m) => m.to.includes(email) && /reset/i.test(m.subject),
+      );
       const { token } = resetLinkOf(mail);
       const newPassword = "a fresh and long passphrase";
       const reset = await request(url(), "PUT", "/reset_password", {
