@@ -63,10 +63,13 @@ describe("the session cache over PostgreSQL, across instances", {
     return { email, cookie };
   }
 
-  /** The listeners' connections (their backend pids), LISTEN done. */
+  /**
+   * The listeners' connections (their backend pids), LISTEN done: its last
+   * statement is the LISTEN, or the heartbeat's SELECT 1 that follows it.
+   */
   async function listenerPids(): Promise<number[]> {
     const { rows } = await admin.query(
-      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database() AND query LIKE 'LISTEN%'",
+      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database() AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')",
       [SESSION_LISTENER_NAME],
     );
     return rows.map((row) => row.pid as number);
