@@ -11,6 +11,12 @@ import {
 } from "./auth/settings.js";
 import type { AuthStore } from "./auth/store.js";
 import { UserAdmin } from "./auth/user-admin.js";
+import {
+  KyselyPasskeyStore,
+  type Passkeys,
+  passkeysCapability,
+} from "./capabilities/passkeys/index.js";
+import { DEFAULT_RP_NAME } from "./capabilities/passkeys/settings.js";
 import { SecretBox } from "./crypto/secret-box.js";
 import { resolveSecretKey } from "./crypto/secret-key-file.js";
 import { connect } from "./db/connect.js";
@@ -73,6 +79,17 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   secretKey?: string | Uint8Array;
   /** Delivery timings of signed webhooks (tests shorten them) and a per-attempt callback. */
   webhooks?: WebhooksOptions;
+  /** The relying party of passkeys (default: localhost, served at http://localhost:5000). */
+  webauthn?: WebAuthnOptions;
+}
+
+export interface WebAuthnOptions {
+  /** The domain passkeys are bound to (default "localhost"). */
+  rpId?: string;
+  /** The name authenticators show (default "auth-service"). */
+  rpName?: string;
+  /** Origins ceremonies may come from, or where to read them when asked (default http://localhost:5000). */
+  origins?: readonly string[] | (() => readonly string[]);
 }
 
 export interface MailOptions {
@@ -103,6 +120,8 @@ export interface AuthService {
   outbox: OutboxWorker | undefined;
   /** Signed webhooks: add, list, remove, test endpoints; `webhooks.worker.start()` begins delivering. */
   webhooks: Webhooks;
+  /** Passkeys (WebAuthn): options, registration, sign-in, list, rename, remove. */
+  passkeys: Passkeys;
   /** The database connections: open, idle, waited for (for /metrics). */
   poolState(): PoolState;
   /** Deletes expired sessions, tokens, throttle rows, old audit rows and failed mail. */
@@ -135,6 +154,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     logger,
     secretKey,
     webhooks: webhookOptions,
+    webauthn = {},
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
@@ -200,6 +220,15 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     now,
     options: webhookOptions,
   });
+  const { origins = ["http://localhost:5000"] } = webauthn;
+  const passkeys = passkeysCapability({
+    store: mapUnavailable(new KyselyPasskeyStore(kysely)),
+    settings: {
+      rpId: webauthn.rpId ?? "localhost",
+      rpName: webauthn.rpName ?? DEFAULT_RP_NAME,
+      origins: typeof origins === "function" ? origins : () => origins,
+    },
+  });
   const auth = new Auth({
     store,
     throttleStore: redis,
@@ -213,6 +242,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
       logger?.error({ err: error, step }, "a step after a committed change failed"),
     mailQueue: outbox,
     secretBox,
+    plugIns: [passkeys.plugIn],
   });
   const close = async () => {
     await outbox?.stop();
@@ -241,9 +271,11 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     users: new UserAdmin(auth, store, now),
     outbox,
     webhooks,
+    passkeys: passkeys.passkeys,
     poolState,
     async purgeExpired() {
       await auth.purgeExpired();
+      await passkeys.passkeys.purgeExpired();
       await audit.purgeOlderThan(settings.auditRetention);
       await outbox?.purgeFailed();
       await webhooks.worker.purgeFailed();

@@ -21,7 +21,12 @@ export type AuditEventName =
   | "recovery_code_used"
   | "email_verified"
   | "email_change_requested"
-  | "email_changed";
+  | "email_changed"
+  | "passkey_added"
+  | "passkey_renamed"
+  | "passkey_removed"
+  | "passkey_used"
+  | "passkey_refused";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {
@@ -86,7 +91,9 @@ function isRepeatableRefusal(entry: AuditEntry): boolean {
       (entry.outcome === "busy" || entry.outcome === "throttled")) ||
     (entry.event === "reset_requested" && entry.outcome === "throttled") ||
     (entry.event === "mfa_challenge" &&
-      (entry.outcome === "throttled" || entry.outcome === "invalid_token"))
+      (entry.outcome === "throttled" || entry.outcome === "invalid_token")) ||
+    // Anyone can send passkey responses; a copied authenticator's is worth its own row.
+    (entry.event === "passkey_refused" && entry.outcome !== "counter_regression")
   );
 }
 
@@ -131,6 +138,8 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return [event.stage === "requested" ? "email_change_requested" : "email_changed", "success"];
     case "second_factor":
       return [SECOND_FACTOR_EVENTS[event.action], "success"];
+    case "passkey":
+      return [`passkey_${event.action}`, event.outcome ?? "success"];
     case "mfa_challenge":
       // A recovery code's use is its own row, saying how many are left.
       if (event.method === "recovery_code" && event.outcome === "success")

@@ -1,4 +1,5 @@
 import type { SecretBox } from "../crypto/secret-box.js";
+import type { PlugIn } from "./auth-core.js";
 import { CountersWithFallback } from "./counters-with-fallback.js";
 import { EmailAddresses } from "./email-addresses.js";
 import type { AuthEventListener } from "./events.js";
@@ -14,7 +15,7 @@ import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
 import { ResetRequestLimit } from "./reset-limit.js";
 import { SecondFactors } from "./second-factor.js";
-import { SecondFactorCodes } from "./second-factor-codes.js";
+import { SecondFactorCodes, type SecondFactorProof } from "./second-factor-codes.js";
 import {
   type SessionClient,
   type SessionInfo,
@@ -42,10 +43,7 @@ export interface AuthDependencies {
   now?: () => Date;
   /** Told of every login, registration, reset, logout and hash (metrics); never writes. */
   onEvent?: AuthEventListener;
-  /**
-   * Write rows for events (the audit trail, webhooks): a change's rows in its
-   * own transaction (see UnitOfWork), the others off the request path.
-   */
+  /** Write rows for events (audit, webhooks): a change's in its transaction (UnitOfWork), others later. */
   recorders?: readonly EventRecorder[];
   /** Told of a step after a committed change that failed and was given up (logged). */
   onStepFailed?: (error: unknown, step: string) => void;
@@ -54,11 +52,10 @@ export interface AuthDependencies {
    * Without it there is no requestPasswordReset (development hands tokens back).
    */
   mailQueue?: MailQueue;
-  /**
-   * Seals and opens TOTP secrets (AES-256-GCM under SECRET_KEY); called only
-   * when one is set up or checked. createAuth() provides it.
-   */
+  /** Seals and opens TOTP secrets (AES-256-GCM under SECRET_KEY), when used. createAuth() provides it. */
   secretBox?: () => SecretBox;
+  /** Capabilities that plug into the core (passkeys): each is handed it once Auth is built. */
+  plugIns?: readonly PlugIn[];
 }
 
 /**
@@ -94,6 +91,7 @@ export class Auth {
     onStepFailed,
     mailQueue,
     secretBox,
+    plugIns = [],
   }: AuthDependencies) {
     this.#store = store;
     this.#throttle = new LoginThrottle(throttleStore ?? store, settings);
@@ -130,6 +128,7 @@ export class Auth {
     });
     this.#registration = new Registration(flows, new RegistrationLimit(counters, settings));
     this.#ends = new SessionEnds(flows);
+    for (const plugIn of plugIns) plugIn({ flows, signIn: this.#signIn, reauthentication, codes });
   }
 
   /**
@@ -178,12 +177,15 @@ export class Auth {
   }
 
   /**
-   * The second step of a login: the mfa_token of a SecondFactorRequiredError
-   * and a TOTP code or an unused recovery code.
-   * @throws InvalidCodeError (wrong code: the token takes 5), InvalidMfaTokenError
-   *   (unknown, used, expired or spent token), LoginThrottledError.
+   * The second step of a login: the mfa_token of a SecondFactorRequiredError and a TOTP code,
+   * an unused recovery code or a passkey assertion. @throws InvalidCodeError (wrong code: the
+   * token takes 5), InvalidMfaTokenError (unknown, used, expired or spent), LoginThrottledError.
    */
-  completeLogin(mfaToken: string, code: string, client: SessionClient = {}): Promise<LoginResult> {
+  completeLogin(
+    mfaToken: string,
+    code: SecondFactorProof,
+    client: SessionClient = {},
+  ): Promise<LoginResult> {
     return this.#signIn.withSecondFactor(mfaToken, code, client);
   }
 

@@ -9,6 +9,7 @@ import {
 import type { FlowContext } from "./flow-context.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "./reauthentication.js";
 import type { ResetRequestLimit } from "./reset-limit.js";
+import type { SecondFactorProof } from "./second-factor-codes.js";
 import type { SessionClient } from "./session.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
 import type { Change } from "./unit-of-work.js";
@@ -153,7 +154,7 @@ export class EmailAddresses {
     newEmail: string,
     password: string,
     client: SessionClient,
-    code?: string,
+    code?: SecondFactorProof,
   ): Promise<Reauthenticated<string | null>> {
     assertValidEmail(newEmail);
     if (normalizeEmail(newEmail) === normalizeEmail(current.user.email)) throw new SameEmailError();

@@ -13,6 +13,21 @@ export interface AcceptedCode {
 }
 
 /**
+ * What proves a second factor: a typed code (TOTP or recovery code), or
+ * what another kind of factor checks (a passkey assertion, as an object or
+ * its JSON text).
+ */
+export type SecondFactorProof = string | object;
+
+/** Another kind of second factor than TOTP (passkeys), added by its capability. */
+export interface SecondFactorKind {
+  /** True when the user has one: a login and a sensitive change then need a second factor. */
+  has(userId: number): Promise<boolean>;
+  /** Checks a proof of this kind for the user without using it up; null when it is not one, or wrong. */
+  check(userId: number, proof: SecondFactorProof): Promise<AcceptedCode | null>;
+}
+
+/**
  * Checking a user's second-factor code, wherever one is asked: the login's
  * second step (SignIn) and a sensitive change (Reauthentication). Apart from
  * SecondFactors (setting a factor up and down), which itself needs
@@ -22,6 +37,7 @@ export class SecondFactorCodes {
   readonly #ctx: FlowContext;
   readonly #store: SecondFactorStore;
   readonly #secretBox: (() => SecretBox) | undefined;
+  readonly #kinds: SecondFactorKind[] = [];
 
   constructor(ctx: FlowContext, store: SecondFactorStore, secretBox?: () => SecretBox) {
     this.#ctx = ctx;
@@ -29,17 +45,31 @@ export class SecondFactorCodes {
     this.#secretBox = secretBox;
   }
 
+  /** Adds a kind of second factor (a capability's, at start): it then counts wherever a code does. */
+  addKind(kind: SecondFactorKind): void {
+    this.#kinds.push(kind);
+  }
+
   /** True when a login or a sensitive change of this user needs a second factor. */
   async isOn(userId: number): Promise<boolean> {
-    return (await this.#store.findTotpFactor(userId))?.enabledAt != null;
+    if ((await this.#store.findTotpFactor(userId))?.enabledAt != null) return true;
+    for (const kind of this.#kinds) if (await kind.has(userId)) return true;
+    return false;
   }
 
   /**
    * Checks a code without using it up: a six-digit code against the TOTP
    * secret (one step of drift, no step twice), anything else as a recovery
-   * code. Null when it is wrong.
+   * code; what is neither (a passkey assertion) by the added kinds. Null when it is wrong.
    */
-  async check(userId: number, typed: string): Promise<AcceptedCode | null> {
+  async check(userId: number, typed: SecondFactorProof): Promise<AcceptedCode | null> {
+    if (typeof typed !== "string" || typed.trimStart().startsWith("{")) {
+      for (const kind of this.#kinds) {
+        const accepted = await kind.check(userId, typed);
+        if (accepted) return accepted;
+      }
+      return null;
+    }
     const code = typed.trim();
     if (/^\d{6}$/.test(code)) {
       const factor = await this.#store.findTotpFactor(userId);

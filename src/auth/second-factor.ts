@@ -2,7 +2,7 @@ import { InvalidCodeError, SecondFactorStateError } from "./errors.js";
 import type { FlowContext } from "./flow-context.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "./reauthentication.js";
 import { hashRecoveryCodes, newRecoveryCodes } from "./recovery-codes.js";
-import type { AcceptedCode, SecondFactorCodes } from "./second-factor-codes.js";
+import type { AcceptedCode, SecondFactorCodes, SecondFactorProof } from "./second-factor-codes.js";
 import type { SecondFactorStore } from "./second-factor-store.js";
 import type { SessionClient } from "./session.js";
 import { matchTotp, newTotpSecret, totpUri } from "./totp.js";
@@ -122,7 +122,7 @@ export class SecondFactors {
     current: SignedIn,
     password: string,
     client: SessionClient,
-    code?: string,
+    code?: SecondFactorProof,
   ): Promise<Reauthenticated<null>> {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
@@ -144,7 +144,7 @@ export class SecondFactors {
     current: SignedIn,
     password: string,
     client: SessionClient,
-    code?: string,
+    code?: SecondFactorProof,
   ): Promise<Reauthenticated<string[]>> {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
@@ -180,7 +180,7 @@ export class SecondFactors {
   }
 
   /** Checks a code for the second step without using it up (see SecondFactorCodes.check). */
-  check(userId: number, typed: string): Promise<AcceptedCode | null> {
+  check(userId: number, typed: SecondFactorProof): Promise<AcceptedCode | null> {
     return this.#codes.check(userId, typed);
   }
 

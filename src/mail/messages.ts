@@ -61,6 +61,18 @@ const SECOND_FACTOR_NOTICES = {
     subject: "A recovery code was used to sign in",
     what: "A recovery code was just used to sign in to this account. Each code works once; make new ones on your account page when few are left.",
   },
+  passkey_added: {
+    subject: "A passkey was added to your account",
+    what: "A passkey was just added to this account: it signs in without the password, and counts as a second factor.",
+  },
+  passkey_removed: {
+    subject: "A passkey was removed from your account",
+    what: "A passkey was just removed from this account: it no longer signs in.",
+  },
+  passkey_counter_regression: {
+    subject: "A passkey of your account was refused",
+    what: "A sign-in with one of this account's passkeys was refused: its authenticator's counter went back, which happens when a passkey was copied. Remove that passkey and add it again.",
+  },
 } as const;
 
 export type SecondFactorNotice = keyof typeof SECOND_FACTOR_NOTICES;

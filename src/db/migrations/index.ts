@@ -12,6 +12,7 @@ import { sessionChangeNoticesMigration } from "./0008-session-change-notices.js"
 import { emailVerificationMigration } from "./0009-email-verification.js";
 import { webhookEndpointBackoffMigration } from "./0010-webhook-endpoint-backoff.js";
 import { mfaFirstStepMigration } from "./0011-mfa-first-step.js";
+import { passkeysMigration } from "./0012-passkeys.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -31,6 +32,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0009-email-verification": atomic(emailVerificationMigration(dialect)),
     "0010-webhook-endpoint-backoff": atomic(webhookEndpointBackoffMigration()),
     "0011-mfa-first-step": atomic(mfaFirstStepMigration()),
+    "0012-passkeys": atomic(passkeysMigration(dialect)),
   };
 }
 
