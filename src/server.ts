@@ -1,5 +1,6 @@
 import cluster from "node:cluster";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { passkeySettings } from "./capabilities/passkeys/settings.js";
 import type { Config } from "./config.js";
 import { type AuthService, createAuth } from "./create-auth.js";
 import { developmentKeyPath } from "./crypto/secret-key-file.js";
@@ -40,6 +41,8 @@ export async function startServer(
   const metrics = new Metrics();
   // A worker of `serve --workers N`: /metrics answers for the whole cluster.
   if (cluster.isWorker && config.workers > 1) metrics.joinCluster();
+  // Development's default passkey origin names the port listened on (PORT=0: known once listening).
+  let listeningPort = config.port;
   const service = await createAuth({
     now: options.now,
     onEvent: metrics.record,
@@ -58,6 +61,7 @@ export async function startServer(
       resolve: options.resolveWebhookHost,
     },
     mail: mailOptionsOf(config),
+    webauthn: passkeySettings(config.webauthn, () => listeningPort),
   });
   metrics.watchPool(service.poolState);
   let app: FastifyInstance | undefined;
@@ -65,7 +69,8 @@ export async function startServer(
     // Made now, so the first unknown-email login costs no more than any other.
     await service.auth.hasher.dummyHash();
     const admin = { apiKeys: service.apiKeys, users: service.users, audit: service.audit };
-    app = await buildApp({ auth: service.auth, config, logger, metrics, admin });
+    const { passkeys } = service;
+    app = await buildApp({ auth: service.auth, config, logger, metrics, admin, passkeys });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app?.close();
@@ -85,6 +90,7 @@ export async function startServer(
 
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  listeningPort = port;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   if (service.appliedMigrations.length > 0) {
     logger.info({ migrations: service.appliedMigrations }, "applied migrations");

@@ -2,6 +2,8 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Auth } from "../auth/auth.js";
+import type { Passkeys } from "../capabilities/passkeys/passkeys.js";
+import { passkeyRoutes } from "../capabilities/passkeys/routes.js";
 import type { Config } from "../config.js";
 import { installAnswerBatching } from "./answer-batching.js";
 import { fastifyTrustProxy } from "./client-address.js";
@@ -73,6 +75,8 @@ export interface BuildAppOptions {
   metrics?: Metrics;
   /** Serves the admin API under /admin (API keys); none when absent. */
   admin?: AdminDependencies;
+  /** Serves passkeys (/passkeys, and their part of the pages); none when absent. */
+  passkeys?: Passkeys;
 }
 
 /**
@@ -108,6 +112,7 @@ export async function buildApp({
   logger,
   metrics,
   admin,
+  passkeys,
 }: BuildAppOptions): Promise<FastifyInstance> {
   // Fastify reports finished answers to the log controller (which feeds the
   // request histogram) only when it has a logger: metrics get a silent one.
@@ -181,7 +186,8 @@ export async function buildApp({
   await app.register(usersRoutes, { auth });
   await app.register(sessionsRoutes, { auth, cookie });
   await app.register(profileRoutes, { auth, cookie });
-  await app.register(mfaRoutes, { auth, cookie });
+  await app.register(mfaRoutes, { auth, cookie, passkeys });
+  if (passkeys) await app.register(passkeyRoutes, { auth, cookie, passkeys });
   await app.register(verificationRoutes, { auth, cookie });
   await app.register(resetPasswordRoutes, { auth });
   if (admin) await app.register(adminRoutes, { ...admin, prefix: "/admin" });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Auth, LoginResult } from "../../auth/auth.js";
 import { InvalidCodeError } from "../../auth/errors.js";
+import type { SecondFactorProof } from "../../auth/second-factor-codes.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { signedInOrRefuse } from "../credentials.js";
 import { sendError } from "../errors.js";
@@ -12,6 +13,7 @@ import {
   passwordField,
   refusals,
   secondFactorCodeField,
+  secondFactorProofField,
   tokenField,
 } from "../schemas.js";
 
@@ -30,7 +32,16 @@ const recoveryCodesResponse = {
  */
 export async function mfaRoutes(
   app: FastifyInstance,
-  { auth, cookie }: { auth: Auth; cookie: SessionCookie },
+  {
+    auth,
+    cookie,
+    passkeys,
+  }: {
+    auth: Auth;
+    cookie: SessionCookie;
+    /** When the service has passkeys, GET /mfa counts them. */
+    passkeys?: { count(userId: number): Promise<number> };
+  },
 ): Promise<void> {
   const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
     signedInOrRefuse(auth, cookie, request, reply);
@@ -43,7 +54,11 @@ export async function mfaRoutes(
           200: {
             type: "object",
             required: ["totp", "recovery_codes_left"],
-            properties: { totp: { type: "boolean" }, recovery_codes_left: { type: "integer" } },
+            properties: {
+              totp: { type: "boolean" },
+              recovery_codes_left: { type: "integer" },
+              passkeys: { type: "integer" },
+            },
           },
           ...refusals,
         },
@@ -52,8 +67,10 @@ export async function mfaRoutes(
     async (request, reply) => {
       const asking = await signedIn(request, reply);
       if (!asking) return reply;
-      const status = await auth.secondFactors.status(asking.current.user.id);
-      return { totp: status.totp, recovery_codes_left: status.recoveryCodesLeft };
+      const { id } = asking.current.user;
+      const status = await auth.secondFactors.status(id);
+      const answer = { totp: status.totp, recovery_codes_left: status.recoveryCodesLeft };
+      return passkeys ? { ...answer, passkeys: await passkeys.count(id) } : answer;
     },
   );
 
@@ -103,11 +120,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.delete<{ Body: { password: string; code?: string } }>(
+  app.delete<{ Body: { password: string; code?: SecondFactorProof } }>(
     "/mfa/totp",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }, { code: codeField }),
+        body: fieldsBody({ password: passwordField }, { code: secondFactorProofField }),
         response: { 200: messageResponse, ...refusals },
       },
     },
@@ -126,11 +143,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.post<{ Body: { password: string; code?: string } }>(
+  app.post<{ Body: { password: string; code?: SecondFactorProof } }>(
     "/mfa/recovery-codes",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }, { code: codeField }),
+        body: fieldsBody({ password: passwordField }, { code: secondFactorProofField }),
         response: { 200: recoveryCodesResponse, ...refusals },
       },
     },
@@ -149,11 +166,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.post<{ Body: { mfa_token: string; code: string } }>(
+  app.post<{ Body: { mfa_token: string; code: SecondFactorProof } }>(
     "/sessions/mfa",
     {
       schema: {
-        body: fieldsBody({ mfa_token: tokenField, code: codeField }),
+        body: fieldsBody({ mfa_token: tokenField, code: secondFactorProofField }),
         response: { 200: loginResponse, ...refusals },
       },
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Auth } from "../../auth/auth.js";
 import { UnknownEmailError, UserAlreadyExistsError } from "../../auth/errors.js";
+import type { SecondFactorProof } from "../../auth/second-factor-codes.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { signedInOrRefuse } from "../credentials.js";
 import { sendError } from "../errors.js";
@@ -11,7 +12,7 @@ import {
   fieldsBody,
   passwordField,
   refusals,
-  secondFactorCodeField,
+  secondFactorProofField,
   tokenField,
 } from "../schemas.js";
 
@@ -76,13 +77,13 @@ export async function verificationRoutes(
     },
   );
 
-  app.put<{ Body: { new_email: string; password: string; code?: string } }>(
+  app.put<{ Body: { new_email: string; password: string; code?: SecondFactorProof } }>(
     "/profile/email",
     {
       schema: {
         body: fieldsBody(
           { new_email: emailField, password: passwordField },
-          { code: secondFactorCodeField },
+          { code: secondFactorProofField },
         ),
         response: {
           202: {
