@@ -2,6 +2,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Auth } from "../auth/auth.js";
+import { passkeyPages } from "../capabilities/passkeys/pages.js";
 import type { Passkeys } from "../capabilities/passkeys/passkeys.js";
 import { passkeyRoutes } from "../capabilities/passkeys/routes.js";
 import type { Config } from "../config.js";
@@ -201,6 +202,7 @@ export async function buildApp({
     await pages.register(accountRoutes, { auth, cookie });
     await pages.register(accountMfaRoutes, { auth, cookie });
     await pages.register(accountEmailRoutes, { auth, cookie });
+    if (passkeys) await pages.register(passkeyPages, { auth, cookie, passkeys });
   });
   return app;
 }

@@ -68,8 +68,8 @@ export class Passkeys {
   }
 
   /** True when the session was opened moments ago (its sign-in is the proof a change needs). */
-  isRecentSignIn(current: SignedIn): boolean {
-    return this.#ctx.now().getTime() - current.session.createdAt.getTime() < RECENT_SIGN_IN_MS;
+  isRecentSignIn(session: { createdAt: Date }): boolean {
+    return this.#ctx.now().getTime() - session.createdAt.getTime() < RECENT_SIGN_IN_MS;
   }
 
   /**
@@ -90,7 +90,7 @@ export class Passkeys {
         "passkey_limit",
         `an account holds ${MAX_PASSKEYS_PER_USER} passkeys at most: remove one first`,
       );
-    if (!this.isRecentSignIn(current)) {
+    if (!this.isRecentSignIn(current.session)) {
       if (!proof.password)
         throw new PasskeyError(
           "reauthentication_required",
@@ -184,7 +184,7 @@ export class Passkeys {
   ): Promise<Reauthenticated<{ secondFactorLeft: boolean }>> {
     const { id: userId, email } = current.user;
     if (!(await this.#store.findOfUser(userId, id))) throw new NoResultFound("no such passkey");
-    const asked = this.isRecentSignIn(current) ? proof.password : proof;
+    const asked = this.isRecentSignIn(current.session) ? proof.password : proof;
     return this.#core.reauthentication.guard(current, asked, client, async () => {
       await this.#ctx.changes.run(async (change) => {
         if (!(await this.#store.deletePasskey(userId, id, change.tx)))

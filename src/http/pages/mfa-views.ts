@@ -1,4 +1,5 @@
 import type { SecondFactorStatus } from "../../auth/second-factor.js";
+import { passkeyStepPart } from "../../capabilities/passkeys/views.js";
 import { type Html, html, page } from "./html.js";
 import { type FieldName, type FormState, field, usernameField } from "./views.js";
 
@@ -59,6 +60,7 @@ ${field(
 <button type="submit">Log in with the recovery code</button>
 </form>
 </details>
+${passkeyStepPart()}
 <p class="hint">Lost your device and your recovery codes? An administrator can turn two-factor authentication off for your account.</p>
 <p><a href="/account/login">Start again</a></p>`,
   );

@@ -1,4 +1,5 @@
 import type { SessionInfo } from "../../auth/session.js";
+import { passkeySignInPart } from "../../capabilities/passkeys/views.js";
 import { ERROR_ID, type Html, html, type PageOptions, page } from "./html.js";
 
 /** The fields of the forms, by their names. */
@@ -85,12 +86,13 @@ export function usernameField(email: string): Html {
   return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
 }
 
-function emailField(state: FormState): Html {
+/** `autocomplete`: the login page's also offers passkeys (autofill, "username webauthn"). */
+function emailField(state: FormState, autocomplete = "email"): Html {
   const spec = {
     name: "email",
     label: "Email",
     type: "email",
-    autocomplete: "email",
+    autocomplete,
     value: state.email ?? "",
   } as const;
   return field(spec, state, "email");
@@ -129,7 +131,7 @@ export function loginView(state: FormState & { extra?: Html }): string {
     options("Log in", state),
     html`${state.extra ?? ""}
 <form class="stacked" method="post" action="/account/login">
-${emailField(state)}
+${emailField(state, "username webauthn")}
 ${field(
   { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
   state,
@@ -137,6 +139,7 @@ ${field(
 )}
 <button type="submit">Log in</button>
 </form>
+${passkeySignInPart()}
 ${accountLinks("/account/login")}`,
   );
 }
@@ -150,6 +153,8 @@ export interface AccountState extends FormState {
   emailBanner?: Html;
   /** The change-email section (email-views.ts), after the password's. */
   emailChange?: Html;
+  /** Capabilities' sections (account-sections.ts: passkeys), last. */
+  sections?: readonly Html[];
 }
 
 export function accountView(state: AccountState, minLength: number): string {
@@ -221,7 +226,8 @@ ${field(
 <button type="submit">Change password</button>
 </form>
 ${state.emailChange ?? ""}
-${state.secondFactor ?? ""}`,
+${state.secondFactor ?? ""}
+${state.sections ?? ""}`,
   );
 }
 

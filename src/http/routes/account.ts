@@ -9,6 +9,7 @@ import {
 } from "../../auth/errors.js";
 import { clientOf, type SessionCookie } from "../cookies.js";
 import { setRetryAfter, statusOf } from "../errors.js";
+import { drawAccountSections } from "../pages/account-sections.js";
 import {
   emailChangeSection,
   registeredUnverifiedNotice,
@@ -340,10 +341,11 @@ export async function sendAccountPage(
   const secondFactor = mfaSection({ ...page, status: factors });
   const unverified = auth.emailAddresses.enabled && user.emailVerifiedAt === null;
   const emailBanner = unverified ? verificationBanner(verificationLink) : undefined;
-  const needsCode = factors.totp;
+  const needsCode = factors.totp || (await auth.secondFactors.isOn(user.id));
   const emailChange = emailChangeSection({ ...page, newEmail, confirmationLink, needsCode });
   const minLength = auth.settings.passwordMinLength;
-  const view = { ...page, secondFactor, emailBanner, emailChange };
+  const sections = await drawAccountSections(auth, account);
+  const view = { ...page, secondFactor, emailBanner, emailChange, sections };
   return sendPage(reply, status, accountView(view, minLength));
 }
 

@@ -5,7 +5,7 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
 } from "@simplewebauthn/server";
 import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
-import { request, sessionCookieOf } from "../../helpers/http.js";
+import { type RequestOptions, request, sessionCookieOf } from "../../helpers/http.js";
 import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { SoftwareAuthenticator } from "../../helpers/software-authenticator.js";
 
@@ -359,6 +359,32 @@ for (const factory of await testDatabases()) {
             answer.status >= 400 && answer.status < 500,
             `${method} ${path}: ${answer.status}`,
           );
+        }
+      }
+      // The pages' form posts: never a 500, whatever the fields or the id.
+      for (const path of [
+        "/account/passkeys/abc/rename",
+        "/account/passkeys/abc/remove",
+        "/account/passkeys/%00/remove",
+      ]) {
+        const postings: RequestOptions[] = [
+          { form: { name: "\u0000" } },
+          { form: { password: "x".repeat(2000) } },
+          { json: { code: { id: 1 } } },
+          { raw: "x", contentType: "text/plain" },
+          {},
+        ];
+        for (const options of postings) {
+          for (const withCookie of [cookie, undefined]) {
+            const answer = await request(server.url, "POST", path, {
+              cookie: withCookie,
+              ...options,
+            });
+            assert.ok(
+              answer.status < 500,
+              `POST ${path}: ${answer.status} ${answer.text.slice(0, 200)}`,
+            );
+          }
         }
       }
       // Without a session, the signed-in routes refuse as every other.
