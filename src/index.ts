@@ -23,6 +23,7 @@ export {
   InvalidResetTokenError,
   InvalidVerificationTokenError,
   NoResultFound,
+  PasskeyError,
   SameEmailError,
   SecondFactorRequiredError,
   SecondFactorStateError,
@@ -60,10 +61,16 @@ export type { EventRecorder, Transaction, TransactionRunner } from "./auth/unit-
 export type { User, UserRecord } from "./auth/user.js";
 export { UserAdmin } from "./auth/user-admin.js";
 export {
+  type PasskeyInfo,
+  type PasskeyStore,
+  Passkeys,
+} from "./capabilities/passkeys/index.js";
+export {
   type AuthService,
   type CreateAuthOptions,
   createAuth,
   type MailOptions,
+  type WebAuthnOptions,
 } from "./create-auth.js";
 export { DB } from "./db/db.js";
 export { type AppConfig, type BuildAppOptions, buildApp } from "./http/app.js";

@@ -21,6 +21,7 @@ import {
 } from "../../http/routes/account.js";
 import { PASSKEYS_SCRIPT } from "./browser-script.js";
 import type { Passkeys } from "./passkeys.js";
+import { passkeyIdParams } from "./routes.js";
 import { PASSKEYS_SCRIPT_PATH, passkeySection, WEBAUTHN_SCRIPT_PATH } from "./views.js";
 
 /** @simplewebauthn/browser's own bundle (UMD: defines SimpleWebAuthnBrowser), read once from the package. */
@@ -29,12 +30,6 @@ function webauthnBundle(): string {
   // .../@simplewebauthn/browser/script/index.js -> the package's dist/bundle.
   return readFileSync(join(dirname(dirname(entry)), "dist/bundle/index.umd.min.js"), "utf8");
 }
-
-const passkeyParams = {
-  type: "object",
-  required: ["id"],
-  properties: { id: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" } },
-} as const;
 
 /**
  * The passkeys' hosted pages: the two scripts (same-origin files, as the
@@ -67,7 +62,7 @@ export async function passkeyPages(
     });
   });
 
-  const route = { schema: { ...formRoute.schema, params: passkeyParams } };
+  const route = { schema: { ...formRoute.schema, params: passkeyIdParams } };
   for (const path of ["/account/passkeys/:id/rename", "/account/passkeys/:id/remove"])
     app.get(path, hidden, async (_request, reply) => reply.redirect("/account", 303));
 

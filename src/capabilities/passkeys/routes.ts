@@ -34,8 +34,8 @@ const nameField = {
   pattern: PLAIN_TEXT_PATTERN,
 } as const;
 
-/** `:id` of a passkey in a path. */
-const idParams = {
+/** `:id` of a passkey in a path (its public id: base64url). */
+export const passkeyIdParams = {
   type: "object",
   required: ["id"],
   properties: { id: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" } },
@@ -158,7 +158,7 @@ export async function passkeyRoutes(
       schema: {
         summary: "Rename one of the signed-in user's passkeys",
         security: session,
-        params: idParams,
+        params: passkeyIdParams,
         body: fieldsBody({ name: nameField }),
         response: {
           200: {
@@ -192,7 +192,7 @@ export async function passkeyRoutes(
         summary:
           "Remove a passkey: the password, and a current second factor unless the session is younger than 5 minutes; second_factor says whether one is left",
         security: session,
-        params: idParams,
+        params: passkeyIdParams,
         body: fieldsBody({ password: passwordField }, { code: secondFactorProofField }),
         response: {
           200: {

@@ -128,6 +128,7 @@ function factorField(id: string, purpose: string): Html {
 <input id="${id}" name="code" type="text" autocomplete="one-time-code" inputmode="text" autocapitalize="none" spellcheck="false" required maxlength="32" data-passkey-factor>`;
 }
 
+/** As the account page's sessions show times (http/pages/views.ts, which imports this file). */
 function formatTime(date: Date): string {
   return date.toISOString().slice(0, 16).replace("T", " ");
 }
