@@ -25,16 +25,17 @@ const ALGORITHMS = [-8, -7, -257];
 export type Verdict<T> = { ok: true; value: T } | { ok: false; reason: PasskeyRefusal };
 
 /** What a registration proved: the new credential, as it is to be stored. */
-export interface NewCredential {
-  credentialId: string;
-  publicKey: Uint8Array<ArrayBuffer>;
-  counter: number;
-  transports: string[];
-  userHandle: string;
-  backupEligible: boolean;
-  backedUp: boolean;
-  aaguid: string;
-}
+export type NewCredential = Pick<
+  StoredPasskey,
+  | "credentialId"
+  | "publicKey"
+  | "counter"
+  | "transports"
+  | "userHandle"
+  | "backupEligible"
+  | "backedUp"
+  | "aaguid"
+>;
 
 /** What an assertion proved about the use of a stored passkey. */
 export interface Assertion {

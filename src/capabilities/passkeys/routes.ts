@@ -6,6 +6,7 @@ import { clientOf, type SessionCookie } from "../../http/cookies.js";
 import { signedInOrRefuse } from "../../http/credentials.js";
 import { sendError } from "../../http/errors.js";
 import { sendReauthenticationRefused } from "../../http/reauthentication.js";
+import { loggedIn } from "../../http/routes/mfa.js";
 import {
   errorResponse,
   fieldsBody,
@@ -291,12 +292,7 @@ export async function passkeyRoutes(
           return sendError(reply, 401, "invalid_code", "the passkey's answer is not valid");
         throw error;
       }
-      cookie.set(reply, result.sessionToken);
-      reply.header("cache-control", "no-store");
-      const answer = { email: result.user.email, message: "logged in" };
-      // As POST /sessions/mfa: a program's first step gets the token in the body.
-      const program = result.firstStep === "json" || result.firstStep === "basic";
-      return program ? { ...answer, session_token: result.sessionToken } : answer;
+      return loggedIn(reply, cookie, result);
     },
   );
 }
