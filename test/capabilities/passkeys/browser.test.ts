@@ -60,6 +60,14 @@ describe("passkeys in Chromium, with a virtual authenticator", {
     await arriveAt(page, /\/account\/login\?done=registered$/);
     await logIn(page, base, email, password);
     await arriveAt(page, `${base}/account`);
+    // Just signed in by password, on a device with a platform authenticator: offered once.
+    const offer = page.getByRole("button", { name: "Yes, create a passkey" });
+    await offer.waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "Not now" }).click();
+    assert.equal(await offer.isVisible(), false);
+    await page.reload();
+    await page.getByRole("button", { name: "Add a passkey", exact: true }).waitFor();
+    assert.equal(await offer.isVisible(), false, "offered once");
     await page.getByRole("button", { name: "Add a passkey", exact: true }).click();
     await arriveAt(page, `${base}/account?done=passkey-added`);
     assert.match((await page.getByRole("status").textContent()) ?? "", /Passkey added/);
@@ -70,6 +78,15 @@ describe("passkeys in Chromium, with a virtual authenticator", {
     assert.equal(credentials.length, 1);
     assert.equal(credentials[0]?.isResidentCredential, true, "a discoverable credential");
     assert.equal(credentials[0]?.rpId, "localhost");
+
+    // A passkey is the account's second factor now: a change of email takes one, and the
+    // page offers the passkey beside the code's field.
+    await page.getByLabel("New email address").fill("browser-passkey-new@example.com");
+    await page.getByLabel("Your password, to change the email").fill(password);
+    await page.getByRole("button", { name: "Use a passkey instead of a code" }).click();
+    await page
+      .getByText("A confirmation link for browser-passkey-new@example.com is ready")
+      .waitFor();
 
     // Log out, then back in with the passkey alone.
     await page.getByRole("button", { name: "Log out" }).click();
