@@ -12,6 +12,11 @@ export type { AuditEntry, AuditQuery } from "./capabilities/audit/audit.js";
 export { EmailAddresses } from "./capabilities/email-addresses/email-addresses.js";
 export type { EmailTokenStore } from "./capabilities/email-addresses/store.js";
 export {
+  type PasskeyInfo,
+  type PasskeyStore,
+  Passkeys,
+} from "./capabilities/passkeys/index.js";
+export {
   type Reauthenticated,
   type SecondFactorStatus,
   SecondFactors,
@@ -35,6 +40,7 @@ export {
   InvalidResetTokenError,
   InvalidVerificationTokenError,
   NoResultFound,
+  PasskeyError,
   SameEmailError,
   SecondFactorRequiredError,
   SecondFactorStateError,

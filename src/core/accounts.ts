@@ -1,3 +1,4 @@
+import type { AuthCore } from "./auth-core.js";
 import { CountersWithFallback } from "./counters-with-fallback.js";
 import type { AuthEventListener } from "./events.js";
 import { type FlowContext, flowContext } from "./flow-context.js";
@@ -9,7 +10,12 @@ import { answersWithin } from "./readiness.js";
 import type { Reauthentication } from "./reauthentication.js";
 import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
-import type { MfaChallengeStore, SecondFactorGate, VerificationGate } from "./second-step.js";
+import type {
+  MfaChallengeStore,
+  SecondFactorGate,
+  SecondFactorProof,
+  VerificationGate,
+} from "./second-step.js";
 import {
   type SessionClient,
   type SessionInfo,
@@ -37,10 +43,7 @@ export interface CoreDependencies {
   now?: () => Date;
   /** Told of every login, registration, reset, logout and hash (metrics); never writes. */
   onEvent?: AuthEventListener;
-  /**
-   * Write rows for events (the audit trail, webhooks): a change's rows in its
-   * own transaction (see UnitOfWork), the others off the request path.
-   */
+  /** Write rows for events (audit, webhooks): a change's in its transaction (UnitOfWork), others later. */
   recorders?: readonly EventRecorder[];
   /** Told of a step after a committed change that failed and was given up (logged). */
   onStepFailed?: (error: unknown, step: string) => void;
@@ -114,6 +117,8 @@ export class Accounts {
   readonly settings: AuthSettings;
   readonly hasher: PasswordHasher;
   readonly passwordPolicy: PasswordPolicy;
+  /** What a capability that adds a way in or a factor is built on (passkeys). */
+  readonly core: AuthCore;
   readonly #store: AuthStore;
   readonly #challenges: MfaChallengeStore;
   readonly #signIn: SignIn;
@@ -143,6 +148,12 @@ export class Accounts {
       new RegistrationLimit(core.counters, core.settings),
     );
     this.#ends = new SessionEnds(flows);
+    this.core = {
+      flows,
+      signIn: this.#signIn,
+      reauthentication: gates.reauthentication,
+      factors: gates.factors,
+    };
   }
 
   /**
@@ -187,12 +198,15 @@ export class Accounts {
   }
 
   /**
-   * The second step of a login: the mfa_token of a SecondFactorRequiredError
-   * and a TOTP code or an unused recovery code.
-   * @throws InvalidCodeError (wrong code: the token takes 5), InvalidMfaTokenError
-   *   (unknown, used, expired or spent token), LoginThrottledError.
+   * The second step of a login: the mfa_token of a SecondFactorRequiredError and a TOTP code,
+   * an unused recovery code or a passkey assertion. @throws InvalidCodeError (wrong code: the
+   * token takes 5), InvalidMfaTokenError (unknown, used, expired or spent), LoginThrottledError.
    */
-  completeLogin(mfaToken: string, code: string, client: SessionClient = {}): Promise<LoginResult> {
+  completeLogin(
+    mfaToken: string,
+    code: SecondFactorProof,
+    client: SessionClient = {},
+  ): Promise<LoginResult> {
     return this.#signIn.withSecondFactor(mfaToken, code, client);
   }
 

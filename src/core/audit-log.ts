@@ -22,7 +22,12 @@ export type AuditEventName =
   | "recovery_code_used"
   | "email_verified"
   | "email_change_requested"
-  | "email_changed";
+  | "email_changed"
+  | "passkey_added"
+  | "passkey_renamed"
+  | "passkey_removed"
+  | "passkey_used"
+  | "passkey_refused";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {

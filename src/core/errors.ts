@@ -23,7 +23,12 @@ export type AuthErrorCode =
   | "mfa_not_enabled"
   | "email_not_verified"
   | "invalid_verification_token"
-  | "same_email";
+  | "same_email"
+  | "invalid_passkey"
+  | "user_verification_required"
+  | "reauthentication_required"
+  | "passkey_exists"
+  | "passkey_limit";
 
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {
@@ -181,5 +186,20 @@ export class InvalidVerificationTokenError extends AuthError {
 export class SameEmailError extends AuthError {
   constructor() {
     super("same_email", "that is already this account's email");
+  }
+}
+
+/** A passkey response refused: it does not verify, or it is not enough for what it was sent for. */
+export class PasskeyError extends AuthError {
+  constructor(
+    code:
+      | "invalid_passkey"
+      | "user_verification_required"
+      | "reauthentication_required"
+      | "passkey_exists"
+      | "passkey_limit",
+    message: string,
+  ) {
+    super(code, message);
   }
 }

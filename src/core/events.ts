@@ -37,7 +37,30 @@ export type AuthEvent =
       /** After a recovery code was used: how many the user has left. */
       recoveryCodesLeft?: number;
     } & EventSubject)
+  | ({
+      type: "passkey";
+      action: PasskeyAction;
+      /** used: what for; refused: why (never the response itself). */
+      outcome?: PasskeyUse | PasskeyRefusal;
+    } & EventSubject)
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
+
+/** What happened to one of a user's passkeys. */
+export type PasskeyAction = "added" | "renamed" | "removed" | "used" | "refused";
+/** What a passkey was used for: a sign-in without password, a second factor (a login's or a change's). */
+export type PasskeyUse = "sign_in" | "second_factor";
+/**
+ * Why a passkey response was refused: an unknown credential, a challenge
+ * unknown, used, expired or not this one's, a response that does not verify
+ * (origin, RP ID, signature, format), a signature counter that went back (a
+ * copied authenticator), no user verification where it is required.
+ */
+export type PasskeyRefusal =
+  | "unknown_credential"
+  | "unknown_challenge"
+  | "invalid_response"
+  | "counter_regression"
+  | "user_verification_required";
 
 /** What happened to a user's second factor. */
 export type SecondFactorAction =
@@ -60,7 +83,7 @@ export type MfaChallengeOutcome =
   | "invalid_token"
   | "throttled";
 
-export type SecondFactorMethod = "totp" | "recovery_code";
+export type SecondFactorMethod = "totp" | "recovery_code" | "passkey";
 
 export type AuthEventListener = (event: AuthEvent) => void;
 

@@ -10,7 +10,10 @@ export type MailKind =
   | "email_verification"
   | "email_change"
   | "email_change_requested"
-  | "email_changed";
+  | "email_changed"
+  | "passkey_added"
+  | "passkey_removed"
+  | "passkey_counter_regression";
 
 /**
  * Where the domain drops mail to be sent later, off the request path (the

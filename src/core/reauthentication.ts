@@ -1,5 +1,5 @@
 import type { FlowContext } from "./flow-context.js";
-import type { SecondFactorGate } from "./second-step.js";
+import type { SecondFactorGate, SecondFactorProof } from "./second-step.js";
 import type { SessionClient, StoredSession } from "./session.js";
 import type { User } from "./user.js";
 
@@ -24,8 +24,8 @@ export type ReauthenticationOutcome =
 /** What proves it is still the account's owner: the password, and a code when the account has a factor. */
 export interface OwnerProof {
   password: string;
-  /** A current TOTP code or an unused recovery code. */
-  code?: string | undefined;
+  /** A current TOTP code, an unused recovery code, or a passkey assertion (SecondFactorCodes.check). */
+  code?: SecondFactorProof | undefined;
 }
 
 /** A change that needed the current password: done (with its result), or refused as the check says. */
@@ -77,7 +77,8 @@ export class Reauthentication {
       return this.#refuse(current.session, email, client, "wrong_password");
     }
     if (!needsFactor || !(await this.#codes.isOn(userId))) return "confirmed";
-    if (code === undefined || code.trim() === "") return "code_required";
+    if (code === undefined || (typeof code === "string" && code.trim() === ""))
+      return "code_required";
     const accepted = await this.#codes.check(userId, code);
     // Spent before the change: a code (or TOTP step) proves one thing, once.
     if (accepted && (await accepted.spend())) return "confirmed";

@@ -3,6 +3,13 @@ import type { LoginWay, SessionClient } from "./session.js";
 import type { User } from "./user.js";
 
 /**
+ * What proves a second factor: a typed code (TOTP or recovery code), or what
+ * another kind of factor checks (a passkey assertion, as an object or its
+ * JSON text).
+ */
+export type SecondFactorProof = string | object;
+
+/**
  * What the core asks of an account's second factors, at a login's second
  * step and before a sensitive change. The core knows no factor: the
  * capabilities that provide one (TOTP and recovery codes today) answer.
@@ -10,8 +17,8 @@ import type { User } from "./user.js";
 export interface SecondFactorGate {
   /** True when a login or a sensitive change of this user needs a second factor. */
   isOn(userId: number): Promise<boolean>;
-  /** Checks a code without using it up; null when it is wrong. */
-  check(userId: number, typed: string): Promise<AcceptedCode | null>;
+  /** Checks a proof without using it up; null when it is wrong (or not of a kind this gate knows). */
+  check(userId: number, proof: SecondFactorProof): Promise<AcceptedCode | null>;
   /** How many unused recovery codes the user has (told after one is used). */
   recoveryCodesLeft(userId: number): Promise<number>;
 }

@@ -1,9 +1,19 @@
 import { addressBucket } from "./address-bucket.js";
-import { InvalidCodeError, InvalidMfaTokenError, SecondFactorRequiredError } from "./errors.js";
+import {
+  InvalidCodeError,
+  InvalidMfaTokenError,
+  PasskeyError,
+  SecondFactorRequiredError,
+} from "./errors.js";
 import type { SecondFactorMethod } from "./events.js";
 import type { FlowContext } from "./flow-context.js";
 import { ServiceBusyError } from "./limiter.js";
-import type { MfaChallengeStore, SecondFactorGate, VerificationGate } from "./second-step.js";
+import type {
+  MfaChallengeStore,
+  SecondFactorGate,
+  SecondFactorProof,
+  VerificationGate,
+} from "./second-step.js";
 import {
   type LoginWay,
   type SessionClient,
@@ -31,9 +41,17 @@ export const MFA_TOKEN_LIFETIME_MS = 5 * 60_000;
 /** Wrong codes one mfa_token takes before it dies. */
 export const MFA_TOKEN_MAX_FAILURES = 5;
 
+/** A passkey assertion the passkeys capability verified, for a sign-in without password. */
+export interface VerifiedPasskey {
+  /** The authenticator verified the user (PIN, biometrics): the passkey is both factors. */
+  userVerified: boolean;
+  /** Records the use (its signature counter); false when a concurrent use came first. */
+  spend(): Promise<boolean>;
+}
+
 /** What a way in has proven about the person, beside who they are. */
 export interface Proof {
-  /** A second factor was checked (a TOTP or recovery code; later a verified passkey). */
+  /** A second factor was checked (a TOTP or recovery code, a passkey), or a passkey with user verification was both. */
   secondFactor: boolean;
 }
 
@@ -105,7 +123,7 @@ export class SignIn {
    */
   async withSecondFactor(
     mfaToken: string,
-    code: string,
+    code: SecondFactorProof,
     client: SessionClient,
   ): Promise<LoginResult> {
     // A full hash queue refuses before any database work (a recovery code costs a scrypt).
@@ -157,6 +175,49 @@ export class SignIn {
       client,
     });
     throw spent ? new InvalidMfaTokenError() : new InvalidCodeError();
+  }
+
+  /**
+   * A passkey and no password: its credential named the user, and `verify`
+   * checks the assertion (null when it does not hold: the capability says
+   * why in the audit trail). One with user verification is both factors;
+   * one without opens no session (after the password it is a second factor,
+   * through withSecondFactor). A locked account or address is refused first.
+   * @throws PasskeyError, LoginThrottledError.
+   */
+  async withPasskey(
+    userId: number,
+    verify: (user: User) => Promise<VerifiedPasskey | null>,
+    client: SessionClient,
+  ): Promise<LoginResult> {
+    const record = await this.#ctx.store.findUser({ id: userId });
+    if (!record) throw new PasskeyError("invalid_passkey", "unknown passkey");
+    const { email } = record;
+    try {
+      await this.#ctx.throttle.assertAllowed(email, client.ip, this.#ctx.now());
+    } catch (error) {
+      if (error instanceof LoginThrottledError)
+        this.#ctx.emit({ type: "login", outcome: "throttled", userId, email, client });
+      throw error;
+    }
+    const user = toPublicUser(record);
+    const verified = await verify(user);
+    if (!verified) {
+      await this.#ctx.throttle.recordAddressFailure(client.ip, this.#ctx.now());
+      throw new PasskeyError("invalid_passkey", "the passkey's answer is not valid: try again");
+    }
+    if (!verified.userVerified) {
+      const outcome = "user_verification_required";
+      this.#ctx.emit({ type: "passkey", action: "refused", outcome, userId, email, client });
+      throw new PasskeyError(
+        outcome,
+        "this passkey did not verify you (PIN or biometrics): log in with your password, then use it as the second step",
+      );
+    }
+    // False only when the same assertion was used meanwhile.
+    if (!(await verified.spend()))
+      throw new PasskeyError("invalid_passkey", "this passkey's answer was used already");
+    return this.#admit(user, client, { secondFactor: true }, client.way);
   }
 
   /**

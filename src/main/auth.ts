@@ -1,5 +1,8 @@
 import { EmailAddresses } from "../capabilities/email-addresses/email-addresses.js";
 import type { EmailTokenStore } from "../capabilities/email-addresses/store.js";
+import { Passkeys } from "../capabilities/passkeys/passkeys.js";
+import type { PasskeySettings } from "../capabilities/passkeys/settings.js";
+import type { PasskeyStore } from "../capabilities/passkeys/store.js";
 import { PasswordResets } from "../capabilities/password-reset/password-reset.js";
 import type { ResetTokenStore } from "../capabilities/password-reset/store.js";
 import { SecondFactors } from "../capabilities/second-factor/second-factor.js";
@@ -8,6 +11,7 @@ import type { SecondFactorStore } from "../capabilities/second-factor/store.js";
 import { Accounts, type CoreDependencies, openCore } from "../core/accounts.js";
 import { ResetRequestLimit } from "../core/mail-request-limit.js";
 import { Reauthentication } from "../core/reauthentication.js";
+import { SecondFactorGates } from "../core/second-factor-gates.js";
 import type { SecondFactorGate } from "../core/second-step.js";
 import type { SessionClient } from "../core/session.js";
 import type { SecretBox } from "../platform/crypto/secret-box.js";
@@ -17,12 +21,15 @@ export type { LoginResult } from "../core/accounts.js";
 /** The capabilities' own stores (createAuth makes them over the same database). */
 export interface CapabilityStores {
   secondFactors: SecondFactorStore;
+  passkeys: PasskeyStore;
   emailTokens: EmailTokenStore;
   resetTokens: ResetTokenStore;
 }
 
 export interface AuthDependencies extends CoreDependencies {
   stores: CapabilityStores;
+  /** The relying party of passkeys (their store is in `stores`); without it, no passkeys. */
+  passkeys?: { settings: PasskeySettings };
   /**
    * Seals and opens TOTP secrets (AES-256-GCM under SECRET_KEY); called only
    * when one is set up or checked. createAuth() provides it.
@@ -44,13 +51,17 @@ export class Auth extends Accounts {
   readonly passwordResets: PasswordResets;
   /** Whether a user has a second factor, and checking its codes (what the core's ways in ask). */
   readonly secondFactorGate: SecondFactorGate;
+  /** Passkeys (WebAuthn): options, registration, sign-in, list, rename, remove; with `passkeys` only. */
+  readonly passkeys: Passkeys | undefined;
 
   constructor(dependencies: AuthDependencies) {
     const core = openCore(dependencies);
     const { flows, store, settings, counters } = core;
     const { stores } = dependencies;
     const codes = new SecondFactorCodes(flows, stores.secondFactors, dependencies.secretBox);
-    const reauthentication = new Reauthentication(flows, codes);
+    // Every kind of second factor, as one: TOTP and recovery codes, then passkeys.
+    const factors = new SecondFactorGates([codes]);
+    const reauthentication = new Reauthentication(flows, factors);
     const emailAddresses = new EmailAddresses(flows, {
       tokens: stores.emailTokens,
       reauthentication,
@@ -58,14 +69,19 @@ export class Auth extends Accounts {
       changeLimit: new ResetRequestLimit(counters, settings, "change"),
     });
     super(core, {
-      factors: codes,
+      factors,
       challenges: store.mfaChallenges,
       verification: emailAddresses,
       reauthentication,
       onRegistered: (user, change) => emailAddresses.registered(user, change),
     });
     this.emailAddresses = emailAddresses;
-    this.secondFactorGate = codes;
+    this.secondFactorGate = factors;
+    const { passkeys } = dependencies;
+    this.passkeys = passkeys
+      ? new Passkeys(this.core, { store: stores.passkeys, settings: passkeys.settings })
+      : undefined;
+    if (this.passkeys) factors.add(this.passkeys.secondFactor);
     this.secondFactors = new SecondFactors(flows, {
       store: stores.secondFactors,
       reauthentication,
@@ -125,8 +141,14 @@ export class Auth extends Accounts {
     return this.passwordResets.updatePassword(resetToken, password, options);
   }
 
+  /** How many of each kind of second factor other than TOTP the user has (GET /mfa). */
+  async otherFactorCounts(userId: number): Promise<Record<string, number>> {
+    return this.passkeys ? { passkeys: await this.passkeys.count(userId) } : {};
+  }
+
   override async purgeExpired(): Promise<void> {
     await super.purgeExpired();
+    await this.passkeys?.purgeExpired();
     await this.passwordResets.purgeExpired();
     await this.emailAddresses.purgeExpired();
   }

@@ -2,6 +2,7 @@ import { adminApi } from "../capabilities/admin-api/index.js";
 import { audit } from "../capabilities/audit/index.js";
 import { emailAddresses } from "../capabilities/email-addresses/index.js";
 import { hostedPages } from "../capabilities/hosted-pages/index.js";
+import { passkeys } from "../capabilities/passkeys/index.js";
 import { passwordReset } from "../capabilities/password-reset/index.js";
 import { secondFactor } from "../capabilities/second-factor/index.js";
 import { webhooks } from "../capabilities/webhooks/index.js";
@@ -15,6 +16,7 @@ import { webhooks } from "../capabilities/webhooks/index.js";
 export const CAPABILITIES = [
   emailAddresses,
   secondFactor,
+  passkeys,
   passwordReset,
   audit,
   adminApi,

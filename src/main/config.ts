@@ -1,4 +1,9 @@
 import {
+  DEFAULT_RP_NAME,
+  type PasskeyConfig,
+  resolvePasskeyConfig,
+} from "../capabilities/passkeys/settings.js";
+import {
   type AuthSettings,
   assertValidAuthSettings,
   defaultAuthSettings,
@@ -63,6 +68,8 @@ export interface Config {
    */
   secretKey: string | undefined;
   webhooks: WebhookConfig;
+  /** The relying party of passkeys: WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
+  webauthn: PasskeyConfig;
   auth: AuthSettings;
 }
 
@@ -224,6 +231,16 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     );
   }
 
+  const webauthn = resolvePasskeyConfig(
+    {
+      rpId: env.WEBAUTHN_RP_ID?.trim() || undefined,
+      rpName: read.label("WEBAUTHN_RP_NAME", DEFAULT_RP_NAME),
+      origins: read.origins("WEBAUTHN_ORIGINS"),
+    },
+    { mode, publicUrl },
+    problems,
+  );
+
   // Secrets the service reads back are sealed under it: no generated key in production.
   if (mode === "production" && read.isUnset("SECRET_KEY")) problems.push(SECRET_KEY_REQUIRED);
 
@@ -259,6 +276,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       retryForMs: read.duration("WEBHOOK_RETRY_FOR", 86_400_000),
       allowedHosts: Object.freeze(read.hosts("WEBHOOK_ALLOWED_HOSTS")),
     },
+    webauthn,
     auth,
   };
 
@@ -270,6 +288,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   return Object.freeze({
     ...config,
     webhooks: Object.freeze(config.webhooks),
+    webauthn: Object.freeze(config.webauthn),
     auth: Object.freeze(auth),
   });
 }

@@ -3,6 +3,8 @@ import { KyselyApiKeyStore } from "../capabilities/admin-api/kysely-store.js";
 import { UserAdmin } from "../capabilities/admin-api/user-admin.js";
 import { AuditTrail } from "../capabilities/audit/audit.js";
 import { KyselyAuditStore } from "../capabilities/audit/kysely-store.js";
+import type { Passkeys } from "../capabilities/passkeys/passkeys.js";
+import { DEFAULT_RP_NAME } from "../capabilities/passkeys/settings.js";
 import { KyselyWebhookStore } from "../capabilities/webhooks/kysely-store.js";
 import { Webhooks, type WebhooksOptions } from "../capabilities/webhooks/webhooks.js";
 import type { AuthEventListener } from "../core/events.js";
@@ -72,6 +74,17 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   secretKey?: string | Uint8Array;
   /** Delivery timings of signed webhooks (tests shorten them) and a per-attempt callback. */
   webhooks?: WebhooksOptions;
+  /** The relying party of passkeys (default: localhost, served at http://localhost:5000). */
+  webauthn?: WebAuthnOptions;
+}
+
+export interface WebAuthnOptions {
+  /** The domain passkeys are bound to (default "localhost"). */
+  rpId?: string;
+  /** The name authenticators show (default "auth-service"). */
+  rpName?: string;
+  /** Origins ceremonies may come from, or where to read them when asked (default http://localhost:5000). */
+  origins?: readonly string[] | (() => readonly string[]);
 }
 
 export interface MailOptions {
@@ -104,6 +117,8 @@ export interface AuthService {
   outbox: OutboxWorker | undefined;
   /** Signed webhooks: add, list, remove, test endpoints; `webhooks.worker.start()` begins delivering. */
   webhooks: Webhooks;
+  /** Passkeys (WebAuthn): options, registration, sign-in, list, rename, remove. */
+  passkeys: Passkeys;
   /** The database connections: open, idle, waited for (for /metrics). */
   poolState(): PoolState;
   /** Deletes expired sessions, tokens, throttle rows, old audit rows and failed mail. */
@@ -136,6 +151,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     logger,
     secretKey,
     webhooks: webhookOptions,
+    webauthn = {},
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
@@ -200,6 +216,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     now,
     options: webhookOptions,
   });
+  const { origins = ["http://localhost:5000"] } = webauthn;
   const auth = new Auth({
     store,
     stores,
@@ -214,6 +231,13 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
       logger?.error({ err: error, step }, "a step after a committed change failed"),
     mailQueue: outbox,
     secretBox,
+    passkeys: {
+      settings: {
+        rpId: webauthn.rpId ?? "localhost",
+        rpName: webauthn.rpName ?? DEFAULT_RP_NAME,
+        origins: typeof origins === "function" ? origins : () => origins,
+      },
+    },
   });
   const close = async () => {
     await outbox?.stop();
@@ -243,6 +267,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     users: new UserAdmin(auth, store, now),
     outbox,
     webhooks,
+    // createAuth always gives Auth the relying party: passkeys are there.
+    passkeys: auth.passkeys as Passkeys,
     poolState,
     async purgeExpired() {
       await auth.purgeExpired();

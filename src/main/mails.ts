@@ -1,4 +1,5 @@
 import { emailAddressMails } from "../capabilities/email-addresses/messages.js";
+import { passkeyMails } from "../capabilities/passkeys/messages.js";
 import { passwordResetMails } from "../capabilities/password-reset/messages.js";
 import { secondFactorMails } from "../capabilities/second-factor/messages.js";
 import { coreMails } from "../core/mail/messages.js";
@@ -16,6 +17,7 @@ export function serviceMails(
     ...coreMails(options),
     ...passwordResetMails(options),
     ...secondFactorMails(options),
+    ...passkeyMails(options),
     ...emailAddressMails(options),
   };
 }

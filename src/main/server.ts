@@ -1,5 +1,6 @@
 import cluster from "node:cluster";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { passkeySettings } from "../capabilities/passkeys/settings.js";
 import type { HostResolver } from "../capabilities/webhooks/checked-lookup.js";
 import { Metrics } from "../core/http/metrics.js";
 import { isLoopbackHost } from "../platform/http/every-request.js";
@@ -42,6 +43,8 @@ export async function startServer(
   const metrics = new Metrics();
   // A worker of `serve --workers N`: /metrics answers for the whole cluster.
   if (cluster.isWorker && config.workers > 1) metrics.joinCluster();
+  // Development's default passkey origin names the port listened on (PORT=0: known once listening).
+  let listeningPort = config.port;
   const service = await createAuth({
     now: options.now,
     onEvent: metrics.record,
@@ -60,6 +63,7 @@ export async function startServer(
       resolve: options.resolveWebhookHost,
     },
     mail: mailOptionsOf(config),
+    webauthn: passkeySettings(config.webauthn, () => listeningPort),
   });
   metrics.watchPool(service.poolState);
   let app: FastifyInstance | undefined;
@@ -88,6 +92,7 @@ export async function startServer(
 
   const address = options.listen === false ? null : app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  listeningPort = port;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   if (service.appliedMigrations.length > 0) {
     logger.info({ migrations: service.appliedMigrations }, "applied migrations");

@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { KyselyEmailTokenStore } from "../capabilities/email-addresses/kysely-store.js";
 import { EMAIL_TOKEN_WRITES_CHANGING_SESSIONS } from "../capabilities/email-addresses/store.js";
+import { KyselyPasskeyStore } from "../capabilities/passkeys/kysely-passkey-store.js";
 import { KyselyResetTokenStore } from "../capabilities/password-reset/kysely-store.js";
 import { RESET_TOKEN_WRITES_CHANGING_SESSIONS } from "../capabilities/password-reset/store.js";
 import { KyselyMfaStore } from "../capabilities/second-factor/kysely-store.js";
@@ -46,6 +47,7 @@ export function openStores(
     stores: {
       secondFactors: mapUnavailable(new KyselyMfaStore(kysely, TAKE_BACK)),
       emailTokens: watched(new KyselyEmailTokenStore(kysely), EMAIL_TOKEN_WRITES_CHANGING_SESSIONS),
+      passkeys: mapUnavailable(new KyselyPasskeyStore(kysely)),
       resetTokens: watched(
         new KyselyResetTokenStore(kysely, TAKE_BACK),
         RESET_TOKEN_WRITES_CHANGING_SESSIONS,

@@ -32,6 +32,16 @@ const ROUTES = [
   "/account/mfa",
   "/account/mfa/setup",
   "/account/login/mfa",
+  "/passkeys",
+  "/passkeys/abc",
+  "/passkeys/registration/options",
+  "/passkeys/registration",
+  "/passkeys/authentication/options",
+  "/passkeys/authentication",
+  "/passkeys/reauthentication/options",
+  "/account/passkeys/abc/rename",
+  "/account/passkeys/abc/remove",
+  "/account/passkeys/passkeys.js",
   "/reset_password",
   "/health",
   "/ready",
@@ -67,6 +77,8 @@ const FIELDS = [
   "current_password",
   "code",
   "mfa_token",
+  "response",
+  "name",
 ];
 
 /** Header values must be latin-1 without control characters, or Node refuses to send them. */
@@ -196,6 +208,10 @@ const FIELD_ROUTES: [string, string, string[]][] = [
   ["POST", "/account/forgot", ["email"]],
   ["POST", "/account/reset", ["email", "reset_token", "new_password"]],
   ["POST", "/admin/users", ["email", "password"]],
+  ["POST", "/passkeys/registration", ["response"]],
+  ["POST", "/passkeys/authentication", ["response"]],
+  ["PUT", "/passkeys/abc", ["name"]],
+  ["DELETE", "/passkeys/abc", ["password"]],
 ];
 
 /**

@@ -30,7 +30,25 @@ export function assertPrivatePage(response: TestResponse, what: string): void {
   assert.match(response.headers.get("content-type") ?? "", /^text\/html; charset=utf-8/, what);
   assert.equal(response.headers.get("cache-control"), "no-store", what);
   assert.match(response.headers.get("content-security-policy") ?? "", /script-src 'self'/, what);
-  assert.doesNotMatch(response.text, /<script|<style|\sstyle=|\son[a-z]+=/i, what);
+  assertNothingInline(response.text, what);
   for (const [, id] of response.text.matchAll(/<input id="([^"]+)"/g))
     assert.match(response.text, new RegExp(`<label for="${id}">`), `${what}: #${id} has a label`);
+}
+
+/**
+ * No inline script or style (the CSP would refuse them): no <style>, no
+ * style= or on*= attribute, and every <script> an empty element loading a
+ * same-origin file (the passkeys' scripts).
+ */
+export function assertNothingInline(text: string, what: string): void {
+  assert.doesNotMatch(text, /<style|\sstyle=|\son[a-z]+=/i, what);
+  for (const [tag] of text.matchAll(/<script[\s\S]*?<\/script>/gi))
+    assert.match(
+      tag,
+      /^<script src="\/[^"/][^"]*"( defer| type="module")*><\/script>$/,
+      `${what}: ${tag}`,
+    );
+  const opened = text.match(/<script/gi)?.length ?? 0;
+  const closed = text.match(/<script[\s\S]*?<\/script>/gi)?.length ?? 0;
+  assert.equal(opened, closed, `${what}: every script is closed at once`);
 }

@@ -89,7 +89,7 @@ for (const factory of await testDatabases()) {
     test("setup, confirm, status, new recovery codes, turn off", TIMEOUT, async () => {
       const { email, cookie } = await signUp();
       const off = await request(url(), "GET", "/mfa", { cookie });
-      assert.deepEqual(off.body, { totp: false, recovery_codes_left: 0 });
+      assert.deepEqual(off.body, { totp: false, recovery_codes_left: 0, passkeys: 0 });
 
       const setup = await request(url(), "POST", "/mfa/totp/setup", { cookie });
       assert.equal(setup.status, 200);
@@ -121,6 +121,7 @@ for (const factory of await testDatabases()) {
       assert.deepEqual((await request(url(), "GET", "/mfa", { cookie })).body, {
         totp: false,
         recovery_codes_left: 0,
+        passkeys: 0,
       });
 
       const confirmed = await request(url(), "POST", "/mfa/totp/confirm", {
@@ -135,6 +136,7 @@ for (const factory of await testDatabases()) {
       assert.deepEqual((await request(url(), "GET", "/mfa", { cookie })).body, {
         totp: true,
         recovery_codes_left: 10,
+        passkeys: 0,
       });
       const again = await request(url(), "POST", "/mfa/totp/setup", { cookie });
       assert.equal(again.status, 409);
@@ -196,6 +198,7 @@ for (const factory of await testDatabases()) {
       assert.deepEqual((await request(url(), "GET", "/mfa", { cookie })).body, {
         totp: false,
         recovery_codes_left: 0,
+        passkeys: 0,
       });
       assert.equal((await request(url(), "POST", "/sessions", { form })).status, 200);
       const twice = await request(url(), "DELETE", "/mfa/totp", {
@@ -306,6 +309,7 @@ for (const factory of await testDatabases()) {
         assert.deepEqual((await request(url(), "GET", "/mfa", { cookie })).body, {
           totp: true,
           recovery_codes_left: 8,
+          passkeys: 0,
         });
       },
     );

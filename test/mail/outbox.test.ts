@@ -107,7 +107,7 @@ for (const factory of await testDatabases()) {
         await db
           .insertInto("mail_outbox")
           .values({
-            kind: "passkey_added",
+            kind: "welcome",
             email: "kind@example.com",
             created_at: Date.now(),
             next_attempt_at: Date.now(),
@@ -127,7 +127,7 @@ for (const factory of await testDatabases()) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.equal(row?.status, "failed");
-      assert.match(row?.last_error ?? "", /no message for mail kind "passkey_added"/);
+      assert.match(row?.last_error ?? "", /no message for mail kind "welcome"/);
       assert.deepEqual(smtp.mails, [], "nothing was sent, above all no reset link");
     });
 

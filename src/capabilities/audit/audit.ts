@@ -45,7 +45,9 @@ function isRepeatableRefusal(entry: AuditEntry): boolean {
       (entry.outcome === "busy" || entry.outcome === "throttled")) ||
     (entry.event === "reset_requested" && entry.outcome === "throttled") ||
     (entry.event === "mfa_challenge" &&
-      (entry.outcome === "throttled" || entry.outcome === "invalid_token"))
+      (entry.outcome === "throttled" || entry.outcome === "invalid_token")) ||
+    // Anyone can send passkey responses; a copied authenticator's is worth its own row.
+    (entry.event === "passkey_refused" && entry.outcome !== "counter_regression")
   );
 }
 
@@ -90,6 +92,8 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return [event.stage === "requested" ? "email_change_requested" : "email_changed", "success"];
     case "second_factor":
       return [SECOND_FACTOR_EVENTS[event.action], "success"];
+    case "passkey":
+      return [`passkey_${event.action}`, event.outcome ?? "success"];
     case "mfa_challenge":
       // A recovery code's use is its own row, saying how many are left.
       if (event.method === "recovery_code" && event.outcome === "success")

@@ -8,6 +8,7 @@ import {
 import type { FlowContext } from "../../core/flow-context.js";
 import type { ResetRequestLimit } from "../../core/mail-request-limit.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "../../core/reauthentication.js";
+import type { SecondFactorProof } from "../../core/second-step.js";
 import type { SessionClient } from "../../core/session.js";
 import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js";
 import type { Change } from "../../core/unit-of-work.js";
@@ -166,7 +167,7 @@ export class EmailAddresses {
     newEmail: string,
     password: string,
     client: SessionClient,
-    code?: string,
+    code?: SecondFactorProof,
   ): Promise<Reauthenticated<string | null>> {
     assertValidEmail(newEmail);
     if (normalizeEmail(newEmail) === normalizeEmail(current.user.email)) throw new SameEmailError();

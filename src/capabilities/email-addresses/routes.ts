@@ -10,9 +10,10 @@ import {
   fieldsBody,
   passwordField,
   refusals,
-  secondFactorCodeField,
+  secondFactorProofField,
   tokenField,
 } from "../../core/http/schemas.js";
+import type { SecondFactorProof } from "../../core/second-step.js";
 import type { EmailAddressService } from "./service.js";
 
 /** Production's one answer to a request for a link, registered email or not. */
@@ -76,13 +77,13 @@ export async function verificationRoutes(
     },
   );
 
-  app.put<{ Body: { new_email: string; password: string; code?: string } }>(
+  app.put<{ Body: { new_email: string; password: string; code?: SecondFactorProof } }>(
     "/profile/email",
     {
       schema: {
         body: fieldsBody(
           { new_email: emailField, password: passwordField },
-          { code: secondFactorCodeField },
+          { code: secondFactorProofField },
         ),
         response: {
           202: {

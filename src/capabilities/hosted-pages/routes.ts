@@ -19,7 +19,8 @@ import {
   sentence,
   WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
-import { loginView, registerView } from "../../core/pages/views.js";
+import { type FormState, loginView, registerView } from "../../core/pages/views.js";
+import type { Html } from "../../platform/pages/html.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../../platform/pages/icon.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../../platform/pages/style.js";
 
@@ -41,6 +42,10 @@ export async function accountRoutes(
   { auth, cookie, accountPage, loginParts }: HostedPagesOptions,
 ): Promise<void> {
   const minLength = auth.settings.passwordMinLength;
+  // The login page with what the capabilities add under its form (a passkey sign-in).
+  const underTheForm = loginParts.flatMap((part) => part.login ?? []);
+  const loginPage = (state: FormState & { extra?: Html }) =>
+    loginView({ ...state, parts: underTheForm });
   const hidden = { schema: { hide: true } };
 
   app.get(STYLESHEET_PATH, hidden, async (_request, reply) =>
@@ -80,14 +85,14 @@ export async function accountRoutes(
     // More to do before a login (verify the address): the part that knows says what.
     const next = loginParts.map((part) => part.afterRegistration?.(email)).find(Boolean);
     if (!next) return reply.redirect("/account/login?done=registered", 303);
-    return sendPage(reply, 200, loginView({ email, ...next }));
+    return sendPage(reply, 200, loginPage({ email, ...next }));
   });
 
   app.get<{ Querystring: { done?: string } }>(
     "/account/login",
     queryRoute,
     async (request, reply) =>
-      sendPage(reply, 200, loginView({ notice: noticeOf(request.query.done) })),
+      sendPage(reply, 200, loginPage({ notice: noticeOf(request.query.done) })),
   );
 
   app.post<{ Body: Fields }>("/account/login", formRoute, async (request, reply) => {
@@ -99,16 +104,16 @@ export async function accountRoutes(
     } catch (error) {
       // The password was right and there is more to do (the second step, an
       // unverified address): the page of the part that knows.
-      const next = loginParts.map((part) => part.pageFor?.(error, email)).find(Boolean);
+      const next = loginParts.map((part) => part.pageFor?.(error, email, loginParts)).find(Boolean);
       if (next) return sendPage(reply, next.status, next.body);
       // The email stays filled in: the password is what to type again.
       return sendFailure(reply, error, (text, code) =>
-        loginView({ email, error: text, errorField: fieldInError(code, "password", "password") }),
+        loginPage({ email, error: text, errorField: fieldInError(code, "password", "password") }),
       );
     }
     if (!result) {
       const state = { email, error: "Wrong email or password.", errorField: "password" } as const;
-      return sendPage(reply, 401, loginView(state));
+      return sendPage(reply, 401, loginPage(state));
     }
     cookie.set(reply, result.sessionToken);
     return reply.redirect("/account", 303);

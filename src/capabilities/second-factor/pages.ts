@@ -10,6 +10,7 @@ import {
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
 import type { AccountPage } from "../../core/pages/account-page.js";
+import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import {
   CODE_REQUIRED,
   type Fields,
@@ -44,9 +45,17 @@ export async function accountMfaRoutes(
     auth,
     cookie,
     accountPage,
-  }: { auth: SecondFactorService; cookie: SessionCookie; accountPage: AccountPage },
+    loginParts,
+  }: {
+    auth: SecondFactorService;
+    cookie: SessionCookie;
+    accountPage: AccountPage;
+    loginParts: readonly LoginPageParts[];
+  },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
+  // What other kinds of factor add beside the code on the second step's page (a passkey).
+  const others = loginParts.flatMap((part) => part.secondStep ?? []);
 
   // A page reloaded or opened from history after its form: back where the form was, nothing changed.
   for (const [path, to] of [
@@ -68,7 +77,7 @@ export async function accountMfaRoutes(
     const recovery = errorField === "recovery_code";
     const code = field(request.body, errorField);
     const again = (status: number, error: string) =>
-      sendPage(reply, status, mfaStepView({ mfaToken, error, errorField }));
+      sendPage(reply, status, mfaStepView({ mfaToken, error, errorField, others }));
     // An empty code would cost one of the token's five tries for nothing.
     if (code.trim() === "")
       return again(
@@ -92,7 +101,7 @@ export async function accountMfaRoutes(
         );
       // Throttled or busy: the message, Retry-After, and the same token to try again later.
       return sendFailure(reply, error, (text) =>
-        mfaStepView({ mfaToken, error: text, errorField }),
+        mfaStepView({ mfaToken, error: text, errorField, others }),
       );
     }
     cookie.set(reply, result.sessionToken);

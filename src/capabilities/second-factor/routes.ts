@@ -4,6 +4,7 @@ import { InvalidCodeError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { signedInOrRefuse } from "../../core/http/credentials.js";
 import { sendError } from "../../core/http/errors.js";
+import { loggedIn } from "../../core/http/logged-in.js";
 import { sendReauthenticationRefused } from "../../core/http/reauthentication.js";
 import {
   fieldsBody,
@@ -12,8 +13,10 @@ import {
   passwordField,
   refusals,
   secondFactorCodeField,
+  secondFactorProofField,
   tokenField,
 } from "../../core/http/schemas.js";
+import type { SecondFactorProof } from "../../core/second-step.js";
 import type { SecondFactorService } from "./service.js";
 
 const codeField = secondFactorCodeField;
@@ -44,7 +47,11 @@ export async function mfaRoutes(
           200: {
             type: "object",
             required: ["totp", "recovery_codes_left"],
-            properties: { totp: { type: "boolean" }, recovery_codes_left: { type: "integer" } },
+            properties: {
+              totp: { type: "boolean" },
+              recovery_codes_left: { type: "integer" },
+              passkeys: { type: "integer" },
+            },
           },
           ...refusals,
         },
@@ -53,8 +60,11 @@ export async function mfaRoutes(
     async (request, reply) => {
       const asking = await signedIn(request, reply);
       if (!asking) return reply;
-      const status = await auth.secondFactors.status(asking.current.user.id);
-      return { totp: status.totp, recovery_codes_left: status.recoveryCodesLeft };
+      const { id } = asking.current.user;
+      const status = await auth.secondFactors.status(id);
+      const answer = { totp: status.totp, recovery_codes_left: status.recoveryCodesLeft };
+      // The other kinds of factor the service has (passkeys: how many), by name.
+      return { ...answer, ...(await auth.otherFactorCounts?.(id)) };
     },
   );
 
@@ -104,11 +114,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.delete<{ Body: { password: string; code?: string } }>(
+  app.delete<{ Body: { password: string; code?: SecondFactorProof } }>(
     "/mfa/totp",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }, { code: codeField }),
+        body: fieldsBody({ password: passwordField }, { code: secondFactorProofField }),
         response: { 200: messageResponse, ...refusals },
       },
     },
@@ -127,11 +137,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.post<{ Body: { password: string; code?: string } }>(
+  app.post<{ Body: { password: string; code?: SecondFactorProof } }>(
     "/mfa/recovery-codes",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }, { code: codeField }),
+        body: fieldsBody({ password: passwordField }, { code: secondFactorProofField }),
         response: { 200: recoveryCodesResponse, ...refusals },
       },
     },
@@ -150,11 +160,11 @@ export async function mfaRoutes(
     },
   );
 
-  app.post<{ Body: { mfa_token: string; code: string } }>(
+  app.post<{ Body: { mfa_token: string; code: SecondFactorProof } }>(
     "/sessions/mfa",
     {
       schema: {
-        body: fieldsBody({ mfa_token: tokenField, code: codeField }),
+        body: fieldsBody({ mfa_token: tokenField, code: secondFactorProofField }),
         response: { 200: loginResponse, ...refusals },
       },
     },
@@ -169,14 +179,7 @@ export async function mfaRoutes(
           return sendError(reply, 401, "invalid_code", error.message);
         throw error;
       }
-      cookie.set(reply, result.sessionToken);
-      reply.header("cache-control", "no-store");
-      const answer = { email: result.user.email, message: "logged in" };
-      // A program's first step (Basic or JSON credentials) gets the session
-      // token in the body, as a Basic login does: it may keep no cookie jar. A
-      // form's (and the pages') keeps the original's answer.
-      const program = result.firstStep === "json" || result.firstStep === "basic";
-      return program ? { ...answer, session_token: result.sessionToken } : answer;
+      return loggedIn(reply, cookie, result);
     },
   );
 }

@@ -1,5 +1,5 @@
 import type { FlowContext } from "../../core/flow-context.js";
-import type { AcceptedCode, SecondFactorGate } from "../../core/second-step.js";
+import type { AcceptedCode, SecondFactorGate, SecondFactorProof } from "../../core/second-step.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import { findRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.js";
 import type { SecondFactorStore } from "./store.js";
@@ -32,9 +32,11 @@ export class SecondFactorCodes implements SecondFactorGate {
   /**
    * Checks a code without using it up: a six-digit code against the TOTP
    * secret (one step of drift, no step twice), anything else as a recovery
-   * code. Null when it is wrong.
+   * code. Null when it is wrong, or not a typed code (another kind's proof,
+   * such as a passkey assertion, is for that kind's gate: SecondFactorGates).
    */
-  async check(userId: number, typed: string): Promise<AcceptedCode | null> {
+  async check(userId: number, typed: SecondFactorProof): Promise<AcceptedCode | null> {
+    if (typeof typed !== "string" || typed.trimStart().startsWith("{")) return null;
     const code = typed.trim();
     if (/^\d{6}$/.test(code)) {
       const factor = await this.#store.findTotpFactor(userId);

@@ -2,6 +2,7 @@ import { InvalidCodeError, SecondFactorStateError } from "../../core/errors.js";
 import type { AuthEvent } from "../../core/events.js";
 import type { FlowContext } from "../../core/flow-context.js";
 import type { Reauthenticated, Reauthentication, SignedIn } from "../../core/reauthentication.js";
+import type { SecondFactorProof } from "../../core/second-step.js";
 import type { SessionClient } from "../../core/session.js";
 import { hashRecoveryCodes, newRecoveryCodes } from "./recovery-codes.js";
 import type { AcceptedCode, SecondFactorCodes } from "./second-factor-codes.js";
@@ -128,7 +129,7 @@ export class SecondFactors {
     current: SignedIn,
     password: string,
     client: SessionClient,
-    code?: string,
+    code?: SecondFactorProof,
   ): Promise<Reauthenticated<null>> {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
@@ -153,7 +154,7 @@ export class SecondFactors {
     current: SignedIn,
     password: string,
     client: SessionClient,
-    code?: string,
+    code?: SecondFactorProof,
   ): Promise<Reauthenticated<string[]>> {
     const { id: userId, email } = current.user;
     return this.#reauthentication.guard(current, { password, code }, client, async () => {
@@ -210,7 +211,7 @@ export class SecondFactors {
   }
 
   /** Checks a code for the second step without using it up (see SecondFactorCodes.check). */
-  check(userId: number, typed: string): Promise<AcceptedCode | null> {
+  check(userId: number, typed: SecondFactorProof): Promise<AcceptedCode | null> {
     return this.#codes.check(userId, typed);
   }
 

@@ -28,7 +28,10 @@ function totpField(state: FormState, label: string, hintId: string, focus?: Fiel
  * keyboard) in a <details> that opens without script; it is open when that
  * field is the one in error.
  */
-export function mfaStepView(state: FormState & { mfaToken: string }): string {
+/** The login's second step; `others`: what other kinds of factor add beside the code (a passkey). */
+export function mfaStepView(
+  state: FormState & { mfaToken: string; others?: readonly Html[] },
+): string {
   const token = html`<input type="hidden" name="mfa_token" value="${state.mfaToken}">`;
   const recovery = state.errorField === "recovery_code";
   return page(
@@ -60,6 +63,7 @@ ${field(
 <button type="submit">Log in with the recovery code</button>
 </form>
 </details>
+${state.others ?? ""}
 <p class="hint">Lost your device and your recovery codes? An administrator can turn two-factor authentication off for your account.</p>
 <p><a href="/account/login">Start again</a></p>`,
   );

@@ -8,6 +8,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "password.changed",
   "email.verified",
   "email.changed",
+  "passkey.added",
+  "passkey.removed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -57,6 +59,9 @@ function webhookTypeOf(event: AuthEvent): WebhookEventType | null {
       return event.stage === "completed" ? "email.changed" : null;
     case "reset":
       return event.stage === "completed" ? "password.changed" : null;
+    case "passkey":
+      if (event.action === "added") return "passkey.added";
+      return event.action === "removed" ? "passkey.removed" : null;
     default:
       return null;
   }

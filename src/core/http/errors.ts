@@ -30,6 +30,11 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   email_not_verified: 403,
   invalid_verification_token: 400,
   same_email: 400,
+  invalid_passkey: 400,
+  user_verification_required: 401,
+  reauthentication_required: 403,
+  passkey_exists: 409,
+  passkey_limit: 409,
 };
 
 /** Codes of failures that only HTTP knows about, beside the domain's. */

@@ -168,6 +168,12 @@ export class Metrics {
     labelNames: ["kind"],
     registers: [this.registry],
   });
+  readonly #passkeys = new Counter({
+    name: "auth_passkey_events_total",
+    help: "Passkeys by action (added, renamed, removed, used, refused) and outcome (success; used: sign_in, second_factor; refused: its reason)",
+    labelNames: ["action", "outcome"],
+    registers: [this.registry],
+  });
   readonly #webhookDeliveries = new Counter({
     name: "auth_webhook_deliveries_total",
     help: "Webhook delivery attempts by outcome: delivered, retry (failed, will be retried), failed (given up)",
@@ -224,6 +230,9 @@ export class Metrics {
         break;
       case "email_change":
         this.#emailChanges.inc({ kind: `change_${event.stage}` });
+        break;
+      case "passkey":
+        this.#passkeys.inc({ action: event.action, outcome: event.outcome ?? "success" });
         break;
       case "hash":
         this.#hashes.observe({ operation: event.operation }, event.seconds);

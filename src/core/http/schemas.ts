@@ -45,20 +45,21 @@ export const formTextField = {
 } as const;
 
 type StringField = { type: "string"; minLength: number; maxLength: number; pattern: string };
+type FieldSchema = StringField | typeof secondFactorProofField;
 
 /**
  * A body of exactly these string fields, and any of the `optional` ones:
  * missing, extra or non-string fields are refused.
  */
 export function fieldsBody<const K extends string, const O extends string = never>(
-  fields: Record<K, StringField>,
-  optional?: Record<O, StringField>,
+  fields: Record<K, FieldSchema>,
+  optional?: Record<O, FieldSchema>,
 ) {
   return {
     type: "object",
     required: Object.keys(fields),
     additionalProperties: false,
-    properties: { ...fields, ...optional } as Record<K | O, StringField>,
+    properties: { ...fields, ...optional } as Record<K | O, FieldSchema>,
   } as const;
 }
 
@@ -68,6 +69,24 @@ export const secondFactorCodeField = {
   minLength: 1,
   maxLength: 32,
   pattern: PLAIN_TEXT_PATTERN,
+} as const;
+
+/**
+ * What proves a second factor before a sensitive change or at a login's
+ * second step: a code as typed, or a passkey assertion (an object in JSON,
+ * its JSON text in a form), which the domain reads (SecondFactorCodes.check).
+ */
+export const secondFactorProofField = {
+  anyOf: [
+    secondFactorCodeField,
+    {
+      type: "string",
+      minLength: 2,
+      maxLength: 32 * 1024,
+      pattern: "^ *\\{[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$",
+    },
+    { type: "object", required: ["id", "response"] },
+  ],
 } as const;
 
 /** Every error answer: a human-readable message and a stable code. */

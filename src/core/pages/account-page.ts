@@ -2,6 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { Html } from "../../platform/pages/html.js";
 import type { Accounts } from "../accounts.js";
 import type { SecondFactorGate } from "../second-step.js";
+import type { SessionInfo } from "../session.js";
 import type { User } from "../user.js";
 import { sendPage } from "./page-kit.js";
 import { accountView, type FormState } from "./views.js";
@@ -16,6 +17,8 @@ export type AccountPageState = Omit<FormState, "email"> & { readonly [part: stri
 /** What a section is given to render. */
 export interface AccountSectionInput {
   user: User;
+  /** The user's sessions, the asking one marked `current`. */
+  sessions: readonly SessionInfo[];
   state: AccountPageState;
   /** A second factor is on: the sections' sensitive forms ask for a code too. */
   secondFactorOn: boolean;
@@ -69,7 +72,7 @@ export class AccountPage {
     const parts: Html[] = [];
     let notice = state.notice;
     for (const section of this.#sections) {
-      const rendered = await section.render({ user, state, secondFactorOn });
+      const rendered = await section.render({ user, sessions, state, secondFactorOn });
       if (rendered.banner) banners.push(rendered.banner);
       if (rendered.part) parts.push(rendered.part);
       if (rendered.notice) notice = rendered.notice;

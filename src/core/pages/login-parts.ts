@@ -12,8 +12,16 @@ export interface PageAnswer {
  * and what the login page says after a registration.
  */
 export interface LoginPageParts {
-  /** The page for a login refused with `error`, when this part knows the error; undefined otherwise. */
-  pageFor?(error: unknown, email: string): PageAnswer | undefined;
+  /**
+   * The page for a login refused with `error`, when this part knows the
+   * error; undefined otherwise. `all`: every capability's parts (the second
+   * step's page shows theirs).
+   */
+  pageFor?(error: unknown, email: string, all: readonly LoginPageParts[]): PageAnswer | undefined;
+  /** What it adds under the login form (a passkey sign-in). */
+  login?: Html;
+  /** What it adds to the second step's page, beside the code (a passkey). */
+  secondStep?: Html;
   /** What the login page says after a registration, when there is more to do before a login. */
   afterRegistration?(email: string): { notice: string; extra: Html } | undefined;
 }

@@ -35,6 +35,15 @@ const NOTICES = new Map<string, string>([
   ],
   // The account page names the new address itself (from the session, never from the URL).
   ["email-changed", "Your email address is changed."],
+  // Passkeys (src/capabilities/passkeys/pages.ts).
+  ["passkey-added", "Passkey added: you can sign in with it, without your password."],
+  ["passkey-renamed", "Passkey renamed."],
+  ["passkey-removed", "Passkey removed."],
+  [
+    "passkey-removed-last",
+    "Passkey removed. It was your account's last second factor: logging in now asks for your password only.",
+  ],
+  ["passkey-gone", "That passkey had already been removed."],
 ]);
 
 /** The notice of a ?done= code; nothing for an unknown one. */

@@ -85,12 +85,13 @@ export function usernameField(email: string): Html {
   return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
 }
 
-export function emailField(state: FormState): Html {
+/** `autocomplete`: the login page's also offers passkeys (autofill, "username webauthn"). */
+export function emailField(state: FormState, autocomplete = "email"): Html {
   const spec = {
     name: "email",
     label: "Email",
     type: "email",
-    autocomplete: "email",
+    autocomplete,
     value: state.email ?? "",
   } as const;
   return field(spec, state, "email");
@@ -124,12 +125,16 @@ ${accountLinks("/account/register")}`,
 }
 
 /** `extra`: what goes above the form (email-views.ts: a new verification link). */
-export function loginView(state: FormState & { extra?: Html }): string {
+/**
+ * The login page; `parts`: what the capabilities add under the form (a
+ * passkey sign-in).
+ */
+export function loginView(state: FormState & { extra?: Html; parts?: readonly Html[] }): string {
   return page(
     options("Log in", state),
     html`${state.extra ?? ""}
 <form class="stacked" method="post" action="/account/login">
-${emailField(state)}
+${emailField(state, "username webauthn")}
 ${field(
   { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
   state,
@@ -137,6 +142,7 @@ ${field(
 )}
 <button type="submit">Log in</button>
 </form>
+${state.parts ?? ""}
 ${accountLinks("/account/login")}`,
   );
 }
