@@ -107,7 +107,7 @@ await onEveryThrottleBackend("ThrottleStore contract", (t) => {
   });
 
   test(
-    "lockedUntil: null while none of the keys is locked; counts alone lock nothing",
+    "lockedUntil: null while none of the keys is locked (or none is given); counts alone lock nothing",
     TIMEOUT,
     async () => {
       const [a, b] = [key(), key()];
@@ -115,6 +115,8 @@ await onEveryThrottleBackend("ThrottleStore contract", (t) => {
       assert.equal(await t.store.lockedUntil([a, b], now), null);
       await t.store.recordFailure(a, now, MINUTE);
       assert.equal(await t.store.lockedUntil([a, b], now), null);
+      await t.store.lock(a, at(now, MINUTE));
+      assert.equal(await t.store.lockedUntil([], now), null, "no key: none is locked");
     },
   );
 
