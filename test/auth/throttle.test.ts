@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { resolveAuthSettings } from "../../src/core/settings.js";
-import { RedisThrottleStore } from "../../src/core/store/redis-throttle-store.js";
-import { LoginThrottledError, lockEnd, type ThrottleStore } from "../../src/core/throttle.js";
+import { LoginThrottledError, lockEnd } from "../../src/core/throttle.js";
 import { type AuthService, createAuth } from "../../src/main/create-auth.js";
 import { manualClock } from "../helpers/clock.js";
-import { type TestDatabase, testDatabases, testRedis } from "../helpers/databases.js";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -137,116 +135,3 @@ describe("login throttling in Auth", () => {
     assert.equal(await service.auth.validLogin("me@example.com", "right-pass"), true);
   });
 });
-
-// The throttling store contract, on every backend that can hold it.
-const backends: Array<{
-  name: string;
-  skip?: string;
-  open?: () => Promise<{ store: ThrottleStore; close: () => Promise<void> }>;
-}> = [];
-for (const factory of await testDatabases()) {
-  if ("skip" in factory) {
-    backends.push({ name: factory.name, skip: factory.skip });
-    continue;
-  }
-  backends.push({
-    name: factory.name,
-    open: async () => {
-      const database: TestDatabase = await factory.create();
-      const service = await createAuth({ databaseUrl: database.url }).catch(
-        async (error: unknown) => {
-          await database.drop();
-          throw error;
-        },
-      );
-      return {
-        store: service.store,
-        close: async () => {
-          try {
-            await service.close();
-          } finally {
-            await database.drop();
-          }
-        },
-      };
-    },
-  });
-}
-const redis = await testRedis();
-backends.push(
-  "skip" in redis
-    ? { name: "redis", skip: redis.skip }
-    : {
-        name: "redis",
-        open: async () => {
-          const store = new RedisThrottleStore({ url: redis.url, keyPrefix: redis.keyPrefix });
-          await store.connect();
-          return {
-            store,
-            close: async () => {
-              try {
-                await store.close();
-              } finally {
-                await redis.clear();
-              }
-            },
-          };
-        },
-      },
-);
-
-for (const backend of backends) {
-  describe(`throttle store on ${backend.name}`, { skip: backend.skip ?? false }, () => {
-    let store: ThrottleStore;
-    let close: () => Promise<void>;
-    let n = 0;
-    const key = () => `account:test-${process.pid}-${++n}`;
-
-    beforeEach(async () => {
-      if (!backend.open) return;
-      ({ store, close } = await backend.open());
-    });
-    afterEach(async () => {
-      await close?.();
-    });
-
-    test("counts failures in a window and starts again once it closed", async () => {
-      const k = key();
-      const now = new Date();
-      assert.equal((await store.recordFailure(k, now, MINUTE)).failures, 1);
-      const second = await store.recordFailure(k, now, MINUTE);
-      assert.equal(second.failures, 2);
-      assert.ok(Math.abs(second.windowEndsAt.getTime() - (now.getTime() + MINUTE)) < 2 * SECOND);
-      if (backend.name !== "redis") {
-        // Redis closes windows by expiry on its own clock; the databases by the time given.
-        const later = new Date(now.getTime() + MINUTE + 1);
-        assert.equal((await store.recordFailure(k, later, MINUTE)).failures, 1);
-      }
-    });
-
-    test("concurrent failures are all counted", async () => {
-      const k = key();
-      const now = new Date();
-      const counts = await Promise.all(
-        Array.from({ length: 20 }, () => store.recordFailure(k, now, MINUTE)),
-      );
-      assert.equal(Math.max(...counts.map((count) => count.failures)), 20);
-    });
-
-    test("locks are seen across keys until they end, and clear removes them", async () => {
-      const [a, b] = [key(), key()];
-      const now = new Date();
-      assert.equal(await store.lockedUntil([a, b], now), null);
-      await store.recordFailure(a, now, MINUTE);
-      await store.recordFailure(b, now, MINUTE);
-      await store.lock(a, new Date(now.getTime() + 5 * SECOND));
-      await store.lock(b, new Date(now.getTime() + 9 * SECOND));
-      assert.equal((await store.lockedUntil([a, b], now))?.getTime(), now.getTime() + 9 * SECOND);
-      assert.equal((await store.lockedUntil([a], now))?.getTime(), now.getTime() + 5 * SECOND);
-      assert.equal(await store.lockedUntil([a], new Date(now.getTime() + 5 * SECOND)), null);
-      await store.clear(b);
-      assert.equal(await store.lockedUntil([b], now), null);
-      assert.equal((await store.recordFailure(b, now, MINUTE)).failures, 1);
-    });
-  });
-}

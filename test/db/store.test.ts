@@ -6,15 +6,14 @@ import {
   UserAlreadyExistsError,
   ValueError,
 } from "../../src/core/errors.js";
-import { hashToken } from "../../src/core/token.js";
 import { type AuthService, createAuth } from "../../src/main/create-auth.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 
-const HOUR = 3_600_000;
-
-// One suite, every database: SQLite always, PostgreSQL when it answers (always in CI).
+// The original library's DB class (src/main/db.ts) over the store, on every
+// database: SQLite always, PostgreSQL when it answers (always in CI). The
+// store's own promises are its contract: test/contracts/auth-store.test.ts.
 for (const factory of await testDatabases()) {
-  describe(`store and DB on ${factory.name}`, {
+  describe(`the DB class on ${factory.name}`, {
     skip: "skip" in factory ? factory.skip : false,
   }, () => {
     let database: TestDatabase;
@@ -99,174 +98,6 @@ for (const factory of await testDatabases()) {
         service.db.updateUser(user.id, { email: "TAKEN@example.com" }),
         UserAlreadyExistsError,
       );
-    });
-
-    test("sessions: all of a user's but one end in one statement", async () => {
-      const store = service.store;
-      const user = await service.db.addUser("olga@example.com", "h");
-      const other = await service.db.addUser("omar@example.com", "h");
-      const now = new Date();
-      const open = (publicId: string, userId: number) =>
-        store.insertSession({
-          publicId,
-          tokenHash: hashToken(publicId),
-          userId,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + HOUR),
-          ip: null,
-          userAgent: null,
-        });
-      for (const name of ["keep", "end-1", "end-2"]) await open(name, user.id);
-      await open("someone-else", other.id);
-      const kept = await store.findSessionByTokenHash(hashToken("keep"));
-      assert.ok(kept);
-      assert.equal(await store.deleteOtherSessionsOfUser(user.id, kept.session.id), 2);
-      const left = await store.listSessionsOfUser(user.id, now);
-      assert.deepEqual(
-        left.map((session) => session.publicId),
-        ["keep"],
-      );
-      assert.equal((await store.listSessionsOfUser(other.id, now)).length, 1, "others untouched");
-    });
-
-    test("sessions: found by the token's hash only, touched, deleted", async () => {
-      const store = service.store;
-      const user = await service.db.addUser("hana@example.com", "h");
-      const now = new Date();
-      await store.insertSession({
-        publicId: "pub-1",
-        tokenHash: hashToken("token-1"),
-        userId: user.id,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + HOUR),
-        ip: "127.0.0.1",
-        userAgent: "test",
-      });
-      assert.equal(await store.findSessionByTokenHash("token-1"), null);
-      const found = await store.findSessionByTokenHash(hashToken("token-1"));
-      assert.ok(found);
-      assert.equal(found.user.id, user.id);
-      assert.equal(found.user.email, "hana@example.com");
-      assert.equal("hashedPassword" in found.user, false);
-      assert.equal(found.session.userId, user.id);
-      assert.equal(found.session.expiresAt.getTime(), now.getTime() + HOUR);
-      await store.touchSession(found.session.id, new Date(now.getTime() + 1000));
-      const touched = await store.findSessionByTokenHash(hashToken("token-1"));
-      assert.equal(touched?.session.lastSeenAt.getTime(), now.getTime() + 1000);
-      assert.equal(await store.deleteSessionByTokenHash(hashToken("token-1")), true);
-      assert.equal(await store.deleteSessionByTokenHash(hashToken("token-1")), false);
-    });
-
-    test("reset tokens: several live per user, one consumed once, in one transaction, voiding the rest", async () => {
-      const user = await service.db.addUser("ivan@example.com", "old");
-      const now = new Date();
-      const later = new Date(now.getTime() + HOUR);
-      await service.stores.resetTokens.addResetToken(user.id, "hash-a", now, later, 10);
-      await service.stores.resetTokens.addResetToken(user.id, "hash-b", now, later, 10);
-      assert.equal(
-        (await service.stores.resetTokens.findResetToken("hash-a"))?.emailNormalized,
-        "ivan@example.com",
-      );
-      assert.equal(
-        (await service.stores.resetTokens.findResetToken("hash-b"))?.emailNormalized,
-        "ivan@example.com",
-      );
-      const attempts = await Promise.all(
-        ["new-1", "new-2", "new-3"].map((hash) =>
-          service.stores.resetTokens.completePasswordReset("hash-b", user.id, hash, now),
-        ),
-      );
-      assert.deepEqual(attempts.filter(Boolean).length, 1);
-      assert.match((await service.db.findUserBy({ id: user.id })).hashedPassword ?? "", /^new-/);
-      assert.equal(await service.stores.resetTokens.findResetToken("hash-b"), null);
-      assert.equal(
-        await service.stores.resetTokens.findResetToken("hash-a"),
-        null,
-        "a completed reset voids the others",
-      );
-    });
-
-    test("reset tokens past the live limit void the oldest; expired ones go", async () => {
-      const user = await service.db.addUser("ivy@example.com", "old");
-      const now = new Date();
-      const later = new Date(now.getTime() + HOUR);
-      await service.stores.resetTokens.addResetToken(
-        user.id,
-        "gone",
-        new Date(now.getTime() - 2 * HOUR),
-        new Date(now.getTime() - HOUR),
-        2,
-      );
-      for (const hash of ["one", "two", "three"])
-        await service.stores.resetTokens.addResetToken(user.id, hash, now, later, 2);
-      assert.equal(
-        await service.stores.resetTokens.findResetToken("one"),
-        null,
-        "the oldest beyond 2",
-      );
-      assert.ok(await service.stores.resetTokens.findResetToken("two"));
-      assert.ok(await service.stores.resetTokens.findResetToken("three"));
-      assert.equal(await service.stores.resetTokens.findResetToken("gone"), null);
-    });
-
-    test("an expired reset token cannot be consumed and nothing is written", async () => {
-      const user = await service.db.addUser("judy@example.com", "old");
-      const now = new Date();
-      await service.stores.resetTokens.addResetToken(
-        user.id,
-        "hash-x",
-        new Date(now.getTime() - 2 * HOUR),
-        new Date(now.getTime() - HOUR),
-        10,
-      );
-      assert.equal(
-        await service.stores.resetTokens.completePasswordReset("hash-x", user.id, "new", now),
-        false,
-      );
-      assert.equal((await service.db.findUserBy({ id: user.id })).hashedPassword, "old");
-    });
-
-    test("purgeExpired removes expired and idle sessions and expired reset tokens", async () => {
-      const store = service.store;
-      const user = await service.db.addUser("kim@example.com", "h");
-      const now = new Date();
-      const session = (name: string, createdAt: number, expiresAt: number) =>
-        store.insertSession({
-          publicId: name,
-          tokenHash: hashToken(name),
-          userId: user.id,
-          createdAt: new Date(createdAt),
-          expiresAt: new Date(expiresAt),
-          ip: null,
-          userAgent: null,
-        });
-      await session("expired", now.getTime() - 3 * HOUR, now.getTime() - HOUR);
-      await session("idle", now.getTime() - 10 * HOUR, now.getTime() + HOUR);
-      await session("live", now.getTime(), now.getTime() + HOUR);
-      await service.stores.resetTokens.addResetToken(
-        user.id,
-        "old-token",
-        new Date(0),
-        new Date(now.getTime() - 1),
-        10,
-      );
-      await store.purgeExpired(now, new Date(now.getTime() - 5 * HOUR));
-      await service.stores.resetTokens.purgeExpiredResetTokens(now);
-      assert.equal(await store.findSessionByTokenHash(hashToken("expired")), null);
-      assert.equal(await store.findSessionByTokenHash(hashToken("idle")), null);
-      assert.ok(await store.findSessionByTokenHash(hashToken("live")));
-      assert.equal(await service.stores.resetTokens.findResetToken("old-token"), null);
-    });
-
-    test("migrations run again over existing data and keep it", async () => {
-      await service.db.addUser("leo@example.com", "h");
-      await service.close();
-      service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
-      assert.equal((await service.db.findUserBy({ email: "leo@example.com" })).hashedPassword, "h");
-    });
-
-    test("ping answers while the database is open", async () => {
-      await service.store.ping();
     });
   });
 }

@@ -12,6 +12,8 @@ export class KyselyThrottleStore implements ThrottleStore {
   }
 
   async lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
+    // No key, no lock (PostgreSQL refuses the empty IN list Kysely would write).
+    if (keys.length === 0) return null;
     const row = await this.#db
       .selectFrom("login_throttle")
       .select((eb) => eb.fn.max("locked_until").as("until"))

@@ -47,6 +47,8 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async lockedUntil(keys: readonly string[], now: Date): Promise<Date | null> {
+    // No key, no lock (MGET of no key is an error, which would read as Redis down).
+    if (keys.length === 0) return null;
     const values = await this.#guard(() => this.#redis.mget(keys.map((key) => `lock:${key}`)));
     const latest = Math.max(0, ...values.map((value) => Number(value ?? 0)));
     return latest > now.getTime() ? new Date(latest) : null;
