@@ -28,7 +28,9 @@ export type TestDatabaseFactory =
  */
 export async function testDatabases(): Promise<TestDatabaseFactory[]> {
   const factories: TestDatabaseFactory[] = [{ name: "sqlite", create: createSqlite }];
-  const reason = await postgresUnreachable();
+  // Asked once per test process: every suite of a file gets the same answer.
+  postgresProbe ??= postgresUnreachable();
+  const reason = await postgresProbe;
   if (reason === null) factories.push({ name: "postgres", create: createPostgres });
   else if (process.env.REQUIRE_SERVICES === "1")
     throw new Error(`PostgreSQL is required but unreachable: ${reason}`);
@@ -76,8 +78,19 @@ async function createPostgres(): Promise<TestDatabase> {
   };
 }
 
+let postgresProbe: Promise<string | null> | undefined;
+
+/**
+ * How long a connection to the test server may take: on a loaded 2-core
+ * machine (CI, two Node releases' test runs) a connect took over 3 s.
+ */
+const CONNECT_TIMEOUT_MS = 15_000;
+
 async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({
+    connectionString: ADMIN_URL,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   await client.connect();
   try {
     await client.query(sql);
@@ -144,7 +157,7 @@ async function redisUnreachable(): Promise<string | null> {
   const url = new URL(REDIS_URL);
   return new Promise((resolve) => {
     const socket = net.connect(Number(url.port || 6379), url.hostname);
-    socket.setTimeout(2000);
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.once("connect", () => socket.write("PING\r\n"));
     socket.once("data", (data) => {
       socket.destroy();
