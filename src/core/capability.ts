@@ -3,6 +3,7 @@ import type { CliCommand, OpenService } from "./commands.js";
 import type { SessionCookie } from "./http/cookies.js";
 import type { AccountPage, AccountSection } from "./pages/account-page.js";
 import type { LoginPageParts } from "./pages/login-parts.js";
+import type { ReturnTo } from "./pages/return-to.js";
 import type { TakeBackStep } from "./store/take-back.js";
 
 /** What the HTTP service hands each capability's routes and pages. */
@@ -12,6 +13,8 @@ export interface HttpParts {
   accountPage: AccountPage;
   /** Every capability's parts of the login and registration pages. */
   loginParts: readonly LoginPageParts[];
+  /** Checks the sign-in pages' return_to (ALLOWED_RETURN_ORIGINS). */
+  returnTo: ReturnTo;
 }
 
 /**

@@ -7,6 +7,7 @@ import { isBearerWithoutCookie } from "../core/http/credentials.js";
 import { handleError } from "../core/http/errors.js";
 import type { Metrics } from "../core/http/metrics.js";
 import { AccountPage } from "../core/pages/account-page.js";
+import { ReturnTo } from "../core/pages/return-to.js";
 import { healthRoutes } from "../core/routes/health.js";
 import { homeRoutes } from "../core/routes/home.js";
 import { profileRoutes } from "../core/routes/profile.js";
@@ -52,6 +53,7 @@ export type AppConfig = Partial<
     | "publicUrl"
     | "host"
     | "databaseTimeoutMs"
+    | "allowedReturnOrigins"
   >
 >;
 
@@ -136,7 +138,8 @@ export async function buildApp({
   app.server.maxConnections = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   app.setErrorHandler(handleError);
   const production = auth.settings.mode === "production";
-  const securityHeaders = splitSecurityHeaders({ production });
+  const allowedReturnOrigins = config.allowedReturnOrigins ?? [];
+  const securityHeaders = splitSecurityHeaders({ production, formTargets: allowedReturnOrigins });
   installRequestDeadline(app, config.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
   installEveryRequest(app, {
     headers: securityHeaders.everyAnswer,
@@ -189,7 +192,14 @@ export async function buildApp({
     CAPABILITIES.flatMap((capability) => capability.accountSection?.(service) ?? []),
   );
   const loginParts = CAPABILITIES.flatMap((capability) => capability.loginParts?.(service) ?? []);
-  const http = { cookie, accountPage, loginParts };
+  const returnTo = new ReturnTo(
+    {
+      ownOrigin: config.publicUrl === undefined ? undefined : new URL(config.publicUrl).origin,
+      allowedOrigins: allowedReturnOrigins,
+    },
+    { secure: production },
+  );
+  const http = { cookie, accountPage, loginParts, returnTo };
   for (const capability of CAPABILITIES) await capability.routes?.(app, service, http);
   // The hosted pages, in one encapsulated context whose own hook adds the
   // document-only headers (CSP for pages, ...) to the pages alone.

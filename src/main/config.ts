@@ -54,6 +54,8 @@ export interface Config {
   sessionCookieName: string;
   /** Where users reach the service, e.g. https://auth.example.com: mailed links start with it. */
   publicUrl: string | undefined;
+  /** Origins besides the service's own that the sign-in pages' return_to may lead to. */
+  allowedReturnOrigins: readonly string[];
   /** How mail goes out; required in production (reset links). */
   mail: MailConfig | undefined;
   /**
@@ -251,6 +253,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     corsOrigins: read.origins("CORS_ORIGINS"),
     sessionCookieName: read.cookieName("SESSION_COOKIE_NAME", "session_id"),
     publicUrl,
+    allowedReturnOrigins: read.origins("ALLOWED_RETURN_ORIGINS"),
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     secretKey: read.secretKey("SECRET_KEY"),
     webhooks: {

@@ -49,10 +49,11 @@ export function emailAddressLoginParts(auth: EmailAddressService): LoginPagePart
       const notice = registeredUnverifiedNotice(auth.emailAddresses.mailsLinks);
       return { notice, extra: resendForm(email) };
     },
-    pageFor(error, email) {
+    pageFor(error, email, returnTo) {
       if (!(error instanceof EmailNotVerifiedError)) return undefined;
       const state = {
         email,
+        returnTo,
         error: unverifiedLoginMessage(error.mailed),
         extra: resendForm(email),
       };

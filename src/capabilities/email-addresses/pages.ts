@@ -20,6 +20,7 @@ import {
   WRONG_CODE,
   WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
+import type { ReturnTo } from "../../core/pages/return-to.js";
 import { loginView } from "../../core/pages/views.js";
 import { normalizeEmail } from "../../core/user.js";
 import type { EmailAddressService } from "./service.js";
@@ -63,7 +64,13 @@ export async function accountEmailRoutes(
     auth,
     cookie,
     accountPage,
-  }: { auth: EmailAddressService; cookie: SessionCookie; accountPage: AccountPage },
+    returnTo,
+  }: {
+    auth: EmailAddressService;
+    cookie: SessionCookie;
+    accountPage: AccountPage;
+    returnTo: ReturnTo;
+  },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
 
@@ -141,16 +148,19 @@ export async function accountEmailRoutes(
   app.post<{ Body: Fields }>("/account/verification", formRoute, async (request, reply) => {
     const typed = field(request.body, "email");
     if (typed !== "") {
+      // From the login page: a sign-in's return_to waits in its cookie.
+      const place = returnTo.remembered(request);
       let link: string | undefined;
       try {
         link = await newLink(typed, request);
       } catch (error) {
         return sendFailure(reply, error, (text) =>
-          loginView({ email: typed, error: text, errorField: "email" }),
+          loginView({ email: typed, error: text, errorField: "email", returnTo: place }),
         );
       }
       const notice = link ? "A new verification link is ready." : LINK_REQUESTED;
-      return sendPage(reply, 200, loginView({ email: typed, notice, extra: sentLink(link) }));
+      const state = { email: typed, notice, extra: sentLink(link), returnTo: place };
+      return sendPage(reply, 200, loginView(state));
     }
     const token = cookie.read(request);
     const current = await auth.signedIn(token);

@@ -8,6 +8,6 @@ import { accountRoutes } from "./routes.js";
  */
 export const hostedPages: Capability<{ auth: Accounts }> = {
   name: "hosted-pages",
-  pages: (app, { auth }, { cookie, accountPage, loginParts }) =>
-    app.register(accountRoutes, { auth, cookie, accountPage, loginParts }),
+  pages: (app, { auth }, { cookie, accountPage, loginParts, returnTo }) =>
+    app.register(accountRoutes, { auth, cookie, accountPage, loginParts, returnTo }),
 };

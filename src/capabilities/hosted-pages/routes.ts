@@ -12,6 +12,7 @@ import {
   field,
   fieldInError,
   formRoute,
+  type PageQuery,
   queryRoute,
   sendFailure,
   sendPage,
@@ -19,6 +20,7 @@ import {
   sentence,
   WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
+import { DEFAULT_DESTINATION, type ReturnTo, withReturnTo } from "../../core/pages/return-to.js";
 import { loginView, registerView } from "../../core/pages/views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../../platform/pages/icon.js";
 import { STYLESHEET, STYLESHEET_PATH } from "../../platform/pages/style.js";
@@ -29,6 +31,7 @@ export interface HostedPagesOptions {
   accountPage: AccountPage;
   /** What the capabilities add to the login and registration pages. */
   loginParts: readonly LoginPageParts[];
+  returnTo: ReturnTo;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface HostedPagesOptions {
  */
 export async function accountRoutes(
   app: FastifyInstance,
-  { auth, cookie, accountPage, loginParts }: HostedPagesOptions,
+  { auth, cookie, accountPage, loginParts, returnTo }: HostedPagesOptions,
 ): Promise<void> {
   const minLength = auth.settings.passwordMinLength;
   const hidden = { schema: { hide: true } };
@@ -59,12 +62,17 @@ export async function accountRoutes(
     sendIcon(reply, "public, max-age=604800"),
   );
 
-  app.get("/account/register", hidden, async (_request, reply) =>
-    sendPage(reply, 200, registerView({}, minLength)),
+  app.get<{ Querystring: PageQuery }>("/account/register", queryRoute, async (request, reply) =>
+    sendPage(
+      reply,
+      200,
+      registerView({ returnTo: returnTo.check(request.query.return_to, request) }, minLength),
+    ),
   );
 
   app.post<{ Body: Fields }>("/account/register", formRoute, async (request, reply) => {
     const email = field(request.body, "email");
+    const place = returnTo.check(request.body?.return_to, request);
     try {
       await auth.registerUser(email, field(request.body, "password"), clientOf(request));
     } catch (error) {
@@ -72,26 +80,36 @@ export async function accountRoutes(
         error instanceof UserAlreadyExistsError ? "This email is already registered." : undefined;
       return sendFailure(reply, error, (text, code) =>
         registerView(
-          { email, error: message ?? text, errorField: fieldInError(code, "password") },
+          {
+            email,
+            error: message ?? text,
+            errorField: fieldInError(code, "password"),
+            returnTo: place,
+          },
           minLength,
         ),
       );
     }
     // More to do before a login (verify the address): the part that knows says what.
     const next = loginParts.map((part) => part.afterRegistration?.(email)).find(Boolean);
-    if (!next) return reply.redirect("/account/login?done=registered", 303);
-    return sendPage(reply, 200, loginView({ email, ...next }));
+    if (!next) return reply.redirect(withReturnTo("/account/login?done=registered", place), 303);
+    // The link is followed from a mail: the place waits in a cookie meanwhile.
+    returnTo.remember(reply, place);
+    return sendPage(reply, 200, loginView({ email, ...next, returnTo: place }));
   });
 
-  app.get<{ Querystring: { done?: string } }>(
-    "/account/login",
-    queryRoute,
-    async (request, reply) =>
-      sendPage(reply, 200, loginView({ notice: noticeOf(request.query.done) })),
-  );
+  app.get<{ Querystring: PageQuery }>("/account/login", queryRoute, async (request, reply) => {
+    const place = returnTo.check(request.query.return_to, request) ?? returnTo.remembered(request);
+    return sendPage(
+      reply,
+      200,
+      loginView({ notice: noticeOf(request.query.done), returnTo: place }),
+    );
+  });
 
   app.post<{ Body: Fields }>("/account/login", formRoute, async (request, reply) => {
     const email = field(request.body, "email");
+    const place = returnTo.check(request.body?.return_to, request);
     let result: LoginResult | null;
     try {
       const client = { ...clientOf(request), way: "page" } as const;
@@ -99,19 +117,33 @@ export async function accountRoutes(
     } catch (error) {
       // The password was right and there is more to do (the second step, an
       // unverified address): the page of the part that knows.
-      const next = loginParts.map((part) => part.pageFor?.(error, email)).find(Boolean);
-      if (next) return sendPage(reply, next.status, next.body);
+      const next = loginParts.map((part) => part.pageFor?.(error, email, place)).find(Boolean);
+      if (next) {
+        // An address to verify first: the place waits in a cookie for the login after it.
+        returnTo.remember(reply, place);
+        return sendPage(reply, next.status, next.body);
+      }
       // The email stays filled in: the password is what to type again.
       return sendFailure(reply, error, (text, code) =>
-        loginView({ email, error: text, errorField: fieldInError(code, "password", "password") }),
+        loginView({
+          email,
+          error: text,
+          errorField: fieldInError(code, "password", "password"),
+          returnTo: place,
+        }),
       );
     }
     if (!result) {
-      const state = { email, error: "Wrong email or password.", errorField: "password" } as const;
-      return sendPage(reply, 401, loginView(state));
+      const error = "Wrong email or password.";
+      return sendPage(
+        reply,
+        401,
+        loginView({ email, error, errorField: "password", returnTo: place }),
+      );
     }
     cookie.set(reply, result.sessionToken);
-    return reply.redirect("/account", 303);
+    returnTo.forget(request, reply);
+    return reply.redirect(place ?? DEFAULT_DESTINATION, 303);
   });
 
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>

@@ -12,8 +12,8 @@ import type { SecondFactorService } from "./service.js";
 export const secondFactor: Capability<{ auth: SecondFactorService }> = {
   name: "second-factor",
   routes: (app, { auth }, { cookie }) => app.register(mfaRoutes, { auth, cookie }),
-  pages: (app, { auth }, { cookie, accountPage }) =>
-    app.register(accountMfaRoutes, { auth, cookie, accountPage }),
+  pages: (app, { auth }, { cookie, accountPage, returnTo }) =>
+    app.register(accountMfaRoutes, { auth, cookie, accountPage, returnTo }),
   accountSection: ({ auth }) => secondFactorSection(auth),
   loginParts: () => secondFactorLoginParts,
 };

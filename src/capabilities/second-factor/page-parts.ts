@@ -17,8 +17,8 @@ export function secondFactorSection(auth: SecondFactorService): AccountSection {
 
 /** A right password on an account with a factor: the second step's page (pages.ts takes its form). */
 export const secondFactorLoginParts: LoginPageParts = {
-  pageFor(error) {
+  pageFor(error, _email, returnTo) {
     if (!(error instanceof SecondFactorRequiredError)) return undefined;
-    return { status: 200, body: mfaStepView({ mfaToken: error.mfaToken }) };
+    return { status: 200, body: mfaStepView({ mfaToken: error.mfaToken, returnTo }) };
   },
 };

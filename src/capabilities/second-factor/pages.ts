@@ -22,6 +22,7 @@ import {
   WRONG_CODE,
   WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
+import { DEFAULT_DESTINATION, type ReturnTo, withReturnTo } from "../../core/pages/return-to.js";
 import type { FieldName } from "../../core/pages/views.js";
 import type { Reauthenticated, SignedIn } from "../../core/reauthentication.js";
 import type { SessionClient } from "../../core/session.js";
@@ -44,7 +45,13 @@ export async function accountMfaRoutes(
     auth,
     cookie,
     accountPage,
-  }: { auth: SecondFactorService; cookie: SessionCookie; accountPage: AccountPage },
+    returnTo,
+  }: {
+    auth: SecondFactorService;
+    cookie: SessionCookie;
+    accountPage: AccountPage;
+    returnTo: ReturnTo;
+  },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
 
@@ -62,13 +69,14 @@ export async function accountMfaRoutes(
   /** The second step of a login: the mfa_token the login page put in the form, and a code. */
   app.post<{ Body: Fields }>("/account/login/mfa", formRoute, async (request, reply) => {
     const mfaToken = field(request.body, "mfa_token");
-    if (mfaToken === "") return reply.redirect("/account/login", 303);
+    const place = returnTo.check(request.body?.return_to, request);
+    if (mfaToken === "") return reply.redirect(withReturnTo("/account/login", place), 303);
     // Which of the page's two forms was sent: the app's code, or a recovery code.
     const errorField = typeof request.body?.recovery_code === "string" ? "recovery_code" : "code";
     const recovery = errorField === "recovery_code";
     const code = field(request.body, errorField);
     const again = (status: number, error: string) =>
-      sendPage(reply, status, mfaStepView({ mfaToken, error, errorField }));
+      sendPage(reply, status, mfaStepView({ mfaToken, error, errorField, returnTo: place }));
     // An empty code would cost one of the token's five tries for nothing.
     if (code.trim() === "")
       return again(
@@ -81,7 +89,7 @@ export async function accountMfaRoutes(
     } catch (error) {
       // Expired, used, or spent by wrong codes: only a new login makes a new token.
       if (error instanceof InvalidMfaTokenError)
-        return reply.redirect("/account/login?done=mfa-login-expired", 303);
+        return reply.redirect(withReturnTo("/account/login?done=mfa-login-expired", place), 303);
       // A failed authentication, as the API answers it (401), not a bad form.
       if (error instanceof InvalidCodeError)
         return again(
@@ -92,11 +100,12 @@ export async function accountMfaRoutes(
         );
       // Throttled or busy: the message, Retry-After, and the same token to try again later.
       return sendFailure(reply, error, (text) =>
-        mfaStepView({ mfaToken, error: text, errorField }),
+        mfaStepView({ mfaToken, error: text, errorField, returnTo: place }),
       );
     }
     cookie.set(reply, result.sessionToken);
-    return reply.redirect("/account", 303);
+    returnTo.forget(request, reply);
+    return reply.redirect(place ?? DEFAULT_DESTINATION, 303);
   });
 
   /** "Set up": a new pending secret (an earlier unconfirmed one is replaced), shown once with its QR code. */

@@ -1,5 +1,12 @@
 import { factorCodeField } from "../../core/pages/factor-code-field.js";
-import { type FieldName, type FormState, field, usernameField } from "../../core/pages/views.js";
+import { withReturnTo } from "../../core/pages/return-to.js";
+import {
+  type FieldName,
+  type FormState,
+  field,
+  returnToField,
+  usernameField,
+} from "../../core/pages/views.js";
 import { type Html, html, page } from "../../platform/pages/html.js";
 import type { SecondFactorStatus } from "./second-factor.js";
 
@@ -29,7 +36,8 @@ function totpField(state: FormState, label: string, hintId: string, focus?: Fiel
  * field is the one in error.
  */
 export function mfaStepView(state: FormState & { mfaToken: string }): string {
-  const token = html`<input type="hidden" name="mfa_token" value="${state.mfaToken}">`;
+  const token = html`<input type="hidden" name="mfa_token" value="${state.mfaToken}">
+${returnToField(state.returnTo)}`;
   const recovery = state.errorField === "recovery_code";
   return page(
     { title: "Two-factor authentication", notice: state.notice, error: state.error },
@@ -61,7 +69,7 @@ ${field(
 </form>
 </details>
 <p class="hint">Lost your device and your recovery codes? An administrator can turn two-factor authentication off for your account.</p>
-<p><a href="/account/login">Start again</a></p>`,
+<p><a href="${withReturnTo("/account/login", state.returnTo)}">Start again</a></p>`,
   );
 }
 

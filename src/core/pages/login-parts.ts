@@ -12,8 +12,12 @@ export interface PageAnswer {
  * and what the login page says after a registration.
  */
 export interface LoginPageParts {
-  /** The page for a login refused with `error`, when this part knows the error; undefined otherwise. */
-  pageFor?(error: unknown, email: string): PageAnswer | undefined;
+  /**
+   * The page for a login refused with `error`, when this part knows the
+   * error; undefined otherwise. `returnTo`: the login's checked return_to,
+   * for the page's forms to carry on.
+   */
+  pageFor?(error: unknown, email: string, returnTo: string | undefined): PageAnswer | undefined;
   /** What the login page says after a registration, when there is more to do before a login. */
   afterRegistration?(email: string): { notice: string; extra: Html } | undefined;
 }

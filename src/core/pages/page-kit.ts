@@ -34,13 +34,19 @@ export const formRoute = {
   },
 } as const;
 
-/** A page that takes ?done=<notice>. */
+/** A page that takes ?done=<notice> (and the sign-in pages ?return_to=, checked by return-to.ts). */
 export const queryRoute = {
   schema: {
     hide: true,
     querystring: { type: "object", properties: { done: { type: "string", maxLength: 32 } } },
   },
 } as const;
+
+/** The query of a page that takes ?done= and ?return_to=. */
+export interface PageQuery {
+  done?: string;
+  return_to?: unknown;
+}
 
 /** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
 export function fieldInError(

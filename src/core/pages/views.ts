@@ -1,5 +1,6 @@
 import { ERROR_ID, type Html, html, type PageOptions, page } from "../../platform/pages/html.js";
 import type { SessionInfo } from "../session.js";
+import { withReturnTo } from "./return-to.js";
 
 /** The fields of the forms, by their names. */
 export type FieldName =
@@ -26,6 +27,8 @@ export interface FormState {
   error?: string;
   /** The field the error is about: it takes the focus and points to the message. */
   errorField?: FieldName;
+  /** Where a sign-in goes once done (checked already: return-to.ts), carried in the form. */
+  returnTo?: string | undefined;
 }
 
 /** The pages anyone may open; each page's own is left out of its links. */
@@ -35,9 +38,11 @@ const PUBLIC_PAGES = [
   ["/account/forgot", "Forgot your password?"],
 ] as const;
 
-export function accountLinks(current?: string): Html {
+/** `returnTo`: the sign-in pages' links keep it, so a registration started from the login page keeps it too. */
+export function accountLinks(current?: string, returnTo?: string): Html {
   const links = PUBLIC_PAGES.filter(([path]) => path !== current).map(
-    ([path, label]) => html`<a href="${path}">${label}</a>\n`,
+    ([path, label]) =>
+      html`<a href="${path === "/account/forgot" ? path : withReturnTo(path, returnTo)}">${label}</a>\n`,
   );
   return html`<nav aria-label="Account pages">
 ${links}</nav>`;
@@ -85,6 +90,13 @@ export function usernameField(email: string): Html {
   return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
 }
 
+/** The checked return_to, sent again with the form (nothing when there is none). */
+export function returnToField(returnTo: string | undefined): Html {
+  return returnTo === undefined
+    ? html``
+    : html`<input type="hidden" name="return_to" value="${returnTo}">`;
+}
+
 export function emailField(state: FormState): Html {
   const spec = {
     name: "email",
@@ -104,6 +116,7 @@ export function registerView(state: FormState, minLength: number): string {
   return page(
     options("Create an account", state),
     html`<form class="stacked" method="post" action="/account/register">
+${returnToField(state.returnTo)}
 ${emailField(state)}
 ${field(
   {
@@ -119,7 +132,7 @@ ${field(
 <p class="hint" id="password-hint">At least ${minLength} characters. Long passphrases are welcome.</p>
 <button type="submit">Create account</button>
 </form>
-${accountLinks("/account/register")}`,
+${accountLinks("/account/register", state.returnTo)}`,
   );
 }
 
@@ -129,6 +142,7 @@ export function loginView(state: FormState & { extra?: Html }): string {
     options("Log in", state),
     html`${state.extra ?? ""}
 <form class="stacked" method="post" action="/account/login">
+${returnToField(state.returnTo)}
 ${emailField(state)}
 ${field(
   { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
@@ -137,7 +151,7 @@ ${field(
 )}
 <button type="submit">Log in</button>
 </form>
-${accountLinks("/account/login")}`,
+${accountLinks("/account/login", state.returnTo)}`,
   );
 }
 
