@@ -2,11 +2,17 @@ import { CountersWithFallback } from "./counters-with-fallback.js";
 import type { AuthEventListener } from "./events.js";
 import { type FlowContext, flowContext } from "./flow-context.js";
 import type { MailQueue } from "./mail-queue.js";
+import { OwnAccount } from "./own-account.js";
 import { PasswordHasher } from "./password.js";
 import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
 import { PasswordPolicy } from "./password-policy.js";
 import { answersWithin } from "./readiness.js";
-import type { Reauthentication } from "./reauthentication.js";
+import type {
+  OwnerProof,
+  Reauthenticated,
+  Reauthentication,
+  SignedIn,
+} from "./reauthentication.js";
 import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
 import type { MfaChallengeStore, SecondFactorGate, VerificationGate } from "./second-step.js";
@@ -122,6 +128,7 @@ export class Accounts {
   readonly #now: () => Date;
   readonly #ends: SessionEnds;
   readonly #onRegistered: (user: User, change: Change) => Promise<void>;
+  readonly #ownAccount: OwnAccount;
 
   constructor(core: Core, gates: AccountGates) {
     const { flows } = core;
@@ -143,6 +150,28 @@ export class Accounts {
       new RegistrationLimit(core.counters, core.settings),
     );
     this.#ends = new SessionEnds(flows);
+    this.#ownAccount = new OwnAccount(flows, gates.reauthentication);
+  }
+
+  /** The core's part of the signed-in user's export: profile and sessions (see OwnAccount). */
+  exportOwnData(current: SignedIn): Promise<Record<string, unknown>> {
+    return this.#ownAccount.exportOf(current);
+  }
+
+  /**
+   * Deletes the account of this token's user, and everything kept about it,
+   * after its password (and a current code when it has a second factor).
+   * @returns done (true; false when it was gone already), or the check's refusal.
+   * @throws LoginThrottledError while the account or address is locked.
+   */
+  async deleteOwnAccount(
+    token: string | null | undefined,
+    proof: OwnerProof,
+    client: SessionClient = {},
+  ): Promise<Reauthenticated<boolean>> {
+    const current = await this.#authenticate(token);
+    if (!current) return { outcome: "no_session" };
+    return this.#ownAccount.delete(current, proof, client);
   }
 
   /**

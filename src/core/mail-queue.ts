@@ -4,6 +4,7 @@ import type { Transaction } from "../platform/db/transaction-handle.js";
 export type MailKind =
   | "password_reset"
   | "password_changed"
+  | "account_deleted"
   | "second_factor_added"
   | "second_factor_removed"
   | "recovery_code_used"

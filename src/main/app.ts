@@ -10,6 +10,7 @@ import { AccountPage } from "../core/pages/account-page.js";
 import { ReturnTo } from "../core/pages/return-to.js";
 import { healthRoutes } from "../core/routes/health.js";
 import { homeRoutes } from "../core/routes/home.js";
+import { type ExportData, ownDataRoutes } from "../core/routes/own-data.js";
 import { profileRoutes } from "../core/routes/profile.js";
 import { sessionsRoutes } from "../core/routes/sessions.js";
 import { usersRoutes } from "../core/routes/users.js";
@@ -186,6 +187,14 @@ export async function buildApp({
   await app.register(profileRoutes, { auth, cookie });
   // The capabilities' parts (capabilities.ts), in list order.
   const service = { auth, ...admin };
+  // One's own data: the core's part of an export, then each capability's.
+  const exportData: ExportData = async (current) => {
+    const data = await auth.exportOwnData(current);
+    for (const capability of CAPABILITIES)
+      Object.assign(data, await capability.exportData?.(service, current.user));
+    return data;
+  };
+  await app.register(ownDataRoutes, { auth, cookie, exportData });
   const accountPage = new AccountPage(
     auth,
     auth.secondFactorGate,

@@ -322,6 +322,18 @@ export class EmailAddresses {
   }
 
   /** Deletes expired verification and change tokens; the server's purge calls it. */
+  /** What waits on the user's links, for their own export: a change's new address, live verification links. */
+  async exportOf(userId: number): Promise<Record<string, unknown>> {
+    const live = await this.#tokens.liveEmailTokensOfUser(userId, this.#ctx.now());
+    const change = live.find((token) => token.purpose === "change");
+    return {
+      pending_email_change: change
+        ? { new_email: change.email, expires_at: change.expiresAt.toISOString() }
+        : null,
+      live_verification_links: live.filter((token) => token.purpose === "verify").length,
+    };
+  }
+
   async purgeExpired(): Promise<void> {
     await this.#tokens.purgeExpiredEmailTokens(this.#ctx.now());
   }

@@ -1,7 +1,7 @@
 import type { Capability } from "../../core/capability.js";
 import { emailAddressLoginParts, emailAddressSection } from "./page-parts.js";
 import { accountEmailRoutes } from "./pages.js";
-import { voidPendingEmailChanges } from "./pending-email-changes.js";
+import { eraseLinkAddresses, voidPendingEmailChanges } from "./pending-email-changes.js";
 import { verificationRoutes } from "./routes.js";
 import type { EmailAddressService } from "./service.js";
 
@@ -20,4 +20,8 @@ export const emailAddresses: Capability<{ auth: EmailAddressService }> = {
   accountSection: ({ auth }) => emailAddressSection(auth),
   loginParts: ({ auth }) => emailAddressLoginParts(auth),
   takeBack: [voidPendingEmailChanges],
+  erasure: [eraseLinkAddresses],
+  exportData: async ({ auth }, user) => ({
+    email_address: await auth.emailAddresses.exportOf(user.id),
+  }),
 };

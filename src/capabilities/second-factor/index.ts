@@ -16,4 +16,7 @@ export const secondFactor: Capability<{ auth: SecondFactorService }> = {
     app.register(accountMfaRoutes, { auth, cookie, accountPage, returnTo }),
   accountSection: ({ auth }) => secondFactorSection(auth),
   loginParts: () => secondFactorLoginParts,
+  exportData: async ({ auth }, user) => ({
+    second_factor: await auth.secondFactors.exportOf(user.id),
+  }),
 };

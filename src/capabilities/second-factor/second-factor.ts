@@ -47,6 +47,17 @@ export class SecondFactors {
     return this.#codes.isOn(userId);
   }
 
+  /** The factor as the user's own export shows it: its state and dates, never the secret or a code. */
+  async exportOf(userId: number): Promise<Record<string, unknown>> {
+    const factor = await this.#store.findTotpFactor(userId);
+    const codes = factor?.enabledAt ? await this.#store.unusedRecoveryCodes(userId) : [];
+    return {
+      totp: factor === null ? "off" : factor.enabledAt === null ? "set_up_not_confirmed" : "on",
+      totp_enabled_at: factor?.enabledAt?.toISOString() ?? null,
+      recovery_codes_left: codes.length,
+    };
+  }
+
   async status(userId: number): Promise<SecondFactorStatus> {
     const factor = await this.#store.findTotpFactor(userId);
     if (factor?.enabledAt == null) return { totp: false, recoveryCodesLeft: 0 };

@@ -12,6 +12,7 @@ const NOTICES = new Map<string, string>([
   ["others-revoked", "Every other session has ended."],
   ["no-others", "No other session was open."],
   ["password-changed", "Password changed. Your other sessions have ended."],
+  ["account-deleted", "Your account is deleted, with everything kept about it."],
   ["session-ended", "Too many wrong current passwords: that session has ended. Log in again."],
   ["mfa-off", "Two-factor authentication is off."],
   ["mfa-on-already", "Two-factor authentication is already on."],

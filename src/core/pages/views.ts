@@ -18,7 +18,10 @@ export type FieldName =
   // The email change's (email-views.ts).
   | "new_email"
   | "email_password"
-  | "email_code";
+  | "email_code"
+  // The account's deletion's (hosted-pages' own-data-views.ts).
+  | "delete_password"
+  | "delete_code";
 
 /** What the form pages are told besides their fields. */
 export interface FormState {

@@ -65,3 +65,11 @@ export class KyselyOutboxStore implements OutboxStore {
     return deleteFailedBefore(this.#db, "mail_outbox", before);
   }
 }
+
+/** Deletes the mail queued for this address (any case), in the caller's transaction: an erased account's. */
+export async function deleteQueuedMailTo(db: Kysely<Database>, email: string): Promise<void> {
+  await db
+    .deleteFrom("mail_outbox")
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", email.toLowerCase()))
+    .execute();
+}

@@ -13,6 +13,8 @@ label { font-weight: 600; margin-top: 0.6rem; }
 input { font: inherit; padding: 0.45rem 0.6rem; border: 1px solid #888; border-radius: 0.3rem; }
 button { font: inherit; padding: 0.45rem 1rem; border-radius: 0.3rem; border: 1px solid #245; background: #2a5db0; color: #fff; cursor: pointer; }
 button.secondary { background: transparent; color: inherit; border-color: #888; }
+button.danger { background: #b3261e; border-color: #8c1d18; }
+.actions { display: flex; flex-wrap: wrap; gap: 0.6rem; }
 form.stacked button { margin-top: 1rem; justify-self: start; }
 :focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
 .notice { padding: 0.6rem 0.8rem; border-left: 4px solid #2e9d4f; background: #2e9d4f22; }
