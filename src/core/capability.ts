@@ -3,6 +3,7 @@ import type { CliCommand, OpenService } from "./commands.js";
 import type { SessionCookie } from "./http/cookies.js";
 import type { AccountPage, AccountSection } from "./pages/account-page.js";
 import type { LoginPageParts } from "./pages/login-parts.js";
+import type { PageKit } from "./pages/page-context.js";
 import type { ReturnTo } from "./pages/return-to.js";
 import type { ErasureStep } from "./store/erasure.js";
 import type { TakeBackStep } from "./store/take-back.js";
@@ -17,6 +18,8 @@ export interface HttpParts {
   loginParts: readonly LoginPageParts[];
   /** Checks the sign-in pages' return_to (ALLOWED_RETURN_ORIGINS). */
   returnTo: ReturnTo;
+  /** Each request's page context: its language, the brand, the language switcher. */
+  pages: PageKit;
 }
 
 /**

@@ -7,6 +7,7 @@ import { isBearerWithoutCookie } from "../core/http/credentials.js";
 import { handleError } from "../core/http/errors.js";
 import type { Metrics } from "../core/http/metrics.js";
 import { AccountPage } from "../core/pages/account-page.js";
+import { PageKit } from "../core/pages/page-context.js";
 import { ReturnTo } from "../core/pages/return-to.js";
 import { healthRoutes } from "../core/routes/health.js";
 import { homeRoutes } from "../core/routes/home.js";
@@ -55,6 +56,8 @@ export type AppConfig = Partial<
     | "host"
     | "databaseTimeoutMs"
     | "allowedReturnOrigins"
+    | "defaultLanguage"
+    | "brand"
   >
 >;
 
@@ -195,10 +198,16 @@ export async function buildApp({
     return data;
   };
   await app.register(ownDataRoutes, { auth, cookie, exportData });
+  const pages = new PageKit({
+    defaultLanguage: config.defaultLanguage,
+    brand: config.brand,
+    secure: production,
+  });
   const accountPage = new AccountPage(
     auth,
     auth.secondFactorGate,
     CAPABILITIES.flatMap((capability) => capability.accountSection?.(service) ?? []),
+    pages,
   );
   const loginParts = CAPABILITIES.flatMap((capability) => capability.loginParts?.(service) ?? []);
   const returnTo = new ReturnTo(
@@ -208,7 +217,7 @@ export async function buildApp({
     },
     { secure: production },
   );
-  const http = { cookie, accountPage, loginParts, returnTo };
+  const http = { cookie, accountPage, loginParts, returnTo, pages };
   for (const capability of CAPABILITIES) await capability.routes?.(app, service, http);
   // The hosted pages, in one encapsulated context whose own hook adds the
   // document-only headers (CSP for pages, ...) to the pages alone.

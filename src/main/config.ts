@@ -5,7 +5,9 @@ import {
   type EmailVerificationMode,
   type PasswordHashAlgorithm,
 } from "../core/settings.js";
+import { type Brand, DEFAULT_BRAND } from "../core/pages/page-context.js";
 import { SECRET_KEY_REQUIRED } from "../platform/crypto/secret-box.js";
+import { LANGUAGES, type Language } from "../platform/i18n/languages.js";
 import { parseDatabaseUrl } from "../platform/db/database-url.js";
 import { type Env, EnvReader, type TrustProxy } from "./env-reader.js";
 
@@ -56,6 +58,10 @@ export interface Config {
   publicUrl: string | undefined;
   /** Origins besides the service's own that the sign-in pages' return_to may lead to. */
   allowedReturnOrigins: readonly string[];
+  /** The pages' and mails' language when neither the switcher's cookie nor Accept-Language names one. */
+  defaultLanguage: Language;
+  /** The name, colour and logo the pages and mails show. */
+  brand: Brand;
   /** How mail goes out; required in production (reset links). */
   mail: MailConfig | undefined;
   /**
@@ -254,6 +260,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     sessionCookieName: read.cookieName("SESSION_COOKIE_NAME", "session_id"),
     publicUrl,
     allowedReturnOrigins: read.origins("ALLOWED_RETURN_ORIGINS"),
+    defaultLanguage: read.oneOf<Language>("DEFAULT_LANGUAGE", LANGUAGES, "en"),
+    brand: { name: DEFAULT_BRAND.name },
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     secretKey: read.secretKey("SECRET_KEY"),
     webhooks: {

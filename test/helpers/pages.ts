@@ -34,3 +34,8 @@ export function assertPrivatePage(response: TestResponse, what: string): void {
   for (const [, id] of response.text.matchAll(/<input id="([^"]+)"/g))
     assert.match(response.text, new RegExp(`<label for="${id}">`), `${what}: #${id} has a label`);
 }
+
+/** The page's <main>: its content, without the header and the language switcher around it. */
+export function mainOf(response: TestResponse): string {
+  return /<main>([\s\S]*)<\/main>/.exec(response.text)?.[1] ?? "";
+}

@@ -110,7 +110,7 @@ export class EmailAddresses {
    * @throws InvalidEmailError, VerificationThrottledError, or (development) UnknownEmailError.
    */
   async requestVerification(email: string, client: SessionClient = {}): Promise<string | null> {
-    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
+    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail", "unmailable");
     // In every mode: development's limits are off unless an operator sets them.
     await this.#limit.hit(email, client.ip, this.#ctx.now());
     if (this.#handsBack) {

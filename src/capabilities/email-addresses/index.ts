@@ -15,8 +15,8 @@ import type { EmailAddressService } from "./service.js";
 export const emailAddresses: Capability<{ auth: EmailAddressService }> = {
   name: "email-addresses",
   routes: (app, { auth }, { cookie }) => app.register(verificationRoutes, { auth, cookie }),
-  pages: (app, { auth }, { cookie, accountPage, returnTo }) =>
-    app.register(accountEmailRoutes, { auth, cookie, accountPage, returnTo }),
+  pages: (app, { auth }, { cookie, accountPage, returnTo, pages }) =>
+    app.register(accountEmailRoutes, { auth, cookie, accountPage, returnTo, pages }),
   accountSection: ({ auth }) => emailAddressSection(auth),
   loginParts: ({ auth }) => emailAddressLoginParts(auth),
   takeBack: [voidPendingEmailChanges],

@@ -13,10 +13,10 @@ export const hostedPages: Capability<{
   auth: Accounts & { readonly secondFactorGate: SecondFactorGate };
 }> = {
   name: "hosted-pages",
-  pages: async (app, { auth }, { cookie, accountPage, loginParts, returnTo }) => {
-    await app.register(accountRoutes, { auth, cookie, accountPage, loginParts, returnTo });
-    await app.register(ownDataPages, { auth, factors: auth.secondFactorGate, cookie });
+  pages: async (app, { auth }, { cookie, accountPage, loginParts, returnTo, pages }) => {
+    await app.register(accountRoutes, { auth, cookie, accountPage, loginParts, returnTo, pages });
+    await app.register(ownDataPages, { auth, factors: auth.secondFactorGate, cookie, pages });
   },
   // Last on /account: a copy of one's data, and the account's deletion.
-  accountSection: () => ({ render: () => ({ part: ownDataSection() }) }),
+  accountSection: () => ({ render: ({ ctx }) => ({ part: ownDataSection(ctx) }) }),
 };

@@ -1,18 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import type { Accounts } from "../../core/accounts.js";
-import { AuthError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
-import { setRetryAfter, statusOf } from "../../core/http/errors.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import {
-  CODE_REQUIRED,
   type Fields,
+  failureOf,
   field,
   formRoute,
   sendPage,
   sendSessionGone,
-  sentence,
-  WRONG_CODE,
-  WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
 import type { FieldName } from "../../core/pages/views.js";
 import type { SecondFactorGate } from "../../core/second-step.js";
@@ -22,6 +18,7 @@ export interface OwnDataPagesOptions {
   auth: Pick<Accounts, "signedIn" | "deleteOwnAccount">;
   factors: SecondFactorGate;
   cookie: SessionCookie;
+  pages: PageKit;
 }
 
 /**
@@ -31,21 +28,22 @@ export interface OwnDataPagesOptions {
  */
 export async function ownDataPages(
   app: FastifyInstance,
-  { auth, factors, cookie }: OwnDataPagesOptions,
+  { auth, factors, cookie, pages }: OwnDataPagesOptions,
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
 
   app.get("/account/export", hidden, async (request, reply) => {
     const current = await auth.signedIn(cookie.read(request));
     if (!current) return reply.redirect("/account/login", 303);
-    return sendPage(reply, 200, exportView());
+    return sendPage(reply, 200, exportView(pages.contextOf(request)));
   });
 
   app.get("/account/delete", hidden, async (request, reply) => {
     const current = await auth.signedIn(cookie.read(request));
     if (!current) return reply.redirect("/account/login", 303);
     const needsCode = await factors.isOn(current.user.id);
-    return sendPage(reply, 200, deleteView({ email: current.user.email, needsCode }));
+    const ctx = pages.contextOf(request);
+    return sendPage(reply, 200, deleteView(ctx, { email: current.user.email, needsCode }));
   });
 
   app.post<{ Body: Fields }>("/account/delete", formRoute, async (request, reply) => {
@@ -53,11 +51,12 @@ export async function ownDataPages(
     const current = await auth.signedIn(token);
     if (!current) return reply.redirect("/account/login", 303);
     const needsCode = await factors.isOn(current.user.id);
+    const ctx = pages.contextOf(request);
     const again = (status: number, error: string, errorField: FieldName = "delete_password") =>
       sendPage(
         reply,
         status,
-        deleteView({ email: current.user.email, needsCode, error, errorField }),
+        deleteView(ctx, { email: current.user.email, needsCode, error, errorField }),
       );
     let result: Awaited<ReturnType<Accounts["deleteOwnAccount"]>>;
     try {
@@ -70,13 +69,14 @@ export async function ownDataPages(
         clientOf(request),
       );
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      setRetryAfter(reply, error);
-      return again(statusOf(error), sentence(error.message));
+      const { status, message } = failureOf(reply, ctx, error);
+      return again(status, message);
     }
-    if (result.outcome === "wrong_password") return again(403, WRONG_CURRENT_PASSWORD);
-    if (result.outcome === "code_required") return again(403, CODE_REQUIRED, "delete_code");
-    if (result.outcome === "wrong_code") return again(403, WRONG_CODE, "delete_code");
+    if (result.outcome === "wrong_password")
+      return again(403, ctx.t("error.wrong_current_password"));
+    if (result.outcome === "code_required")
+      return again(403, ctx.t("error.code_required"), "delete_code");
+    if (result.outcome === "wrong_code") return again(403, ctx.t("error.wrong_code"), "delete_code");
     if (result.outcome !== "done") return sendSessionGone(reply, cookie, result.outcome);
     cookie.clear(reply);
     return reply.redirect("/account/login?done=account-deleted", 303);

@@ -1,53 +1,63 @@
 import { factorCodeField } from "../../core/pages/factor-code-field.js";
+import type { PageContext } from "../../core/pages/page-context.js";
 import { type FormState, field, usernameField } from "../../core/pages/views.js";
 import { type Html, html, page } from "../../platform/pages/html.js";
+import { hostedWords } from "./words.js";
 
 /** /account's section: a copy of one's data, and the account's deletion, each behind a confirmation page. */
-export function ownDataSection(): Html {
-  return html`<h2>Your data</h2>
-<p>Take a copy of everything this service keeps about you, or delete your account with all of it.</p>
+export function ownDataSection(ctx: PageContext): Html {
+  const t = hostedWords.in(ctx.lang);
+  return html`<h2>${t("data.heading")}</h2>
+<p>${t("data.intro")}</p>
 <div class="actions">
 <form method="get" action="/account/export">
-<button type="submit" class="secondary">Download your data</button>
+<button type="submit" class="secondary">${t("data.download")}</button>
 </form>
 <form method="get" action="/account/delete">
-<button type="submit" class="secondary">Delete your account</button>
+<button type="submit" class="secondary">${t("data.delete")}</button>
 </form>
 </div>`;
 }
 
 /** The export's confirmation: what the file holds, and the button that downloads it. */
-export function exportView(): string {
+export function exportView(ctx: PageContext): string {
+  const t = hostedWords.in(ctx.lang);
   return page(
-    { title: "Download your data" },
-    html`<p>The file holds everything this service keeps about you: your profile, your sessions (without their keys), your two-factor authentication's state (without its secret), and your account's history in the audit trail. It is JSON, a format other programs read.</p>
+    ctx.chrome,
+    { title: t("export.title") },
+    html`<p>${t("export.what")}</p>
 <form method="get" action="/profile/export">
-<button type="submit">Download</button>
+<button type="submit">${t("export.submit")}</button>
 </form>
-<p><a href="/account">Back to your account</a></p>`,
+<p><a href="/account">${t("export.back")}</a></p>`,
   );
 }
 
 /** The deletion's confirmation: what goes, and the password (and a code) that confirm it. */
-export function deleteView(state: FormState & { email: string; needsCode: boolean }): string {
+export function deleteView(
+  ctx: PageContext,
+  state: FormState & { email: string; needsCode: boolean },
+): string {
+  const t = hostedWords.in(ctx.lang);
   return page(
-    { title: "Delete your account", error: state.error },
-    html`<p><strong>This cannot be undone.</strong> Your account and everything kept about it go at once: your profile, your sessions (every device is signed out), your two-factor authentication and your account's history. Download your data first if you want a copy.</p>
+    ctx.chrome,
+    { title: t("delete.title"), error: state.error },
+    html`<p><strong>${t("delete.warning")}</strong> ${t("delete.what")}</p>
 <form class="stacked" method="post" action="/account/delete">
 ${usernameField(state.email)}
 ${field(
   {
     name: "delete_password",
-    label: "Your password, to delete the account",
+    label: t("delete.password"),
     type: "password",
     autocomplete: "current-password",
   },
   state,
   "delete_password",
 )}
-${state.needsCode ? factorCodeField("delete_code", state) : ""}
-<button type="submit" class="danger">Delete my account for good</button>
+${state.needsCode ? factorCodeField(ctx, "delete_code", state) : ""}
+<button type="submit" class="danger">${t("delete.submit")}</button>
 </form>
-<p><a href="/account">Keep my account</a></p>`,
+<p><a href="/account">${t("delete.keep")}</a></p>`,
   );
 }

@@ -58,7 +58,7 @@ export class PasswordResets {
   async requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
     // Mailable, not the strict rule of new registrations: an account made
     // before it (say old@intranet) must still be able to reset its password.
-    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
+    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail", "unmailable");
     if (!this.#ctx.mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
     await this.#hitLimit(email, client);
     await this.#ctx.changes.run(async (change) => {

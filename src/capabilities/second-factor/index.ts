@@ -12,8 +12,8 @@ import type { SecondFactorService } from "./service.js";
 export const secondFactor: Capability<{ auth: SecondFactorService }> = {
   name: "second-factor",
   routes: (app, { auth }, { cookie }) => app.register(mfaRoutes, { auth, cookie }),
-  pages: (app, { auth }, { cookie, accountPage, returnTo }) =>
-    app.register(accountMfaRoutes, { auth, cookie, accountPage, returnTo }),
+  pages: (app, { auth }, { cookie, accountPage, returnTo, pages }) =>
+    app.register(accountMfaRoutes, { auth, cookie, accountPage, returnTo, pages }),
   accountSection: ({ auth }) => secondFactorSection(auth),
   loginParts: () => secondFactorLoginParts,
   exportData: async ({ auth }, user) => ({

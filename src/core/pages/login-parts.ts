@@ -1,4 +1,5 @@
 import type { Html } from "../../platform/pages/html.js";
+import type { PageContext } from "./page-context.js";
 
 /** A page to answer with: its status and its HTML. */
 export interface PageAnswer {
@@ -17,7 +18,12 @@ export interface LoginPageParts {
    * error; undefined otherwise. `returnTo`: the login's checked return_to,
    * for the page's forms to carry on.
    */
-  pageFor?(error: unknown, email: string, returnTo: string | undefined): PageAnswer | undefined;
+  pageFor?(
+    error: unknown,
+    email: string,
+    returnTo: string | undefined,
+    ctx: PageContext,
+  ): PageAnswer | undefined;
   /** What the login page says after a registration, when there is more to do before a login. */
-  afterRegistration?(email: string): { notice: string; extra: Html } | undefined;
+  afterRegistration?(email: string, ctx: PageContext): { notice: string; extra: Html } | undefined;
 }
