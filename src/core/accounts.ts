@@ -107,7 +107,7 @@ export interface AccountGates {
   /** The current password (and factor) asked again before a sensitive change. */
   reauthentication: Reauthentication;
   /** More of a registration's change, in its transaction (a verification link). */
-  onRegistered?: (user: User, change: Change) => Promise<void>;
+  onRegistered?: (user: User, change: Change, client: SessionClient) => Promise<void>;
 }
 
 /**
@@ -127,7 +127,7 @@ export class Accounts {
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
   readonly #ends: SessionEnds;
-  readonly #onRegistered: (user: User, change: Change) => Promise<void>;
+  readonly #onRegistered: (user: User, change: Change, client: SessionClient) => Promise<void>;
   readonly #ownAccount: OwnAccount;
 
   constructor(core: Core, gates: AccountGates) {
@@ -182,7 +182,9 @@ export class Accounts {
    */
   registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
     // The verification link is queued in the registration's own transaction.
-    return this.#registration.register(email, password, client, true, this.#onRegistered);
+    return this.#registration.register(email, password, client, true, (user, change) =>
+      this.#onRegistered(user, change, client),
+    );
   }
 
   /**
@@ -191,7 +193,9 @@ export class Accounts {
    * route; the caller is already authenticated.
    */
   createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    return this.#registration.register(email, password, client, false, this.#onRegistered);
+    return this.#registration.register(email, password, client, false, (user, change) =>
+      this.#onRegistered(user, change, client),
+    );
   }
 
   /**

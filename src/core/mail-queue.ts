@@ -22,6 +22,13 @@ export interface MailQueue {
   /**
    * `refId`: the email_tokens row whose token the mail carries (made when it
    * is sent). `tx`: queued in that transaction, sent only if it commits.
+   * `language`: the one to write it in (the asking request's), when known.
    */
-  enqueue(kind: MailKind, email: string, refId?: number, tx?: Transaction): Promise<void>;
+  enqueue(
+    kind: MailKind,
+    email: string,
+    refId?: number,
+    tx?: Transaction,
+    language?: string,
+  ): Promise<void>;
 }

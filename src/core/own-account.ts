@@ -58,7 +58,7 @@ export class OwnAccount {
         const done = await this.#ctx.store.eraseUser({ id, email }, change.tx);
         if (!done) return false;
         await change.report({ type: "user_deleted", erased: true, userId: id, email, client });
-        await change.mail("account_deleted", email);
+        await change.mail("account_deleted", email, undefined, client.language);
         return true;
       });
       // The account's run of failures in Redis, when throttling lives there (the database's went with it).

@@ -83,7 +83,8 @@ export function assertValidEmail(email: string): void {
 }
 
 function splitAddress(email: string): [string, string] {
-  if (!hasOneInnerAt(email)) throw new InvalidEmailError("email must look like name@domain", "syntax");
+  if (!hasOneInnerAt(email))
+    throw new InvalidEmailError("email must look like name@domain", "syntax");
   const at = email.indexOf("@");
   return [email.slice(0, at), email.slice(at + 1)];
 }

@@ -1,3 +1,4 @@
+import { type Brand, DEFAULT_BRAND } from "../core/pages/page-context.js";
 import {
   type AuthSettings,
   assertValidAuthSettings,
@@ -5,10 +6,9 @@ import {
   type EmailVerificationMode,
   type PasswordHashAlgorithm,
 } from "../core/settings.js";
-import { type Brand, DEFAULT_BRAND } from "../core/pages/page-context.js";
 import { SECRET_KEY_REQUIRED } from "../platform/crypto/secret-box.js";
-import { LANGUAGES, type Language } from "../platform/i18n/languages.js";
 import { parseDatabaseUrl } from "../platform/db/database-url.js";
+import { LANGUAGES, type Language } from "../platform/i18n/languages.js";
 import { type Env, EnvReader, type TrustProxy } from "./env-reader.js";
 
 /** The service's whole configuration: read once from the environment, then frozen. */

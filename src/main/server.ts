@@ -7,7 +7,7 @@ import { serviceLogger } from "../platform/http/logger.js";
 import { mailOptionsOf } from "../platform/mail/transport.js";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
-import { type AuthService, createAuth } from "./create-auth.js";
+import { type AuthService, createAuth, type MailOptions } from "./create-auth.js";
 import { developmentKeyPath } from "./secret-key-file.js";
 
 export interface RunningServer {
@@ -57,7 +57,7 @@ export async function startServer(
       onDelivery: metrics.recordWebhookDelivery,
       resolve: options.resolveWebhookHost,
     },
-    mail: mailOptionsOf(config),
+    mail: withLanguageAndBrand(mailOptionsOf(config), config),
   });
   metrics.watchPool(service.poolState);
   let app: FastifyInstance | undefined;
@@ -140,6 +140,14 @@ export async function startServer(
       await service.close();
     },
   };
+}
+
+/** The mails' options, with the language and brand of the pages. */
+function withLanguageAndBrand(
+  mail: ReturnType<typeof mailOptionsOf>,
+  config: Config,
+): MailOptions | undefined {
+  return mail && { ...mail, defaultLanguage: config.defaultLanguage, brand: config.brand };
 }
 
 /** The database kind and place, without any password a URL may carry. */

@@ -3,7 +3,6 @@ import type { AccountSection } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import { loginView } from "../../core/pages/views.js";
 import type { EmailAddressService } from "./service.js";
-import { emailWords } from "./words.js";
 import {
   emailChangeSection,
   registeredUnverifiedNotice,
@@ -11,6 +10,7 @@ import {
   unverifiedLoginMessage,
   verificationBanner,
 } from "./views.js";
+import { emailWords } from "./words.js";
 
 const text = (value: unknown): string | undefined =>
   typeof value === "string" ? value : undefined;

@@ -77,8 +77,7 @@ export async function accountEmailRoutes(
     async (request: FastifyRequest<{ Querystring: { token?: string } }>, reply: FastifyReply) => {
       const token = request.query.token ?? "";
       const ctx = pages.contextOf(request);
-      if (token === "")
-        return sendPage(reply, 400, emailLinkProblemView(ctx, purpose, "missing"));
+      if (token === "") return sendPage(reply, 400, emailLinkProblemView(ctx, purpose, "missing"));
       return sendPage(reply, 200, emailLinkView(ctx, { purpose, token }));
     };
   app.get<{ Querystring: { token?: string } }>(VERIFY_PATH, tokenQuery, linkPage("verify"));

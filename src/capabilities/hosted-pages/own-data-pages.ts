@@ -76,7 +76,8 @@ export async function ownDataPages(
       return again(403, ctx.t("error.wrong_current_password"));
     if (result.outcome === "code_required")
       return again(403, ctx.t("error.code_required"), "delete_code");
-    if (result.outcome === "wrong_code") return again(403, ctx.t("error.wrong_code"), "delete_code");
+    if (result.outcome === "wrong_code")
+      return again(403, ctx.t("error.wrong_code"), "delete_code");
     if (result.outcome !== "done") return sendSessionGone(reply, cookie, result.outcome);
     cookie.clear(reply);
     return reply.redirect("/account/login?done=account-deleted", 303);

@@ -6,19 +6,19 @@ import { sessionIdParams } from "../../core/http/schemas.js";
 import type { AccountPage, AccountPageState } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import { noticeOf } from "../../core/pages/notices.js";
+import { LANGUAGE_PATH, type PageKit } from "../../core/pages/page-context.js";
 import {
   type Fields,
+  failureOf,
   field,
   fieldInError,
   formRoute,
   type PageQuery,
   queryRoute,
   sendFailure,
-  failureOf,
   sendPage,
   sendSessionGone,
 } from "../../core/pages/page-kit.js";
-import { LANGUAGE_PATH, type PageKit } from "../../core/pages/page-context.js";
 import { DEFAULT_DESTINATION, type ReturnTo, withReturnTo } from "../../core/pages/return-to.js";
 import { loginView, registerView } from "../../core/pages/views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../../platform/pages/icon.js";
@@ -81,8 +81,7 @@ export async function accountRoutes(
     try {
       await auth.registerUser(email, field(request.body, "password"), clientOf(request));
     } catch (error) {
-      const message =
-        error instanceof UserAlreadyExistsError ? ctx.t("register.taken") : undefined;
+      const message = error instanceof UserAlreadyExistsError ? ctx.t("register.taken") : undefined;
       return sendFailure(reply, ctx, error, (text, code) =>
         registerView(
           ctx,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import type { PageKit } from "../../core/pages/page-context.js";
 import { clientOf } from "../../core/http/cookies.js";
 import { PLAIN_TEXT_PATTERN } from "../../core/http/schemas.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import {
   type Fields,
   field,

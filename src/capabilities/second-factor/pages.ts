@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import QRCode from "qrcode";
 import type { LoginResult } from "../../core/accounts.js";
-import { InvalidCodeError, InvalidMfaTokenError, SecondFactorStateError } from "../../core/errors.js";
+import {
+  InvalidCodeError,
+  InvalidMfaTokenError,
+  SecondFactorStateError,
+} from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import type { AccountPage } from "../../core/pages/account-page.js";
 import type { PageContext, PageKit } from "../../core/pages/page-context.js";

@@ -118,7 +118,7 @@ export class SecondFactors {
       if (!(await this.#store.enableTotpFactor(userId, secretSealed, step, hashes, now, change.tx)))
         return false;
       await change.report({ type: "second_factor", action: "enabled", userId, email, client });
-      await change.mail("second_factor_added", email);
+      await change.mail("second_factor_added", email, undefined, client.language);
       return true;
     });
     // Turned on meanwhile, or replaced by a new setup: the code was for another secret.
@@ -215,7 +215,7 @@ export class SecondFactors {
     return this.#ctx.changes.run(async (change) => {
       if (!(await this.#store.deleteSecondFactor(userId, change.tx))) return false;
       await change.report(event);
-      await change.mail("second_factor_removed", email);
+      await change.mail("second_factor_removed", email, undefined, event.client?.language);
       return true;
     });
   }

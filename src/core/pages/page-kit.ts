@@ -14,7 +14,6 @@ import type { FieldName } from "./views.js";
 
 export type Fields = Record<string, unknown>;
 
-
 /** Fields arrive as strings from a form; anything else counts as empty. */
 export function field(body: Fields | undefined, name: string): string {
   const value = body?.[name];

@@ -49,7 +49,11 @@ export interface PageChrome {
 export const ERROR_ID = "page-error";
 
 /** A whole document: no inline script or style, so the strict CSP holds. */
-export function page(chrome: PageChrome, { title, notice, error }: PageOptions, content: Html): string {
+export function page(
+  chrome: PageChrome,
+  { title, notice, error }: PageOptions,
+  content: Html,
+): string {
   return html`<!doctype html>
 <html lang="${chrome.lang}">
 <head>

@@ -13,6 +13,7 @@ import { emailVerificationMigration } from "./0009-email-verification.js";
 import { webhookEndpointBackoffMigration } from "./0010-webhook-endpoint-backoff.js";
 import { mfaFirstStepMigration } from "./0011-mfa-first-step.js";
 import { usersWithoutPasswordMigration } from "./0012-users-without-password.js";
+import { mailLanguageMigration } from "./0014-mail-language.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -33,6 +34,8 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0010-webhook-endpoint-backoff": atomic(webhookEndpointBackoffMigration()),
     "0011-mfa-first-step": atomic(mfaFirstStepMigration()),
     "0012-users-without-password": atomic(usersWithoutPasswordMigration(dialect)),
+    // 0013 is the passkeys' (built on a branch of its own).
+    "0014-mail-language": atomic(mailLanguageMigration()),
   };
 }
 
