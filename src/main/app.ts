@@ -61,6 +61,12 @@ export type AppConfig = Partial<
   >
 >;
 
+/** The origin of a logo on another site, for the pages' img-src; none for a path of this service. */
+function logoOrigin(logoUrl: string | undefined): string[] {
+  if (logoUrl === undefined || logoUrl.startsWith("/")) return [];
+  return [new URL(logoUrl).origin];
+}
+
 /** Defaults of the optional AppConfig fields, as config.ts gives them. */
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -143,7 +149,12 @@ export async function buildApp({
   app.setErrorHandler(handleError);
   const production = auth.settings.mode === "production";
   const allowedReturnOrigins = config.allowedReturnOrigins ?? [];
-  const securityHeaders = splitSecurityHeaders({ production, formTargets: allowedReturnOrigins });
+  const securityHeaders = splitSecurityHeaders({
+    production,
+    formTargets: allowedReturnOrigins,
+    // A logo on another origin: that origin alone, for images.
+    images: logoOrigin(config.brand?.logoUrl),
+  });
   installRequestDeadline(app, config.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
   installEveryRequest(app, {
     headers: securityHeaders.everyAnswer,

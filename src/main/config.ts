@@ -7,6 +7,7 @@ import {
   type PasswordHashAlgorithm,
 } from "../core/settings.js";
 import { SECRET_KEY_REQUIRED } from "../platform/crypto/secret-box.js";
+import { brandColorProblems } from "../platform/pages/contrast.js";
 import { parseDatabaseUrl } from "../platform/db/database-url.js";
 import { LANGUAGES, type Language } from "../platform/i18n/languages.js";
 import { type Env, EnvReader, type TrustProxy } from "./env-reader.js";
@@ -261,7 +262,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     publicUrl,
     allowedReturnOrigins: read.origins("ALLOWED_RETURN_ORIGINS"),
     defaultLanguage: read.oneOf<Language>("DEFAULT_LANGUAGE", LANGUAGES, "en"),
-    brand: { name: DEFAULT_BRAND.name },
+    brand: brandOf(read, env),
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     secretKey: read.secretKey("SECRET_KEY"),
     webhooks: {
@@ -283,6 +284,26 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     webhooks: Object.freeze(config.webhooks),
     auth: Object.freeze(auth),
   });
+}
+
+/**
+ * BRAND_NAME, BRAND_COLOR (refused when it fails WCAG AA contrast against
+ * either page background, contrast.ts) and BRAND_LOGO_URL (https, or a path
+ * of this service; its origin goes into the pages' img-src).
+ */
+function brandOf(read: EnvReader, env: Env): Brand {
+  const name = read.label("BRAND_NAME", DEFAULT_BRAND.name);
+  const color = env.BRAND_COLOR?.trim() || undefined;
+  if (color !== undefined)
+    for (const problem of brandColorProblems(color)) read.problem(`BRAND_COLOR ${problem}`);
+  const logo = env.BRAND_LOGO_URL?.trim() || undefined;
+  let logoUrl: string | undefined;
+  if (logo !== undefined) {
+    if (logo.startsWith("/") && !logo.startsWith("//")) logoUrl = logo;
+    else
+      logoUrl = read.url("BRAND_LOGO_URL", ["https:", "http:"]) === undefined ? undefined : logo;
+  }
+  return { name, color: color?.toLowerCase(), logoUrl };
 }
 
 function withoutUndefined(values: Env): Env {

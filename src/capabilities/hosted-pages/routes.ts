@@ -22,7 +22,7 @@ import {
 import { DEFAULT_DESTINATION, type ReturnTo, withReturnTo } from "../../core/pages/return-to.js";
 import { loginView, registerView } from "../../core/pages/views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../../platform/pages/icon.js";
-import { STYLESHEET, STYLESHEET_PATH } from "../../platform/pages/style.js";
+import { STYLESHEET_PATH, stylesheet } from "../../platform/pages/style.js";
 
 export interface HostedPagesOptions {
   auth: Accounts;
@@ -46,11 +46,13 @@ export async function accountRoutes(
   const minLength = auth.settings.passwordMinLength;
   const hidden = { schema: { hide: true } };
 
+  // Made once, in the brand's colour.
+  const css = stylesheet(pages.brand.color);
   app.get(STYLESHEET_PATH, hidden, async (_request, reply) =>
     reply
       .type("text/css; charset=utf-8")
       .header("cache-control", "public, max-age=3600")
-      .send(STYLESHEET),
+      .send(css),
   );
 
   // Its address changes with its content (ICON_PATH), so it may be kept for a year.

@@ -1,15 +1,26 @@
+import { BUTTON_TEXT, DARK_BACKGROUND, LIGHT_BACKGROUND } from "./contrast.js";
+
 /** Served as a file (never inline), so the CSP needs no 'unsafe-inline'. */
 export const STYLESHEET_PATH = "/account/style.css";
 
-export const STYLESHEET = `
-:root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
-/* Said, not left to the browser's default, so contrast checkers see the scheme's real background. */
-html { background: Canvas; color: CanvasText; }
+/** The buttons' colour when BRAND_COLOR is not set. */
+export const DEFAULT_BRAND_COLOR = "#2a5db0";
+
+/**
+ * The pages' stylesheet, with the brand colour (checked for contrast against
+ * both backgrounds at start: contrast.ts) on buttons and the header's rule.
+ */
+export function stylesheet(brandColor: string = DEFAULT_BRAND_COLOR): string {
+  return `
+:root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; --brand: ${brandColor}; }
+/* Said, not left to the browser's default, so contrast checkers see the scheme's real background (contrast.ts). */
+html { background: ${LIGHT_BACKGROUND}; color: #111111; background: light-dark(${LIGHT_BACKGROUND}, ${DARK_BACKGROUND}); color: light-dark(#111111, #f2f2f2); }
 body { margin: 0; }
 /* One column, centred, never wider than the screen (360 px phones included). */
 main, header.brand, footer { width: min(40rem, 100% - 2rem); margin: 0 auto; box-sizing: border-box; }
 main { padding: 1rem 0 2rem; overflow-wrap: anywhere; }
-header.brand { display: flex; align-items: center; gap: 0.6rem; padding-top: 1rem; font-weight: 600; }
+header.brand { display: flex; align-items: center; gap: 0.6rem; padding: 1rem 0 0.4rem; font-weight: 600; border-bottom: 3px solid var(--brand); }
+header.brand img { max-height: 2rem; width: auto; }
 footer { padding: 1rem 0 2rem; border-top: 1px solid #8884; }
 form.languages { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 0.8rem; }
 button.link { background: none; border: none; padding: 0.2rem 0; color: inherit; text-decoration: underline; }
@@ -22,7 +33,7 @@ h1 { font-size: 1.6rem; }
 form.stacked { display: grid; gap: 0.4rem; max-width: 24rem; grid-template-columns: minmax(0, 1fr); }
 label { font-weight: 600; margin-top: 0.6rem; }
 input { font: inherit; padding: 0.45rem 0.6rem; border: 1px solid #888; border-radius: 0.3rem; }
-button { font: inherit; padding: 0.45rem 1rem; border-radius: 0.3rem; border: 1px solid #245; background: #2a5db0; color: #fff; cursor: pointer; }
+button { font: inherit; padding: 0.45rem 1rem; border-radius: 0.3rem; border: 1px solid var(--brand); background: var(--brand); color: ${BUTTON_TEXT}; cursor: pointer; }
 button.secondary { background: transparent; color: inherit; border-color: #888; }
 button.danger { background: #b3261e; border-color: #8c1d18; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.6rem; }
@@ -45,3 +56,6 @@ code.secret { font-size: 1.1rem; word-spacing: 0.3rem; }
 ul.codes { columns: 2; font-size: 1.1rem; padding-left: 1.2rem; }
 img.qr { max-width: 100%; height: auto; }
 `;
+}
+
+export const STYLESHEET = stylesheet();
