@@ -7,9 +7,9 @@ import {
   type PasswordHashAlgorithm,
 } from "../core/settings.js";
 import { SECRET_KEY_REQUIRED } from "../platform/crypto/secret-box.js";
-import { brandColorProblems } from "../platform/pages/contrast.js";
 import { parseDatabaseUrl } from "../platform/db/database-url.js";
 import { LANGUAGES, type Language } from "../platform/i18n/languages.js";
+import { brandColorProblems } from "../platform/pages/contrast.js";
 import { type Env, EnvReader, type TrustProxy } from "./env-reader.js";
 
 /** The service's whole configuration: read once from the environment, then frozen. */
@@ -300,8 +300,7 @@ function brandOf(read: EnvReader, env: Env): Brand {
   let logoUrl: string | undefined;
   if (logo !== undefined) {
     if (logo.startsWith("/") && !logo.startsWith("//")) logoUrl = logo;
-    else
-      logoUrl = read.url("BRAND_LOGO_URL", ["https:", "http:"]) === undefined ? undefined : logo;
+    else logoUrl = read.url("BRAND_LOGO_URL", ["https:", "http:"]) === undefined ? undefined : logo;
   }
   return { name, color: color?.toLowerCase(), logoUrl };
 }

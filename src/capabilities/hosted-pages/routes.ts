@@ -49,10 +49,7 @@ export async function accountRoutes(
   // Made once, in the brand's colour.
   const css = stylesheet(pages.brand.color);
   app.get(STYLESHEET_PATH, hidden, async (_request, reply) =>
-    reply
-      .type("text/css; charset=utf-8")
-      .header("cache-control", "public, max-age=3600")
-      .send(css),
+    reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(css),
   );
 
   // Its address changes with its content (ICON_PATH), so it may be kept for a year.

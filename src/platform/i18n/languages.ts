@@ -30,10 +30,19 @@ export function negotiateLanguage(options: {
   return acceptedLanguage(options.acceptLanguage) ?? options.fallback;
 }
 
-/** The best of Accept-Language among LANGUAGES; undefined when it names none of them. */
+/**
+ * The best of Accept-Language among LANGUAGES; undefined when it names none
+ * of them. A wildcard ("*", what fetch sends by default) names no preference,
+ * so it leads to DEFAULT_LANGUAGE rather than to the first language we have.
+ */
 export function acceptedLanguage(header: string | undefined): Language | undefined {
   if (!header) return undefined;
-  const [best] = new Negotiator({ headers: { "accept-language": header } }).languages([
+  const named = header
+    .split(",")
+    .filter((range) => range.split(";")[0]?.trim() !== "*")
+    .join(",");
+  if (named.trim() === "") return undefined;
+  const [best] = new Negotiator({ headers: { "accept-language": named } }).languages([
     ...LANGUAGES,
   ]);
   return isLanguage(best) ? best : undefined;
