@@ -204,9 +204,11 @@ for (const factory of await testDatabases()) {
     }, async () => {
       // A recovery code: the TOTP steps around now were used by the set-up and the email change.
       const code = recoveryCodes[0] ?? "";
+      // Asked in German: the notice mail is written in German.
       const deleted = await request(fixture.url, "DELETE", "/profile", {
         cookie,
         json: { password, code },
+        headers: { "accept-language": "de-DE,de;q=0.9" },
       });
       assert.equal(deleted.status, 200, deleted.text);
       assert.deepEqual(deleted.body, { message: "account deleted" });
@@ -214,8 +216,9 @@ for (const factory of await testDatabases()) {
       assert.equal((await request(fixture.url, "GET", "/profile", { cookie })).status, 403);
 
       // The notice mail goes out, and the webhook is delivered.
-      const notice = await fixture.nthMail(email, "Your account was deleted");
-      assert.match(notice.text, /just deleted/);
+      const notice = await fixture.nthMail(email, "Ihr Konto wurde gelöscht");
+      assert.match(notice.text, /gerade gelöscht/);
+      assert.match(notice.text, /^-- auth-service\r?$/m);
       await waitFor(() => receiver.received.length > 0, "the user.deleted webhook");
       const payload = JSON.parse(receiver.received[0]?.body ?? "{}") as {
         type: string;
