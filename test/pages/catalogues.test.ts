@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type MessageFormatElement, parse, TYPE } from "@formatjs/icu-messageformat-parser";
 import { IntlMessageFormat } from "intl-messageformat";
+import { defineCatalogue } from "../../src/platform/i18n/catalogue.js";
 import { LANGUAGES } from "../../src/platform/i18n/languages.js";
 
 // The message catalogues: src/**/locales/<language>.json, one set per
@@ -56,6 +57,24 @@ function sampleValues(elements: MessageFormatElement[]): Record<string, string |
   }
   return values;
 }
+
+test("a language without one of English's keys does not compile", () => {
+  const whole = { greeting: "Hallo", farewell: "Tschüss" };
+  const english = { greeting: "Hello", farewell: "Bye" };
+  const german = { greeting: "Hallo" };
+  // @ts-expect-error: German lacks "farewell"
+  defineCatalogue("example", english, { de: german, fr: whole, es: whole });
+  const words = defineCatalogue(
+    "example",
+    { greeting: "Hello {name}" },
+    {
+      de: { greeting: "Hallo {name}" },
+      fr: { greeting: "Bonjour {name}" },
+      es: { greeting: "Hola {name}" },
+    },
+  );
+  assert.equal(words.format("fr", "greeting", { name: "Ada" }), "Bonjour Ada");
+});
 
 test("catalogues are where the code is: the core's and some capabilities'", () => {
   const names = CATALOGUES.map((folder) => relative(SRC, folder)).sort();
