@@ -1,13 +1,16 @@
 import type { AuthCore } from "./auth-core.js";
-import { CountersWithFallback } from "./counters-with-fallback.js";
-import type { AuthEventListener } from "./events.js";
-import { type FlowContext, flowContext } from "./flow-context.js";
-import type { MailQueue } from "./mail-queue.js";
-import { PasswordHasher } from "./password.js";
+import type { Core } from "./open-core.js";
+import { OwnAccount } from "./own-account.js";
+import type { PasswordHasher } from "./password.js";
 import { PasswordChange, type PasswordChangeOutcome } from "./password-change.js";
-import { PasswordPolicy } from "./password-policy.js";
+import type { PasswordPolicy } from "./password-policy.js";
 import { answersWithin } from "./readiness.js";
-import type { Reauthentication } from "./reauthentication.js";
+import type {
+  OwnerProof,
+  Reauthenticated,
+  Reauthentication,
+  SignedIn,
+} from "./reauthentication.js";
 import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
 import type {
@@ -27,68 +30,12 @@ import { SessionEnds } from "./session-ends.js";
 import type { AuthSettings } from "./settings.js";
 import { type LoginResult, SignIn } from "./sign-in.js";
 import type { AuthStore } from "./store.js";
-import { LoginThrottle, type ThrottleStore } from "./throttle.js";
 import { hashToken, isPlausibleToken } from "./token.js";
-import type { Change, EventRecorder } from "./unit-of-work.js";
+import type { Change } from "./unit-of-work.js";
 import type { User } from "./user.js";
 
+export { type Core, type CoreDependencies, openCore } from "./open-core.js";
 export type { LoginResult } from "./sign-in.js";
-
-export interface CoreDependencies {
-  store: AuthStore;
-  /** Where login throttling state lives; the store (the database) by default. */
-  throttleStore?: ThrottleStore;
-  settings: AuthSettings;
-  /** The clock; tests move it to cross expiry times. */
-  now?: () => Date;
-  /** Told of every login, registration, reset, logout and hash (metrics); never writes. */
-  onEvent?: AuthEventListener;
-  /** Write rows for events (audit, webhooks): a change's in its transaction (UnitOfWork), others later. */
-  recorders?: readonly EventRecorder[];
-  /** Told of a step after a committed change that failed and was given up (logged). */
-  onStepFailed?: (error: unknown, step: string) => void;
-  /**
-   * Where reset links and password-change notices are queued for mailing.
-   * Without it there is no requestPasswordReset (development hands tokens back).
-   */
-  mailQueue?: MailQueue;
-}
-
-/** What the core makes once and every capability's flows are built on. */
-export interface Core {
-  flows: FlowContext;
-  store: AuthStore;
-  settings: AuthSettings;
-  hasher: PasswordHasher;
-  passwordPolicy: PasswordPolicy;
-  throttle: LoginThrottle;
-  /** Request counters (registrations, mailed links): in the database while Redis is down. */
-  counters: ThrottleStore;
-  now: () => Date;
-}
-
-export function openCore({
-  store,
-  throttleStore,
-  settings,
-  now = () => new Date(),
-  onEvent,
-  recorders = [],
-  onStepFailed,
-  mailQueue,
-}: CoreDependencies): Core {
-  const throttle = new LoginThrottle(throttleStore ?? store, settings);
-  const hasher = new PasswordHasher(settings, onEvent);
-  const passwordPolicy = new PasswordPolicy(settings);
-  const flows = flowContext(
-    { store, settings, hasher, passwordPolicy },
-    { throttle, mailQueue, now },
-    { notify: onEvent ?? (() => {}), recorders, onStepFailed },
-  );
-  // Request limits count in the database while Redis is down (see CountersWithFallback).
-  const counters = throttleStore ? new CountersWithFallback(throttleStore, store) : store;
-  return { flows, store, settings, hasher, passwordPolicy, throttle, counters, now };
-}
 
 /**
  * What the capabilities plug into the core's ways in. The core knows no
@@ -104,7 +51,7 @@ export interface AccountGates {
   /** The current password (and factor) asked again before a sensitive change. */
   reauthentication: Reauthentication;
   /** More of a registration's change, in its transaction (a verification link). */
-  onRegistered?: (user: User, change: Change) => Promise<void>;
+  onRegistered?: (user: User, change: Change, client: SessionClient) => Promise<void>;
 }
 
 /**
@@ -126,7 +73,8 @@ export class Accounts {
   readonly #passwordChange: PasswordChange;
   readonly #now: () => Date;
   readonly #ends: SessionEnds;
-  readonly #onRegistered: (user: User, change: Change) => Promise<void>;
+  readonly #onRegistered: (user: User, change: Change, client: SessionClient) => Promise<void>;
+  readonly #ownAccount: OwnAccount;
 
   constructor(core: Core, gates: AccountGates) {
     const { flows } = core;
@@ -154,6 +102,28 @@ export class Accounts {
       reauthentication: gates.reauthentication,
       factors: gates.factors,
     };
+    this.#ownAccount = new OwnAccount(flows, gates.reauthentication);
+  }
+
+  /** The core's part of the signed-in user's export: profile and sessions (see OwnAccount). */
+  exportOwnData(current: SignedIn): Promise<Record<string, unknown>> {
+    return this.#ownAccount.exportOf(current);
+  }
+
+  /**
+   * Deletes the account of this token's user, and everything kept about it,
+   * after its password (and a current code when it has a second factor).
+   * @returns done (true; false when it was gone already), or the check's refusal.
+   * @throws LoginThrottledError while the account or address is locked.
+   */
+  async deleteOwnAccount(
+    token: string | null | undefined,
+    proof: OwnerProof,
+    client: SessionClient = {},
+  ): Promise<Reauthenticated<boolean>> {
+    const current = await this.#authenticate(token);
+    if (!current) return { outcome: "no_session" };
+    return this.#ownAccount.delete(current, proof, client);
   }
 
   /**
@@ -164,7 +134,9 @@ export class Accounts {
    */
   registerUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
     // The verification link is queued in the registration's own transaction.
-    return this.#registration.register(email, password, client, true, this.#onRegistered);
+    return this.#registration.register(email, password, client, true, (user, change) =>
+      this.#onRegistered(user, change, client),
+    );
   }
 
   /**
@@ -173,7 +145,9 @@ export class Accounts {
    * route; the caller is already authenticated.
    */
   createUser(email: string, password: string, client: SessionClient = {}): Promise<User> {
-    return this.#registration.register(email, password, client, false, this.#onRegistered);
+    return this.#registration.register(email, password, client, false, (user, change) =>
+      this.#onRegistered(user, change, client),
+    );
   }
 
   /**

@@ -49,6 +49,8 @@ export interface AuditEntry {
 export interface AuditQuery {
   /** Matched after normalizeEmail. */
   email?: string;
+  /** A user's rows: those with its id, or with its (current) email. */
+  user?: { id: number; email: string };
   since?: Date;
   limit?: number;
 }

@@ -3,7 +3,11 @@ import type { CliCommand, OpenService } from "./commands.js";
 import type { SessionCookie } from "./http/cookies.js";
 import type { AccountPage, AccountSection } from "./pages/account-page.js";
 import type { LoginPageParts } from "./pages/login-parts.js";
+import type { PageKit } from "./pages/page-context.js";
+import type { ReturnTo } from "./pages/return-to.js";
+import type { ErasureStep } from "./store/erasure.js";
 import type { TakeBackStep } from "./store/take-back.js";
+import type { User } from "./user.js";
 
 /** What the HTTP service hands each capability's routes and pages. */
 export interface HttpParts {
@@ -12,6 +16,10 @@ export interface HttpParts {
   accountPage: AccountPage;
   /** Every capability's parts of the login and registration pages. */
   loginParts: readonly LoginPageParts[];
+  /** Checks the sign-in pages' return_to (ALLOWED_RETURN_ORIGINS). */
+  returnTo: ReturnTo;
+  /** Each request's page context: its language, the brand, the language switcher. */
+  pages: PageKit;
 }
 
 /**
@@ -39,6 +47,13 @@ export interface Capability<Service, CommandService = Service> {
   loginParts?(service: Service): LoginPageParts;
   /** What it voids, in the same transaction, whenever an account is taken back. */
   readonly takeBack?: readonly TakeBackStep[];
+  /** What it deletes, in the same transaction, when an account is erased (its rows not tied to `users`). */
+  readonly erasure?: readonly ErasureStep[];
+  /**
+   * Its part of a user's export (GET /profile/export): what it keeps about
+   * them, never a secret; keyed by what it is ("second_factor", "audit_events").
+   */
+  exportData?(service: Service, user: User): Promise<Record<string, unknown> | undefined>;
   /** Its `auth-service <name> ...` commands, over a service the command opens. */
   commands?(open: OpenService<CommandService>): readonly CliCommand[];
 }

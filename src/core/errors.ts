@@ -30,14 +30,28 @@ export type AuthErrorCode =
   | "passkey_exists"
   | "passkey_limit";
 
+/**
+ * The variable parts of an error's message, by name (a rule, a limit): the
+ * hosted pages say it in their own words from the code and these
+ * (core/pages/error-text.ts); the message stays the API's English.
+ */
+export type AuthErrorParams = Readonly<Record<string, string | number>>;
+
 /** Base class of every error the library throws on purpose. */
 export class AuthError extends Error {
   readonly code: AuthErrorCode;
+  readonly params: AuthErrorParams;
 
-  constructor(code: AuthErrorCode, message: string, options?: ErrorOptions) {
+  constructor(
+    code: AuthErrorCode,
+    message: string,
+    options?: ErrorOptions,
+    params: AuthErrorParams = {},
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    this.params = params;
   }
 }
 
@@ -69,17 +83,32 @@ export class UserAlreadyExistsError extends AuthError {
   }
 }
 
-/** The email is not acceptable (empty, malformed, too long). */
+/** Which rule an email breaks, for the pages' words. */
+export type EmailRule =
+  | "empty"
+  | "too_long"
+  | "characters"
+  | "hidden"
+  | "syntax"
+  | "domain"
+  | "unmailable";
+
+/** The email is not acceptable (empty, malformed, too long); `rule` (and `limit`) say why. */
 export class InvalidEmailError extends AuthError {
-  constructor(message: string) {
-    super("invalid_email", message);
+  constructor(message: string, rule: EmailRule = "syntax", limit?: number) {
+    super("invalid_email", message, undefined, limit === undefined ? { rule } : { rule, limit });
   }
 }
 
-/** The password breaks the configured policy; the message says which rule. */
+/** Which rule a password breaks, for the pages' words. */
+export type PasswordRule = "too_short" | "too_long" | "too_many_bytes" | "common" | "from_email";
+
+/** The password breaks the configured policy; the message says which rule, `rule` and `limit` too. */
 export class InvalidPasswordError extends AuthError {
-  constructor(message: string) {
-    super("invalid_password", message);
+  constructor(message: string, rule?: PasswordRule, limit?: number) {
+    const params: AuthErrorParams =
+      rule === undefined ? {} : limit === undefined ? { rule } : { rule, limit };
+    super("invalid_password", message, undefined, params);
   }
 }
 
@@ -108,12 +137,16 @@ export class ServiceUnavailableError extends AuthError {
   }
 }
 
+/** What was asked too often, for the pages' words. */
+export type ThrottledWhat = "login" | "reset" | "verification" | "email_change" | "registration";
+
 /** Too many attempts of some kind; the caller may try again after `retryAfterMs`. */
 export class ThrottledError extends AuthError {
   readonly retryAfterMs: number;
 
-  constructor(message: string, retryAfterMs: number) {
-    super("throttled", message);
+  constructor(message: string, retryAfterMs: number, what?: ThrottledWhat) {
+    const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
+    super("throttled", message, undefined, what === undefined ? { minutes } : { what, minutes });
     this.retryAfterMs = retryAfterMs;
   }
 }

@@ -25,7 +25,11 @@ export type AuthEvent =
   | ({ type: "logout" } & EventSubject)
   | ({ type: "password_changed" } & EventSubject)
   | ({ type: "reauthentication"; outcome: "failure"; sessionEnded: boolean } & EventSubject)
-  | ({ type: "user_deleted" } & EventSubject)
+  /**
+   * erased: the owner deleted the account, and everything kept of it went
+   * with it; its audit row keeps neither the email nor the client.
+   */
+  | ({ type: "user_deleted"; erased?: boolean } & EventSubject)
   | ({ type: "sessions_revoked"; count: number } & EventSubject)
   | ({ type: "second_factor"; action: SecondFactorAction } & EventSubject)
   | ({ type: "email_verified" } & EventSubject)

@@ -4,6 +4,7 @@ import type { Transaction } from "../platform/db/transaction-handle.js";
 export type MailKind =
   | "password_reset"
   | "password_changed"
+  | "account_deleted"
   | "second_factor_added"
   | "second_factor_removed"
   | "recovery_code_used"
@@ -24,6 +25,13 @@ export interface MailQueue {
   /**
    * `refId`: the email_tokens row whose token the mail carries (made when it
    * is sent). `tx`: queued in that transaction, sent only if it commits.
+   * `language`: the one to write it in (the asking request's), when known.
    */
-  enqueue(kind: MailKind, email: string, refId?: number, tx?: Transaction): Promise<void>;
+  enqueue(
+    kind: MailKind,
+    email: string,
+    refId?: number,
+    tx?: Transaction,
+    language?: string,
+  ): Promise<void>;
 }

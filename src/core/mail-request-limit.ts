@@ -12,14 +12,14 @@ type ResetLimitPolicy = Pick<
 /** Too many reset requests for this email or from this address. */
 export class ResetThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
-    super("too many password reset requests; try again later", retryAfterMs);
+    super("too many password reset requests; try again later", retryAfterMs, "reset");
   }
 }
 
 /** Too many verification links asked for this email or from this address. */
 export class VerificationThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
-    super("too many verification requests; try again later", retryAfterMs);
+    super("too many verification requests; try again later", retryAfterMs, "verification");
   }
 }
 
@@ -41,7 +41,7 @@ export function mailboxKey(email: string): string {
 /** Too many email changes asked for this account, to this address, or from this client address. */
 export class EmailChangeThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
-    super("too many email change requests; try again later", retryAfterMs);
+    super("too many email change requests; try again later", retryAfterMs, "email_change");
   }
 }
 

@@ -43,7 +43,7 @@ export class PasswordChange {
         change.tx,
       );
       await change.report({ type: "password_changed", userId, email, client });
-      await change.mail("password_changed", email);
+      await change.mail("password_changed", email, undefined, client.language);
     });
     // After the commit: a throttling store that is down must not turn it into an error.
     await this.#ctx.changes.afterCommit("forget the session's wrong passwords", () =>

@@ -34,14 +34,24 @@ export class PasswordPolicy {
     const length = [...normalized].length;
     const { passwordMinLength, passwordMaxLength } = this.#settings;
     if (length < passwordMinLength) {
-      throw new InvalidPasswordError(`password must be at least ${passwordMinLength} characters`);
+      throw new InvalidPasswordError(
+        `password must be at least ${passwordMinLength} characters`,
+        "too_short",
+        passwordMinLength,
+      );
     }
     if (length > passwordMaxLength) {
-      throw new InvalidPasswordError(`password must be at most ${passwordMaxLength} characters`);
+      throw new InvalidPasswordError(
+        `password must be at most ${passwordMaxLength} characters`,
+        "too_long",
+        passwordMaxLength,
+      );
     }
     if (this.#settings.passwordHash === "bcrypt" && !fitsBcrypt(normalized)) {
       throw new InvalidPasswordError(
         `password must be at most ${BCRYPT_MAX_BYTES} bytes in UTF-8 (bcrypt ignores the rest)`,
+        "too_many_bytes",
+        BCRYPT_MAX_BYTES,
       );
     }
     if (!this.#settings.passwordBlocklist) return;
@@ -49,10 +59,14 @@ export class PasswordPolicy {
     if (commonPasswords().has(folded)) {
       throw new InvalidPasswordError(
         "password is one of the most common passwords; choose a less predictable one",
+        "common",
       );
     }
     if (isBuiltFromEmail(folded, context.email)) {
-      throw new InvalidPasswordError("password must not be the account's email or its name part");
+      throw new InvalidPasswordError(
+        "password must not be the account's email or its name part",
+        "from_email",
+      );
     }
   }
 }

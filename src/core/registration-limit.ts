@@ -11,7 +11,7 @@ type RegistrationLimitPolicy = Pick<
 /** Too many registrations from this address, or in all, within the window. */
 export class RegistrationThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
-    super("too many registrations; try again later", retryAfterMs);
+    super("too many registrations; try again later", retryAfterMs, "registration");
   }
 }
 

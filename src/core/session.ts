@@ -52,6 +52,8 @@ export interface SessionClient {
   userAgent?: string | null;
   /** How a login came in, where the caller knows. */
   way?: LoginWay;
+  /** The language the client reads (the pages' switcher, else Accept-Language): its mails are written in it. */
+  language?: string | undefined;
 }
 
 export type SessionPolicy = Pick<

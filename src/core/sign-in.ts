@@ -256,7 +256,14 @@ export class SignIn {
       email,
       client,
     });
-    if (method === "recovery_code") await this.#ctx.mailQueue?.enqueue("recovery_code_used", email);
+    if (method === "recovery_code")
+      await this.#ctx.mailQueue?.enqueue(
+        "recovery_code_used",
+        email,
+        undefined,
+        undefined,
+        client.language,
+      );
     return this.#admit(user, client, { secondFactor: true }, firstStep);
   }
 

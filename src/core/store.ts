@@ -1,5 +1,6 @@
 import type { MfaChallengeStore } from "./second-step.js";
 import type { StoredSession } from "./session.js";
+import type { ErasedUser } from "./store/erasure.js";
 import type { ThrottleStore } from "./throttle.js";
 import type { Transaction, TransactionRunner } from "./unit-of-work.js";
 import type { User, UserRecord } from "./user.js";
@@ -70,6 +71,12 @@ export interface AuthStore extends ThrottleStore, TransactionRunner {
   listUsers(options: { limit: number; afterId?: number; now: Date }): Promise<UserSummary[]>;
   /** Deletes the user; its sessions and reset token go with it. False when there was none. */
   deleteUser(id: number, tx?: Transaction): Promise<boolean>;
+  /**
+   * Deletes everything kept of the user (store/erasure.ts): the user and
+   * what references it, its login failures, its queued mail, and the
+   * capabilities' erasure steps. False when there was no such user.
+   */
+  eraseUser(user: ErasedUser, tx?: Transaction): Promise<boolean>;
 
   insertSession(session: NewSession, tx?: Transaction): Promise<void>;
   findSessionByTokenHash(tokenHash: string): Promise<{ session: StoredSession; user: User } | null>;

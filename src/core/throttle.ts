@@ -56,7 +56,7 @@ export type ThrottlePolicy = Pick<
 /** Too many failed logins for this account or from this address; retry after `retryAfterMs`. */
 export class LoginThrottledError extends ThrottledError {
   constructor(retryAfterMs: number) {
-    super("too many failed login attempts; try again later", retryAfterMs);
+    super("too many failed login attempts; try again later", retryAfterMs, "login");
   }
 }
 

@@ -21,8 +21,11 @@ export interface Change {
   readonly tx: Transaction;
   /** Writes the event's rows (audit, webhooks) in this transaction; the metrics hear it once committed. */
   report(event: AuthEvent): Promise<void>;
-  /** Queues a mail in this transaction: it is sent only if the change commits. */
-  mail(kind: MailKind, email: string, refId?: number): Promise<void>;
+  /**
+   * Queues a mail in this transaction: it is sent only if the change commits.
+   * `language`: the asking client's (SessionClient.language), when known.
+   */
+  mail(kind: MailKind, email: string, refId?: number, language?: string): Promise<void>;
 }
 
 /**
@@ -73,8 +76,8 @@ export class UnitOfWork {
           reported.push(event);
           for (const recorder of this.#recorders) await recorder.recordIn(event, tx);
         },
-        mail: async (kind, email, refId) => {
-          await this.#mailQueue?.enqueue(kind, email, refId, tx);
+        mail: async (kind, email, refId, language) => {
+          await this.#mailQueue?.enqueue(kind, email, refId, tx, language);
         },
       });
     });

@@ -52,29 +52,39 @@ const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  * reset quota; an xn-- spelling or one that does not convert is refused.
  */
 export function assertValidEmail(email: string): void {
-  if (email.length === 0) throw new InvalidEmailError("email must not be empty");
+  if (email.length === 0) throw new InvalidEmailError("email must not be empty", "empty");
   if (email.length > EMAIL_MAX_LENGTH) {
-    throw new InvalidEmailError(`email must be at most ${EMAIL_MAX_LENGTH} characters`);
+    throw new InvalidEmailError(
+      `email must be at most ${EMAIL_MAX_LENGTH} characters`,
+      "too_long",
+      EMAIL_MAX_LENGTH,
+    );
   }
   if (hasSpecials(email)) {
-    throw new InvalidEmailError('email must not contain spaces or any of < > ( ) [ ] " , ; : \\');
+    throw new InvalidEmailError(
+      'email must not contain spaces or any of < > ( ) [ ] " , ; : \\',
+      "characters",
+    );
   }
   if (HIDDEN.test(email)) {
     throw new InvalidEmailError(
       "email must not contain control, invisible or unassigned characters",
+      "hidden",
     );
   }
   const [local, domain] = splitAddress(email);
   if (!DOT_ATOM.test(local)) {
     throw new InvalidEmailError(
       "email name part must not start or end with a dot or have two in a row",
+      "syntax",
     );
   }
   assertValidDomain(domain);
 }
 
 function splitAddress(email: string): [string, string] {
-  if (!hasOneInnerAt(email)) throw new InvalidEmailError("email must look like name@domain");
+  if (!hasOneInnerAt(email))
+    throw new InvalidEmailError("email must look like name@domain", "syntax");
   const at = email.indexOf("@");
   return [email.slice(0, at), email.slice(at + 1)];
 }
@@ -91,6 +101,7 @@ function assertValidDomain(domain: string): void {
   ) {
     throw new InvalidEmailError(
       "email domain must be spelled as itself: no xn-- form, no characters that map to others",
+      "domain",
     );
   }
   const labels = ascii.split(".");
@@ -103,6 +114,7 @@ function assertValidDomain(domain: string): void {
   ) {
     throw new InvalidEmailError(
       "email domain must be a name such as example.com: dot-separated letters, digits and hyphens",
+      "domain",
     );
   }
 }

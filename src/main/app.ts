@@ -7,8 +7,11 @@ import { isBearerWithoutCookie } from "../core/http/credentials.js";
 import { handleError } from "../core/http/errors.js";
 import type { Metrics } from "../core/http/metrics.js";
 import { AccountPage } from "../core/pages/account-page.js";
+import { PageKit } from "../core/pages/page-context.js";
+import { ReturnTo } from "../core/pages/return-to.js";
 import { healthRoutes } from "../core/routes/health.js";
 import { homeRoutes } from "../core/routes/home.js";
+import { type ExportData, ownDataRoutes } from "../core/routes/own-data.js";
 import { profileRoutes } from "../core/routes/profile.js";
 import { sessionsRoutes } from "../core/routes/sessions.js";
 import { usersRoutes } from "../core/routes/users.js";
@@ -52,8 +55,17 @@ export type AppConfig = Partial<
     | "publicUrl"
     | "host"
     | "databaseTimeoutMs"
+    | "allowedReturnOrigins"
+    | "defaultLanguage"
+    | "brand"
   >
 >;
+
+/** The origin of a logo on another site, for the pages' img-src; none for a path of this service. */
+function logoOrigin(logoUrl: string | undefined): string[] {
+  if (logoUrl === undefined || logoUrl.startsWith("/")) return [];
+  return [new URL(logoUrl).origin];
+}
 
 /** Defaults of the optional AppConfig fields, as config.ts gives them. */
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -136,7 +148,13 @@ export async function buildApp({
   app.server.maxConnections = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   app.setErrorHandler(handleError);
   const production = auth.settings.mode === "production";
-  const securityHeaders = splitSecurityHeaders({ production });
+  const allowedReturnOrigins = config.allowedReturnOrigins ?? [];
+  const securityHeaders = splitSecurityHeaders({
+    production,
+    formTargets: allowedReturnOrigins,
+    // A logo on another origin: that origin alone, for images.
+    images: logoOrigin(config.brand?.logoUrl),
+  });
   installRequestDeadline(app, config.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS);
   installEveryRequest(app, {
     headers: securityHeaders.everyAnswer,
@@ -183,13 +201,34 @@ export async function buildApp({
   await app.register(profileRoutes, { auth, cookie });
   // The capabilities' parts (capabilities.ts), in list order.
   const service = { auth, ...admin };
+  // One's own data: the core's part of an export, then each capability's.
+  const exportData: ExportData = async (current) => {
+    const data = await auth.exportOwnData(current);
+    for (const capability of CAPABILITIES)
+      Object.assign(data, await capability.exportData?.(service, current.user));
+    return data;
+  };
+  await app.register(ownDataRoutes, { auth, cookie, exportData });
+  const pages = new PageKit({
+    defaultLanguage: config.defaultLanguage,
+    brand: config.brand,
+    secure: production,
+  });
   const accountPage = new AccountPage(
     auth,
     auth.secondFactorGate,
     CAPABILITIES.flatMap((capability) => capability.accountSection?.(service) ?? []),
+    pages,
   );
   const loginParts = CAPABILITIES.flatMap((capability) => capability.loginParts?.(service) ?? []);
-  const http = { cookie, accountPage, loginParts };
+  const returnTo = new ReturnTo(
+    {
+      ownOrigin: config.publicUrl === undefined ? undefined : new URL(config.publicUrl).origin,
+      allowedOrigins: allowedReturnOrigins,
+    },
+    { secure: production },
+  );
+  const http = { cookie, accountPage, loginParts, returnTo, pages };
   for (const capability of CAPABILITIES) await capability.routes?.(app, service, http);
   // The hosted pages, in one encapsulated context whose own hook adds the
   // document-only headers (CSP for pages, ...) to the pages alone.

@@ -73,7 +73,7 @@ export class Auth extends Accounts {
       challenges: store.mfaChallenges,
       verification: emailAddresses,
       reauthentication,
-      onRegistered: (user, change) => emailAddresses.registered(user, change),
+      onRegistered: (user, change, client) => emailAddresses.registered(user, change, client),
     });
     this.emailAddresses = emailAddresses;
     this.secondFactorGate = factors;

@@ -3,6 +3,7 @@ import {
   type PasskeyConfig,
   resolvePasskeyConfig,
 } from "../capabilities/passkeys/settings.js";
+import { type Brand, DEFAULT_BRAND } from "../core/pages/page-context.js";
 import {
   type AuthSettings,
   assertValidAuthSettings,
@@ -12,6 +13,8 @@ import {
 } from "../core/settings.js";
 import { SECRET_KEY_REQUIRED } from "../platform/crypto/secret-box.js";
 import { parseDatabaseUrl } from "../platform/db/database-url.js";
+import { LANGUAGES, type Language } from "../platform/i18n/languages.js";
+import { brandColorProblems } from "../platform/pages/contrast.js";
 import { type Env, EnvReader, type TrustProxy } from "./env-reader.js";
 
 /** The service's whole configuration: read once from the environment, then frozen. */
@@ -59,6 +62,12 @@ export interface Config {
   sessionCookieName: string;
   /** Where users reach the service, e.g. https://auth.example.com: mailed links start with it. */
   publicUrl: string | undefined;
+  /** Origins besides the service's own that the sign-in pages' return_to may lead to. */
+  allowedReturnOrigins: readonly string[];
+  /** The pages' and mails' language when neither the switcher's cookie nor Accept-Language names one. */
+  defaultLanguage: Language;
+  /** The name, colour and logo the pages and mails show. */
+  brand: Brand;
   /** How mail goes out; required in production (reset links). */
   mail: MailConfig | undefined;
   /**
@@ -268,6 +277,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     corsOrigins: read.origins("CORS_ORIGINS"),
     sessionCookieName: read.cookieName("SESSION_COOKIE_NAME", "session_id"),
     publicUrl,
+    allowedReturnOrigins: read.origins("ALLOWED_RETURN_ORIGINS"),
+    defaultLanguage: read.oneOf<Language>("DEFAULT_LANGUAGE", LANGUAGES, "en"),
+    brand: brandOf(read, env),
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     secretKey: read.secretKey("SECRET_KEY"),
     webhooks: {
@@ -291,6 +303,25 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     webauthn: Object.freeze(config.webauthn),
     auth: Object.freeze(auth),
   });
+}
+
+/**
+ * BRAND_NAME, BRAND_COLOR (refused when it fails WCAG AA contrast against
+ * either page background, contrast.ts) and BRAND_LOGO_URL (https, or a path
+ * of this service; its origin goes into the pages' img-src).
+ */
+function brandOf(read: EnvReader, env: Env): Brand {
+  const name = read.label("BRAND_NAME", DEFAULT_BRAND.name);
+  const color = env.BRAND_COLOR?.trim() || undefined;
+  if (color !== undefined)
+    for (const problem of brandColorProblems(color)) read.problem(`BRAND_COLOR ${problem}`);
+  const logo = env.BRAND_LOGO_URL?.trim() || undefined;
+  let logoUrl: string | undefined;
+  if (logo !== undefined) {
+    if (logo.startsWith("/") && !logo.startsWith("//")) logoUrl = logo;
+    else logoUrl = read.url("BRAND_LOGO_URL", ["https:", "http:"]) === undefined ? undefined : logo;
+  }
+  return { name, color: color?.toLowerCase(), logoUrl };
 }
 
 function withoutUndefined(values: Env): Env {

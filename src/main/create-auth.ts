@@ -8,6 +8,7 @@ import { DEFAULT_RP_NAME } from "../capabilities/passkeys/settings.js";
 import { KyselyWebhookStore } from "../capabilities/webhooks/kysely-store.js";
 import { Webhooks, type WebhooksOptions } from "../capabilities/webhooks/webhooks.js";
 import type { AuthEventListener } from "../core/events.js";
+import type { Brand } from "../core/pages/page-context.js";
 import {
   type AuthSettings,
   assertValidAuthSettings,
@@ -19,6 +20,7 @@ import type { AuthStore } from "../core/store.js";
 import { SecretBox } from "../platform/crypto/secret-box.js";
 import { connect } from "../platform/db/connect.js";
 import type { PoolState } from "../platform/db/pool-state.js";
+import type { Language } from "../platform/i18n/languages.js";
 import { KyselyOutboxStore } from "../platform/mail/kysely-outbox-store.js";
 import {
   OutboxWorker,
@@ -91,6 +93,10 @@ export interface MailOptions {
   transport: MailTransport;
   /** Links in mails start with it, e.g. https://auth.example.com. */
   publicUrl: string;
+  /** The language of a mail queued without one (DEFAULT_LANGUAGE; English by default). */
+  defaultLanguage?: Language;
+  /** The name and colour mails sign with (BRAND_NAME, BRAND_COLOR). */
+  brand?: Brand;
   /** Retry and polling timings of the outbox (tests shorten them). */
   worker?: Pick<
     OutboxWorkerOptions,
@@ -193,6 +199,8 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
         transport: mail.transport,
         composers: serviceMails({
           publicUrl: mail.publicUrl,
+          defaultLanguage: mail.defaultLanguage,
+          brand: mail.brand,
           lifetimeMinutes: Math.round(settings.resetTokenLifetime / 60_000),
           issueResetToken: (email) => auth.issueResetToken(email, { mailed: true }),
           tokenForMail: (refId, email) => auth.emailAddresses.tokenForMail(refId, email),

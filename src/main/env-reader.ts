@@ -77,6 +77,11 @@ export class EnvReader {
   }
 
   /** A short label: printable characters, no colon, 1 to 64 of them. */
+  /** Records a problem found by the caller (a value checked beyond its type). */
+  problem(message: string): void {
+    this.#problems.push(message);
+  }
+
   label(name: string, fallback: string): string {
     const text = this.#value(name);
     if (text === undefined) return fallback;

@@ -8,7 +8,7 @@ import { serviceLogger } from "../platform/http/logger.js";
 import { mailOptionsOf } from "../platform/mail/transport.js";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
-import { type AuthService, createAuth } from "./create-auth.js";
+import { type AuthService, createAuth, type MailOptions } from "./create-auth.js";
 import { developmentKeyPath } from "./secret-key-file.js";
 
 export interface RunningServer {
@@ -62,7 +62,7 @@ export async function startServer(
       onDelivery: metrics.recordWebhookDelivery,
       resolve: options.resolveWebhookHost,
     },
-    mail: mailOptionsOf(config),
+    mail: withLanguageAndBrand(mailOptionsOf(config), config),
     webauthn: passkeySettings(config.webauthn, () => listeningPort),
   });
   metrics.watchPool(service.poolState);
@@ -148,6 +148,14 @@ export async function startServer(
       await service.close();
     },
   };
+}
+
+/** The mails' options, with the language and brand of the pages. */
+function withLanguageAndBrand(
+  mail: ReturnType<typeof mailOptionsOf>,
+  config: Config,
+): MailOptions | undefined {
+  return mail && { ...mail, defaultLanguage: config.defaultLanguage, brand: config.brand };
 }
 
 /** The database kind and place, without any password a URL may carry. */

@@ -6,6 +6,7 @@ import { KyselyPasskeyStore } from "../capabilities/passkeys/kysely-passkey-stor
 import { KyselyResetTokenStore } from "../capabilities/password-reset/kysely-store.js";
 import { RESET_TOKEN_WRITES_CHANGING_SESSIONS } from "../capabilities/password-reset/store.js";
 import { KyselyMfaStore } from "../capabilities/second-factor/kysely-store.js";
+import type { ErasureStep } from "../core/store/erasure.js";
 import { KyselyStore } from "../core/store/kysely-store.js";
 import { mapUnavailable } from "../core/store/map-unavailable.js";
 import { withPostgresSessionCache } from "../core/store/pg-session-cache.js";
@@ -22,6 +23,11 @@ const TAKE_BACK: readonly TakeBackStep[] = CAPABILITIES.flatMap(
   (capability) => capability.takeBack ?? [],
 );
 
+/** What every erasure of an account deletes besides the core's rows (core/store/erasure.ts). */
+const ERASURE: readonly ErasureStep[] = CAPABILITIES.flatMap(
+  (capability) => capability.erasure ?? [],
+);
+
 /**
  * The core's store with its session cache, and the capabilities' stores over
  * the same database: each mapping an unreachable database to 503, and the
@@ -36,7 +42,7 @@ export function openStores(
     postgresUrl: string | undefined;
   },
 ): { store: AuthStore; stores: CapabilityStores; listener?: SessionChangeListener } {
-  const { cache, listener } = withCache(new KyselyStore(kysely, dialect, TAKE_BACK), {
+  const { cache, listener } = withCache(new KyselyStore(kysely, dialect, TAKE_BACK, ERASURE), {
     ...options,
     kysely,
   });

@@ -21,6 +21,7 @@ test("every mail kind the service queues has its composer", () => {
   const kinds: Record<MailKind, true> = {
     password_reset: true,
     password_changed: true,
+    account_deleted: true,
     second_factor_added: true,
     second_factor_removed: true,
     recovery_code_used: true,

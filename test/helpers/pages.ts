@@ -52,3 +52,8 @@ export function assertNothingInline(text: string, what: string): void {
   const closed = text.match(/<script[\s\S]*?<\/script>/gi)?.length ?? 0;
   assert.equal(opened, closed, `${what}: every script is closed at once`);
 }
+
+/** The page's <main>: its content, without the header and the language switcher around it. */
+export function mainOf(response: TestResponse): string {
+  return /<main>([\s\S]*)<\/main>/.exec(response.text)?.[1] ?? "";
+}

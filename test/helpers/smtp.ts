@@ -50,7 +50,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((recipient) => recipient.address),
-          subject: headerOf(raw, "subject"),
+          subject: decodeWords(headerOf(raw, "subject")),
           ...partsOf(raw),
           raw,
         });
@@ -86,6 +86,26 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** RFC 2047 encoded words (a subject in German: "=?UTF-8?Q?Ihr_Konto_wurde_gel=C3=B6scht?="), decoded. */
+function decodeWords(header: string): string {
+  return header
+    .replaceAll(/\?=\s+=\?/g, "?==?")
+    .replaceAll(
+      /=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g,
+      (_, _charset: string, kind: string, text: string) =>
+        kind.toUpperCase() === "B"
+          ? Buffer.from(text, "base64").toString("utf8")
+          : Buffer.from(
+              text
+                .replaceAll("_", " ")
+                .replaceAll(/=([0-9A-F]{2})/gi, (_match, hex: string) =>
+                  String.fromCharCode(Number.parseInt(hex, 16)),
+                ),
+              "latin1",
+            ).toString("utf8"),
+    );
 }
 
 function headerOf(raw: string, name: string): string {

@@ -158,7 +158,7 @@ describe("routes", () => {
     assert.equal(r.headers.get("allow"), "POST, PUT");
     r = await request(server.url, "PUT", "/profile");
     assert.equal(r.status, 405);
-    assert.equal(r.headers.get("allow"), "GET, HEAD");
+    assert.equal(r.headers.get("allow"), "DELETE, GET, HEAD");
     r = await request(server.url, "GET", "/users");
     assert.equal(r.status, 405);
     assert.equal(r.headers.get("allow"), "POST");

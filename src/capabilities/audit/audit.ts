@@ -19,6 +19,18 @@ export interface AuditStore {
 export function toAuditEntry(event: AuthEvent, at: Date): AuditEntry | null {
   if (event.type === "hash") return null;
   const [name, outcome] = describe(event);
+  // An erased account: the row says one was, and whose id it had; nothing that names the person.
+  if (event.type === "user_deleted" && event.erased)
+    return {
+      at,
+      event: name,
+      outcome,
+      userId: event.userId ?? null,
+      email: null,
+      ip: null,
+      userAgent: null,
+      repeats: 1,
+    };
   return {
     at,
     event: name,
@@ -83,7 +95,7 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
     case "reauthentication":
       return ["reauthentication", event.sessionEnded ? "failure_session_ended" : "failure"];
     case "user_deleted":
-      return ["user_deleted", "success"];
+      return ["user_deleted", event.erased ? "erased_by_owner" : "success"];
     case "sessions_revoked":
       return ["sessions_revoked", "success"];
     case "email_verified":

@@ -33,9 +33,13 @@ export class KyselyAuditStore implements AuditStore {
     }
   }
 
-  async listAuditEntries({ email, since, limit = 1000 }: AuditQuery): Promise<AuditEntry[]> {
+  async listAuditEntries({ email, user, since, limit = 1000 }: AuditQuery): Promise<AuditEntry[]> {
     let query = this.#db.selectFrom("audit_log").selectAll();
     if (email !== undefined) query = query.where("email", "=", normalizeEmail(email));
+    if (user !== undefined)
+      query = query.where((eb) =>
+        eb.or([eb("user_id", "=", user.id), eb("email", "=", normalizeEmail(user.email))]),
+      );
     if (since !== undefined) query = query.where("at", ">=", since.getTime());
     const rows = await query.orderBy("at").orderBy("id").limit(limit).execute();
     return rows.map((row) => ({
@@ -48,6 +52,19 @@ export class KyselyAuditStore implements AuditStore {
       userAgent: row.user_agent,
       repeats: Number(row.repeats),
     }));
+  }
+
+  /** Part of an erasure: every row of the user, by id or by email (erasure.ts). */
+  static async eraseRowsOf(
+    trx: Kysely<Database>,
+    user: { id: number; email: string },
+  ): Promise<void> {
+    await trx
+      .deleteFrom("audit_log")
+      .where((eb) =>
+        eb.or([eb("user_id", "=", user.id), eb("email", "=", normalizeEmail(user.email))]),
+      )
+      .execute();
   }
 
   async deleteAuditEntriesBefore(before: Date): Promise<number> {

@@ -71,9 +71,9 @@ export class EmailAddresses {
    * A new account: its verification link mailed, when verification is on and
    * mail is set up, in the registration's transaction.
    */
-  async registered(user: User, change: Change): Promise<void> {
+  async registered(user: User, change: Change, client: SessionClient = {}): Promise<void> {
     if (!this.enabled || this.#handsBack) return;
-    await this.#queueLink(user, "verify", user.email, null, change);
+    await this.#queueLink(user, "verify", user.email, null, client.language, change);
   }
 
   /**
@@ -92,7 +92,7 @@ export class EmailAddresses {
       now,
     );
     if (!this.#handsBack && (!latest || now.getTime() - latest.getTime() > LOGIN_LINK_INTERVAL_MS))
-      await this.#queueLink(user, "verify", user.email, null);
+      await this.#queueLink(user, "verify", user.email, null, client.language);
     this.#ctx.emit({
       type: "login",
       outcome: "unverified",
@@ -111,7 +111,8 @@ export class EmailAddresses {
    * @throws InvalidEmailError, VerificationThrottledError, or (development) UnknownEmailError.
    */
   async requestVerification(email: string, client: SessionClient = {}): Promise<string | null> {
-    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
+    if (!isMailableEmail(email))
+      throw new InvalidEmailError("email is not an address we can mail", "unmailable");
     // In every mode: development's limits are off unless an operator sets them.
     await this.#limit.hit(email, client.ip, this.#ctx.now());
     if (this.#handsBack) {
@@ -121,7 +122,13 @@ export class EmailAddresses {
     }
     // The same work for any email: one queued row. Whether it becomes a mail
     // (a registered, unverified address) is decided when it is sent.
-    await this.#ctx.mailQueue?.enqueue("email_verification", email);
+    await this.#ctx.mailQueue?.enqueue(
+      "email_verification",
+      email,
+      undefined,
+      undefined,
+      client.language,
+    );
     return null;
   }
 
@@ -181,8 +188,8 @@ export class EmailAddresses {
       return this.#ctx.changes.run(async (change) => {
         await change.report({ type: "email_change", stage: "requested", userId, email, client });
         if (this.#handsBack) return this.#issue(user, "change", newEmail, session.publicId, change);
-        await this.#queueLink(user, "change", newEmail, session.publicId, change);
-        await change.mail("email_change_requested", email);
+        await this.#queueLink(user, "change", newEmail, session.publicId, client.language, change);
+        await change.mail("email_change_requested", email, undefined, client.language);
         return null;
       });
     });
@@ -214,7 +221,7 @@ export class EmailAddresses {
         email: newEmail,
         client,
       });
-      await change.mail("email_changed", oldEmail);
+      await change.mail("email_changed", oldEmail, undefined, client.language);
       return changed;
     });
     if (!done) throw new InvalidVerificationTokenError();
@@ -287,6 +294,7 @@ export class EmailAddresses {
     purpose: EmailTokenPurpose,
     email: string,
     sessionPublicId: string | null,
+    language: string | undefined,
     change?: Change,
   ): Promise<void> {
     const tokenHash = hashToken(generateToken());
@@ -296,6 +304,7 @@ export class EmailAddresses {
       email,
       id,
       change?.tx,
+      language,
     );
   }
 
@@ -323,6 +332,18 @@ export class EmailAddresses {
   }
 
   /** Deletes expired verification and change tokens; the server's purge calls it. */
+  /** What waits on the user's links, for their own export: a change's new address, live verification links. */
+  async exportOf(userId: number): Promise<Record<string, unknown>> {
+    const live = await this.#tokens.liveEmailTokensOfUser(userId, this.#ctx.now());
+    const change = live.find((token) => token.purpose === "change");
+    return {
+      pending_email_change: change
+        ? { new_email: change.email, expires_at: change.expiresAt.toISOString() }
+        : null,
+      live_verification_links: live.filter((token) => token.purpose === "verify").length,
+    };
+  }
+
   async purgeExpired(): Promise<void> {
     await this.#tokens.purgeExpiredEmailTokens(this.#ctx.now());
   }

@@ -1,7 +1,7 @@
 import type { Capability } from "../../core/capability.js";
 import { emailAddressLoginParts, emailAddressSection } from "./page-parts.js";
 import { accountEmailRoutes } from "./pages.js";
-import { voidPendingEmailChanges } from "./pending-email-changes.js";
+import { eraseLinkAddresses, voidPendingEmailChanges } from "./pending-email-changes.js";
 import { verificationRoutes } from "./routes.js";
 import type { EmailAddressService } from "./service.js";
 
@@ -15,9 +15,13 @@ import type { EmailAddressService } from "./service.js";
 export const emailAddresses: Capability<{ auth: EmailAddressService }> = {
   name: "email-addresses",
   routes: (app, { auth }, { cookie }) => app.register(verificationRoutes, { auth, cookie }),
-  pages: (app, { auth }, { cookie, accountPage }) =>
-    app.register(accountEmailRoutes, { auth, cookie, accountPage }),
+  pages: (app, { auth }, { cookie, accountPage, returnTo, pages }) =>
+    app.register(accountEmailRoutes, { auth, cookie, accountPage, returnTo, pages }),
   accountSection: ({ auth }) => emailAddressSection(auth),
   loginParts: ({ auth }) => emailAddressLoginParts(auth),
   takeBack: [voidPendingEmailChanges],
+  erasure: [eraseLinkAddresses],
+  exportData: async ({ auth }, user) => ({
+    email_address: await auth.emailAddresses.exportOf(user.id),
+  }),
 };

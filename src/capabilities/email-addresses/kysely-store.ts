@@ -84,6 +84,17 @@ export class KyselyEmailTokenStore implements EmailTokenStore {
     return row ? toStoredEmailToken(row) : null;
   }
 
+  async liveEmailTokensOfUser(userId: number, now: Date): Promise<StoredEmailToken[]> {
+    const rows = await this.#db
+      .selectFrom("email_tokens")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .where("expires_at", ">", now.getTime())
+      .orderBy("created_at", "desc")
+      .execute();
+    return rows.map(toStoredEmailToken);
+  }
+
   async latestEmailToken(
     userId: number,
     purpose: EmailTokenPurpose,

@@ -1,7 +1,8 @@
+import { brandedMail, languageOfMail, type MailKitOptions } from "../../core/mail/mail-kit.js";
 import type { MailComposers } from "../../platform/mail/composer.js";
 import { isMailableEmail } from "../../platform/mail/mailable.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
-import { escapeHtml } from "../../platform/text/html-escape.js";
+import { emailWords } from "./words.js";
 
 /** The hosted pages that take a verification or change token; the page's button POSTs it. */
 export const VERIFY_PAGE_PATH = "/account/verify";
@@ -16,40 +17,35 @@ export function emailLinkMail(
   to: string,
   token: string,
   purpose: "verify" | "change",
-  options: { publicUrl: string },
+  options: MailKitOptions,
+  language?: string | null,
 ): MailMessage {
+  const t = emailWords.in(languageOfMail(language, options));
   const path = purpose === "verify" ? VERIFY_PAGE_PATH : EMAIL_CHANGE_PAGE_PATH;
   const link = `${options.publicUrl}${path}?token=${encodeURIComponent(token)}`;
   const [subject, what, button] =
     purpose === "verify"
-      ? ["Verify your email address", "Confirm that this address is yours:", "Verify my address"]
-      : [
-          "Confirm your new email address",
-          "Someone (we hope you) asked to use this address for their account. Confirm it here:",
-          "Use this address",
-        ];
-  const text = [
-    what,
-    link,
-    "",
-    "The link works once, for 24 hours. If you did not ask for it, ignore this mail.",
-  ].join("\n");
-  const html = [
-    `<p>${escapeHtml(what)}</p>`,
-    `<p><a href="${escapeHtml(link)}">${escapeHtml(button)}</a></p>`,
-    "<p>The link works once, for 24 hours. If you did not ask for it, ignore this mail.</p>",
-  ].join("\n");
-  return { to, subject, text, html };
+      ? [t("mail.verify.subject"), t("mail.verify.what"), t("mail.verify.button")]
+      : [t("mail.change.subject"), t("mail.change.what"), t("mail.change.button")];
+  const mail = brandedMail(options, {
+    to,
+    subject,
+    paragraphs: [what, "", t("mail.link_once")],
+    button: { text: button, link },
+  });
+  // The text part: the link on a line of its own, after what it is for.
+  const text = [what, link, "", ...mail.text.split("\n").slice(2)].join("\n");
+  return { ...mail, text };
 }
 
 const EMAIL_NOTICES = {
   email_change_requested: {
-    subject: "A change of your email address was asked for",
-    what: "Someone signed in to your account asked to move it to another email address. Nothing changes unless the new address confirms it.",
+    subject: "mail.email_change_requested.subject",
+    what: "mail.email_change_requested.what",
   },
   email_changed: {
-    subject: "Your email address was changed",
-    what: "The email address of your account was just changed to another one, and its other sessions were signed out. This address no longer signs in.",
+    subject: "mail.email_changed.subject",
+    what: "mail.email_changed.what",
   },
 } as const;
 
@@ -59,52 +55,59 @@ export type EmailNotice = keyof typeof EMAIL_NOTICES;
 export function emailNoticeMail(
   to: string,
   kind: EmailNotice,
-  options: { publicUrl: string },
+  options: MailKitOptions,
+  language?: string | null,
 ): MailMessage {
+  const t = emailWords.in(languageOfMail(language, options));
   const notice = EMAIL_NOTICES[kind];
-  const lines = [
-    notice.what,
-    "",
-    "If that was you, there is nothing to do.",
-    `If it was not, reset your password at once: ${options.publicUrl}/account/forgot`,
-  ];
-  return {
+  return brandedMail(options, {
     to,
-    subject: notice.subject,
-    text: lines.join("\n"),
-    html: lines
-      .filter((line) => line !== "")
-      .map((line) => `<p>${escapeHtml(line)}</p>`)
-      .join("\n"),
-  };
+    subject: t(notice.subject),
+    paragraphs: [
+      t(notice.what),
+      "",
+      t("mail.if_not_you"),
+      t("mail.reset_at_once", { link: `${options.publicUrl}/account/forgot` }),
+    ],
+  });
 }
 
 /** The kinds of mail about email addresses: links that carry a token, and notices to the old address. */
 export type EmailAddressMailKind = "email_verification" | "email_change" | EmailNotice;
 
-export function emailAddressMails(options: {
-  publicUrl: string;
-  /**
-   * The token of a verification or email-change mail, made when it is sent
-   * (`refId` names the request; null: a request for a new link, for whoever
-   * has `email`); null when there is nobody to mail.
-   */
-  tokenForMail(
-    refId: number | null,
-    email: string,
-  ): Promise<{ email: string; token: string; purpose: "verify" | "change" } | null>;
-}): MailComposers<EmailAddressMailKind> {
+export function emailAddressMails(
+  options: MailKitOptions & {
+    /**
+     * The token of a verification or email-change mail, made when it is sent
+     * (`refId` names the request; null: a request for a new link, for whoever
+     * has `email`); null when there is nobody to mail.
+     */
+    tokenForMail(
+      refId: number | null,
+      email: string,
+    ): Promise<{ email: string; token: string; purpose: "verify" | "change" } | null>;
+  },
+): MailComposers<EmailAddressMailKind> {
   // As a reset token: made now, at each attempt, for the request the row names.
-  const link = async ({ refId, email }: { refId: number | null; email: string }) => {
+  const link = async ({
+    refId,
+    email,
+    language,
+  }: {
+    refId: number | null;
+    email: string;
+    language: string | null;
+  }) => {
     const made = await options.tokenForMail(refId, email);
     if (!made || !isMailableEmail(made.email)) return null;
-    return emailLinkMail(made.email, made.token, made.purpose, options);
+    return emailLinkMail(made.email, made.token, made.purpose, options, language);
   };
   return {
     email_verification: link,
     email_change: link,
-    email_change_requested: ({ email }) =>
-      emailNoticeMail(email, "email_change_requested", options),
-    email_changed: ({ email }) => emailNoticeMail(email, "email_changed", options),
+    email_change_requested: ({ email, language }) =>
+      emailNoticeMail(email, "email_change_requested", options, language),
+    email_changed: ({ email, language }) =>
+      emailNoticeMail(email, "email_changed", options, language),
   };
 }

@@ -10,6 +10,7 @@ import {
   unverifiedLoginMessage,
   verificationBanner,
 } from "./views.js";
+import { emailWords } from "./words.js";
 
 const text = (value: unknown): string | undefined =>
   typeof value === "string" ? value : undefined;
@@ -21,12 +22,12 @@ const text = (value: unknown): string | undefined =>
  */
 export function emailAddressSection(auth: EmailAddressService): AccountSection {
   return {
-    render({ user, state, secondFactorOn }) {
+    render({ user, state, secondFactorOn, ctx }) {
       const unverified = auth.emailAddresses.enabled && user.emailVerifiedAt === null;
       const { error, errorField } = state;
       return {
-        banner: unverified ? verificationBanner(text(state.verificationLink)) : undefined,
-        part: emailChangeSection({
+        banner: unverified ? verificationBanner(ctx, text(state.verificationLink)) : undefined,
+        part: emailChangeSection(ctx, {
           email: user.email,
           error,
           errorField,
@@ -35,7 +36,9 @@ export function emailAddressSection(auth: EmailAddressService): AccountSection {
           needsCode: secondFactorOn,
         }),
         notice:
-          state.emailChanged === true ? `Your email address is now ${user.email}.` : undefined,
+          state.emailChanged === true
+            ? emailWords.in(ctx.lang)("notice.now", { email: user.email })
+            : undefined,
       };
     },
   };
@@ -44,19 +47,20 @@ export function emailAddressSection(auth: EmailAddressService): AccountSection {
 /** The login page while the address must be verified first: where the link is, and a way to a new one. */
 export function emailAddressLoginParts(auth: EmailAddressService): LoginPageParts {
   return {
-    afterRegistration(email) {
+    afterRegistration(email, ctx) {
       if (auth.settings.emailVerification !== "required") return undefined;
-      const notice = registeredUnverifiedNotice(auth.emailAddresses.mailsLinks);
-      return { notice, extra: resendForm(email) };
+      const notice = registeredUnverifiedNotice(ctx, auth.emailAddresses.mailsLinks);
+      return { notice, extra: resendForm(ctx, email) };
     },
-    pageFor(error, email) {
+    pageFor(error, email, returnTo, ctx) {
       if (!(error instanceof EmailNotVerifiedError)) return undefined;
       const state = {
         email,
-        error: unverifiedLoginMessage(error.mailed),
-        extra: resendForm(email),
+        returnTo,
+        error: unverifiedLoginMessage(ctx, error.mailed),
+        extra: resendForm(ctx, email),
       };
-      return { status: 403, body: loginView(state) };
+      return { status: 403, body: loginView(ctx, state) };
     },
   };
 }

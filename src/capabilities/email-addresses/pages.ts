@@ -1,25 +1,19 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
-import {
-  AuthError,
-  InvalidVerificationTokenError,
-  UserAlreadyExistsError,
-} from "../../core/errors.js";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { InvalidVerificationTokenError, UserAlreadyExistsError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
-import { setRetryAfter, statusOf } from "../../core/http/errors.js";
 import { PLAIN_TEXT_PATTERN } from "../../core/http/schemas.js";
 import type { AccountPage } from "../../core/pages/account-page.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import {
-  CODE_REQUIRED,
   type Fields,
+  failureOf,
   field,
   formRoute,
   sendFailure,
   sendPage,
   sendSessionGone,
-  sentence,
-  WRONG_CODE,
-  WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
+import type { ReturnTo } from "../../core/pages/return-to.js";
 import { loginView } from "../../core/pages/views.js";
 import { normalizeEmail } from "../../core/user.js";
 import type { EmailAddressService } from "./service.js";
@@ -32,10 +26,7 @@ import {
   sentLink,
   VERIFY_PATH,
 } from "./views.js";
-
-/** Production's one notice for a new link asked from the login page, whatever the email. */
-const LINK_REQUESTED =
-  "If this email has an account whose address is not verified yet, a new link is on its way. It works for 24 hours.";
+import { emailWords } from "./words.js";
 
 /** A link's token in the query: plain text of bounded size, as the reset page's. */
 const tokenQuery = {
@@ -63,7 +54,15 @@ export async function accountEmailRoutes(
     auth,
     cookie,
     accountPage,
-  }: { auth: EmailAddressService; cookie: SessionCookie; accountPage: AccountPage },
+    returnTo,
+    pages,
+  }: {
+    auth: EmailAddressService;
+    cookie: SessionCookie;
+    accountPage: AccountPage;
+    returnTo: ReturnTo;
+    pages: PageKit;
+  },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
 
@@ -75,10 +74,11 @@ export async function accountEmailRoutes(
   /** The page of a mailed link: only a button, which POSTs the token from a hidden field. */
   const linkPage =
     (purpose: LinkPurpose) =>
-    async (request: { query: { token?: string } }, reply: FastifyReply) => {
+    async (request: FastifyRequest<{ Querystring: { token?: string } }>, reply: FastifyReply) => {
       const token = request.query.token ?? "";
-      if (token === "") return sendPage(reply, 400, emailLinkProblemView(purpose, "missing"));
-      return sendPage(reply, 200, emailLinkView({ purpose, token }));
+      const ctx = pages.contextOf(request);
+      if (token === "") return sendPage(reply, 400, emailLinkProblemView(ctx, purpose, "missing"));
+      return sendPage(reply, 200, emailLinkView(ctx, { purpose, token }));
     };
   app.get<{ Querystring: { token?: string } }>(VERIFY_PATH, tokenQuery, linkPage("verify"));
   app.get<{ Querystring: { token?: string } }>(CONFIRM_CHANGE_PATH, tokenQuery, linkPage("change"));
@@ -94,15 +94,16 @@ export async function accountEmailRoutes(
 
   app.post<{ Body: Fields }>(VERIFY_PATH, formRoute, async (request, reply) => {
     const token = field(request.body, "token");
+    const ctx = pages.contextOf(request, linkPath("verify", token));
     let email: string;
     try {
       ({ email } = await auth.emailAddresses.verify(token, clientOf(request)));
     } catch (error) {
       if (error instanceof InvalidVerificationTokenError)
-        return sendPage(reply, 400, emailLinkProblemView("verify", "invalid"));
+        return sendPage(reply, 400, emailLinkProblemView(ctx, "verify", "invalid"));
       // Busy or unavailable: the same button, to press again.
-      return sendFailure(reply, error, (text) =>
-        emailLinkView({ purpose: "verify", token, error: text }),
+      return sendFailure(reply, ctx, error, (text) =>
+        emailLinkView(ctx, { purpose: "verify", token, error: text }),
       );
     }
     if (await signedInAs(cookie.read(request), email))
@@ -112,24 +113,26 @@ export async function accountEmailRoutes(
 
   app.post<{ Body: Fields }>(CONFIRM_CHANGE_PATH, formRoute, async (request, reply) => {
     const token = field(request.body, "token");
+    const ctx = pages.contextOf(request, linkPath("change", token));
     let email: string;
     try {
       ({ email } = await auth.emailAddresses.confirmChange(token, clientOf(request)));
     } catch (error) {
       if (error instanceof InvalidVerificationTokenError)
-        return sendPage(reply, 400, emailLinkProblemView("change", "invalid"));
+        return sendPage(reply, 400, emailLinkProblemView(ctx, "change", "invalid"));
       // Taken since the change was asked for: decided now, by the unique index.
       if (error instanceof UserAlreadyExistsError)
-        return sendPage(reply, 409, emailLinkProblemView("change", "taken"));
-      return sendFailure(reply, error, (text) =>
-        emailLinkView({ purpose: "change", token, error: text }),
+        return sendPage(reply, 409, emailLinkProblemView(ctx, "change", "taken"));
+      return sendFailure(reply, ctx, error, (text) =>
+        emailLinkView(ctx, { purpose: "change", token, error: text }),
       );
     }
     // The session that asked lives on; any other of the account's has ended.
     if (await signedInAs(cookie.read(request), email))
       return reply.redirect("/account?done=email-changed", 303);
-    const notice = `Your email address is now ${email}. Log in with it.`;
-    return sendPage(reply, 200, loginView({ email, notice }));
+    const login = pages.contextOf(request, "/account/login");
+    const notice = emailWords.in(login.lang)("notice.log_in_with", { email });
+    return sendPage(reply, 200, loginView(login, { email, notice }));
   });
 
   /**
@@ -141,16 +144,21 @@ export async function accountEmailRoutes(
   app.post<{ Body: Fields }>("/account/verification", formRoute, async (request, reply) => {
     const typed = field(request.body, "email");
     if (typed !== "") {
+      // From the login page: a sign-in's return_to waits in its cookie.
+      const place = returnTo.remembered(request);
+      const ctx = pages.contextOf(request, "/account/login");
       let link: string | undefined;
       try {
         link = await newLink(typed, request);
       } catch (error) {
-        return sendFailure(reply, error, (text) =>
-          loginView({ email: typed, error: text, errorField: "email" }),
+        return sendFailure(reply, ctx, error, (text) =>
+          loginView(ctx, { email: typed, error: text, errorField: "email", returnTo: place }),
         );
       }
-      const notice = link ? "A new verification link is ready." : LINK_REQUESTED;
-      return sendPage(reply, 200, loginView({ email: typed, notice, extra: sentLink(link) }));
+      const t = emailWords.in(ctx.lang);
+      const notice = link ? t("notice.link_ready") : t("notice.link_requested");
+      const state = { email: typed, notice, extra: sentLink(ctx, link), returnTo: place };
+      return sendPage(reply, 200, loginView(ctx, state));
     }
     const token = cookie.read(request);
     const current = await auth.signedIn(token);
@@ -161,15 +169,12 @@ export async function accountEmailRoutes(
     try {
       link = await newLink(current.user.email, request);
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      setRetryAfter(reply, error);
-      return accountPage.send(reply, token, statusOf(error), {
-        error: sentence(error.message),
-      });
+      const { status, message } = failureOf(reply, pages.contextOf(request), error);
+      return accountPage.send(request, reply, token, status, { error: message });
     }
     if (link === undefined) return reply.redirect("/account?done=verification-sent", 303);
-    const notice = "A new verification link is ready.";
-    return accountPage.send(reply, token, 200, { notice, verificationLink: link });
+    const notice = emailWords.in(pages.languageOf(request))("notice.link_ready");
+    return accountPage.send(request, reply, token, 200, { notice, verificationLink: link });
   });
 
   /** A new verification link: its page's path in development, undefined when it was mailed. */
@@ -192,7 +197,8 @@ export async function accountEmailRoutes(
       status: number,
       error: string,
       errorField: "new_email" | "email_password" | "email_code",
-    ) => accountPage.send(reply, token, status, { error, errorField, newEmail });
+    ) => accountPage.send(request, reply, token, status, { error, errorField, newEmail });
+    const ctx = pages.contextOf(request, "/account");
     let result: Awaited<ReturnType<EmailAddressService["emailAddresses"]["requestChange"]>>;
     try {
       result = await auth.emailAddresses.requestChange(
@@ -203,23 +209,20 @@ export async function accountEmailRoutes(
         field(request.body, "email_code"),
       );
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      setRetryAfter(reply, error);
-      const about = error.code === "invalid_email" || error.code === "same_email";
-      return failure(
-        statusOf(error),
-        sentence(error.message),
-        about ? "new_email" : "email_password",
-      );
+      const { status, message, code } = failureOf(reply, ctx, error);
+      const about = code === "invalid_email" || code === "same_email";
+      return failure(status, message, about ? "new_email" : "email_password");
     }
     if (result.outcome === "wrong_password")
-      return failure(403, WRONG_CURRENT_PASSWORD, "email_password");
-    if (result.outcome === "code_required") return failure(403, CODE_REQUIRED, "email_code");
-    if (result.outcome === "wrong_code") return failure(403, WRONG_CODE, "email_code");
+      return failure(403, ctx.t("error.wrong_current_password"), "email_password");
+    if (result.outcome === "code_required")
+      return failure(403, ctx.t("error.code_required"), "email_code");
+    if (result.outcome === "wrong_code")
+      return failure(403, ctx.t("error.wrong_code"), "email_code");
     if (result.outcome !== "done") return sendSessionGone(reply, cookie, result.outcome);
     if (result.value === null) return reply.redirect("/account?done=email-change-sent", 303);
-    const notice = `A confirmation link for ${newEmail} is ready. Nothing changes until it is followed.`;
+    const notice = emailWords.in(ctx.lang)("notice.change_ready", { email: newEmail });
     const confirmationLink = linkPath("change", result.value);
-    return accountPage.send(reply, token, 200, { notice, confirmationLink });
+    return accountPage.send(request, reply, token, 200, { notice, confirmationLink });
   });
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { deleteCountersOf, type ErasureStep } from "../../core/store/erasure.js";
 import type { TakeBackStep } from "../../core/store/take-back.js";
 import type { Database } from "../../platform/db/schema.js";
 
@@ -18,4 +19,19 @@ export const voidPendingEmailChanges: TakeBackStep = async (
     .where("user_id", "=", userId)
     .where("purpose", "=", "change")
     .execute();
+};
+
+/**
+ * Part of an account's erasure (core/store/erasure.ts): the request counters
+ * kept under the addresses of its links (a change's new address); the links
+ * themselves go with the user row.
+ */
+export const eraseLinkAddresses: ErasureStep = async (db, user) => {
+  const rows = await db
+    .selectFrom("email_tokens")
+    .select("email")
+    .distinct()
+    .where("user_id", "=", user.id)
+    .execute();
+  for (const { email } of rows) await deleteCountersOf(db, email);
 };

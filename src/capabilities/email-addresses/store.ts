@@ -50,6 +50,8 @@ export interface EmailTokenStore {
     expiresAt: Date,
   ): Promise<StoredEmailToken | null>;
   findEmailToken(tokenHash: string): Promise<StoredEmailToken | null>;
+  /** The user's tokens still live at `now` (for the user's own export), newest first. */
+  liveEmailTokensOfUser(userId: number, now: Date): Promise<StoredEmailToken[]>;
   /** When the newest token of this kind for this user and address was made; null when none lives. */
   latestEmailToken(
     userId: number,

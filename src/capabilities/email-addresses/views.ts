@@ -1,7 +1,10 @@
 import { factorCodeField } from "../../core/pages/factor-code-field.js";
+import type { PageContext } from "../../core/pages/page-context.js";
+import { richText } from "../../core/pages/rich-text.js";
 import { accountLinks, type FormState, field, usernameField } from "../../core/pages/views.js";
 import { type Html, html, page } from "../../platform/pages/html.js";
 import { EMAIL_CHANGE_PAGE_PATH, VERIFY_PAGE_PATH } from "./messages.js";
+import { emailWords } from "./words.js";
 
 /**
  * The pages of verified addresses and email changes: the page a mailed link
@@ -24,34 +27,29 @@ export function linkPath(purpose: LinkPurpose, token: string): string {
 }
 
 const LINK_PAGES = {
-  verify: {
-    title: "Verify your email address",
-    what: "Press the button to confirm that this address is yours.",
-    button: "Verify my email address",
-  },
-  change: {
-    title: "Confirm your new email address",
-    what: "Press the button to make this address your account's email. Your other sessions then end, and the old address no longer signs in.",
-    button: "Use this email address",
-  },
+  verify: { title: "link.verify.title", what: "link.verify.what", button: "link.verify.button" },
+  change: { title: "link.change.title", what: "link.change.what", button: "link.change.button" },
 } as const;
 
+const wordsOf = (ctx: PageContext) => emailWords.in(ctx.lang);
+
 /** The page a mailed link opens: the token in a hidden field, posted by the button. */
-export function emailLinkView(state: {
-  purpose: LinkPurpose;
-  token: string;
-  error?: string;
-}): string {
+export function emailLinkView(
+  ctx: PageContext,
+  state: { purpose: LinkPurpose; token: string; error?: string },
+): string {
+  const t = wordsOf(ctx);
   const text = LINK_PAGES[state.purpose];
   const action = state.purpose === "verify" ? VERIFY_PATH : CONFIRM_CHANGE_PATH;
   return page(
-    { title: text.title, error: state.error },
-    html`<p>${text.what}</p>
+    ctx.chrome,
+    { title: t(text.title), error: state.error },
+    html`<p>${t(text.what)}</p>
 <form method="post" action="${action}">
 <input type="hidden" name="token" value="${state.token}">
-<button type="submit">${text.button}</button>
+<button type="submit">${t(text.button)}</button>
 </form>
-${accountLinks()}`,
+${accountLinks(ctx)}`,
   );
 }
 
@@ -62,49 +60,57 @@ export type LinkProblem = "missing" | "invalid" | "taken";
  * how to get a new one (a verification link: the form right here; a change:
  * the account page).
  */
-export function emailLinkProblemView(purpose: LinkPurpose, problem: LinkProblem): string {
-  const mail = purpose === "verify" ? "verification mail" : "confirmation mail";
+export function emailLinkProblemView(
+  ctx: PageContext,
+  purpose: LinkPurpose,
+  problem: LinkProblem,
+): string {
+  const t = wordsOf(ctx);
   const error =
     problem === "missing"
-      ? `This page needs the link from your ${mail}, and it came without one.`
+      ? t("problem.missing", { purpose })
       : problem === "taken"
-        ? "Another account has this address by now, so your email address was not changed."
+        ? t("problem.taken")
         : purpose === "verify"
-          ? "This verification link does not work any more: it was used already, it has expired, or a newer one was sent."
-          : "This confirmation link does not work any more: it was used already, it has expired, or a newer change was asked for.";
+          ? t("problem.invalid_verify")
+          : t("problem.invalid_change");
   const next =
     purpose === "verify"
-      ? html`<h2>Ask for a new link</h2>
+      ? html`<h2>${t("problem.ask_new")}</h2>
 <form class="stacked" method="post" action="/account/verification">
-${field({ name: "email", label: "Email", type: "email", autocomplete: "email" }, {}, undefined)}
-<button type="submit">Send a new link</button>
+${field({ name: "email", label: ctx.t("field.email"), type: "email", autocomplete: "email" }, {}, undefined)}
+<button type="submit">${t("problem.send_new")}</button>
 </form>
-<p class="hint">Verified already? Then just log in.</p>`
+<p class="hint">${t("problem.verified_already")}</p>`
       : html`<p><a href="/account">${
-          problem === "taken"
-            ? "Choose another address on your account page"
-            : "Ask for the change again on your account page"
+          problem === "taken" ? t("problem.choose_other") : t("problem.ask_again")
         }</a></p>`;
-  return page({ title: LINK_PAGES[purpose].title, error }, html`${next}\n${accountLinks()}`);
+  return page(
+    ctx.chrome,
+    { title: t(LINK_PAGES[purpose].title), error },
+    html`${next}\n${accountLinks(ctx)}`,
+  );
 }
 
 /** Development mode's stand-in for the mail: the link, on the page. */
-function developmentLink(purpose: LinkPurpose, link: string | undefined): Html {
+function developmentLink(ctx: PageContext, purpose: LinkPurpose, link: string | undefined): Html {
   if (link === undefined) return html``;
+  const t = wordsOf(ctx);
   const [id, text] =
     purpose === "verify"
-      ? ["verification-link", "verify your email address"]
-      : ["confirmation-link", "confirm your new email address"];
-  return html`<p>Development mode hands the link back instead of mailing it:
-<a id="${id}" href="${link}">${text}</a>.</p>`;
+      ? ["verification-link", t("dev.verify")]
+      : ["confirmation-link", t("dev.change")];
+  return html`<p>${richText(t("dev.link", { link: "\u0001link\u0001" }), {
+    link: html`<a id="${id}" href="${link}">${text}</a>`,
+  })}</p>`;
 }
 
 /** The login page's way to a new link: the email as typed, in a hidden field; no session needed. */
-export function resendForm(email: string, link?: string): Html {
-  return html`${developmentLink("verify", link)}
+export function resendForm(ctx: PageContext, email: string, link?: string): Html {
+  return html`${developmentLink(ctx, "verify", link)}
 <form method="post" action="/account/verification">
 <input type="hidden" name="email" value="${email}">
-<button type="submit" class="secondary">Send a new link</button>
+<button type="submit" class="secondary">${wordsOf(ctx)("resend.button")}</button>
 </form>`;
 }
 
@@ -112,31 +118,28 @@ export function resendForm(email: string, link?: string): Html {
  * The login page's refusal of an unverified address (EMAIL_VERIFICATION=
  * required). Development mails nothing, so it says where the link shows up.
  */
-export function unverifiedLoginMessage(mailed: boolean): string {
-  return mailed
-    ? "Verify your email address first: follow the link mailed to it, or ask for a new one."
-    : "Verify your email address first. Development mode mails no link: Send a new link shows one on this page.";
+export function unverifiedLoginMessage(ctx: PageContext, mailed: boolean): string {
+  return wordsOf(ctx)(mailed ? "unverified.mailed" : "unverified.development");
 }
 
 /** What registration says when the address must be verified before the first login. */
-export function registeredUnverifiedNotice(mailed: boolean): string {
-  return mailed
-    ? "Account created. Check your mail: follow the link we sent to verify your address, then log in. It works for 24 hours."
-    : "Account created. Verify your address before you log in. Development mode mails no link: Send a new link shows one on this page.";
+export function registeredUnverifiedNotice(ctx: PageContext, mailed: boolean): string {
+  return wordsOf(ctx)(mailed ? "registered.mailed" : "registered.development");
 }
 
 /** What the login page shows after "Send a new link": development's link, or nothing more. */
-export function sentLink(link: string | undefined): Html {
-  return developmentLink("verify", link);
+export function sentLink(ctx: PageContext, link: string | undefined): Html {
+  return developmentLink(ctx, "verify", link);
 }
 
 /** /account's banner while the address is not verified (EMAIL_VERIFICATION on). */
-export function verificationBanner(link?: string): Html {
+export function verificationBanner(ctx: PageContext, link?: string): Html {
+  const t = wordsOf(ctx);
   return html`<div class="banner">
-<p><strong>Your email address is not verified.</strong> Follow the link mailed to it, or ask for a new one.</p>
-${developmentLink("verify", link)}
+<p><strong>${t("banner.unverified")}</strong> ${t("banner.follow")}</p>
+${developmentLink(ctx, "verify", link)}
 <form method="post" action="/account/verification">
-<button type="submit" class="secondary">Send a new link</button>
+<button type="submit" class="secondary">${t("resend.button")}</button>
 </form>
 </div>`;
 }
@@ -145,25 +148,26 @@ export interface EmailChangeState extends FormState {
   /** The account's address. */
   email: string;
   /** The address typed into the form, kept after an error. */
-  newEmail?: string;
+  newEmail?: string | undefined;
   /** Development: the confirmation link, in place of the mail. */
-  confirmationLink?: string;
+  confirmationLink?: string | undefined;
   /** The account has a second factor: the change takes a current code too. */
   needsCode?: boolean;
 }
 
 /** /account's change-email section: the new address and the password; a link then goes to the new address. */
-export function emailChangeSection(state: EmailChangeState): Html {
+export function emailChangeSection(ctx: PageContext, state: EmailChangeState): Html {
+  const t = wordsOf(ctx);
   // The fields take the focus only when one of them is in error.
   const fieldState = state.errorField ? state : {};
-  return html`<h2>Change your email address</h2>
-${developmentLink("change", state.confirmationLink)}
+  return html`<h2>${t("change.heading")}</h2>
+${developmentLink(ctx, "change", state.confirmationLink)}
 <form class="stacked" method="post" action="/account/email">
 ${usernameField(state.email)}
 ${field(
   {
     name: "new_email",
-    label: "New email address",
+    label: t("change.new_email"),
     type: "email",
     autocomplete: "email",
     value: state.newEmail ?? "",
@@ -172,18 +176,18 @@ ${field(
   fieldState,
   undefined,
 )}
-<p class="hint" id="new-email-hint">A link goes to the new address; nothing changes until it is followed. Your other sessions then end.</p>
+<p class="hint" id="new-email-hint">${t("change.hint")}</p>
 ${field(
   {
     name: "email_password",
-    label: "Your password, to change the email",
+    label: t("change.password"),
     type: "password",
     autocomplete: "current-password",
   },
   fieldState,
   undefined,
 )}
-${state.needsCode ? factorCodeField("email_code", fieldState) : ""}
-<button type="submit">Change email</button>
+${state.needsCode ? factorCodeField(ctx, "email_code", fieldState) : ""}
+<button type="submit">${t("change.submit")}</button>
 </form>`;
 }

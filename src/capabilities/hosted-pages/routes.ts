@@ -1,28 +1,29 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Accounts, LoginResult } from "../../core/accounts.js";
-import { AuthError, UserAlreadyExistsError } from "../../core/errors.js";
+import { UserAlreadyExistsError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
-import { setRetryAfter, statusOf } from "../../core/http/errors.js";
 import { sessionIdParams } from "../../core/http/schemas.js";
 import type { AccountPage, AccountPageState } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import { noticeOf } from "../../core/pages/notices.js";
+import type { PageContext } from "../../core/pages/page-context.js";
+import { LANGUAGE_PATH, type PageKit } from "../../core/pages/page-context.js";
 import {
   type Fields,
+  failureOf,
   field,
   fieldInError,
   formRoute,
+  type PageQuery,
   queryRoute,
   sendFailure,
   sendPage,
   sendSessionGone,
-  sentence,
-  WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
-import { type FormState, loginView, registerView } from "../../core/pages/views.js";
-import type { Html } from "../../platform/pages/html.js";
+import { DEFAULT_DESTINATION, type ReturnTo, withReturnTo } from "../../core/pages/return-to.js";
+import { loginView, registerView } from "../../core/pages/views.js";
 import { FAVICON_PATH, ICON_PATH, ICON_SVG } from "../../platform/pages/icon.js";
-import { STYLESHEET, STYLESHEET_PATH } from "../../platform/pages/style.js";
+import { STYLESHEET_PATH, stylesheet } from "../../platform/pages/style.js";
 
 export interface HostedPagesOptions {
   auth: Accounts;
@@ -30,6 +31,8 @@ export interface HostedPagesOptions {
   accountPage: AccountPage;
   /** What the capabilities add to the login and registration pages. */
   loginParts: readonly LoginPageParts[];
+  returnTo: ReturnTo;
+  pages: PageKit;
 }
 
 /**
@@ -39,20 +42,18 @@ export interface HostedPagesOptions {
  */
 export async function accountRoutes(
   app: FastifyInstance,
-  { auth, cookie, accountPage, loginParts }: HostedPagesOptions,
+  { auth, cookie, accountPage, loginParts, returnTo, pages }: HostedPagesOptions,
 ): Promise<void> {
   const minLength = auth.settings.passwordMinLength;
   // The login page with what the capabilities add under its form (a passkey sign-in).
-  const underTheForm = loginParts.flatMap((part) => part.login ?? []);
-  const loginPage = (state: FormState & { extra?: Html }) =>
-    loginView({ ...state, parts: underTheForm });
+  const loginPage = (ctx: PageContext, state: Parameters<typeof loginView>[1]) =>
+    loginView(ctx, { ...state, parts: loginParts.flatMap((part) => part.login?.(ctx) ?? []) });
   const hidden = { schema: { hide: true } };
 
+  // Made once, in the brand's colour.
+  const css = stylesheet(pages.brand.color);
   app.get(STYLESHEET_PATH, hidden, async (_request, reply) =>
-    reply
-      .type("text/css; charset=utf-8")
-      .header("cache-control", "public, max-age=3600")
-      .send(STYLESHEET),
+    reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(css),
   );
 
   // Its address changes with its content (ICON_PATH), so it may be kept for a year.
@@ -64,39 +65,58 @@ export async function accountRoutes(
     sendIcon(reply, "public, max-age=604800"),
   );
 
-  app.get("/account/register", hidden, async (_request, reply) =>
-    sendPage(reply, 200, registerView({}, minLength)),
+  /** The language switcher's form (page-context.ts): the cookie, then back to the page. */
+  app.post<{ Body: Fields }>(LANGUAGE_PATH, formRoute, async (request, reply) =>
+    pages.choose(request, reply, request.body?.lang, request.body?.back),
   );
+
+  app.get<{ Querystring: PageQuery }>("/account/register", queryRoute, async (request, reply) => {
+    const place = returnTo.check(request.query.return_to, request);
+    const ctx = pages.contextOf(request, withReturnTo("/account/register", place));
+    return sendPage(reply, 200, registerView(ctx, { returnTo: place }, minLength));
+  });
 
   app.post<{ Body: Fields }>("/account/register", formRoute, async (request, reply) => {
     const email = field(request.body, "email");
+    const place = returnTo.check(request.body?.return_to, request);
+    // Back to the form's page, with the place it carries.
+    const ctx = pages.contextOf(request, withReturnTo("/account/register", place));
     try {
       await auth.registerUser(email, field(request.body, "password"), clientOf(request));
     } catch (error) {
-      const message =
-        error instanceof UserAlreadyExistsError ? "This email is already registered." : undefined;
-      return sendFailure(reply, error, (text, code) =>
+      const message = error instanceof UserAlreadyExistsError ? ctx.t("register.taken") : undefined;
+      return sendFailure(reply, ctx, error, (text, code) =>
         registerView(
-          { email, error: message ?? text, errorField: fieldInError(code, "password") },
+          ctx,
+          {
+            email,
+            error: message ?? text,
+            errorField: fieldInError(code, "password"),
+            returnTo: place,
+          },
           minLength,
         ),
       );
     }
     // More to do before a login (verify the address): the part that knows says what.
-    const next = loginParts.map((part) => part.afterRegistration?.(email)).find(Boolean);
-    if (!next) return reply.redirect("/account/login?done=registered", 303);
-    return sendPage(reply, 200, loginPage({ email, ...next }));
+    const next = loginParts.map((part) => part.afterRegistration?.(email, ctx)).find(Boolean);
+    if (!next) return reply.redirect(withReturnTo("/account/login?done=registered", place), 303);
+    // The link is followed from a mail: the place waits in a cookie meanwhile.
+    returnTo.remember(reply, place);
+    return sendPage(reply, 200, loginPage(ctx, { email, ...next, returnTo: place }));
   });
 
-  app.get<{ Querystring: { done?: string } }>(
-    "/account/login",
-    queryRoute,
-    async (request, reply) =>
-      sendPage(reply, 200, loginPage({ notice: noticeOf(request.query.done) })),
-  );
+  app.get<{ Querystring: PageQuery }>("/account/login", queryRoute, async (request, reply) => {
+    const place = returnTo.check(request.query.return_to, request) ?? returnTo.remembered(request);
+    const ctx = pages.contextOf(request, withReturnTo("/account/login", place));
+    const notice = noticeOf(ctx, request.query.done);
+    return sendPage(reply, 200, loginPage(ctx, { notice, returnTo: place }));
+  });
 
   app.post<{ Body: Fields }>("/account/login", formRoute, async (request, reply) => {
     const email = field(request.body, "email");
+    const place = returnTo.check(request.body?.return_to, request);
+    const ctx = pages.contextOf(request, withReturnTo("/account/login", place));
     let result: LoginResult | null;
     try {
       const client = { ...clientOf(request), way: "page" } as const;
@@ -104,24 +124,40 @@ export async function accountRoutes(
     } catch (error) {
       // The password was right and there is more to do (the second step, an
       // unverified address): the page of the part that knows.
-      const next = loginParts.map((part) => part.pageFor?.(error, email, loginParts)).find(Boolean);
-      if (next) return sendPage(reply, next.status, next.body);
+      const next = loginParts
+        .map((part) => part.pageFor?.(error, email, place, ctx, loginParts))
+        .find(Boolean);
+      if (next) {
+        // An address to verify first: the place waits in a cookie for the login after it.
+        returnTo.remember(reply, place);
+        return sendPage(reply, next.status, next.body);
+      }
       // The email stays filled in: the password is what to type again.
-      return sendFailure(reply, error, (text, code) =>
-        loginPage({ email, error: text, errorField: fieldInError(code, "password", "password") }),
+      return sendFailure(reply, ctx, error, (text, code) =>
+        loginPage(ctx, {
+          email,
+          error: text,
+          errorField: fieldInError(code, "password", "password"),
+          returnTo: place,
+        }),
       );
     }
     if (!result) {
-      const state = { email, error: "Wrong email or password.", errorField: "password" } as const;
-      return sendPage(reply, 401, loginPage(state));
+      const error = ctx.t("login.wrong");
+      return sendPage(
+        reply,
+        401,
+        loginPage(ctx, { email, error, errorField: "password", returnTo: place }),
+      );
     }
     cookie.set(reply, result.sessionToken);
-    return reply.redirect("/account", 303);
+    returnTo.forget(request, reply);
+    return reply.redirect(place ?? DEFAULT_DESTINATION, 303);
   });
 
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>
-    accountPage.send(reply, cookie.read(request), 200, {
-      notice: noticeOf(request.query.done),
+    accountPage.send(request, reply, cookie.read(request), 200, {
+      notice: noticeOf(pages.contextOf(request), request.query.done),
       emailChanged: request.query.done === "email-changed",
     }),
   );
@@ -131,7 +167,7 @@ export async function accountRoutes(
     let outcome: Awaited<ReturnType<Accounts["changePassword"]>>;
     // The page again, with the message by the field it is about.
     const failure = (status: number, state: AccountPageState) =>
-      accountPage.send(reply, token, status, state);
+      accountPage.send(request, reply, token, status, state);
     try {
       outcome = await auth.changePassword(
         token,
@@ -140,14 +176,14 @@ export async function accountRoutes(
         clientOf(request),
       );
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      setRetryAfter(reply, error);
-      const errorField = error.code === "invalid_password" ? "new_password" : "current_password";
-      return failure(statusOf(error), { error: sentence(error.message), errorField });
+      const { status, message, code } = failureOf(reply, pages.contextOf(request), error);
+      const errorField = code === "invalid_password" ? "new_password" : "current_password";
+      return failure(status, { error: message, errorField });
     }
     if (outcome === "changed") return reply.redirect("/account?done=password-changed", 303);
     if (outcome !== "wrong_password") return sendSessionGone(reply, cookie, outcome);
-    return failure(403, { error: WRONG_CURRENT_PASSWORD, errorField: "current_password" });
+    const error = pages.contextOf(request).t("error.wrong_current_password");
+    return failure(403, { error, errorField: "current_password" });
   });
 
   /** "Sign out of all other sessions": one statement, one audit row (sessions_revoked). */

@@ -32,12 +32,12 @@ export const passkeys: Capability<PasskeyService> = {
   async routes(app, { auth }, { cookie }) {
     if (auth.passkeys) await app.register(passkeyRoutes, { auth, cookie, passkeys: auth.passkeys });
   },
-  async pages(app, { auth }, { cookie, accountPage }) {
+  async pages(app, { auth }, { cookie, accountPage, pages }) {
     if (!auth.passkeys) return;
-    await app.register(passkeyPages, { auth, cookie, accountPage, passkeys: auth.passkeys });
+    await app.register(passkeyPages, { auth, cookie, accountPage, pages, passkeys: auth.passkeys });
   },
   accountSection: ({ auth }) =>
     auth.passkeys ? passkeyAccountSection(auth.passkeys) : { render: () => ({}) },
   loginParts: ({ auth }) =>
-    auth.passkeys ? { login: passkeySignInPart(), secondStep: passkeyStepPart() } : {},
+    auth.passkeys ? { login: passkeySignInPart, secondStep: passkeyStepPart } : {},
 };

@@ -1,45 +1,53 @@
+import { brandedMail, languageOfMail, type MailKitOptions } from "../../core/mail/mail-kit.js";
 import type { MailComposers } from "../../platform/mail/composer.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
+import { passkeyWords } from "./words.js";
 
-/** The notices of changes to an account's passkeys, by mail kind. */
+/** The notices of changes to an account's passkeys, by mail kind: their words' keys. */
 const PASSKEY_NOTICES = {
   passkey_added: {
-    subject: "A passkey was added to your account",
-    what: "A passkey was just added to this account: it signs in without the password, and counts as a second factor.",
+    subject: "mail.passkey_added.subject",
+    what: "mail.passkey_added.what",
   },
   passkey_removed: {
-    subject: "A passkey was removed from your account",
-    what: "A passkey was just removed from this account: it no longer signs in.",
+    subject: "mail.passkey_removed.subject",
+    what: "mail.passkey_removed.what",
   },
   passkey_counter_regression: {
-    subject: "A passkey of your account was refused",
-    what: "A sign-in with one of this account's passkeys was refused: its authenticator's counter went back, which happens when a passkey was copied. Remove that passkey and add it again.",
+    subject: "mail.passkey_counter_regression.subject",
+    what: "mail.passkey_counter_regression.what",
   },
 } as const;
 
 export type PasskeyNotice = keyof typeof PASSKEY_NOTICES;
 
-function passkeyMail(to: string, kind: PasskeyNotice, options: { publicUrl: string }): MailMessage {
+function passkeyMail(
+  to: string,
+  kind: PasskeyNotice,
+  options: MailKitOptions,
+  language?: string | null,
+): MailMessage {
+  const t = passkeyWords.in(languageOfMail(language, options));
   const notice = PASSKEY_NOTICES[kind];
-  return {
+  return brandedMail(options, {
     to,
-    subject: notice.subject,
-    text: [
-      notice.what,
+    subject: t(notice.subject),
+    paragraphs: [
+      t(notice.what),
       "",
-      "If that was you, there is nothing to do.",
-      `If it was not, reset your password at once: ${options.publicUrl}/account/forgot`,
-      `and review the account's sessions and passkeys: ${options.publicUrl}/account`,
-    ].join("\n"),
-  };
+      t("mail.if_not_you"),
+      t("mail.reset_at_once", { link: `${options.publicUrl}/account/forgot` }),
+      t("mail.review", { link: `${options.publicUrl}/account` }),
+    ],
+  });
 }
 
 /** The passkeys' mail: a notice of each change to them, and of a copied one refused. */
-export function passkeyMails(options: { publicUrl: string }): MailComposers<PasskeyNotice> {
+export function passkeyMails(options: MailKitOptions): MailComposers<PasskeyNotice> {
   const notice =
     (kind: PasskeyNotice) =>
-    ({ email }: { email: string }) =>
-      passkeyMail(email, kind, options);
+    ({ email, language }: { email: string; language: string | null }) =>
+      passkeyMail(email, kind, options, language);
   return {
     passkey_added: notice("passkey_added"),
     passkey_removed: notice("passkey_removed"),

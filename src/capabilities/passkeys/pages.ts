@@ -8,16 +8,9 @@ import type { SessionCookie } from "../../core/http/cookies.js";
 import { clientOf } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
 import type { AccountPage, AccountSection } from "../../core/pages/account-page.js";
-import {
-  CODE_REQUIRED,
-  type Fields,
-  field,
-  formRoute,
-  sendSessionGone,
-  sentence,
-  WRONG_CODE,
-  WRONG_CURRENT_PASSWORD,
-} from "../../core/pages/page-kit.js";
+import { errorText } from "../../core/pages/error-text.js";
+import type { PageKit } from "../../core/pages/page-context.js";
+import { type Fields, field, formRoute, sendSessionGone } from "../../core/pages/page-kit.js";
 import { PASSKEYS_SCRIPT } from "./browser-script.js";
 import type { Passkeys } from "./passkeys.js";
 import { passkeyIdParams } from "./routes.js";
@@ -42,7 +35,14 @@ export async function passkeyPages(
     cookie,
     passkeys,
     accountPage,
-  }: { auth: Accounts; cookie: SessionCookie; passkeys: Passkeys; accountPage: AccountPage },
+    pages,
+  }: {
+    auth: Accounts;
+    cookie: SessionCookie;
+    passkeys: Passkeys;
+    accountPage: AccountPage;
+    pages: PageKit;
+  },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
   const bundle = webauthnBundle();
@@ -78,8 +78,9 @@ export async function passkeyPages(
         if (error instanceof NoResultFound)
           return reply.redirect("/account?done=passkey-gone", 303);
         if (!(error instanceof AuthError)) throw error;
-        return accountPage.send(reply, token, statusOf(error), {
-          error: sentence(error.message),
+        const ctx = pages.contextOf(request, "/account");
+        return accountPage.send(request, reply, token, statusOf(error), {
+          error: errorText(ctx, error),
         });
       }
       return reply.redirect("/account?done=passkey-renamed", 303);
@@ -93,8 +94,9 @@ export async function passkeyPages(
       const token = cookie.read(request);
       const current = await auth.signedIn(token);
       if (!current) return reply.redirect("/account/login", 303);
+      const ctx = pages.contextOf(request, "/account");
       const failure = (status: number, error: string) =>
-        accountPage.send(reply, token, status, { error });
+        accountPage.send(request, reply, token, status, { error });
       const proof = {
         password: field(request.body, "password"),
         code: field(request.body, "code"),
@@ -107,15 +109,16 @@ export async function passkeyPages(
           return reply.redirect("/account?done=passkey-gone", 303);
         if (!(error instanceof AuthError)) throw error;
         setRetryAfter(reply, error);
-        return failure(statusOf(error), sentence(error.message));
+        return failure(statusOf(error), errorText(ctx, error));
       }
       if (result.outcome === "done") {
         const done = result.value.secondFactorLeft ? "passkey-removed" : "passkey-removed-last";
         return reply.redirect(`/account?done=${done}`, 303);
       }
-      if (result.outcome === "wrong_password") return failure(403, WRONG_CURRENT_PASSWORD);
-      if (result.outcome === "code_required") return failure(403, CODE_REQUIRED);
-      if (result.outcome === "wrong_code") return failure(403, WRONG_CODE);
+      if (result.outcome === "wrong_password")
+        return failure(403, ctx.t("error.wrong_current_password"));
+      if (result.outcome === "code_required") return failure(403, ctx.t("error.code_required"));
+      if (result.outcome === "wrong_code") return failure(403, ctx.t("error.wrong_code"));
       return sendSessionGone(reply, cookie, result.outcome);
     },
   );
@@ -124,11 +127,12 @@ export async function passkeyPages(
 /** /account's passkeys section: the list with Add, Rename and Remove. */
 export function passkeyAccountSection(passkeys: Passkeys): AccountSection {
   return {
-    async render({ user, sessions, secondFactorOn }) {
+    async render({ user, sessions, secondFactorOn, ctx }) {
       const current = sessions.find((session) => session.current);
       const recent = current !== undefined && passkeys.isRecentSignIn(current);
       const list = await passkeys.list(user.id);
-      return { part: passkeySection({ passkeys: list, recent, hasFactor: secondFactorOn }) };
+      const state = { passkeys: list, recent, hasFactor: secondFactorOn };
+      return { part: passkeySection(ctx, state) };
     },
   };
 }

@@ -1,5 +1,7 @@
+import type { PageContext } from "../../core/pages/page-context.js";
 import { type Html, html } from "../../platform/pages/html.js";
 import type { PasskeyInfo } from "./passkeys.js";
+import { passkeyWords } from "./words.js";
 
 /**
  * The passkeys' parts of the hosted pages. Each works only with the script
@@ -18,11 +20,14 @@ const scripts = html`<script src="${WEBAUTHN_SCRIPT_PATH}" defer></script>
 /** Where the script says what went wrong (a cancelled prompt, a refused answer). */
 const errorBox = html`<p class="error" id="passkey-error" role="alert" hidden></p>`;
 
+const wordsOf = (ctx: PageContext) => passkeyWords.in(ctx.lang);
+
 /** The login page's: "Sign in with a passkey" (and autofill, on the email field the page marks for it). */
-export function passkeySignInPart(): Html {
+export function passkeySignInPart(ctx: PageContext): Html {
+  const t = wordsOf(ctx);
   return html`<div id="passkey-sign-in" hidden>
-<p>Or, without a password:</p>
-<button type="button" id="passkey-sign-in-button">Sign in with a passkey</button>
+<p>${t("login.or")}</p>
+<button type="button" id="passkey-sign-in-button">${t("login.button")}</button>
 </div>
 ${errorBox}
 ${scripts}`;
@@ -32,9 +37,10 @@ ${scripts}`;
  * The second step's: a passkey beside the code. The script posts the
  * passkey's answer as the code, with the mfa_token of the page's own form.
  */
-export function passkeyStepPart(): Html {
+export function passkeyStepPart(ctx: PageContext): Html {
+  const t = wordsOf(ctx);
   return html`<div id="passkey-step" hidden>
-<button type="button" id="passkey-step-button" class="secondary">Use a passkey instead</button>
+<button type="button" id="passkey-step-button" class="secondary">${t("step.button")}</button>
 </div>
 <form id="passkey-step-form" method="post" action="/account/login/mfa" hidden>
 <input type="hidden" name="code" value="">
@@ -51,55 +57,51 @@ export interface PasskeySectionState {
   hasFactor: boolean;
 }
 
-/** /account's section: the passkeys (name, created, last used), with Add, Rename and Remove. */
-export function passkeySection(state: PasskeySectionState): Html {
+/**
+ * /account's section: the passkeys (name, added, last used), each with
+ * Rename and Remove, as a list that fits a phone's width; and Add.
+ */
+export function passkeySection(ctx: PageContext, state: PasskeySectionState): Html {
+  const t = wordsOf(ctx);
   const { passkeys, recent, hasFactor } = state;
   const askFactor = !recent && hasFactor;
-  const rows = passkeys.map(
-    (passkey) => html`<tr>
-<td>${passkey.name}</td>
-<td><time datetime="${passkey.createdAt.toISOString()}">${formatTime(passkey.createdAt)}</time></td>
-<td>${
-      passkey.lastUsedAt
-        ? html`<time datetime="${passkey.lastUsedAt.toISOString()}">${formatTime(passkey.lastUsedAt)}</time>`
-        : "never"
-    }</td>
-<td>
-<form class="inline" method="post" action="/account/passkeys/${passkey.id}/rename">
-<label for="passkey-name-${passkey.id}">New name for ${passkey.name}</label>
-<input id="passkey-name-${passkey.id}" name="name" type="text" required maxlength="64" value="${passkey.name}">
-<button type="submit" class="secondary">Rename</button>
+  const items = passkeys.map(
+    ({ id, name, createdAt, lastUsedAt }) => html`<li>
+<p><strong>${name}</strong><br>
+<span class="hint">${t("section.added", { at: createdAt })}, ${
+      lastUsedAt ? t("section.last_used", { at: lastUsedAt }) : t("section.never_used")
+    }</span></p>
+<form class="stacked" method="post" action="/account/passkeys/${id}/rename">
+<label for="passkey-name-${id}">${t("section.rename_label", { name })}</label>
+<input id="passkey-name-${id}" name="name" type="text" required maxlength="64" value="${name}">
+<button type="submit" class="secondary">${t("section.rename")}</button>
 </form>
-<form class="inline" method="post" action="/account/passkeys/${passkey.id}/remove">
-<label for="passkey-password-${passkey.id}">Your password, to remove ${passkey.name}</label>
-<input id="passkey-password-${passkey.id}" name="password" type="password" autocomplete="current-password" required maxlength="1024">
-${askFactor ? factorField(`passkey-code-${passkey.id}`, `to remove ${passkey.name}`) : ""}
-<button type="submit" class="secondary">Remove</button>
+<form class="stacked" method="post" action="/account/passkeys/${id}/remove">
+<label for="passkey-password-${id}">${t("section.remove_password", { name })}</label>
+<input id="passkey-password-${id}" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+${askFactor ? factorField(ctx, `passkey-code-${id}`, t("section.remove_purpose", { name })) : ""}
+<button type="submit" class="secondary">${t("section.remove")}</button>
 </form>
-</td>
-</tr>`,
+</li>`,
   );
   const list =
     passkeys.length === 0
-      ? html`<p id="passkey-none">No passkeys yet.</p>`
-      : html`<table id="passkey-list">
-<caption class="hint">Passkeys sign in without your password, and count as a second factor after it.</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Added (UTC)</th><th scope="col">Last used (UTC)</th><th scope="col"><span class="hint">Actions</span></th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>`;
+      ? html`<p id="passkey-none">${t("section.none")}</p>`
+      : html`<p class="hint">${t("section.about")}</p>
+<ul id="passkey-list">
+${items}
+</ul>`;
   // Offered once, after a sign-in by password on a device that can hold a passkey (the script decides).
   const offer =
     passkeys.length === 0 && recent
       ? html`<div id="passkey-offer" hidden>
-<p>Next time, sign in with this device's screen lock, fingerprint or face instead of your password?</p>
-<button type="button" id="passkey-offer-yes">Yes, create a passkey</button>
-<button type="button" id="passkey-offer-no" class="secondary">Not now</button>
+<p>${t("section.offer")}</p>
+<button type="button" id="passkey-offer-yes">${t("section.offer_yes")}</button>
+<button type="button" id="passkey-offer-no" class="secondary">${t("section.offer_no")}</button>
 </div>`
       : "";
   return html`<section id="passkeys" aria-labelledby="passkeys-heading">
-<h2 id="passkeys-heading">Passkeys</h2>
+<h2 id="passkeys-heading">${t("section.heading")}</h2>
 ${offer}
 ${list}
 <div id="passkey-add" hidden>
@@ -107,28 +109,24 @@ ${list}
 ${
   recent
     ? ""
-    : html`<label for="passkey-add-password">Your password, to add a passkey</label>
+    : html`<label for="passkey-add-password">${t("section.add_password")}</label>
 <input id="passkey-add-password" name="password" type="password" autocomplete="current-password" required maxlength="1024">`
 }
-${askFactor ? factorField("passkey-add-code", "to add a passkey") : ""}
-<label for="passkey-add-name">Name of the new passkey (optional)</label>
+${askFactor ? factorField(ctx, "passkey-add-code", t("section.add_purpose")) : ""}
+<label for="passkey-add-name">${t("section.add_name")}</label>
 <input id="passkey-add-name" name="name" type="text" maxlength="64" autocomplete="off">
-<button type="submit" id="passkey-add-button">Add a passkey</button>
+<button type="submit" id="passkey-add-button">${t("section.add")}</button>
 </form>
 </div>
-<p class="hint" id="passkey-unsupported">Adding a passkey needs a browser that has passkeys, with JavaScript on.</p>
+<p class="hint" id="passkey-unsupported">${t("section.unsupported")}</p>
 ${errorBox}
 </section>
 ${scripts}`;
 }
 
 /** A second factor's field: a code typed, or (the script adds a button) a passkey. */
-function factorField(id: string, purpose: string): Html {
-  return html`<label for="${id}">A code from your authenticator app, a recovery code, or a passkey, ${purpose}</label>
+function factorField(ctx: PageContext, id: string, purpose: string): Html {
+  const label = wordsOf(ctx)("section.factor_label", { purpose });
+  return html`<label for="${id}">${label}</label>
 <input id="${id}" name="code" type="text" autocomplete="one-time-code" inputmode="text" autocapitalize="none" spellcheck="false" required maxlength="32" data-passkey-factor>`;
-}
-
-/** As the account page's sessions show times (http/pages/views.ts, which imports this file). */
-function formatTime(date: Date): string {
-  return date.toISOString().slice(0, 16).replace("T", " ");
 }

@@ -7,5 +7,5 @@ import type { PasswordResetService } from "./service.js";
 export const passwordReset: Capability<{ auth: PasswordResetService }> = {
   name: "password-reset",
   routes: (app, { auth }) => app.register(resetPasswordRoutes, { auth }),
-  pages: (app, { auth }) => app.register(passwordResetPages, { auth }),
+  pages: (app, { auth }, { pages }) => app.register(passwordResetPages, { auth, pages }),
 };

@@ -1,6 +1,8 @@
+import { brandedMail, languageOfMail, type MailKitOptions } from "../../core/mail/mail-kit.js";
 import type { MailComposers } from "../../platform/mail/composer.js";
 import { isMailableEmail } from "../../platform/mail/mailable.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
+import { resetWords } from "./words.js";
 
 /** Where the hosted page that takes a reset token lives, under PUBLIC_URL. */
 export const RESET_PAGE_PATH = "/account/reset";
@@ -17,23 +19,26 @@ export function resetLink(publicUrl: string, token: string): string {
 export function resetMail(
   to: string,
   token: string,
-  options: { publicUrl: string; lifetimeMinutes: number },
+  options: MailKitOptions & { lifetimeMinutes: number },
+  language?: string | null,
 ): MailMessage {
-  return {
+  const t = resetWords.in(languageOfMail(language, options));
+  const link = resetLink(options.publicUrl, token);
+  return brandedMail(options, {
     to,
-    subject: "Reset your password",
-    text: [
-      "Someone (we hope you) asked to reset the password of this account.",
+    subject: t("mail.subject"),
+    paragraphs: [
+      t("mail.asked"),
       "",
-      "Choose a new password here:",
-      resetLink(options.publicUrl, token),
+      t("mail.choose"),
+      link,
       "",
-      `Or enter this reset token: ${token}`,
+      t("mail.token", { token }),
       "",
-      `The link works once and expires in ${options.lifetimeMinutes} minutes.`,
-      "If you did not ask for it, ignore this mail: your password stays as it is.",
-    ].join("\n"),
-  };
+      t("mail.expires", { minutes: options.lifetimeMinutes }),
+      t("mail.ignore"),
+    ],
+  });
 }
 
 /**
@@ -41,17 +46,18 @@ export function resetMail(
  * (replacing the one a failed attempt made), so no usable token ever waits
  * in the outbox table.
  */
-export function passwordResetMails(options: {
-  publicUrl: string;
-  lifetimeMinutes: number;
-  /** A fresh reset token for the email's user; null when nobody has this email. */
-  issueResetToken(email: string): Promise<{ token: string; email: string } | null>;
-}): MailComposers<"password_reset"> {
+export function passwordResetMails(
+  options: MailKitOptions & {
+    lifetimeMinutes: number;
+    /** A fresh reset token for the email's user; null when nobody has this email. */
+    issueResetToken(email: string): Promise<{ token: string; email: string } | null>;
+  },
+): MailComposers<"password_reset"> {
   return {
-    async password_reset({ email }) {
+    async password_reset({ email, language }) {
       const issued = await options.issueResetToken(email);
       if (!issued || !isMailableEmail(issued.email)) return null;
-      return resetMail(issued.email, issued.token, options);
+      return resetMail(issued.email, issued.token, options, language);
     },
   };
 }

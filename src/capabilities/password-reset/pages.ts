@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { clientOf } from "../../core/http/cookies.js";
 import { PLAIN_TEXT_PATTERN } from "../../core/http/schemas.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import {
   type Fields,
   field,
@@ -11,39 +12,41 @@ import {
 } from "../../core/pages/page-kit.js";
 import type { PasswordResetService } from "./service.js";
 import { forgotView, resetLinkProblemView, resetView } from "./views.js";
+import { resetWords } from "./words.js";
 
 /** The hosted pages of the reset: ask for a link (/account/forgot), use it (/account/reset). */
 export async function passwordResetPages(
   app: FastifyInstance,
-  { auth }: { auth: PasswordResetService },
+  { auth, pages }: { auth: PasswordResetService; pages: PageKit },
 ): Promise<void> {
   const development = auth.settings.mode === "development";
   const minLength = auth.settings.passwordMinLength;
   const hidden = { schema: { hide: true } };
 
-  app.get("/account/forgot", hidden, async (_request, reply) =>
-    sendPage(reply, 200, forgotView({})),
+  app.get("/account/forgot", hidden, async (request, reply) =>
+    sendPage(reply, 200, forgotView(pages.contextOf(request), {})),
   );
 
   app.post<{ Body: Fields }>("/account/forgot", formRoute, async (request, reply) => {
     const email = field(request.body, "email");
+    const ctx = pages.contextOf(request);
     try {
       if (development) {
         // As the API's development mode: the token comes back instead of a mail.
         const token = await auth.passwordResets.getResetPasswordToken(email, clientOf(request));
         const resetLink = `/account/reset?token=${encodeURIComponent(token)}`;
-        return sendPage(reply, 200, forgotView({ email, resetLink }));
+        return sendPage(reply, 200, forgotView(ctx, { email, resetLink }));
       }
       await auth.passwordResets.requestPasswordReset(email, clientOf(request));
     } catch (error) {
-      return sendFailure(reply, error, (text) =>
-        forgotView({ email, error: text, errorField: "email" }),
+      return sendFailure(reply, ctx, error, (text) =>
+        forgotView(ctx, { email, error: text, errorField: "email" }),
       );
     }
     // The link's real lifetime (RESET_TOKEN_LIFETIME), not a fixed figure.
     const minutes = Math.round(auth.settings.resetTokenLifetime / 60_000);
-    const notice = `If this email is registered, a reset link is on its way. It works for ${minutes} minutes.`;
-    return sendPage(reply, 200, forgotView({ notice }));
+    const notice = resetWords.in(ctx.lang)("forgot.sent", { minutes });
+    return sendPage(reply, 200, forgotView(ctx, { notice }));
   });
 
   app.get<{ Querystring: { token?: string } }>(
@@ -59,10 +62,11 @@ export async function passwordResetPages(
     },
     async (request, reply) => {
       const token = request.query.token ?? "";
-      if (token === "") return sendPage(reply, 400, resetLinkProblemView("missing"));
+      const ctx = pages.contextOf(request);
+      if (token === "") return sendPage(reply, 400, resetLinkProblemView(ctx, "missing"));
       // A link that does not work any more still shows the form: it says so when sent.
       const email = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
-      return sendPage(reply, 200, resetView({ token, email }, minLength));
+      return sendPage(reply, 200, resetView(ctx, { token, email }, minLength));
     },
   );
 
@@ -70,6 +74,7 @@ export async function passwordResetPages(
     // The token names its account; an email, when a form still sends one, must be its owner's.
     const email = field(request.body, "email") || undefined;
     const token = field(request.body, "reset_token");
+    const ctx = pages.contextOf(request, `/account/reset?token=${encodeURIComponent(token)}`);
     try {
       await auth.passwordResets.updatePassword(token, field(request.body, "new_password"), {
         email,
@@ -78,10 +83,11 @@ export async function passwordResetPages(
     } catch (error) {
       // The form again (a refused password): still named for its account.
       const owner = (await auth.passwordResets.tokenOwner(token)) ?? undefined;
-      return sendFailure(reply, error, (text, code) =>
+      return sendFailure(reply, ctx, error, (text, code) =>
         code === "invalid_reset_token"
-          ? resetLinkProblemView("invalid")
+          ? resetLinkProblemView(ctx, "invalid")
           : resetView(
+              ctx,
               { token, email: owner, error: text, errorField: fieldInError(code, "new_password") },
               minLength,
             ),

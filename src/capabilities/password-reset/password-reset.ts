@@ -58,11 +58,12 @@ export class PasswordResets {
   async requestPasswordReset(email: string, client: SessionClient = {}): Promise<void> {
     // Mailable, not the strict rule of new registrations: an account made
     // before it (say old@intranet) must still be able to reset its password.
-    if (!isMailableEmail(email)) throw new InvalidEmailError("email is not an address we can mail");
+    if (!isMailableEmail(email))
+      throw new InvalidEmailError("email is not an address we can mail", "unmailable");
     if (!this.#ctx.mailQueue) throw new Error("requestPasswordReset needs a mail queue (SMTP)");
     await this.#hitLimit(email, client);
     await this.#ctx.changes.run(async (change) => {
-      await change.mail("password_reset", email);
+      await change.mail("password_reset", email, undefined, client.language);
       await change.report({
         type: "reset",
         stage: "requested",
@@ -174,7 +175,7 @@ export class PasswordResets {
         email,
         client: options.client,
       });
-      await change.mail("password_changed", email);
+      await change.mail("password_changed", email, undefined, options.client?.language);
     });
     // The owner proved control of the email: the account-wide lock ends, and
     // this address's own. After the commit, so a throttling store that is

@@ -1,3 +1,5 @@
+import type { PageContext } from "../../core/pages/page-context.js";
+import { richText } from "../../core/pages/rich-text.js";
 import {
   accountLinks,
   emailField,
@@ -7,21 +9,26 @@ import {
   usernameField,
 } from "../../core/pages/views.js";
 import { html, page } from "../../platform/pages/html.js";
+import { resetWords } from "./words.js";
 
-export function forgotView(state: FormState & { resetLink?: string }): string {
+export function forgotView(ctx: PageContext, state: FormState & { resetLink?: string }): string {
+  const t = resetWords.in(ctx.lang);
+  const link = state.resetLink;
   return page(
-    options("Forgot your password?", state),
+    ctx.chrome,
+    options(t("forgot.title"), state),
     html`${
-      state.resetLink
-        ? html`<p>Development mode hands the link back instead of mailing it:
-<a id="reset-link" href="${state.resetLink}">choose a new password</a>.</p>`
+      link
+        ? html`<p>${richText(t("forgot.dev_link", { link: "\u0001link\u0001" }), {
+            link: html`<a id="reset-link" href="${link}">${t("forgot.dev_link_text")}</a>`,
+          })}</p>`
         : ""
     }
 <form class="stacked" method="post" action="/account/forgot">
-${emailField(state)}
-<button type="submit">Send me a reset link</button>
+${emailField(ctx, state)}
+<button type="submit">${t("forgot.submit")}</button>
 </form>
-${accountLinks("/account/forgot")}`,
+${accountLinks(ctx, "/account/forgot")}`,
   );
 }
 
@@ -30,16 +37,22 @@ ${accountLinks("/account/forgot")}`,
  * new password (the hidden token is all the server needs); `state.email`, the
  * account of a live token, is there for password managers alone.
  */
-export function resetView(state: FormState & { token: string }, minLength: number): string {
+export function resetView(
+  ctx: PageContext,
+  state: FormState & { token: string },
+  minLength: number,
+): string {
+  const t = resetWords.in(ctx.lang);
   return page(
-    options("Choose a new password", state),
+    ctx.chrome,
+    options(t("reset.title"), state),
     html`<form class="stacked" method="post" action="/account/reset">
 <input type="hidden" name="reset_token" value="${state.token}">
 ${state.email === undefined ? "" : usernameField(state.email)}
 ${field(
   {
     name: "new_password",
-    label: "New password",
+    label: t("reset.new_password"),
     type: "password",
     autocomplete: "new-password",
     hintId: "password-hint",
@@ -47,22 +60,21 @@ ${field(
   state,
   "new_password",
 )}
-<p class="hint" id="password-hint">At least ${minLength} characters. Every session of the account ends.</p>
-<button type="submit">Set the new password</button>
+<p class="hint" id="password-hint">${t("reset.hint", { min: minLength })}</p>
+<button type="submit">${t("reset.submit")}</button>
 </form>
-${accountLinks()}`,
+${accountLinks(ctx)}`,
   );
 }
 
 /** The reset page without a usable link: no form to fill in vain, a way to ask for a new link. */
-export function resetLinkProblemView(problem: "missing" | "invalid"): string {
-  const error =
-    problem === "missing"
-      ? "This page needs the link from your reset mail, and it came without one."
-      : "This reset link does not work any more: it was used already, or it has expired.";
+export function resetLinkProblemView(ctx: PageContext, problem: "missing" | "invalid"): string {
+  const t = resetWords.in(ctx.lang);
+  const error = problem === "missing" ? t("problem.missing") : t("problem.invalid");
   return page(
-    { title: "Choose a new password", error },
-    html`<p><a href="/account/forgot">Ask for a new reset link</a></p>
-${accountLinks()}`,
+    ctx.chrome,
+    { title: t("reset.title"), error },
+    html`<p><a href="/account/forgot">${t("problem.ask_new")}</a></p>
+${accountLinks(ctx)}`,
   );
 }

@@ -12,8 +12,11 @@ import type { SecondFactorService } from "./service.js";
 export const secondFactor: Capability<{ auth: SecondFactorService }> = {
   name: "second-factor",
   routes: (app, { auth }, { cookie }) => app.register(mfaRoutes, { auth, cookie }),
-  pages: (app, { auth }, { cookie, accountPage, loginParts }) =>
-    app.register(accountMfaRoutes, { auth, cookie, accountPage, loginParts }),
+  pages: (app, { auth }, { cookie, accountPage, returnTo, pages, loginParts }) =>
+    app.register(accountMfaRoutes, { auth, cookie, accountPage, returnTo, pages, loginParts }),
   accountSection: ({ auth }) => secondFactorSection(auth),
   loginParts: () => secondFactorLoginParts,
+  exportData: async ({ auth }, user) => ({
+    second_factor: await auth.secondFactors.exportOf(user.id),
+  }),
 };

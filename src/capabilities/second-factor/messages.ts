@@ -1,19 +1,21 @@
+import { brandedMail, languageOfMail, type MailKitOptions } from "../../core/mail/mail-kit.js";
 import type { MailComposers } from "../../platform/mail/composer.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
+import { secondFactorWords } from "./words.js";
 
-/** The notices of changes to an account's second factor, by mail kind. */
+/** The notices of changes to an account's second factor, by mail kind: their words' keys. */
 const SECOND_FACTOR_NOTICES = {
   second_factor_added: {
-    subject: "Two-factor authentication was turned on",
-    what: "Two-factor authentication was just turned on for this account: logins now ask for a code from an authenticator app.",
+    subject: "mail.second_factor_added.subject",
+    what: "mail.second_factor_added.what",
   },
   second_factor_removed: {
-    subject: "Two-factor authentication was turned off",
-    what: "Two-factor authentication was just turned off for this account: logins now ask for the password only.",
+    subject: "mail.second_factor_removed.subject",
+    what: "mail.second_factor_removed.what",
   },
   recovery_code_used: {
-    subject: "A recovery code was used to sign in",
-    what: "A recovery code was just used to sign in to this account. Each code works once; make new ones on your account page when few are left.",
+    subject: "mail.recovery_code_used.subject",
+    what: "mail.recovery_code_used.what",
   },
 } as const;
 
@@ -22,30 +24,30 @@ export type SecondFactorNotice = keyof typeof SECOND_FACTOR_NOTICES;
 export function secondFactorMail(
   to: string,
   kind: SecondFactorNotice,
-  options: { publicUrl: string },
+  options: MailKitOptions,
+  language?: string | null,
 ): MailMessage {
+  const t = secondFactorWords.in(languageOfMail(language, options));
   const notice = SECOND_FACTOR_NOTICES[kind];
-  return {
+  return brandedMail(options, {
     to,
-    subject: notice.subject,
-    text: [
-      notice.what,
+    subject: t(notice.subject),
+    paragraphs: [
+      t(notice.what),
       "",
-      "If that was you, there is nothing to do.",
-      `If it was not, reset your password at once: ${options.publicUrl}/account/forgot`,
-      `and review the account's sessions and two-factor settings: ${options.publicUrl}/account`,
-    ].join("\n"),
-  };
+      t("mail.if_not_you"),
+      t("mail.reset_at_once", { link: `${options.publicUrl}/account/forgot` }),
+      t("mail.review", { link: `${options.publicUrl}/account` }),
+    ],
+  });
 }
 
 /** The second factor's mail: a notice of each change to it. */
-export function secondFactorMails(options: {
-  publicUrl: string;
-}): MailComposers<SecondFactorNotice> {
+export function secondFactorMails(options: MailKitOptions): MailComposers<SecondFactorNotice> {
   const notice =
     (kind: SecondFactorNotice) =>
-    ({ email }: { email: string }) =>
-      secondFactorMail(email, kind, options);
+    ({ email, language }: { email: string; language: string | null }) =>
+      secondFactorMail(email, kind, options, language);
   return {
     second_factor_added: notice("second_factor_added"),
     second_factor_removed: notice("second_factor_removed"),

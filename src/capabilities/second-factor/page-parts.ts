@@ -7,19 +7,22 @@ import { mfaSection, mfaStepView } from "./views.js";
 /** The second factor's section of /account: its state, and the forms to change it. */
 export function secondFactorSection(auth: SecondFactorService): AccountSection {
   return {
-    async render({ user, state }) {
+    async render({ user, state, ctx }) {
       const status = await auth.secondFactors.status(user.id);
       const { notice, error, errorField } = state;
-      return { part: mfaSection({ email: user.email, notice, error, errorField, status }) };
+      return { part: mfaSection(ctx, { email: user.email, notice, error, errorField, status }) };
     },
   };
 }
 
 /** A right password on an account with a factor: the second step's page (pages.ts takes its form). */
 export const secondFactorLoginParts: LoginPageParts = {
-  pageFor(error, _email, all) {
+  pageFor(error, _email, returnTo, ctx, all) {
     if (!(error instanceof SecondFactorRequiredError)) return undefined;
-    const others = all.flatMap((part) => part.secondStep ?? []);
-    return { status: 200, body: mfaStepView({ mfaToken: error.mfaToken, others }) };
+    const others = all.flatMap((part) => part.secondStep?.(ctx) ?? []);
+    return {
+      status: 200,
+      body: mfaStepView(ctx, { mfaToken: error.mfaToken, returnTo, others }),
+    };
   },
 };

@@ -2,33 +2,31 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import QRCode from "qrcode";
 import type { LoginResult } from "../../core/accounts.js";
 import {
-  AuthError,
   InvalidCodeError,
   InvalidMfaTokenError,
   SecondFactorStateError,
 } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
-import { setRetryAfter, statusOf } from "../../core/http/errors.js";
 import type { AccountPage } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
+import type { PageContext, PageKit } from "../../core/pages/page-context.js";
 import {
-  CODE_REQUIRED,
   type Fields,
+  failureOf,
   field,
   formRoute,
   sendFailure,
   sendPage,
   sendSessionGone,
-  sentence,
-  WRONG_CODE,
-  WRONG_CURRENT_PASSWORD,
 } from "../../core/pages/page-kit.js";
+import { DEFAULT_DESTINATION, type ReturnTo, withReturnTo } from "../../core/pages/return-to.js";
 import type { FieldName } from "../../core/pages/views.js";
 import type { Reauthenticated, SignedIn } from "../../core/reauthentication.js";
 import type { SessionClient } from "../../core/session.js";
 import type { SecondFactorService } from "./service.js";
 import { totpUri } from "./totp.js";
 import { mfaSetupView, mfaStepView, recoveryCodesView, type SetupState } from "./views.js";
+import { secondFactorWords } from "./words.js";
 
 /** What a TOTP secret looks like (base32, as newTotpSecret makes it); anything else is not shown. */
 const BASE32_SECRET = /^[A-Z2-7]{16,128}$/;
@@ -45,17 +43,21 @@ export async function accountMfaRoutes(
     auth,
     cookie,
     accountPage,
+    returnTo,
+    pages,
     loginParts,
   }: {
     auth: SecondFactorService;
     cookie: SessionCookie;
     accountPage: AccountPage;
+    returnTo: ReturnTo;
+    pages: PageKit;
     loginParts: readonly LoginPageParts[];
   },
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
   // What other kinds of factor add beside the code on the second step's page (a passkey).
-  const others = loginParts.flatMap((part) => part.secondStep ?? []);
+  const othersIn = (ctx: PageContext) => loginParts.flatMap((part) => part.secondStep?.(ctx) ?? []);
 
   // A page reloaded or opened from history after its form: back where the form was, nothing changed.
   for (const [path, to] of [
@@ -71,41 +73,48 @@ export async function accountMfaRoutes(
   /** The second step of a login: the mfa_token the login page put in the form, and a code. */
   app.post<{ Body: Fields }>("/account/login/mfa", formRoute, async (request, reply) => {
     const mfaToken = field(request.body, "mfa_token");
-    if (mfaToken === "") return reply.redirect("/account/login", 303);
+    const place = returnTo.check(request.body?.return_to, request);
+    if (mfaToken === "") return reply.redirect(withReturnTo("/account/login", place), 303);
     // Which of the page's two forms was sent: the app's code, or a recovery code.
     const errorField = typeof request.body?.recovery_code === "string" ? "recovery_code" : "code";
     const recovery = errorField === "recovery_code";
     const code = field(request.body, errorField);
+    // The switcher leads back to the login page (this form's page needs its token).
+    const ctx = pages.contextOf(request, withReturnTo("/account/login", place));
+    const t = secondFactorWords.in(ctx.lang);
     const again = (status: number, error: string) =>
-      sendPage(reply, status, mfaStepView({ mfaToken, error, errorField, others }));
+      sendPage(
+        reply,
+        status,
+        mfaStepView(ctx, { mfaToken, error, errorField, returnTo: place, others: othersIn(ctx) }),
+      );
     // An empty code would cost one of the token's five tries for nothing.
     if (code.trim() === "")
-      return again(
-        400,
-        recovery ? "Type one of your recovery codes." : "Type the code from your app.",
-      );
+      return again(400, recovery ? t("step.type_recovery") : t("step.type_code"));
     let result: LoginResult;
     try {
       result = await auth.completeLogin(mfaToken, code, clientOf(request));
     } catch (error) {
       // Expired, used, or spent by wrong codes: only a new login makes a new token.
       if (error instanceof InvalidMfaTokenError)
-        return reply.redirect("/account/login?done=mfa-login-expired", 303);
+        return reply.redirect(withReturnTo("/account/login?done=mfa-login-expired", place), 303);
       // A failed authentication, as the API answers it (401), not a bad form.
       if (error instanceof InvalidCodeError)
-        return again(
-          401,
-          recovery
-            ? "That recovery code is not right, or it was used already."
-            : "That code is not right. Type the one your app shows now.",
-        );
+        return again(401, recovery ? t("step.wrong_recovery") : t("step.wrong_code"));
       // Throttled or busy: the message, Retry-After, and the same token to try again later.
-      return sendFailure(reply, error, (text) =>
-        mfaStepView({ mfaToken, error: text, errorField, others }),
+      return sendFailure(reply, ctx, error, (text) =>
+        mfaStepView(ctx, {
+          mfaToken,
+          error: text,
+          errorField,
+          returnTo: place,
+          others: othersIn(ctx),
+        }),
       );
     }
     cookie.set(reply, result.sessionToken);
-    return reply.redirect("/account", 303);
+    returnTo.forget(request, reply);
+    return reply.redirect(place ?? DEFAULT_DESTINATION, 303);
   });
 
   /** "Set up": a new pending secret (an earlier unconfirmed one is replaced), shown once with its QR code. */
@@ -121,7 +130,8 @@ export async function accountMfaRoutes(
       throw error;
     }
     const shown = await shownKey(begun.secret, current.user.email, begun.otpauthUri);
-    return sendPage(reply, 200, mfaSetupView({ email: current.user.email, shown }));
+    const ctx = pages.contextOf(request, "/account");
+    return sendPage(reply, 200, mfaSetupView(ctx, { email: current.user.email, shown }));
   });
 
   app.post<{ Body: Fields }>("/account/mfa/confirm", formRoute, async (request, reply) => {
@@ -137,8 +147,10 @@ export async function accountMfaRoutes(
     // gives no way to read the pending secret back, and calling
     // beginTotpSetup again would replace the secret the user may have scanned.
     const shown = await shownKey(field(request.body, "secret"), email);
+    const ctx = pages.contextOf(request, "/account");
+    const t = secondFactorWords.in(ctx.lang);
     const again = (status: number, state: Omit<SetupState, "email" | "shown">) =>
-      sendPage(reply, status, mfaSetupView({ email, shown, ...state }));
+      sendPage(reply, status, mfaSetupView(ctx, { email, shown, ...state }));
     let result: Reauthenticated<string[]>;
     try {
       result = await auth.secondFactors.confirmTotp(
@@ -152,23 +164,19 @@ export async function accountMfaRoutes(
         const done = error.code === "mfa_already_enabled" ? "mfa-on-already" : "mfa-setup-gone";
         return reply.redirect(`/account?done=${done}`, 303);
       }
-      if (error instanceof InvalidCodeError) {
-        const message =
-          "That code is not right. Check that the app shows this account, and type the code it shows now.";
-        return again(400, { error: message, errorField: "code" });
-      }
-      if (!(error instanceof AuthError)) throw error;
-      setRetryAfter(reply, error);
-      return again(statusOf(error), {
-        error: sentence(error.message),
-        errorField: "current_password",
-      });
+      if (error instanceof InvalidCodeError)
+        return again(400, { error: t("setup.wrong_code"), errorField: "code" });
+      const { status, message } = failureOf(reply, ctx, error);
+      return again(status, { error: message, errorField: "current_password" });
     }
     if (result.outcome === "wrong_password")
-      return again(403, { error: WRONG_CURRENT_PASSWORD, errorField: "current_password" });
+      return again(403, {
+        error: ctx.t("error.wrong_current_password"),
+        errorField: "current_password",
+      });
     if (result.outcome !== "done") return sendSessionGone(reply, cookie, result.outcome);
-    const notice = "Two-factor authentication is on.";
-    return sendPage(reply, 200, recoveryCodesView({ codes: result.value, notice }));
+    const view = recoveryCodesView(ctx, { codes: result.value, notice: "codes.turned_on" });
+    return sendPage(reply, 200, view);
   });
 
   app.post<{ Body: Fields }>("/account/mfa/recovery-codes", formRoute, (request, reply) =>
@@ -179,8 +187,8 @@ export async function accountMfaRoutes(
       (current, password, client, code) =>
         auth.secondFactors.renewRecoveryCodes(current, password, client, code),
       (codes) => {
-        const notice = "New recovery codes: the old ones do not work any more.";
-        return sendPage(reply, 200, recoveryCodesView({ codes, notice }));
+        const ctx = pages.contextOf(request, "/account");
+        return sendPage(reply, 200, recoveryCodesView(ctx, { codes, notice: "codes.renewed" }));
       },
     ),
   );
@@ -220,8 +228,9 @@ export async function accountMfaRoutes(
     const token = cookie.read(request);
     const current = await auth.signedIn(token);
     if (!current) return reply.redirect("/account/login", 303);
+    const ctx: PageContext = pages.contextOf(request, "/account");
     const failure = (status: number, error: string, errorField: FieldName = passwordField) =>
-      accountPage.send(reply, token, status, { error, errorField });
+      accountPage.send(request, reply, token, status, { error, errorField });
     let result: Reauthenticated<T>;
     try {
       result = await change(
@@ -234,14 +243,15 @@ export async function accountMfaRoutes(
       // Turned off meanwhile (another tab, an operator): the page shows the state as it is.
       if (error instanceof SecondFactorStateError)
         return reply.redirect("/account?done=mfa-off-already", 303);
-      if (!(error instanceof AuthError)) throw error;
-      setRetryAfter(reply, error);
-      return failure(statusOf(error), sentence(error.message));
+      const { status, message } = failureOf(reply, ctx, error);
+      return failure(status, message);
     }
     if (result.outcome === "done") return done(result.value);
-    if (result.outcome === "wrong_password") return failure(403, WRONG_CURRENT_PASSWORD);
-    if (result.outcome === "code_required") return failure(403, CODE_REQUIRED, codeField);
-    if (result.outcome === "wrong_code") return failure(403, WRONG_CODE, codeField);
+    if (result.outcome === "wrong_password")
+      return failure(403, ctx.t("error.wrong_current_password"));
+    if (result.outcome === "code_required")
+      return failure(403, ctx.t("error.code_required"), codeField);
+    if (result.outcome === "wrong_code") return failure(403, ctx.t("error.wrong_code"), codeField);
     return sendSessionGone(reply, cookie, result.outcome);
   }
 

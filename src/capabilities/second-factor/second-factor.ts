@@ -48,6 +48,17 @@ export class SecondFactors {
     return this.#codes.isOn(userId);
   }
 
+  /** The factor as the user's own export shows it: its state and dates, never the secret or a code. */
+  async exportOf(userId: number): Promise<Record<string, unknown>> {
+    const factor = await this.#store.findTotpFactor(userId);
+    const codes = factor?.enabledAt ? await this.#store.unusedRecoveryCodes(userId) : [];
+    return {
+      totp: factor === null ? "off" : factor.enabledAt === null ? "set_up_not_confirmed" : "on",
+      totp_enabled_at: factor?.enabledAt?.toISOString() ?? null,
+      recovery_codes_left: codes.length,
+    };
+  }
+
   async status(userId: number): Promise<SecondFactorStatus> {
     const factor = await this.#store.findTotpFactor(userId);
     if (factor?.enabledAt == null) return { totp: false, recoveryCodesLeft: 0 };
@@ -108,7 +119,7 @@ export class SecondFactors {
       if (!(await this.#store.enableTotpFactor(userId, secretSealed, step, hashes, now, change.tx)))
         return false;
       await change.report({ type: "second_factor", action: "enabled", userId, email, client });
-      await change.mail("second_factor_added", email);
+      await change.mail("second_factor_added", email, undefined, client.language);
       return true;
     });
     // Turned on meanwhile, or replaced by a new setup: the code was for another secret.
@@ -205,7 +216,7 @@ export class SecondFactors {
     return this.#ctx.changes.run(async (change) => {
       if (!(await this.#store.deleteSecondFactor(userId, change.tx))) return false;
       await change.report(event);
-      await change.mail("second_factor_removed", email);
+      await change.mail("second_factor_removed", email, undefined, event.client?.language);
       return true;
     });
   }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { clientAddress } from "../../platform/http/client-address.js";
+import { acceptedLanguage, isLanguage, type Language } from "../../platform/i18n/languages.js";
 import type { SessionClient } from "../session.js";
 
 export const DEFAULT_SESSION_COOKIE = "session_id";
@@ -47,7 +48,18 @@ export class SessionCookie {
   }
 }
 
-/** Who is asking, for the session list and the audit trail. */
+/** Who is asking, for the session list and the audit trail, and the language of their mails. */
 export function clientOf(request: FastifyRequest): SessionClient {
-  return { ip: clientAddress(request), userAgent: request.headers["user-agent"] ?? null };
+  return {
+    ip: clientAddress(request),
+    userAgent: request.headers["user-agent"] ?? null,
+    language: languageAsked(request),
+  };
+}
+
+/** The language the pages' switcher chose (its cookie), else Accept-Language's; undefined for neither. */
+function languageAsked(request: FastifyRequest): Language | undefined {
+  const header = request.headers.cookie;
+  const chosen = header ? request.server.parseCookie(header).lang : undefined;
+  return isLanguage(chosen) ? chosen : acceptedLanguage(request.headers["accept-language"]);
 }

@@ -1,4 +1,5 @@
 import type { Html } from "../../platform/pages/html.js";
+import type { PageContext } from "./page-context.js";
 
 /** A page to answer with: its status and its HTML. */
 export interface PageAnswer {
@@ -14,14 +15,21 @@ export interface PageAnswer {
 export interface LoginPageParts {
   /**
    * The page for a login refused with `error`, when this part knows the
-   * error; undefined otherwise. `all`: every capability's parts (the second
-   * step's page shows theirs).
+   * error; undefined otherwise. `returnTo`: the login's checked return_to,
+   * for the page's forms to carry on; `all`: every capability's parts (the
+   * second step's page shows theirs).
    */
-  pageFor?(error: unknown, email: string, all: readonly LoginPageParts[]): PageAnswer | undefined;
-  /** What it adds under the login form (a passkey sign-in). */
-  login?: Html;
+  pageFor?(
+    error: unknown,
+    email: string,
+    returnTo: string | undefined,
+    ctx: PageContext,
+    all: readonly LoginPageParts[],
+  ): PageAnswer | undefined;
+  /** What it adds under the login form (a passkey sign-in), in the page's language. */
+  login?(ctx: PageContext): Html;
   /** What it adds to the second step's page, beside the code (a passkey). */
-  secondStep?: Html;
+  secondStep?(ctx: PageContext): Html;
   /** What the login page says after a registration, when there is more to do before a login. */
-  afterRegistration?(email: string): { notice: string; extra: Html } | undefined;
+  afterRegistration?(email: string, ctx: PageContext): { notice: string; extra: Html } | undefined;
 }

@@ -3,6 +3,8 @@ import { AuthError, type AuthErrorCode } from "../errors.js";
 import type { SessionCookie } from "../http/cookies.js";
 import { setRetryAfter, statusOf } from "../http/errors.js";
 import { formTextField } from "../http/schemas.js";
+import { errorText } from "./error-text.js";
+import type { PageContext } from "./page-context.js";
 import type { FieldName } from "./views.js";
 
 /**
@@ -11,11 +13,6 @@ import type { FieldName } from "./views.js";
  */
 
 export type Fields = Record<string, unknown>;
-
-export const WRONG_CURRENT_PASSWORD = "The current password is not right.";
-export const CODE_REQUIRED =
-  "This change needs a current code from your authenticator app (or a recovery code) too.";
-export const WRONG_CODE = "That code is not right, or was used already.";
 
 /** Fields arrive as strings from a form; anything else counts as empty. */
 export function field(body: Fields | undefined, name: string): string {
@@ -34,13 +31,19 @@ export const formRoute = {
   },
 } as const;
 
-/** A page that takes ?done=<notice>. */
+/** A page that takes ?done=<notice> (and the sign-in pages ?return_to=, checked by return-to.ts). */
 export const queryRoute = {
   schema: {
     hide: true,
     querystring: { type: "object", properties: { done: { type: "string", maxLength: 32 } } },
   },
 } as const;
+
+/** The query of a page that takes ?done= and ?return_to=. */
+export interface PageQuery {
+  done?: string;
+  return_to?: unknown;
+}
 
 /** The field an error is about, by its code; `otherwise` for the rest (throttled, busy). */
 export function fieldInError(
@@ -62,15 +65,30 @@ export function sendPage(reply: FastifyReply, status: number, body: string): Fas
     .send(body);
 }
 
-/** An expected failure becomes the form again with its message; anything else goes on to the error handler. */
+/**
+ * An expected failure becomes the form again with the page's own words for
+ * it (error-text.ts, by code and params); anything else goes on to the error handler.
+ */
 export function sendFailure(
   reply: FastifyReply,
+  ctx: PageContext,
   error: unknown,
   render: (message: string, code: AuthErrorCode) => string,
 ): FastifyReply {
   if (!(error instanceof AuthError)) throw error;
   setRetryAfter(reply, error);
-  return sendPage(reply, statusOf(error), render(sentence(error.message), error.code));
+  return sendPage(reply, statusOf(error), render(errorText(ctx, error), error.code));
+}
+
+/** The status and words of an expected failure (Retry-After set); anything else is thrown on. */
+export function failureOf(
+  reply: FastifyReply,
+  ctx: PageContext,
+  error: unknown,
+): { status: number; message: string; code: AuthErrorCode } {
+  if (!(error instanceof AuthError)) throw error;
+  setRetryAfter(reply, error);
+  return { status: statusOf(error), message: errorText(ctx, error), code: error.code };
 }
 
 /**
@@ -90,9 +108,4 @@ export function sendSessionGone(
   if (outcome === "no_session") return reply.redirect("/account/login", 303);
   cookie.clear(reply);
   return reply.redirect("/account/login?done=session-ended", 303);
-}
-
-export function sentence(message: string): string {
-  const text = message.charAt(0).toUpperCase() + message.slice(1);
-  return text.endsWith(".") ? text : `${text}.`;
 }

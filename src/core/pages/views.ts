@@ -1,5 +1,8 @@
 import { ERROR_ID, type Html, html, type PageOptions, page } from "../../platform/pages/html.js";
 import type { SessionInfo } from "../session.js";
+import type { PageContext } from "./page-context.js";
+import { withReturnTo } from "./return-to.js";
+import { richText } from "./rich-text.js";
 
 /** The fields of the forms, by their names. */
 export type FieldName =
@@ -17,29 +20,36 @@ export type FieldName =
   // The email change's (email-views.ts).
   | "new_email"
   | "email_password"
-  | "email_code";
+  | "email_code"
+  // The account's deletion's (hosted-pages' own-data-views.ts).
+  | "delete_password"
+  | "delete_code";
 
 /** What the form pages are told besides their fields. */
 export interface FormState {
   email?: string;
-  notice?: string;
-  error?: string;
+  notice?: string | undefined;
+  error?: string | undefined;
   /** The field the error is about: it takes the focus and points to the message. */
-  errorField?: FieldName;
+  errorField?: FieldName | undefined;
+  /** Where a sign-in goes once done (checked already: return-to.ts), carried in the form. */
+  returnTo?: string | undefined;
 }
 
 /** The pages anyone may open; each page's own is left out of its links. */
 const PUBLIC_PAGES = [
-  ["/account/register", "Create an account"],
-  ["/account/login", "Log in"],
-  ["/account/forgot", "Forgot your password?"],
+  ["/account/register", "nav.register"],
+  ["/account/login", "nav.login"],
+  ["/account/forgot", "nav.forgot"],
 ] as const;
 
-export function accountLinks(current?: string): Html {
+/** `returnTo`: the sign-in pages' links keep it, so a registration started from the login page keeps it too. */
+export function accountLinks(ctx: PageContext, current?: string, returnTo?: string): Html {
   const links = PUBLIC_PAGES.filter(([path]) => path !== current).map(
-    ([path, label]) => html`<a href="${path}">${label}</a>\n`,
+    ([path, label]) =>
+      html`<a href="${path === "/account/forgot" ? path : withReturnTo(path, returnTo)}">${ctx.t(label)}</a>\n`,
   );
-  return html`<nav aria-label="Account pages">
+  return html`<nav aria-label="${ctx.t("nav.label")}">
 ${links}</nav>`;
 }
 
@@ -85,11 +95,18 @@ export function usernameField(email: string): Html {
   return html`<input type="email" autocomplete="username" value="${email}" hidden readonly>`;
 }
 
+/** The checked return_to, sent again with the form (nothing when there is none). */
+export function returnToField(returnTo: string | undefined): Html {
+  return returnTo === undefined
+    ? html``
+    : html`<input type="hidden" name="return_to" value="${returnTo}">`;
+}
+
 /** `autocomplete`: the login page's also offers passkeys (autofill, "username webauthn"). */
-export function emailField(state: FormState, autocomplete = "email"): Html {
+export function emailField(ctx: PageContext, state: FormState, autocomplete = "email"): Html {
   const spec = {
     name: "email",
-    label: "Email",
+    label: ctx.t("field.email"),
     type: "email",
     autocomplete,
     value: state.email ?? "",
@@ -101,15 +118,18 @@ export function options(title: string, state: FormState): PageOptions {
   return { title, notice: state.notice, error: state.error };
 }
 
-export function registerView(state: FormState, minLength: number): string {
+export function registerView(ctx: PageContext, state: FormState, minLength: number): string {
+  const { t } = ctx;
   return page(
-    options("Create an account", state),
+    ctx.chrome,
+    options(t("register.title"), state),
     html`<form class="stacked" method="post" action="/account/register">
-${emailField(state)}
+${returnToField(state.returnTo)}
+${emailField(ctx, state, "username webauthn")}
 ${field(
   {
     name: "password",
-    label: "Password",
+    label: t("field.password"),
     type: "password",
     autocomplete: "new-password",
     hintId: "password-hint",
@@ -117,10 +137,10 @@ ${field(
   state,
   undefined,
 )}
-<p class="hint" id="password-hint">At least ${minLength} characters. Long passphrases are welcome.</p>
-<button type="submit">Create account</button>
+<p class="hint" id="password-hint">${t("register.hint", { min: minLength })}</p>
+<button type="submit">${t("register.submit")}</button>
 </form>
-${accountLinks("/account/register")}`,
+${accountLinks(ctx, "/account/register", state.returnTo)}`,
   );
 }
 
@@ -129,21 +149,32 @@ ${accountLinks("/account/register")}`,
  * The login page; `parts`: what the capabilities add under the form (a
  * passkey sign-in).
  */
-export function loginView(state: FormState & { extra?: Html; parts?: readonly Html[] }): string {
+export function loginView(
+  ctx: PageContext,
+  state: FormState & { extra?: Html; parts?: readonly Html[] },
+): string {
+  const { t } = ctx;
   return page(
-    options("Log in", state),
+    ctx.chrome,
+    options(t("login.title"), state),
     html`${state.extra ?? ""}
 <form class="stacked" method="post" action="/account/login">
-${emailField(state, "username webauthn")}
+${returnToField(state.returnTo)}
+${emailField(ctx, state, "username webauthn")}
 ${field(
-  { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
+  {
+    name: "password",
+    label: t("field.password"),
+    type: "password",
+    autocomplete: "current-password",
+  },
   state,
   undefined,
 )}
-<button type="submit">Log in</button>
+<button type="submit">${t("login.submit")}</button>
 </form>
 ${state.parts ?? ""}
-${accountLinks("/account/login")}`,
+${accountLinks(ctx, "/account/login", state.returnTo)}`,
   );
 }
 
@@ -156,54 +187,61 @@ export interface AccountState extends FormState {
   parts: readonly Html[];
 }
 
-export function accountView(state: AccountState, minLength: number): string {
-  const rows = state.sessions.map(
-    (session) => html`<tr>
-<td title="${session.userAgent ?? ""}">${describeUserAgent(session.userAgent)}</td>
-<td>${session.ip ?? ""}</td>
-<td><time datetime="${session.createdAt.toISOString()}">${formatTime(session.createdAt)}</time></td>
-<td><time datetime="${session.lastSeenAt.toISOString()}">${formatTime(session.lastSeenAt)}</time></td>
-<td>${
-      session.current
-        ? html`<strong>this session</strong>`
-        : html`<form method="post" action="/account/sessions/${session.id}/revoke">
-<button type="submit" class="secondary" aria-label="Revoke the session of ${describeUserAgent(session.userAgent)}, signed in ${formatTime(session.createdAt)} UTC">Revoke</button>
+/** One session, as a card of its own (a table would not fit a phone's width). */
+function sessionItem(ctx: PageContext, session: SessionInfo): Html {
+  const { t } = ctx;
+  const device = describeUserAgent(ctx, session.userAgent);
+  const created = session.createdAt;
+  return html`<li>
+<strong title="${session.userAgent ?? ""}">${device}</strong>
+${session.ip ? html`<span>${t("account.address", { ip: session.ip })}</span>` : ""}
+<span><time datetime="${created.toISOString()}">${t("account.signed_in_at", { at: created })}</time></span>
+<span><time datetime="${session.lastSeenAt.toISOString()}">${t("account.last_seen_at", { at: session.lastSeenAt })}</time></span>
+${
+  session.current
+    ? html`<em>${t("account.this_session")}</em>`
+    : html`<form method="post" action="/account/sessions/${session.id}/revoke">
+<button type="submit" class="secondary" aria-label="${t("account.revoke_label", { device, at: created })}">${t("account.revoke")}</button>
 </form>`
-    }</td>
-</tr>`,
-  );
+}
+</li>`;
+}
+
+export function accountView(ctx: PageContext, state: AccountState, minLength: number): string {
+  const { t } = ctx;
+  const items = state.sessions.map((session) => sessionItem(ctx, session));
   const others = state.sessions.some((session) => !session.current);
   // The forms' fields take the focus only when one of them is in error.
   const passwordState = state.errorField ? state : {};
+  const signedInAs = richText(t("account.signed_in_as", { email: "\u0001email\u0001" }), {
+    email: html`<strong id="account-email">${state.email}</strong>`,
+  });
   return page(
-    { title: "Your account", notice: state.notice, error: state.error },
-    html`<p>Signed in as <strong id="account-email">${state.email}</strong>.</p>
+    ctx.chrome,
+    { title: t("account.title"), notice: state.notice, error: state.error },
+    html`<p>${signedInAs}</p>
 ${state.banners}
 <form method="post" action="/account/logout">
-<button type="submit">Log out</button>
+<button type="submit">${t("account.log_out")}</button>
 </form>
-<h2>Sessions</h2>
-<table>
-<caption class="hint">Every device signed in to this account. Revoke the ones you do not recognise.</caption>
-<thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Signed in (UTC)</th><th scope="col">Last seen (UTC)</th><th scope="col"><span class="hint">Action</span></th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
+<h2>${t("account.sessions")}</h2>
+<p class="hint" id="sessions-caption">${t("account.sessions_caption")}</p>
+<ul class="sessions" id="sessions" aria-describedby="sessions-caption">
+${items}</ul>
 ${
   others
     ? html`<form method="post" action="/account/sessions/revoke-others">
-<button type="submit" class="secondary">Sign out of all other sessions</button>
+<button type="submit" class="secondary">${t("account.revoke_others")}</button>
 </form>`
     : ""
 }
-<h2>Change your password</h2>
+<h2>${t("account.password_heading")}</h2>
 <form class="stacked" method="post" action="/account/password">
 ${usernameField(state.email)}
 ${field(
   {
     name: "current_password",
-    label: "Current password",
+    label: t("account.current_password"),
     type: "password",
     autocomplete: "current-password",
   },
@@ -213,7 +251,7 @@ ${field(
 ${field(
   {
     name: "new_password",
-    label: "New password",
+    label: t("account.new_password"),
     type: "password",
     autocomplete: "new-password",
     hintId: "new-password-hint",
@@ -221,15 +259,11 @@ ${field(
   passwordState,
   undefined,
 )}
-<p class="hint" id="new-password-hint">At least ${minLength} characters. Your other sessions end.</p>
-<button type="submit">Change password</button>
+<p class="hint" id="new-password-hint">${t("account.password_hint", { min: minLength })}</p>
+<button type="submit">${t("account.change_password")}</button>
 </form>
 ${state.parts}`,
   );
-}
-
-function formatTime(date: Date): string {
-  return date.toISOString().slice(0, 16).replace("T", " ");
 }
 
 const BROWSERS: Array<[RegExp, string]> = [
@@ -247,11 +281,13 @@ const SYSTEMS: Array<[RegExp, string]> = [
 ];
 
 /** "Chrome 156 on Linux" from a user agent; the raw string (shortened) when it is none of the usual ones. */
-export function describeUserAgent(userAgent: string | null): string {
-  if (!userAgent) return "unknown device";
+export function describeUserAgent(ctx: PageContext, userAgent: string | null): string {
+  if (!userAgent) return ctx.t("account.unknown_device");
   const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent));
   const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
   if (!browser) return userAgent.length > 60 ? `${userAgent.slice(0, 57)}...` : userAgent;
-  const version = browser[0].exec(userAgent)?.[1];
-  return `${browser[1]} ${version}${system ? ` on ${system}` : ""}`;
+  const version = browser[0].exec(userAgent)?.[1] ?? "";
+  return system
+    ? ctx.t("account.device_on", { browser: browser[1], version, system })
+    : ctx.t("account.device", { browser: browser[1], version });
 }

@@ -10,6 +10,7 @@ import type { AuthStore, NewSession, UserChanges, UserCriteria, UserSummary } fr
 import type { FailureCount } from "../throttle.js";
 import type { Transaction } from "../unit-of-work.js";
 import { normalizeEmail, type User, type UserRecord } from "../user.js";
+import { type ErasedUser, type ErasureStep, eraseUser } from "./erasure.js";
 import { KyselyMfaChallengeStore } from "./kysely-mfa-challenges.js";
 import { KyselyThrottleStore } from "./kysely-throttle-store.js";
 import { mapUnavailable } from "./map-unavailable.js";
@@ -33,14 +34,24 @@ export class KyselyStore implements AuthStore {
   readonly mfaChallenges: MfaChallengeStore;
   readonly #db: Kysely<Database>;
   readonly #takeBack: readonly TakeBackStep[];
+  readonly #erasure: readonly ErasureStep[];
 
   readonly #sessionByTokenHash: ReturnType<typeof compileSessionByTokenHash>;
   readonly #throttle: KyselyThrottleStore;
 
-  /** `takeBack`: what the capabilities void whenever an account is taken back (take-back.ts). */
-  constructor(db: Kysely<Database>, dialect: Dialect, takeBack: readonly TakeBackStep[] = []) {
+  /**
+   * `takeBack`: what the capabilities void whenever an account is taken back
+   * (take-back.ts); `erasure`: what they delete when an account is erased (erasure.ts).
+   */
+  constructor(
+    db: Kysely<Database>,
+    dialect: Dialect,
+    takeBack: readonly TakeBackStep[] = [],
+    erasure: readonly ErasureStep[] = [],
+  ) {
     this.#db = db;
     this.#takeBack = takeBack;
+    this.#erasure = erasure;
     this.dialect = dialect;
     this.#sessionByTokenHash = compileSessionByTokenHash(db);
     this.#throttle = new KyselyThrottleStore(db);
@@ -246,6 +257,10 @@ export class KyselyStore implements AuthStore {
       .where("id", "=", id)
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  eraseUser(user: ErasedUser, tx?: Transaction): Promise<boolean> {
+    return withinTransaction(this.#db, tx, (trx) => eraseUser(trx, user, this.#erasure));
   }
 
   deleteSessionsOfUser(userId: number, tx?: Transaction): Promise<number> {

@@ -17,6 +17,7 @@ type SessionLookup = Awaited<ReturnType<AuthStore["findSessionByTokenHash"]>>;
 export const INVALIDATING_METHODS: ReadonlySet<string> = new Set<string>([
   "updateUser",
   "deleteUser",
+  "eraseUser",
   "touchSession",
   "deleteSessionByTokenHash",
   "deleteSessionsOfUser",

@@ -91,6 +91,8 @@ export interface MailOutboxTable {
   last_error: string | null;
   /** The email_tokens row whose token this mail carries (made when it is sent). */
   ref_id: ColumnType<number | string | null, number | null | undefined, number | null>;
+  /** The language to write it in (en, de ...); null: DEFAULT_LANGUAGE. */
+  language: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A token that verifies an address or confirms a change of it; only its SHA-256. */

@@ -9,7 +9,7 @@ import helmet, { type HelmetOptions } from "helmet";
  * framing (clickjacking), no plugins, no <base> tricks. JSON answers get the
  * stricter API_POLICY instead; Swagger UI at /docs sets its own (on /docs only).
  */
-function helmetOptions(production: boolean): HelmetOptions {
+function helmetOptions(production: boolean, extra: PageOrigins = {}): HelmetOptions {
   return {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -17,8 +17,10 @@ function helmetOptions(production: boolean): HelmetOptions {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        formAction: ["'self'"],
+        imgSrc: ["'self'", "data:", ...(extra.images ?? [])],
+        // A sign-in form's answer may redirect to an application (return_to):
+        // browsers hold that redirect to form-action too.
+        formAction: ["'self'", ...(extra.formTargets ?? [])],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
         objectSrc: ["'none'"],
@@ -40,7 +42,20 @@ function helmetOptions(production: boolean): HelmetOptions {
  * response keeps its defaults and our policy, at the cost of one object
  * assignment per request.
  */
-export function securityHeaders(production: boolean): Record<string, string> {
+/**
+ * Origins the pages' policy names besides their own, each configured by the
+ * operator: where forms may lead (the applications a sign-in returns to), where
+ * images come from (a brand's logo).
+ */
+export interface PageOrigins {
+  formTargets?: readonly string[];
+  images?: readonly string[];
+}
+
+export function securityHeaders(
+  production: boolean,
+  extra: PageOrigins = {},
+): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -49,7 +64,7 @@ export function securityHeaders(production: boolean): Record<string, string> {
     removeHeader() {},
   } as unknown as ServerResponse;
   let failure: unknown;
-  helmet(helmetOptions(production))({} as IncomingMessage, recorder, (error?: unknown) => {
+  helmet(helmetOptions(production, extra))({} as IncomingMessage, recorder, (error?: unknown) => {
     failure = error;
   });
   if (failure) throw failure;
@@ -91,8 +106,10 @@ export interface SecurityHeaders {
  * helmet's headers, split into those for every answer (with the API policy)
  * and those the pages add (with helmet's policy, which replaces it there).
  */
-export function splitSecurityHeaders(options: { production: boolean }): SecurityHeaders {
-  const all = Object.entries(securityHeaders(options.production));
+export function splitSecurityHeaders(
+  options: { production: boolean } & PageOrigins,
+): SecurityHeaders {
+  const all = Object.entries(securityHeaders(options.production, options));
   return {
     everyAnswer: {
       ...Object.fromEntries(all.filter(([name]) => EVERY_ANSWER.has(name))),

@@ -25,6 +25,7 @@ export class KyselyOutboxStore implements OutboxStore {
     now: Date,
     refId?: number,
     tx?: Transaction,
+    language?: string,
   ): Promise<void> {
     await executorOf(this.#db, tx)
       .insertInto("mail_outbox")
@@ -34,6 +35,7 @@ export class KyselyOutboxStore implements OutboxStore {
         created_at: now.getTime(),
         next_attempt_at: now.getTime(),
         ref_id: refId ?? null,
+        language: language ?? null,
       })
       .execute();
   }
@@ -46,6 +48,7 @@ export class KyselyOutboxStore implements OutboxStore {
       email: row.email as string,
       refId: row.ref_id == null ? null : Number(row.ref_id),
       attempts: row.attempts,
+      language: typeof row.language === "string" ? row.language : null,
     }));
   }
 
@@ -64,4 +67,12 @@ export class KyselyOutboxStore implements OutboxStore {
   deleteFailedMailBefore(before: Date): Promise<number> {
     return deleteFailedBefore(this.#db, "mail_outbox", before);
   }
+}
+
+/** Deletes the mail queued for this address (any case), in the caller's transaction: an erased account's. */
+export async function deleteQueuedMailTo(db: Kysely<Database>, email: string): Promise<void> {
+  await db
+    .deleteFrom("mail_outbox")
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", email.toLowerCase()))
+    .execute();
 }

@@ -72,8 +72,14 @@ export class OutboxWorker {
    * wait for SMTP. In a transaction, the sender wakes once it has committed
    * (before, the row is not there to be seen).
    */
-  async enqueue(kind: string, email: string, refId?: number, tx?: Transaction): Promise<void> {
-    await this.#options.store.enqueueMail(kind, email, this.#now(), refId, tx);
+  async enqueue(
+    kind: string,
+    email: string,
+    refId?: number,
+    tx?: Transaction,
+    language?: string,
+  ): Promise<void> {
+    await this.#options.store.enqueueMail(kind, email, this.#now(), refId, tx, language);
     const wake = () => setImmediate(() => void this.drain());
     if (tx) tx.afterCommit(wake);
     else wake();

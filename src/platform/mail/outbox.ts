@@ -10,6 +10,8 @@ export interface OutboxMessage {
   refId: number | null;
   /** Attempts so far, this one included. */
   attempts: number;
+  /** The language to write it in, as queued; null when none was known. */
+  language: string | null;
 }
 
 /** The outbox table: mail survives restarts and is shared by every instance. */
@@ -21,6 +23,7 @@ export interface OutboxStore {
     now: Date,
     refId?: number,
     tx?: Transaction,
+    language?: string,
   ): Promise<void>;
   /**
    * Takes up to `limit` due messages for `leaseMs` and counts an attempt on

@@ -71,7 +71,7 @@ describe("passkeys in Chromium, with a virtual authenticator", {
     await page.getByRole("button", { name: "Add a passkey", exact: true }).click();
     await arriveAt(page, `${base}/account?done=passkey-added`);
     assert.match((await page.getByRole("status").textContent()) ?? "", /Passkey added/);
-    assert.equal(await page.locator("#passkey-list tbody tr").count(), 1);
+    assert.equal(await page.locator("#passkey-list li").count(), 1);
     const { credentials } = (await first.cdp.send("WebAuthn.getCredentials", {
       authenticatorId: first.id,
     })) as { credentials: VirtualCredential[] };
