@@ -45,7 +45,10 @@ function compact(credential) {
 async function signInWith(optionsJSON, useBrowserAutofill) {
   const response = await webauthn.startAuthentication({ optionsJSON, useBrowserAutofill });
   await post("/passkeys/authentication", { response });
-  location.assign("/account");
+  // Where the login page was asked to send the person back (return_to): the
+  // server wrote it into the form only once it had checked it.
+  const back = document.querySelector('form[action="/account/login"] input[name="return_to"]');
+  location.assign(back?.value || "/account");
 }
 
 function loginPage(part) {

@@ -88,11 +88,14 @@ describe("passkeys in Chromium, with a virtual authenticator", {
       .getByText("A confirmation link for browser-passkey-new@example.com is ready")
       .waitFor();
 
-    // Log out, then back in with the passkey alone.
+    // Log out, then back in with the passkey alone, sent by an application
+    // (return_to): back where it asked.
     await page.getByRole("button", { name: "Log out" }).click();
     await arriveAt(page, /\/account\/login\?done=logged-out$/);
+    const place = `${base}/account?from=app`;
+    await page.goto(`${base}/account/login?return_to=${encodeURIComponent(place)}`);
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
-    await arriveAt(page, `${base}/account`);
+    await arriveAt(page, place);
     assert.equal(await page.locator("#account-email").textContent(), email);
 
     // A fresh browser that holds only the passkey: the password field stays empty.
