@@ -59,6 +59,8 @@ export interface Config {
   sessionCookieName: string;
   /** Where users reach the service, e.g. https://auth.example.com: mailed links start with it. */
   publicUrl: string | undefined;
+  /** The OpenID provider's issuer (OIDC_ISSUER); unset: PUBLIC_URL, or http://localhost:<PORT> in development. */
+  oidcIssuer: string | undefined;
   /** How mail goes out; required in production (reset links). */
   mail: MailConfig | undefined;
   /**
@@ -268,6 +270,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     corsOrigins: read.origins("CORS_ORIGINS"),
     sessionCookieName: read.cookieName("SESSION_COOKIE_NAME", "session_id"),
     publicUrl,
+    oidcIssuer: read.url("OIDC_ISSUER", ["http:", "https:"])?.replace(/\/+$/, ""),
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     secretKey: read.secretKey("SECRET_KEY"),
     webhooks: {

@@ -3,6 +3,7 @@ import type { Accounts, LoginResult } from "../../core/accounts.js";
 import { AuthError, UserAlreadyExistsError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
+import { afterLogin } from "../../core/http/return-to.js";
 import { sessionIdParams } from "../../core/http/schemas.js";
 import type { AccountPage, AccountPageState } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
@@ -116,7 +117,7 @@ export async function accountRoutes(
       return sendPage(reply, 401, loginPage(state));
     }
     cookie.set(reply, result.sessionToken);
-    return reply.redirect("/account", 303);
+    return afterLogin(request, reply, "/account");
   });
 
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>

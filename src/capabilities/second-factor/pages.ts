@@ -9,6 +9,7 @@ import {
 } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { setRetryAfter, statusOf } from "../../core/http/errors.js";
+import { afterLogin } from "../../core/http/return-to.js";
 import type { AccountPage } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import {
@@ -105,7 +106,7 @@ export async function accountMfaRoutes(
       );
     }
     cookie.set(reply, result.sessionToken);
-    return reply.redirect("/account", 303);
+    return afterLogin(request, reply, "/account");
   });
 
   /** "Set up": a new pending secret (an earlier unconfirmed one is replaced), shown once with its QR code. */

@@ -14,6 +14,7 @@ import { webhookEndpointBackoffMigration } from "./0010-webhook-endpoint-backoff
 import { mfaFirstStepMigration } from "./0011-mfa-first-step.js";
 import { usersWithoutPasswordMigration } from "./0012-users-without-password.js";
 import { passkeysMigration } from "./0013-passkeys.js";
+import { oidcProviderMigration } from "./0015-oidc-provider.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -35,6 +36,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0011-mfa-first-step": atomic(mfaFirstStepMigration()),
     "0012-users-without-password": atomic(usersWithoutPasswordMigration(dialect)),
     "0013-passkeys": atomic(passkeysMigration(dialect)),
+    "0015-oidc-provider": atomic(oidcProviderMigration(dialect)),
   };
 }
 
