@@ -36,7 +36,8 @@ export async function mountProvider(
     };
     const hidden = { schema: { hide: true } };
     scope.get("/.well-known/openid-configuration", hidden, forward);
-    scope.all("/oidc/*", hidden, forward);
+    // The methods oidc-provider's endpoints answer (OPTIONS: CORS preflight); others are 405.
+    scope.route({ method: ["GET", "POST", "OPTIONS"], url: "/oidc/*", ...hidden, handler: forward });
   });
 }
 

@@ -34,7 +34,16 @@ export async function catchRedirect(page: Page): Promise<() => Promise<URL>> {
     resolve(new URL(route.request().url()));
     await route.fulfill({ status: 200, contentType: "text/html", body: "<p>back at the RP</p>" });
   });
-  return () => landed;
+  return () =>
+    Promise.race([
+      landed,
+      new Promise<URL>((_resolve, reject) =>
+        setTimeout(async () => {
+          const body = await page.content().catch(() => "");
+          reject(new Error(`no redirect to the RP; at ${page.url()}\n${body.slice(0, 1500)}`));
+        }, 20_000),
+      ),
+    ]);
 }
 
 /** The service's own login page, filled in and sent. */
