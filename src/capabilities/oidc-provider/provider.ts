@@ -154,7 +154,7 @@ ${{ html: form }}
             "Connect a device",
             html`<p>Connect <strong>${client.clientName ?? client.clientId}</strong> with the code <code>${userCode}</code>?</p>
 ${{ html: form }}
-<button type="submit" form="op.deviceConfirmForm" name="confirm" value="yes">Continue</button>
+<button type="submit" form="op.deviceConfirmForm">Continue</button>
 <button type="submit" form="op.deviceConfirmForm" name="abort" value="yes">Cancel</button>`,
           );
         },
