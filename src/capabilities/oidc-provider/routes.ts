@@ -37,7 +37,12 @@ export async function mountProvider(
     const hidden = { schema: { hide: true } };
     scope.get("/.well-known/openid-configuration", hidden, forward);
     // The methods oidc-provider's endpoints answer (OPTIONS: CORS preflight); others are 405.
-    scope.route({ method: ["GET", "POST", "OPTIONS"], url: "/oidc/*", ...hidden, handler: forward });
+    scope.route({
+      method: ["GET", "POST", "OPTIONS"],
+      url: "/oidc/*",
+      ...hidden,
+      handler: forward,
+    });
   });
 }
 
