@@ -2,6 +2,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AdminDependencies } from "../capabilities/admin-api/routes.js";
+import type { OidcHttp } from "../capabilities/oidc-provider/index.js";
 import { DEFAULT_SESSION_COOKIE, SessionCookie } from "../core/http/cookies.js";
 import { isBearerWithoutCookie } from "../core/http/credentials.js";
 import { handleError } from "../core/http/errors.js";
@@ -85,6 +86,8 @@ export interface BuildAppOptions {
   metrics?: Metrics;
   /** Serves the admin API under /admin (API keys); none when absent. */
   admin?: AdminDependencies;
+  /** Serves the OpenID provider (discovery, /oidc/...); none when absent. */
+  oidc?: OidcHttp;
 }
 
 /**
@@ -120,6 +123,7 @@ export async function buildApp({
   logger,
   metrics,
   admin,
+  oidc,
 }: BuildAppOptions): Promise<FastifyInstance> {
   // Fastify reports finished answers to the log controller (which feeds the
   // request histogram) only when it has a logger: metrics get a silent one.
@@ -200,7 +204,7 @@ export async function buildApp({
   await app.register(sessionsRoutes, { auth, cookie });
   await app.register(profileRoutes, { auth, cookie });
   // The capabilities' parts (capabilities.ts), in list order.
-  const service = { auth, ...admin };
+  const service = { auth, ...admin, oidc };
   // One's own data: the core's part of an export, then each capability's.
   const exportData: ExportData = async (current) => {
     const data = await auth.exportOwnData(current);

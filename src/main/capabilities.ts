@@ -2,6 +2,7 @@ import { adminApi } from "../capabilities/admin-api/index.js";
 import { audit } from "../capabilities/audit/index.js";
 import { emailAddresses } from "../capabilities/email-addresses/index.js";
 import { hostedPages } from "../capabilities/hosted-pages/index.js";
+import { oidcProvider } from "../capabilities/oidc-provider/index.js";
 import { passkeys } from "../capabilities/passkeys/index.js";
 import { passwordReset } from "../capabilities/password-reset/index.js";
 import { secondFactor } from "../capabilities/second-factor/index.js";
@@ -21,5 +22,6 @@ export const CAPABILITIES = [
   audit,
   adminApi,
   webhooks,
+  oidcProvider,
   hostedPages,
 ] as const;

@@ -68,6 +68,8 @@ export interface Config {
   defaultLanguage: Language;
   /** The name, colour and logo the pages and mails show. */
   brand: Brand;
+  /** The OpenID provider's issuer (OIDC_ISSUER); unset: PUBLIC_URL, or http://localhost:<PORT> in development. */
+  oidcIssuer: string | undefined;
   /** How mail goes out; required in production (reset links). */
   mail: MailConfig | undefined;
   /**
@@ -280,6 +282,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     allowedReturnOrigins: read.origins("ALLOWED_RETURN_ORIGINS"),
     defaultLanguage: read.oneOf<Language>("DEFAULT_LANGUAGE", LANGUAGES, "en"),
     brand: brandOf(read, env),
+    oidcIssuer: read.url("OIDC_ISSUER", ["http:", "https:"])?.replace(/\/+$/, ""),
     mail: smtpUrl && mailFrom ? { smtpUrl, from: mailFrom } : undefined,
     secretKey: read.secretKey("SECRET_KEY"),
     webhooks: {

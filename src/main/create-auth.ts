@@ -3,6 +3,15 @@ import { KyselyApiKeyStore } from "../capabilities/admin-api/kysely-store.js";
 import { UserAdmin } from "../capabilities/admin-api/user-admin.js";
 import { AuditTrail } from "../capabilities/audit/audit.js";
 import { KyselyAuditStore } from "../capabilities/audit/kysely-store.js";
+import {
+  ClientStore,
+  OidcCoupling,
+  type OidcDb,
+  type OidcStores,
+  PayloadStore,
+  SigningKeys,
+  SubjectStore,
+} from "../capabilities/oidc-provider/index.js";
 import type { Passkeys } from "../capabilities/passkeys/passkeys.js";
 import { DEFAULT_RP_NAME } from "../capabilities/passkeys/settings.js";
 import { KyselyWebhookStore } from "../capabilities/webhooks/kysely-store.js";
@@ -125,6 +134,8 @@ export interface AuthService {
   webhooks: Webhooks;
   /** Passkeys (WebAuthn): options, registration, sign-in, list, rename, remove. */
   passkeys: Passkeys;
+  /** The OpenID provider's stores: clients, signing keys, subjects, what it keeps. */
+  oidc: OidcStores;
   /** The database connections: open, idle, waited for (for /metrics). */
   poolState(): PoolState;
   /** Deletes expired sessions, tokens, throttle rows, old audit rows and failed mail. */
@@ -225,6 +236,15 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     options: webhookOptions,
   });
   const { origins = ["http://localhost:5000"] } = webauthn;
+  const oidcDb = kysely as unknown as OidcDb;
+  const millis = now ? () => now().getTime() : Date.now;
+  const oidc: OidcStores = {
+    payloads: mapUnavailable(new PayloadStore(oidcDb, millis)),
+    subjects: mapUnavailable(new SubjectStore(oidcDb)),
+    clients: mapUnavailable(new ClientStore(oidcDb, millis)),
+    keys: new SigningKeys(oidcDb, secretBox, millis),
+    cookieKey: () => secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
+  };
   const auth = new Auth({
     store,
     stores,
@@ -234,7 +254,11 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     onEvent,
     // The audit trail and webhooks write rows for the domain's events (a
     // change's in its own transaction); Auth never calls them by name.
-    recorders: auditEnabled ? [audit, webhooks] : [webhooks],
+    recorders: [
+      ...(auditEnabled ? [audit] : []),
+      webhooks,
+      new OidcCoupling(oidc.subjects, millis),
+    ],
     onStepFailed: (error, step) =>
       logger?.error({ err: error, step }, "a step after a committed change failed"),
     mailQueue: outbox,
@@ -277,12 +301,14 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     webhooks,
     // createAuth always gives Auth the relying party: passkeys are there.
     passkeys: auth.passkeys as Passkeys,
+    oidc,
     poolState,
     async purgeExpired() {
       await auth.purgeExpired();
       await audit.purgeOlderThan(settings.auditRetention);
       await outbox?.purgeFailed();
       await webhooks.worker.purgeFailed();
+      await oidc.payloads.purgeExpired();
     },
     close,
   };

@@ -71,7 +71,19 @@ export async function startServer(
     // Made now, so the first unknown-email login costs no more than any other.
     await service.auth.hasher.dummyHash();
     const admin = { apiKeys: service.apiKeys, users: service.users, audit: service.audit };
-    app = await buildApp({ auth: service.auth, config, logger, metrics, admin });
+    const production = config.auth.mode === "production";
+    const issuer = config.oidcIssuer ?? (production ? config.publicUrl : undefined);
+    // The OpenID provider: at PUBLIC_URL (or OIDC_ISSUER) in production, where there is one.
+    const oidc =
+      production && issuer === undefined
+        ? undefined
+        : {
+            ...service.oidc,
+            issuer: () => issuer ?? `http://localhost:${listeningPort}`,
+            proxy: config.trustProxy !== false,
+            secure: production,
+          };
+    app = await buildApp({ auth: service.auth, config, logger, metrics, admin, oidc });
     if (options.listen === false) await app.ready();
     else await app.listen({ port: config.port, host: config.host });
   } catch (error) {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Accounts, LoginResult } from "../../core/accounts.js";
 import { UserAlreadyExistsError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
+import { afterLogin } from "../../core/http/return-to.js";
 import { sessionIdParams } from "../../core/http/schemas.js";
 import type { AccountPage, AccountPageState } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
@@ -152,7 +153,8 @@ export async function accountRoutes(
     }
     cookie.set(reply, result.sessionToken);
     returnTo.forget(request, reply);
-    return reply.redirect(place ?? DEFAULT_DESTINATION, 303);
+    // An OpenID interaction waiting for this login goes first (its own return cookie).
+    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION);
   });
 
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>

@@ -7,6 +7,7 @@ import {
   SecondFactorStateError,
 } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
+import { afterLogin } from "../../core/http/return-to.js";
 import type { AccountPage } from "../../core/pages/account-page.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import type { PageContext, PageKit } from "../../core/pages/page-context.js";
@@ -114,7 +115,8 @@ export async function accountMfaRoutes(
     }
     cookie.set(reply, result.sessionToken);
     returnTo.forget(request, reply);
-    return reply.redirect(place ?? DEFAULT_DESTINATION, 303);
+    // An OpenID interaction waiting for this login goes first (its own return cookie).
+    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION);
   });
 
   /** "Set up": a new pending secret (an earlier unconfirmed one is replaced), shown once with its QR code. */

@@ -54,10 +54,17 @@ const TAG_BYTES = 16;
  */
 export class SecretBox {
   readonly #key: Buffer;
+  readonly #root: Buffer;
 
   constructor(secretKey: Uint8Array) {
     if (secretKey.length < 32) throw new SecretKeyFormatError();
+    this.#root = Buffer.from(secretKey);
     this.#key = Buffer.from(hkdfSync("sha256", secretKey, "", "auth-service secret-box v1", 32));
+  }
+
+  /** A key for another purpose (cookie signing), derived from SECRET_KEY with HKDF-SHA256 under `purpose`. */
+  deriveKey(purpose: string, length = 32): Buffer {
+    return Buffer.from(hkdfSync("sha256", this.#root, "", `auth-service ${purpose}`, length));
   }
 
   seal(plaintext: string | Uint8Array, context: string): string {

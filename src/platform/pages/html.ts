@@ -45,6 +45,14 @@ export interface PageChrome {
   footer: Html;
 }
 
+/**
+ * The chrome of a page made where no request's language is known (the OpenID
+ * provider's own pages): English, no switcher.
+ */
+export function plainChrome(siteName = "auth-service"): PageChrome {
+  return { lang: "en", siteName, header: html``, footer: html`` };
+}
+
 /** The id of the page's error message, for aria-describedby on the field it is about. */
 export const ERROR_ID = "page-error";
 

@@ -15,6 +15,7 @@ import { mfaFirstStepMigration } from "./0011-mfa-first-step.js";
 import { usersWithoutPasswordMigration } from "./0012-users-without-password.js";
 import { passkeysMigration } from "./0013-passkeys.js";
 import { mailLanguageMigration } from "./0014-mail-language.js";
+import { oidcProviderMigration } from "./0015-oidc-provider.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -37,6 +38,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0012-users-without-password": atomic(usersWithoutPasswordMigration(dialect)),
     "0013-passkeys": atomic(passkeysMigration(dialect)),
     "0014-mail-language": atomic(mailLanguageMigration()),
+    "0015-oidc-provider": atomic(oidcProviderMigration(dialect)),
   };
 }
 

@@ -1,0 +1,140 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { OidcDb } from "./store.js";
+
+export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+export interface NewClient {
+  name: string;
+  redirectUris: readonly string[];
+  postLogoutRedirectUris?: readonly string[];
+  /** No secret; PKCE is then required (the provider's rule for `none`). */
+  isPublic?: boolean;
+  /** The service's own application: no consent page. */
+  firstParty?: boolean;
+  /** Grants beyond the code flow: "client_credentials", "device_code". */
+  grants?: readonly string[];
+}
+
+export interface ClientInfo {
+  clientId: string;
+  name: string;
+  isPublic: boolean;
+  firstParty: boolean;
+  redirectUris: string[];
+  grantTypes: string[];
+  createdAt: Date;
+}
+
+/** SHA-256 of a client secret, hex: all the database keeps of it. */
+export function hashClientSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+/** Compares a presented secret with a stored hash in constant time. */
+export function clientSecretMatches(presented: string, storedHash: string | undefined): boolean {
+  if (!storedHash) return false;
+  const a = Buffer.from(hashClientSecret(presented), "hex");
+  const b = Buffer.from(storedHash, "hex");
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Relying parties registered by the operator (`auth-service client ...`). */
+export class ClientStore {
+  constructor(
+    private readonly db: OidcDb,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Registers a client; a confidential one's secret is returned this once. */
+  async create(input: NewClient): Promise<{ clientId: string; clientSecret?: string }> {
+    const clientId = randomBytes(16).toString("base64url");
+    const clientSecret = input.isPublic ? undefined : randomBytes(32).toString("base64url");
+    const extra = (input.grants ?? []).map((grant) =>
+      grant === "device_code" ? DEVICE_CODE_GRANT : grant,
+    );
+    for (const grant of extra)
+      if (grant !== "client_credentials" && grant !== DEVICE_CODE_GRANT)
+        throw new Error(`unknown grant "${grant}" (client_credentials, device_code)`);
+    if (input.isPublic && extra.includes("client_credentials"))
+      throw new Error("a public client cannot use client_credentials");
+    const code = input.redirectUris.length > 0;
+    const grantTypes = [
+      ...(code ? ["authorization_code", "refresh_token"] : []),
+      ...(extra.includes(DEVICE_CODE_GRANT) && !code ? ["refresh_token"] : []),
+      ...extra,
+    ];
+    if (grantTypes.length === 0) throw new Error("a client needs --redirect-uri or a --grant");
+    const metadata = {
+      client_id: clientId,
+      client_name: input.name,
+      redirect_uris: [...input.redirectUris],
+      post_logout_redirect_uris: [...(input.postLogoutRedirectUris ?? [])],
+      grant_types: grantTypes,
+      response_types: code ? ["code"] : [],
+      token_endpoint_auth_method: input.isPublic ? "none" : "client_secret_basic",
+      first_party: input.firstParty === true,
+    };
+    await this.db
+      .insertInto("oidc_clients")
+      .values({
+        client_id: clientId,
+        name: input.name,
+        secret_hash: clientSecret ? hashClientSecret(clientSecret) : null,
+        metadata: JSON.stringify(metadata),
+        first_party: input.firstParty ? 1 : 0,
+        created_at: this.now(),
+      })
+      .execute();
+    return clientSecret ? { clientId, clientSecret } : { clientId };
+  }
+
+  /** The metadata oidc-provider reads; the secret is its hash (see OidcProvider's compareClientSecret). */
+  async metadataOf(clientId: string): Promise<Record<string, unknown> | undefined> {
+    const row = await this.db
+      .selectFrom("oidc_clients")
+      .select(["metadata", "secret_hash"])
+      .where("client_id", "=", clientId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+    return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;
+  }
+
+  async list(): Promise<ClientInfo[]> {
+    const rows = await this.db
+      .selectFrom("oidc_clients")
+      .selectAll()
+      .orderBy("created_at")
+      .orderBy("client_id")
+      .execute();
+    return rows.map((row) => {
+      const metadata = JSON.parse(row.metadata) as {
+        redirect_uris: string[];
+        grant_types: string[];
+      };
+      return {
+        clientId: row.client_id,
+        name: row.name,
+        isPublic: row.secret_hash === null,
+        firstParty: row.first_party === 1,
+        redirectUris: metadata.redirect_uris,
+        grantTypes: metadata.grant_types,
+        createdAt: new Date(Number(row.created_at)),
+      };
+    });
+  }
+
+  /** Deletes the client and everything the provider keeps for it; false when there is none. */
+  async delete(clientId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("oidc_clients")
+      .where("client_id", "=", clientId)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) return false;
+    await this.db
+      .deleteFrom("oidc_payloads")
+      .where("payload", "like", `%"clientId":${JSON.stringify(clientId)}%`)
+      .execute();
+    return true;
+  }
+}

@@ -1,0 +1,106 @@
+import type Provider from "oidc-provider";
+import type { Capability } from "../../core/capability.js";
+import type { ClientStore } from "./clients.js";
+import { oidcCommands } from "./commands.js";
+import type { SigningKeys } from "./keys.js";
+import { createProvider } from "./provider.js";
+import { type InteractionAccounts, interactionPages, mountProvider } from "./routes.js";
+import type { PayloadStore, SubjectStore } from "./store.js";
+
+export { type ClientInfo, ClientStore, type NewClient } from "./clients.js";
+export { OidcCoupling } from "./coupling.js";
+export { SigningKeys } from "./keys.js";
+export { OIDC_ROUTES } from "./provider.js";
+export { type OidcDb, PayloadStore, SubjectStore } from "./store.js";
+
+/** The provider's stores over the service's database, made by createAuth. */
+export interface OidcStores {
+  payloads: PayloadStore;
+  subjects: SubjectStore;
+  clients: ClientStore;
+  keys: SigningKeys;
+  /** The provider's cookie key, derived from SECRET_KEY. */
+  cookieKey: () => string;
+}
+
+/** What the HTTP service adds: where the issuer is (known once listening) and the proxy setting. */
+export interface OidcHttp extends OidcStores {
+  issuer: () => string;
+  proxy?: boolean;
+  secure: boolean;
+}
+
+export interface OidcProviderService {
+  auth: InteractionAccounts;
+  oidc?: OidcHttp;
+}
+
+const providers = new WeakMap<OidcHttp, Promise<Provider>>();
+
+/** One provider per service, made at its first request (the issuer names the port listened on). */
+function providerOf(
+  oidc: OidcHttp,
+  auth: InteractionAccounts,
+  cookieName: string,
+): () => Promise<Provider> {
+  return () => {
+    let made = providers.get(oidc);
+    if (!made) {
+      made = oidc.keys.load().then((keys) =>
+        createProvider({
+          issuer: oidc.issuer(),
+          payloads: oidc.payloads,
+          clients: oidc.clients,
+          subjects: oidc.subjects,
+          keys,
+          cookieKey: oidc.cookieKey(),
+          proxy: oidc.proxy,
+          onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName),
+        }),
+      );
+      made.catch(() => providers.delete(oidc));
+      providers.set(oidc, made);
+    }
+    return made;
+  };
+}
+
+/** RP-initiated logout: the service's session cookie ends too. */
+function endServiceSession(ctx: unknown, auth: InteractionAccounts, name: string): void {
+  const koa = ctx as {
+    get(name: string): string;
+    cookies: { set(name: string, value: null, options: Record<string, unknown>): void };
+  };
+  const header = koa.get("cookie");
+  const token = header
+    .split(";")
+    .map((part) => part.trim().split("="))
+    .find(([key]) => key === name)?.[1];
+  if (!token) return;
+  koa.cookies.set(name, null, { path: "/", signed: false, overwrite: true });
+  void Promise.resolve(auth.revokeSession(decodeURIComponent(token))).catch(() => undefined);
+}
+
+/**
+ * The OpenID Connect provider (CONTRACT.md Part 2 F): oidc-provider mounted at
+ * the issuer, its login step the service's own login page, consent for
+ * third-party clients, and `auth-service client` / `keys` commands.
+ */
+export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }> = {
+  name: "oidc-provider",
+  async routes(app, { auth, oidc }, { cookie }) {
+    if (!oidc) return;
+    await mountProvider(app, providerOf(oidc, auth, cookie.name));
+  },
+  async pages(app, { auth, oidc }, { cookie }) {
+    if (!oidc) return;
+    await interactionPages(app, {
+      getProvider: providerOf(oidc, auth, cookie.name),
+      accounts: auth,
+      subjects: oidc.subjects,
+      cookie,
+      secure: oidc.secure,
+    });
+  },
+  commands: (open) => oidcCommands(open),
+};

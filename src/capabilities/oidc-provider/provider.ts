@@ -1,0 +1,203 @@
+import Provider, { type Configuration, errors } from "oidc-provider";
+import { html, page, plainChrome } from "../../platform/pages/html.js";
+import { type ClientStore, clientSecretMatches } from "./clients.js";
+import type { PayloadStore, SubjectStore } from "./store.js";
+
+/** Where the provider's endpoints live under the issuer (discovery is at /.well-known/openid-configuration). */
+export const OIDC_ROUTES = {
+  authorization: "/oidc/auth",
+  token: "/oidc/token",
+  userinfo: "/oidc/me",
+  jwks: "/oidc/jwks",
+  revocation: "/oidc/token/revocation",
+  introspection: "/oidc/token/introspection",
+  end_session: "/oidc/session/end",
+  pushed_authorization_request: "/oidc/request",
+  device_authorization: "/oidc/device/auth",
+  code_verification: "/oidc/device",
+} as const;
+
+export const INTERACTION_PATH = "/oidc/interaction";
+
+export interface ProviderParts {
+  issuer: string;
+  payloads: PayloadStore;
+  clients: ClientStore;
+  subjects: SubjectStore;
+  /** The private signing JWKs, newest first (SigningKeys.load). */
+  keys: Record<string, unknown>[];
+  /** The provider's cookie signing key, derived from SECRET_KEY (SecretBox.deriveKey). */
+  cookieKey: string;
+  /** Behind a proxy that sets X-Forwarded-Proto (TRUST_PROXY). */
+  proxy?: boolean;
+  /** Told when a provider session ends through RP-initiated logout (ends the service's session too). */
+  onEndSession?: (ctx: unknown) => void;
+}
+
+function simplePage(title: string, body: ReturnType<typeof html>): string {
+  return page(plainChrome(), { title }, body);
+}
+
+/**
+ * The adapter over the service's database (oidc_payloads; clients from
+ * oidc_clients). Refresh tokens are rotated: the request that loses a race to
+ * consume the same one finds it used, and, as for any reuse, the whole grant
+ * is revoked (see docs/guides/oidc-provider.md, "Refresh races").
+ */
+function adapterClass(payloads: PayloadStore, clients: ClientStore) {
+  const Adapter = class KyselyOidcAdapter {
+    constructor(private readonly model: string) {}
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
+      if (this.model === "Client")
+        throw new Error("clients are registered with `auth-service client create`");
+      await payloads.upsert(this.model, id, payload, expiresIn);
+    }
+    async find(id: string): Promise<Record<string, unknown> | undefined> {
+      if (this.model === "Client") return clients.metadataOf(id);
+      return payloads.find(this.model, "id", id);
+    }
+    async findByUserCode(userCode: string) {
+      return payloads.find(this.model, "user_code", userCode);
+    }
+    async findByUid(uid: string) {
+      return payloads.find(this.model, "uid", uid);
+    }
+    async consume(id: string): Promise<void> {
+      if (await payloads.consume(this.model, id)) return;
+      if (this.model !== "RefreshToken") return;
+      // Another request consumed it first: a reuse. Revoke the grant.
+      const found = await payloads.find(this.model, "id", id);
+      if (typeof found?.grantId === "string") await payloads.revokeByGrantId(found.grantId);
+      throw new errors.InvalidGrant("refresh token already used");
+    }
+    async destroy(id: string): Promise<void> {
+      await payloads.destroy(this.model, id);
+    }
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await payloads.revokeByGrantId(grantId);
+    }
+  };
+  return Adapter;
+}
+
+/** The oidc-provider instance, configured for CONTRACT.md Part 2 F. */
+export function createProvider(parts: ProviderParts): Provider {
+  const { subjects } = parts;
+  const configuration: Configuration = {
+    adapter: adapterClass(parts.payloads, parts.clients) as unknown as Configuration["adapter"],
+    clients: [],
+    jwks: { keys: parts.keys as never },
+    cookies: { keys: [parts.cookieKey] },
+    routes: OIDC_ROUTES,
+    scopes: ["openid", "email", "offline_access"],
+    claims: { openid: ["sub"], email: ["email", "email_verified"] },
+    responseTypes: ["code"],
+    clientAuthMethods: ["none", "client_secret_basic", "client_secret_post"],
+    clientDefaults: {
+      grant_types: ["authorization_code"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_basic",
+      id_token_signed_response_alg: "RS256",
+    },
+    extraClientMetadata: { properties: ["first_party"] },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 3600,
+      DeviceCode: 600,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      clientCredentials: { enabled: true },
+      dPoP: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = "html";
+          ctx.body = simplePage(
+            "Sign out",
+            html`<p>Sign out of auth-service and the application?</p>
+${{ html: form }}
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+          );
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = "html";
+          ctx.body = simplePage("Signed out", html`<p>You are signed out.</p>`);
+        },
+      },
+      deviceFlow: {
+        enabled: true,
+        async userCodeInputSource(ctx, form, _out, err) {
+          ctx.type = "html";
+          ctx.body = simplePage(
+            "Connect a device",
+            html`${err ? html`<p class="error" role="alert">That code is not right, or it expired.</p>` : ""}
+<p>Type the code your device shows.</p>
+${{ html: form }}
+<button type="submit" form="op.deviceInputForm">Continue</button>`,
+          );
+        },
+        async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+          ctx.type = "html";
+          ctx.body = simplePage(
+            "Connect a device",
+            html`<p>Connect <strong>${client.clientName ?? client.clientId}</strong> with the code <code>${userCode}</code>?</p>
+${{ html: form }}
+<button type="submit" form="op.deviceConfirmForm">Continue</button>
+<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes">Cancel</button>`,
+          );
+        },
+        async successSource(ctx) {
+          ctx.type = "html";
+          ctx.body = simplePage("Device connected", html`<p>You can go back to your device.</p>`);
+        },
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    async findAccount(ctx, sub, token) {
+      const account = await subjects.accountBySubject(sub);
+      if (!account) return undefined;
+      // Sessions and refresh tokens from before the user's last take-back are refused.
+      if (account.endedAt !== null) {
+        const since = token
+          ? ((token as { iiat?: number; iat?: number }).iiat ?? (token as { iat?: number }).iat)
+          : ctx.oidc?.session?.loginTs;
+        if (since !== undefined && since * 1000 <= account.endedAt) return undefined;
+      }
+      return {
+        accountId: sub,
+        claims: async () => ({ sub, email: account.email, email_verified: account.emailVerified }),
+      };
+    },
+    async renderError(ctx, out) {
+      ctx.type = "html";
+      ctx.body = simplePage(
+        "Sign-in could not continue",
+        html`<p>The application's request could not be completed.</p>
+<p><strong>${String(out.error ?? "error")}</strong>: ${String(out.error_description ?? "")}</p>`,
+      );
+    },
+  };
+  const provider = new Provider(parts.issuer, configuration);
+  provider.proxy = parts.proxy === true;
+  // Client secrets are stored as SHA-256: compare the presented one's hash.
+  const prototype = provider.Client.prototype as unknown as {
+    compareClientSecret(this: { clientSecret?: string }, actual: string): Promise<boolean>;
+  };
+  prototype.compareClientSecret = async function (actual) {
+    return clientSecretMatches(actual, this.clientSecret);
+  };
+  if (parts.onEndSession) provider.on("end_session.success", parts.onEndSession);
+  return provider;
+}

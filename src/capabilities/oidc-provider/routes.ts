@@ -1,0 +1,217 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type Provider from "oidc-provider";
+import type { SessionCookie } from "../../core/http/cookies.js";
+import { continueTo, setReturnTo } from "../../core/http/return-to.js";
+import { sendPage } from "../../core/pages/page-kit.js";
+import type { SessionClient } from "../../core/session.js";
+import type { User } from "../../core/user.js";
+import { html, page, plainChrome } from "../../platform/pages/html.js";
+import { INTERACTION_PATH } from "./provider.js";
+import type { SubjectStore } from "./store.js";
+
+/** What the interactions need of the service's accounts. */
+export interface InteractionAccounts {
+  accountOf(
+    token: string | null | undefined,
+  ): Promise<{ user: User; sessions: { current: boolean; createdAt: Date }[] } | null>;
+  revokeSession(token: string | null | undefined, client?: SessionClient): Promise<unknown>;
+}
+
+/**
+ * The provider mounted in Fastify: discovery and every /oidc/ endpoint handed,
+ * raw, to oidc-provider's own handler. Bodies are left unread for it.
+ */
+export async function mountProvider(
+  app: FastifyInstance,
+  getProvider: () => Promise<Provider>,
+): Promise<void> {
+  let handler: ReturnType<Provider["callback"]> | undefined;
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      handler ??= (await getProvider()).callback();
+      reply.hijack();
+      handler(request.raw, reply.raw);
+    };
+    const hidden = { schema: { hide: true } };
+    scope.get("/.well-known/openid-configuration", hidden, forward);
+    // The methods oidc-provider's endpoints answer (OPTIONS: CORS preflight); others are 405.
+    scope.route({
+      method: ["GET", "POST", "OPTIONS"],
+      url: "/oidc/*",
+      ...hidden,
+      handler: forward,
+    });
+  });
+}
+
+type Details = Awaited<ReturnType<Provider["interactionDetails"]>>;
+
+interface InteractionOptions {
+  getProvider: () => Promise<Provider>;
+  accounts: InteractionAccounts;
+  subjects: SubjectStore;
+  cookie: SessionCookie;
+  secure: boolean;
+}
+
+function errorPage(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return sendPage(
+    reply,
+    status,
+    page(
+      plainChrome(),
+      { title: "Sign-in could not continue" },
+      html`<p>${text}</p><p><a href="/account">Your account</a></p>`,
+    ),
+  );
+}
+
+/**
+ * The provider's interactions, as hosted pages: its login step is the
+ * service's own login page (second step and passkeys included), which sends
+ * the person back here once signed in; then consent, skipped for first-party
+ * clients.
+ */
+export async function interactionPages(
+  app: FastifyInstance,
+  options: InteractionOptions,
+): Promise<void> {
+  const { getProvider, accounts, subjects, cookie, secure } = options;
+  const hidden = { schema: { hide: true } };
+
+  const details = async (request: FastifyRequest, reply: FastifyReply): Promise<Details | null> => {
+    try {
+      return await (await getProvider()).interactionDetails(request.raw, reply.raw);
+    } catch {
+      return null;
+    }
+  };
+  // After a form (consent), a page that goes on by itself: see continueTo.
+  const finish = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    result: Record<string, unknown>,
+  ) => {
+    const to = await (await getProvider()).interactionResult(request.raw, reply.raw, result, {
+      mergeWithLastSubmission: false,
+    });
+    const path = new URL(to, "http://x").pathname;
+    return request.method === "POST" ? continueTo(reply, path) : reply.redirect(path, 303);
+  };
+
+  app.get<{ Params: { uid: string } }>(
+    `${INTERACTION_PATH}/:uid`,
+    hidden,
+    async (request, reply) => {
+      const interaction = await details(request, reply);
+      if (!interaction || interaction.uid !== request.params.uid)
+        return errorPage(
+          reply,
+          400,
+          "This sign-in request expired or is not this browser's. Start again from the application.",
+        );
+      const account = await accounts.accountOf(cookie.read(request));
+      const here = `${INTERACTION_PATH}/${interaction.uid}`;
+      if (interaction.prompt.name === "login") {
+        const current = account?.sessions.find((session) => session.current);
+        // prompt=login and max_age: a sign-in made after the request began.
+        const fresh = interaction.prompt.reasons.some(
+          (reason) => reason === "login_prompt" || reason === "max_age",
+        );
+        const startedAt = Number(interaction.iat ?? 0) * 1000;
+        if (!account || !current || (fresh && current.createdAt.getTime() < startedAt)) {
+          setReturnTo(reply, here, secure);
+          return reply.redirect("/account/login", 303);
+        }
+        const sub = await subjects.subjectOf(account.user.id);
+        return finish(request, reply, {
+          login: { accountId: sub, ts: Math.floor(current.createdAt.getTime() / 1000) },
+        });
+      }
+      if (interaction.prompt.name === "consent") {
+        const provider = await getProvider();
+        const client = await provider.Client.find(String(interaction.params.client_id));
+        if (!client) return errorPage(reply, 400, "This application is not registered.");
+        if (client.metadata().first_party === true)
+          return finish(request, reply, {
+            consent: { grantId: await grant(provider, interaction) },
+          });
+        const scopes = String(interaction.params.scope ?? "")
+          .split(" ")
+          .filter(Boolean);
+        return sendPage(
+          reply,
+          200,
+          page(
+            plainChrome(),
+            { title: "Allow access?" },
+            html`<p><strong>${client.clientName ?? client.clientId}</strong> asks to know who you are${
+              scopes.includes("email") ? " and your email address" : ""
+            }${scopes.includes("offline_access") ? ", and to keep access while you are away" : ""}.</p>
+<form method="post" action="${here}/confirm"><button type="submit">Allow</button></form>
+<form method="post" action="${here}/abort"><button type="submit">Deny</button></form>`,
+          ),
+        );
+      }
+      return errorPage(reply, 400, "This sign-in request cannot continue.");
+    },
+  );
+
+  app.post<{ Params: { uid: string } }>(
+    `${INTERACTION_PATH}/:uid/confirm`,
+    hidden,
+    async (request, reply) => {
+      const interaction = await details(request, reply);
+      if (
+        !interaction ||
+        interaction.uid !== request.params.uid ||
+        interaction.prompt.name !== "consent"
+      )
+        return errorPage(
+          reply,
+          400,
+          "This sign-in request expired. Start again from the application.",
+        );
+      const grantId = await grant(await getProvider(), interaction);
+      return finish(request, reply, { consent: { grantId } });
+    },
+  );
+
+  app.post<{ Params: { uid: string } }>(
+    `${INTERACTION_PATH}/:uid/abort`,
+    hidden,
+    async (request, reply) => {
+      const interaction = await details(request, reply);
+      if (!interaction || interaction.uid !== request.params.uid)
+        return errorPage(
+          reply,
+          400,
+          "This sign-in request expired. Start again from the application.",
+        );
+      return finish(request, reply, {
+        error: "access_denied",
+        error_description: "The user denied the request",
+      });
+    },
+  );
+}
+
+/** The grant of what the interaction asks for (its missing scopes and claims), saved. */
+async function grant(provider: Provider, interaction: Details): Promise<string> {
+  const accountId = String(interaction.session?.accountId);
+  const clientId = String(interaction.params.client_id);
+  const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+  const grant = existing ?? new provider.Grant({ accountId, clientId });
+  const missing = interaction.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+    grant.addResourceScope(indicator, scopes.join(" "));
+  return grant.save();
+}

@@ -1,0 +1,208 @@
+import type { ColumnType, Kysely } from "kysely";
+import type { Transaction } from "../../core/unit-of-work.js";
+import { newSubject } from "../../platform/db/migrations/0015-oidc-provider.js";
+import type { Database } from "../../platform/db/schema.js";
+import { executorOf } from "../../platform/db/transaction.js";
+
+type Millis = ColumnType<number | string, number, number>;
+type MaybeMillis = ColumnType<number | string | null, number | null | undefined, number | null>;
+
+/** Migration 0015-oidc-provider. */
+export type OidcTables = {
+  oidc_subjects: {
+    user_id: ColumnType<number | string, number, never>;
+    sub: string;
+    ended_at: MaybeMillis;
+  };
+  oidc_payloads: {
+    model: string;
+    id: string;
+    payload: string;
+    grant_id: string | null;
+    user_code: string | null;
+    uid: string | null;
+    expires_at: MaybeMillis;
+    consumed_at: MaybeMillis;
+  };
+  oidc_clients: {
+    client_id: string;
+    name: string;
+    secret_hash: string | null;
+    metadata: string;
+    first_party: number;
+    created_at: Millis;
+  };
+  oidc_keys: {
+    id: ColumnType<number | string, number | undefined, number>;
+    kid: string;
+    alg: string;
+    generation: number;
+    public_jwk: string;
+    private_jwk: string;
+    created_at: Millis;
+    retired_at: MaybeMillis;
+  };
+};
+
+export type OidcDb = Kysely<OidcTables & Pick<Database, "users">>;
+
+/** A user as the provider sees them: its `sub`, email and when its provider sessions were last ended. */
+export interface OidcAccount {
+  userId: number;
+  sub: string;
+  email: string;
+  emailVerified: boolean;
+  /** Milliseconds; sessions and refresh tokens from before it are refused. */
+  endedAt: number | null;
+}
+
+const num = (value: number | string | null): number | null =>
+  value === null ? null : Number(value);
+
+/** Each user's stable, opaque `sub`, and the ends of their provider sessions. */
+export class SubjectStore {
+  constructor(private readonly db: OidcDb) {}
+
+  /** The user's `sub`, made at the first ask for users made after migration 0015. */
+  async subjectOf(userId: number): Promise<string> {
+    await this.db
+      .insertInto("oidc_subjects")
+      .values({ user_id: userId, sub: newSubject() })
+      .onConflict((oc) => oc.column("user_id").doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom("oidc_subjects")
+      .select("sub")
+      .where("user_id", "=", userId)
+      .executeTakeFirstOrThrow();
+    return row.sub;
+  }
+
+  async accountBySubject(sub: string): Promise<OidcAccount | null> {
+    const row = await this.db
+      .selectFrom("oidc_subjects")
+      .innerJoin("users", "users.id", "oidc_subjects.user_id")
+      .select([
+        "users.id",
+        "users.email",
+        "users.email_verified_at",
+        "oidc_subjects.sub",
+        "oidc_subjects.ended_at",
+      ])
+      .where("oidc_subjects.sub", "=", sub)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      userId: Number(row.id),
+      sub: row.sub,
+      email: row.email,
+      emailVerified: row.email_verified_at !== null,
+      endedAt: num(row.ended_at),
+    };
+  }
+
+  /** Ends the user's provider sessions and refresh tokens issued until now. */
+  async endSessions(userId: number, now: number, tx?: Transaction): Promise<void> {
+    await (executorOf(this.db as never, tx) as unknown as OidcDb)
+      .insertInto("oidc_subjects")
+      .values({ user_id: userId, sub: newSubject(), ended_at: now })
+      .onConflict((oc) => oc.column("user_id").doUpdateSet({ ended_at: now }))
+      .execute();
+  }
+}
+
+/** A row of oidc_payloads as oidc-provider's adapter hands it back. */
+export interface PayloadRow {
+  payload: string;
+  consumed_at: number | string | null;
+  expires_at: number | string | null;
+}
+
+/** What oidc-provider keeps (sessions, interactions, codes, tokens, grants), one row per model and id. */
+export class PayloadStore {
+  constructor(
+    private readonly db: OidcDb,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async upsert(
+    model: string,
+    id: string,
+    payload: Record<string, unknown>,
+    expiresInSeconds: number | undefined,
+  ): Promise<void> {
+    const row = {
+      payload: JSON.stringify(payload),
+      grant_id: typeof payload.grantId === "string" ? payload.grantId : null,
+      user_code: typeof payload.userCode === "string" ? payload.userCode : null,
+      uid: typeof payload.uid === "string" ? payload.uid : null,
+      expires_at: expiresInSeconds ? this.now() + expiresInSeconds * 1000 : null,
+    };
+    await this.db
+      .insertInto("oidc_payloads")
+      .values({ model, id, ...row })
+      .onConflict((oc) => oc.columns(["model", "id"]).doUpdateSet(row))
+      .execute();
+  }
+
+  async find(
+    model: string,
+    where: "id" | "user_code" | "uid",
+    value: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    const row = await this.db
+      .selectFrom("oidc_payloads")
+      .select(["payload", "consumed_at", "expires_at"])
+      .where("model", "=", model)
+      .where(where, "=", value)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const expiresAt = num(row.expires_at);
+    if (expiresAt !== null && expiresAt <= this.now()) return undefined;
+    const payload = JSON.parse(row.payload) as Record<string, unknown>;
+    const consumed = num(row.consumed_at);
+    return consumed === null ? payload : { ...payload, consumed: Math.floor(consumed / 1000) };
+  }
+
+  /** Marks it used; false when it was already (another request won the race). */
+  async consume(model: string, id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("oidc_payloads")
+      .set({ consumed_at: this.now() })
+      .where("model", "=", model)
+      .where("id", "=", id)
+      .where("consumed_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    await this.db
+      .deleteFrom("oidc_payloads")
+      .where("model", "=", model)
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Every token and code of the grant, and the grant itself. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.db
+      .deleteFrom("oidc_payloads")
+      .where((eb) =>
+        eb.or([
+          eb("grant_id", "=", grantId),
+          eb.and([eb("model", "=", "Grant"), eb("id", "=", grantId)]),
+        ]),
+      )
+      .execute();
+  }
+
+  /** Deletes what expired; returns how many rows. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.db
+      .deleteFrom("oidc_payloads")
+      .where("expires_at", "<=", this.now())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

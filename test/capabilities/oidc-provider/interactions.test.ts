@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as client from "openid-client";
+import type { Browser, Page } from "playwright-core";
+import { totpCode } from "../../../src/capabilities/second-factor/totp.js";
+import { browserSkipReason, launchChromium } from "../../helpers/browser.js";
+import { request, signedInUser } from "../../helpers/http.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { turnOnTotp } from "../../helpers/totp.js";
+import { catchRedirect, codeFlowStart, discover, logIn, oauthError, REDIRECT } from "./helpers.js";
+
+const T = { timeout: 120_000 };
+const skip = browserSkipReason();
+
+describe("the OpenID provider's interactions, refusals and coupling", { skip }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  before(async () => {
+    server = await startTestServer();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const newPage = async (): Promise<Page> => (await browser.newContext()).newPage();
+  const confidential = async (options: { firstParty?: boolean; logout?: string } = {}) => {
+    const made = await server.service.oidc.clients.create({
+      name: "Some App",
+      redirectUris: [REDIRECT],
+      postLogoutRedirectUris: options.logout ? [options.logout] : [],
+      firstParty: options.firstParty,
+    });
+    return discover(server, made.clientId, made.clientSecret);
+  };
+  /** A signed-in flow through Chromium to the tokens, the page left signed in. */
+  const signIn = async (config: client.Configuration, email: string, password: string) => {
+    const { url, checks } = await codeFlowStart(config);
+    const page = await newPage();
+    const landed = await catchRedirect(page);
+    await page.goto(url.href);
+    await logIn(page, email, password);
+    const tokens = await client.authorizationCodeGrant(config, await landed(), checks);
+    return { page, tokens };
+  };
+
+  test(
+    "a public client without PKCE is refused; a wrong redirect URI gets an error page, no redirect",
+    T,
+    async () => {
+      const made = await server.service.oidc.clients.create({
+        name: "spa",
+        redirectUris: [REDIRECT],
+        isPublic: true,
+      });
+      const base = `http://localhost:${server.port}/oidc/auth`;
+      const params = {
+        client_id: made.clientId,
+        response_type: "code",
+        scope: "openid",
+        state: "s",
+      };
+      const noPkce = await fetch(
+        `${base}?${new URLSearchParams({ ...params, redirect_uri: REDIRECT })}`,
+        {
+          redirect: "manual",
+        },
+      );
+      const location = new URL(noPkce.headers.get("location") ?? "", base);
+      assert.equal(location.origin + location.pathname, REDIRECT);
+      assert.equal(location.searchParams.get("error"), "invalid_request");
+      assert.match(location.searchParams.get("error_description") ?? "", /PKCE/);
+      const wrong = await fetch(
+        `${base}?${new URLSearchParams({ ...params, redirect_uri: "http://rp.test/other", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`,
+        { redirect: "manual" },
+      );
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.headers.get("location"), null);
+      assert.match(await wrong.text(), /redirect_uri/);
+    },
+  );
+
+  test(
+    "consent for a third-party client: Deny answers access_denied, Allow a code",
+    T,
+    async () => {
+      const { email, password } = await signedInUser(server.url);
+      const config = await confidential();
+      for (const choice of ["Deny", "Allow"] as const) {
+        const { url, checks } = await codeFlowStart(config);
+        const page = await newPage();
+        const landed = await catchRedirect(page);
+        await page.goto(url.href);
+        await logIn(page, email, password);
+        await page.waitForSelector("text=Some App");
+        await page.click(`button:has-text("${choice}")`);
+        const back = await landed();
+        if (choice === "Deny") {
+          assert.equal(back.searchParams.get("error"), "access_denied");
+        } else {
+          const tokens = await client.authorizationCodeGrant(config, back, checks);
+          assert.ok(tokens.claims()?.sub);
+        }
+      }
+    },
+  );
+
+  test("the TOTP second step inside the flow; prompt=login asks again", T, async () => {
+    const { email, password, cookie } = await signedInUser(server.url);
+    const { secret } = await turnOnTotp(server.url, cookie, password);
+    const config = await confidential({ firstParty: true });
+    const { url, checks } = await codeFlowStart(config);
+    const page = await newPage();
+    const landed = await catchRedirect(page);
+    await page.goto(url.href);
+    await logIn(page, email, password);
+    // The confirmation spent the current code: the next one (one step of drift is allowed).
+    await page.fill('input[name="code"]', totpCode(secret, new Date(Date.now() + 30_000)));
+    await page.click('form:has(input[name="code"]) button[type="submit"]');
+    const tokens = await client.authorizationCodeGrant(config, await landed(), checks);
+    assert.ok(tokens.claims()?.sub);
+    // Signed in already: prompt=login still shows the login page.
+    const again = await codeFlowStart(config, { prompt: "login" });
+    await page.goto(again.url.href);
+    await page.waitForURL(/\/account\/login/);
+  });
+
+  test(
+    "logging out of the service refuses the refresh token; RP-initiated logout ends the service session",
+    T,
+    async () => {
+      const { email, password } = await signedInUser(server.url);
+      const config = await confidential({ firstParty: true, logout: "http://rp.test/bye" });
+      const first = await signIn(config, email, password);
+      assert.ok(first.tokens.refresh_token);
+      // Logging out on the service's page.
+      await first.page.goto(`${server.url.replace("127.0.0.1", "localhost")}/account`);
+      await first.page.click('form[action="/account/logout"] button');
+      await assert.rejects(
+        client.refreshTokenGrant(config, first.tokens.refresh_token),
+        oauthError("invalid_grant"),
+      );
+      // RP-initiated logout: the service's cookie ends with the provider's session.
+      const second = await signIn(config, email, password);
+      const endUrl = client.buildEndSessionUrl(config, {
+        id_token_hint: second.tokens.id_token ?? "",
+        post_logout_redirect_uri: "http://rp.test/bye",
+      });
+      await second.page.goto(endUrl.href);
+      await second.page.click('button[value="yes"]');
+      await second.page.waitForURL(/rp\.test\/bye/);
+      const cookies = await second.page.context().cookies();
+      const session = cookies.find((c) => c.name === "session_id");
+      const account = await request(server.url, "GET", "/account", {
+        cookie: session ? `session_id=${session.value}` : "",
+      });
+      assert.equal(account.status, 303);
+    },
+  );
+
+  test("a password reset and a deletion refuse the user's refresh tokens", T, async () => {
+    const { email, password } = await signedInUser(server.url);
+    const config = await confidential({ firstParty: true });
+    const { tokens } = await signIn(config, email, password);
+    const token = await server.service.auth.getResetPasswordToken(email);
+    await server.service.auth.updatePassword(token, "another strong passphrase");
+    await assert.rejects(
+      client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
+      oauthError("invalid_grant"),
+    );
+    const later = await signIn(config, email, "another strong passphrase");
+    const rotated = await client.refreshTokenGrant(config, later.tokens.refresh_token ?? "");
+    await server.service.auth.deleteUser(email);
+    await assert.rejects(
+      client.refreshTokenGrant(config, rotated.refresh_token ?? ""),
+      oauthError("invalid_grant"),
+    );
+  });
+
+  test(
+    "the refresh race: two refreshes of one token, at most one wins, and the grant is revoked",
+    T,
+    async () => {
+      const { email, password } = await signedInUser(server.url);
+      const config = await confidential({ firstParty: true });
+      const { tokens } = await signIn(config, email, password);
+      const both = await Promise.allSettled([
+        client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
+        client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
+      ]);
+      const won = both.filter((result) => result.status === "fulfilled");
+      assert.ok(won.length <= 1, "never two new refresh tokens from one");
+      const lost = both.find((result) => result.status === "rejected");
+      assert.ok(lost && oauthError("invalid_grant")(lost.reason));
+      if (won[0]?.status === "fulfilled")
+        await assert.rejects(
+          client.refreshTokenGrant(config, won[0].value.refresh_token ?? ""),
+          oauthError("invalid_grant"),
+        );
+    },
+  );
+});
