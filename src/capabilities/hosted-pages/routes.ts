@@ -120,6 +120,11 @@ export async function accountRoutes(
     return afterLogin(request, reply, "/account");
   });
 
+  // After a sign-in made by a script (a passkey): where the login was asked to go back to.
+  app.get("/account/login/continue", { schema: { hide: true } }, async (request, reply) =>
+    afterLogin(request, reply, "/account"),
+  );
+
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>
     accountPage.send(reply, cookie.read(request), 200, {
       notice: noticeOf(request.query.done),

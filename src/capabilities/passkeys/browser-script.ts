@@ -45,7 +45,8 @@ function compact(credential) {
 async function signInWith(optionsJSON, useBrowserAutofill) {
   const response = await webauthn.startAuthentication({ optionsJSON, useBrowserAutofill });
   await post("/passkeys/authentication", { response });
-  location.assign("/account");
+  // Where the login page was asked to go back to (an OpenID interaction), else /account.
+  location.assign("/account/login/continue");
 }
 
 function loginPage(part) {
