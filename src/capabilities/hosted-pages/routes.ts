@@ -157,6 +157,11 @@ export async function accountRoutes(
     return afterLogin(request, reply, place ?? DEFAULT_DESTINATION);
   });
 
+  // After a sign-in made by a script (a passkey): where the login was asked to go back to.
+  app.get("/account/login/continue", { schema: { hide: true } }, async (request, reply) =>
+    afterLogin(request, reply, "/account"),
+  );
+
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>
     accountPage.send(request, reply, cookie.read(request), 200, {
       notice: noticeOf(pages.contextOf(request), request.query.done),

@@ -46,9 +46,10 @@ async function signInWith(optionsJSON, useBrowserAutofill) {
   const response = await webauthn.startAuthentication({ optionsJSON, useBrowserAutofill });
   await post("/passkeys/authentication", { response });
   // Where the login page was asked to send the person back (return_to): the
-  // server wrote it into the form only once it had checked it.
+  // server wrote it into the form only once it had checked it. Else on to
+  // /account/login/continue: an OpenID interaction waiting for this login, or /account.
   const back = document.querySelector('form[action="/account/login"] input[name="return_to"]');
-  location.assign(back?.value || "/account");
+  location.assign(back?.value || "/account/login/continue");
 }
 
 function loginPage(part) {
