@@ -25,30 +25,36 @@ await onEveryDatabase("OutboxStore contract", (t) => {
   /** Every row of the outbox, read behind the store's back. */
   const allQueued = () => t.db.selectFrom("mail_outbox").select("id").execute();
 
-  test("a queued mail is claimed as queued, with its first attempt counted", TIMEOUT, async () => {
-    await store().enqueueMail("reset", "ann@example.com", AN_INSTANT);
-    await store().enqueueMail("verify", "Bob@Example.com", AN_INSTANT, 12_345);
-    const claimed = await store().claimDueMail(AN_INSTANT, LEASE, 10);
-    assert.equal(claimed.length, 2);
-    const byKind = new Map(claimed.map((message) => [message.kind, message]));
-    const reset = byKind.get("reset");
-    assert.ok(reset);
-    assert.equal(typeof reset.id, "number");
-    assert.deepEqual(reset, {
-      id: reset.id,
-      kind: "reset",
-      email: "ann@example.com",
-      refId: null,
-      attempts: 1,
-    });
-    assert.deepEqual(byKind.get("verify"), {
-      id: byKind.get("verify")?.id,
-      kind: "verify",
-      email: "Bob@Example.com",
-      refId: 12_345,
-      attempts: 1,
-    });
-  });
+  test(
+    "a queued mail is claimed as queued, its language kept, with its first attempt counted",
+    TIMEOUT,
+    async () => {
+      await store().enqueueMail("reset", "ann@example.com", AN_INSTANT);
+      await store().enqueueMail("verify", "Bob@Example.com", AN_INSTANT, 12_345, undefined, "de");
+      const claimed = await store().claimDueMail(AN_INSTANT, LEASE, 10);
+      assert.equal(claimed.length, 2);
+      const byKind = new Map(claimed.map((message) => [message.kind, message]));
+      const reset = byKind.get("reset");
+      assert.ok(reset);
+      assert.equal(typeof reset.id, "number");
+      assert.deepEqual(reset, {
+        id: reset.id,
+        kind: "reset",
+        email: "ann@example.com",
+        refId: null,
+        attempts: 1,
+        language: null,
+      });
+      assert.deepEqual(byKind.get("verify"), {
+        id: byKind.get("verify")?.id,
+        kind: "verify",
+        email: "Bob@Example.com",
+        refId: 12_345,
+        attempts: 1,
+        language: "de",
+      });
+    },
+  );
 
   test("claimDueMail: only mail due at now, at most `limit`", TIMEOUT, async () => {
     await store().enqueueMail("reset", "later@example.com", at(AN_INSTANT, 1));
