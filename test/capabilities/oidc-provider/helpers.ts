@@ -34,9 +34,15 @@ export async function catchRedirect(page: Page): Promise<() => Promise<URL>> {
     resolve(new URL(route.request().url()));
     await route.fulfill({ status: 200, contentType: "text/html", body: "<p>back at the RP</p>" });
   });
+  // Resolved once the page is at the RP: a test's next goto must not race the
+  // end of the navigation there.
+  const arrived = landed.then(async (url) => {
+    await page.waitForURL(/^http:\/\/rp\.test\//);
+    return url;
+  });
   return () =>
     Promise.race([
-      landed,
+      arrived,
       new Promise<URL>((_resolve, reject) =>
         setTimeout(async () => {
           const body = await page.content().catch(() => "");

@@ -140,6 +140,8 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
         client.refreshTokenGrant(config, first.tokens.refresh_token),
         oauthError("invalid_grant"),
       );
+      // A provider session is dated in whole seconds (see nextSecond).
+      await nextSecond();
       // RP-initiated logout: the service's cookie ends with the provider's session.
       const second = await signIn(config, email, password);
       const endUrl = client.buildEndSessionUrl(config, {
@@ -164,6 +166,9 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     const { tokens } = await signIn(config, email, password);
     const token = await server.service.auth.getResetPasswordToken(email);
     await server.service.auth.updatePassword(token, "another strong passphrase");
+    // A provider session is dated in whole seconds: one opened within the
+    // second of a take-back counts as from before it. A person takes longer.
+    await nextSecond();
     await assert.rejects(
       client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
       oauthError("invalid_grant"),
@@ -200,3 +205,8 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     },
   );
 });
+
+/** Resolves once the clock has passed into the next whole second. */
+function nextSecond(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1001 - (Date.now() % 1000)));
+}
