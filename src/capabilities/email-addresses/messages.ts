@@ -1,4 +1,9 @@
-import { brandedMail, languageOfMail, type MailKitOptions } from "../../core/mail/mail-kit.js";
+import {
+  brandedMail,
+  languageOfMail,
+  type MailKitOptions,
+  noticeMail,
+} from "../../core/mail/mail-kit.js";
 import type { MailComposers } from "../../platform/mail/composer.js";
 import { isMailableEmail } from "../../platform/mail/mailable.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
@@ -59,16 +64,10 @@ export function emailNoticeMail(
   language?: string | null,
 ): MailMessage {
   const t = emailWords.in(languageOfMail(language, options));
-  const notice = EMAIL_NOTICES[kind];
-  return brandedMail(options, {
-    to,
-    subject: t(notice.subject),
-    paragraphs: [
-      t(notice.what),
-      "",
-      t("mail.if_not_you"),
-      t("mail.reset_at_once", { link: `${options.publicUrl}/account/forgot` }),
-    ],
+  return noticeMail(options, to, t, {
+    ...EMAIL_NOTICES[kind],
+    ifNotYou: "mail.if_not_you",
+    resetAtOnce: "mail.reset_at_once",
   });
 }
 

@@ -1,4 +1,4 @@
-import { brandedMail, languageOfMail, type MailKitOptions } from "../../core/mail/mail-kit.js";
+import { languageOfMail, type MailKitOptions, noticeMail } from "../../core/mail/mail-kit.js";
 import type { MailComposers } from "../../platform/mail/composer.js";
 import type { MailMessage } from "../../platform/mail/transport.js";
 import { secondFactorWords } from "./words.js";
@@ -28,17 +28,11 @@ export function secondFactorMail(
   language?: string | null,
 ): MailMessage {
   const t = secondFactorWords.in(languageOfMail(language, options));
-  const notice = SECOND_FACTOR_NOTICES[kind];
-  return brandedMail(options, {
-    to,
-    subject: t(notice.subject),
-    paragraphs: [
-      t(notice.what),
-      "",
-      t("mail.if_not_you"),
-      t("mail.reset_at_once", { link: `${options.publicUrl}/account/forgot` }),
-      t("mail.review", { link: `${options.publicUrl}/account` }),
-    ],
+  return noticeMail(options, to, t, {
+    ...SECOND_FACTOR_NOTICES[kind],
+    ifNotYou: "mail.if_not_you",
+    resetAtOnce: "mail.reset_at_once",
+    review: "mail.review",
   });
 }
 

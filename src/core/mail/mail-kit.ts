@@ -49,3 +49,36 @@ export function brandedMail(
   ].join("\n");
   return { to: message.to, subject: message.subject, text, html };
 }
+
+/** The words of a notice of a change to an account, as keys of the sender's catalogue. */
+export interface NoticeWords<Key extends string> {
+  subject: Key;
+  what: Key;
+  ifNotYou: Key;
+  /** Takes `{link}`: the page to reset the password at once. */
+  resetAtOnce: Key;
+  /** Takes `{link}`: the account page, to review what else changed. */
+  review?: Key;
+}
+
+/**
+ * A notice of a change to an account: what happened, that nothing is to do if
+ * it was the owner, and where to reset the password (and review the account)
+ * if not.
+ */
+export function noticeMail<Key extends string>(
+  options: MailKitOptions,
+  to: string,
+  t: (key: Key, values?: Readonly<Record<string, string>>) => string,
+  words: NoticeWords<Key>,
+): MailMessage {
+  const { publicUrl } = options;
+  const paragraphs = [
+    t(words.what),
+    "",
+    t(words.ifNotYou),
+    t(words.resetAtOnce, { link: `${publicUrl}/account/forgot` }),
+  ];
+  if (words.review) paragraphs.push(t(words.review, { link: `${publicUrl}/account` }));
+  return brandedMail(options, { to, subject: t(words.subject), paragraphs });
+}
