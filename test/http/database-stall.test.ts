@@ -1,42 +1,42 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";
+import {
+  type ProxiedPostgres,
+  postgresFactory,
+  proxiedPostgres,
+} from "../helpers/proxied-postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { countRows } from "../helpers/table-rows.js";
-import { TcpProxy } from "../helpers/tcp-proxy.js";
+import type { TcpProxy } from "../helpers/tcp-proxy.js";
 
-const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
+const { postgres, skip } = await postgresFactory();
 
 const DEADLINE_MS = 1000;
 const SLACK_MS = 400;
 
 describe("a registration whose database connection stalls mid-write (PostgreSQL)", {
-  skip: postgres && "skip" in postgres ? postgres.skip : false,
+  skip,
 }, () => {
-  let database: TestDatabase;
+  let behind: ProxiedPostgres;
   let proxy: TcpProxy;
   let server: TestServer;
 
   before(async () => {
-    if (!postgres || "skip" in postgres) return;
-    database = await postgres.create();
-    proxy = new TcpProxy(Number(new URL(database.url).port || 5432));
-    const url = new URL(database.url);
-    url.port = String(await proxy.start());
-    url.hostname = "127.0.0.1";
+    if (!postgres) return;
+    behind = await proxiedPostgres(postgres);
+    ({ proxy } = behind);
     server = await startTestServer({
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: behind.url,
       DATABASE_TIMEOUT: `${DEADLINE_MS}ms`,
     });
   });
   after(async () => {
     try {
       await server?.close();
-      await proxy?.close();
     } finally {
-      await database?.drop();
+      await behind?.close();
     }
   });
 
@@ -51,9 +51,9 @@ describe("a registration whose database connection stalls mid-write (PostgreSQL)
     // The network comes back: what was on the wire reaches the database.
     proxy.resume();
     await sleep(1500);
-    const users = await countRows(database.url, "users", `email_normalized = '${email}'`);
+    const users = await countRows(behind.database.url, "users", `email_normalized = '${email}'`);
     const audited = await countRows(
-      database.url,
+      behind.database.url,
       "audit_log",
       `event = 'register' AND outcome = 'success' AND email = '${email}'`,
     );
@@ -68,7 +68,7 @@ describe("a registration whose database connection stalls mid-write (PostgreSQL)
     else assert.equal(again.status, 200, again.text);
     assert.equal((await request(server.url, "POST", "/sessions", { form })).status, 200);
     const audited = await countRows(
-      database.url,
+      behind.database.url,
       "audit_log",
       `event = 'register' AND outcome = 'success' AND email = '${email}'`,
     );

@@ -3,35 +3,35 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import BetterSqlite3 from "better-sqlite3";
-import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
+import {
+  type ProxiedPostgres,
+  postgresFactory,
+  proxiedPostgres,
+} from "../helpers/proxied-postgres.js";
 import { startTestServer, type TestServer, tempDir } from "../helpers/server.js";
-import { TcpProxy } from "../helpers/tcp-proxy.js";
+import type { TcpProxy } from "../helpers/tcp-proxy.js";
 
-const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
+const { postgres, skip } = await postgresFactory();
 
 describe("PostgreSQL outage", {
-  skip: postgres && "skip" in postgres ? postgres.skip : false,
+  skip,
 }, () => {
-  let database: TestDatabase;
+  let behind: ProxiedPostgres;
   let proxy: TcpProxy;
   let server: TestServer;
 
   before(async () => {
-    if (!postgres || "skip" in postgres) return;
-    database = await postgres.create();
-    proxy = new TcpProxy(Number(new URL(database.url).port || 5432));
-    const url = new URL(database.url);
-    url.port = String(await proxy.start());
-    url.hostname = "127.0.0.1";
-    server = await startTestServer({ DATABASE_URL: url.toString(), DATABASE_TIMEOUT: "1s" });
+    if (!postgres) return;
+    behind = await proxiedPostgres(postgres);
+    ({ proxy } = behind);
+    server = await startTestServer({ DATABASE_URL: behind.url, DATABASE_TIMEOUT: "1s" });
   });
   after(async () => {
     try {
       await server?.close();
-      await proxy?.close();
     } finally {
-      await database?.drop();
+      await behind?.close();
     }
   });
 
