@@ -134,7 +134,8 @@ export class SocialLogin {
       return { kind: "linked" };
     }
     if (existing) {
-      this.#emit(provider.id, "signed_in", client, existing.userId);
+      const owner = await this.#core.flows.store.findUser({ id: existing.userId });
+      this.#emit(provider.id, "signed_in", client, existing.userId, owner?.email);
       const result = await this.#core.signIn.withLinkedIdentity(existing.userId, client);
       if (result) return { kind: "session", result };
     }
