@@ -103,7 +103,9 @@ export class KyselySocialStore implements SocialStore {
         .execute();
       return true;
     } catch (error) {
-      if (isUniqueViolation(error)) return false;
+      // The id is the primary key: SQLite names that violation apart from UNIQUE's.
+      const code = (error as { code?: unknown } | null)?.code;
+      if (isUniqueViolation(error) || code === "SQLITE_CONSTRAINT_PRIMARYKEY") return false;
       throw error;
     }
   }
