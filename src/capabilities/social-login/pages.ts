@@ -135,7 +135,11 @@ export async function socialPages(
           return reply.redirect("/account#identities", 303);
         case "refused": {
           const status = admission.reason === "identity_taken" ? 409 : 403;
-          const text = wordsOf(ctx)(`callback.${admission.reason}`);
+          const t = wordsOf(ctx);
+          const text =
+            admission.reason === "identity_taken"
+              ? t("callback.identity_taken")
+              : t("callback.no_verified_email");
           return sendPage(reply, status, callbackErrorView(ctx, text, place));
         }
         case "link_required": {

@@ -122,7 +122,12 @@ export class ProviderRegistry {
 
   /** The provider with its secret opened, or null when none has this id. */
   async get(id: string): Promise<Provider | null> {
-    const stored = (await this.#current()).find((provider) => provider.id === id);
+    let stored = (await this.#current()).find((provider) => provider.id === id);
+    // One added moments ago (another process): read again rather than wait for the copy to age.
+    if (!stored && PROVIDER_ID.test(id)) {
+      this.#cached = undefined;
+      stored = (await this.#current()).find((provider) => provider.id === id);
+    }
     if (!stored) return null;
     const { clientSecretSealed, ...rest } = stored;
     const clientSecret = this.#secretBox().open(clientSecretSealed, sealContext(id)).toString();
