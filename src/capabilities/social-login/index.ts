@@ -3,6 +3,7 @@ import type { Capability } from "../../core/capability.js";
 import { type ApiKeyChecker, providerAdminRoutes } from "./admin-routes.js";
 import { providerCommands, type SocialCommandService } from "./commands.js";
 import { socialPages } from "./pages.js";
+import { voidPendingLinks } from "./pending-links.js";
 import { identityRoutes } from "./routes.js";
 import type { SocialLogin } from "./social-login.js";
 import { continueLinks, identitySection } from "./views.js";
@@ -60,6 +61,7 @@ export const socialLogin: Capability<SocialLoginService, SocialCommandService> =
     register: async (ctx, returnTo) =>
       continueLinks(ctx, await auth.socialLogin.providers.list(), returnTo),
   }),
+  takeBack: [voidPendingLinks],
   exportData: async ({ auth }, user) => ({
     linked_identities: await auth.socialLogin.identities(user.id),
   }),

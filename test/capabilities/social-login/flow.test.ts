@@ -105,6 +105,30 @@ for (const factory of await testDatabases()) {
       const refused = await jar.fetch(`${base}/identities/${id}`, { method: "DELETE" });
       assert.equal(refused.status, 409);
       assert.equal(((await refused.json()) as { error: string }).error, "last_way_in");
+      // An account without a password sets one through a reset.
+      const asked = await request(server.url, "POST", "/reset_password", {
+        form: { email: "new-1@example.com" },
+      });
+      assert.equal(asked.status, 200, asked.text);
+      const resetToken = (asked.body as { reset_token: string }).reset_token;
+      const reset = await request(server.url, "PUT", "/reset_password", {
+        form: { email: "new-1@example.com", reset_token: resetToken, new_password: PASSWORD },
+      });
+      assert.equal(reset.status, 200, reset.text);
+      const byPassword = await request(server.url, "POST", "/sessions", {
+        form: { email: "new-1@example.com", password: PASSWORD },
+      });
+      assert.equal(byPassword.status, 200, byPassword.text);
+      // Sign-ins by provider and outcome.
+      const metrics = await request(server.url, "GET", "/metrics");
+      assert.match(
+        metrics.text,
+        /auth_social_logins_total\{provider="up",outcome="account_created"\} 1/,
+      );
+      assert.match(
+        metrics.text,
+        /auth_social_logins_total\{provider="up",outcome="signed_in"\} [1-9]/,
+      );
       // The audit trail has the sign-ins by provider.
       await server.service.audit.flush();
       const events = await server.service.audit.list({ email: "new-1@example.com", limit: 50 });
@@ -300,6 +324,28 @@ for (const factory of await testDatabases()) {
         (await jar.fetch(`${base}/identities/${id}`, json({ password: PASSWORD }))).status,
         404,
       );
+    });
+
+    test("taking the account back ends a link under way (an intruder's Link another)", {
+      timeout: 60_000,
+    }, async () => {
+      const email = "taken-back@example.com";
+      await request(server.url, "POST", "/users", { form: { email, password: PASSWORD } });
+      const intruder = new CookieJar();
+      await intruder.post(`${base}/account/login`, { email, password: PASSWORD });
+      upstream.signInAs({ sub: "intruder", email: "intruder@example.com", email_verified: true });
+      const started = await intruder.follow(`${base}/login/up?link=1`, (url) =>
+        url.pathname.endsWith("/callback"),
+      );
+      // The owner resets the password meanwhile.
+      const asked = await request(server.url, "POST", "/reset_password", { form: { email } });
+      const token = (asked.body as { reset_token: string }).reset_token;
+      await request(server.url, "PUT", "/reset_password", {
+        form: { email, reset_token: token, new_password: `${PASSWORD}-new` },
+      });
+      assert.equal((await intruder.fetch(started.stoppedAt ?? "")).status, 400);
+      const user = await server.service.store.findUser({ email });
+      assert.deepEqual(await server.service.auth.socialLogin.identities(user?.id ?? 0), []);
     });
 
     test("bad input on every new route: 4xx, never 500", { timeout: 60_000 }, async () => {
