@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { LoginResult } from "../../core/accounts.js";
 import type { AuthCore } from "../../core/auth-core.js";
-import { IdentityError, NoResultFound } from "../../core/errors.js";
+import { IdentityError, NoResultFound, UserAlreadyExistsError } from "../../core/errors.js";
 import type { SocialLoginOutcome } from "../../core/events.js";
 import type { SignedIn } from "../../core/reauthentication.js";
 import type { SecondFactorProof } from "../../core/second-step.js";
 import type { SessionClient } from "../../core/session.js";
+import { isUniqueViolation } from "../../core/store/row-mapping.js";
 import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import type { Admission, IdentityInfo, VerifiedCallback } from "./admission.js";
@@ -122,7 +123,11 @@ export class SocialLogin {
    * account; an email an account has waits for that account's password.
    * @throws what SignIn throws (throttled, second factor, unverified address).
    */
-  async admit(verified: VerifiedCallback, client: SessionClient): Promise<Admission> {
+  async admit(
+    verified: VerifiedCallback,
+    client: SessionClient,
+    again = false,
+  ): Promise<Admission> {
     const { provider, identity } = verified;
     const existing = await this.#store.findIdentity(provider.id, identity.subject);
     if (verified.linkUserId !== null) {
@@ -161,7 +166,15 @@ export class SocialLogin {
       this.#emit(provider.id, "link_required", client, account.id, account.email);
       return { kind: "link_required", token, email: account.email };
     }
-    const userId = await this.#createAccount(provider.id, identity, client);
+    let userId: number;
+    try {
+      userId = await this.#createAccount(provider.id, identity, client);
+    } catch (error) {
+      // A callback at the same moment made the account or linked the identity: once more, as it is now.
+      if (again || !(error instanceof UserAlreadyExistsError || isUniqueViolation(error)))
+        throw error;
+      return this.admit(verified, client, true);
+    }
     this.#emit(provider.id, "account_created", client, userId, identity.email);
     const result = await this.#core.signIn.withLinkedIdentity(userId, client);
     if (!result) throw new NoResultFound();
@@ -325,7 +338,13 @@ export class SocialLogin {
         now,
         change.tx,
       );
-      await this.#store.insertIdentity(this.#newIdentity(userId, providerId, identity), change.tx);
+      if (
+        !(await this.#store.insertIdentity(
+          this.#newIdentity(userId, providerId, identity),
+          change.tx,
+        ))
+      )
+        throw new UserAlreadyExistsError(email);
       await change.report({ type: "registration", outcome: "success", userId, email, client });
       await change.report({
         type: "identity",

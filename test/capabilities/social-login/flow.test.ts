@@ -326,6 +326,25 @@ for (const factory of await testDatabases()) {
       );
     });
 
+    test("two callbacks at once for one new identity: one account, both signed in, no 500", {
+      timeout: 60_000,
+    }, async () => {
+      upstream.signInAs({ sub: "racer", email: "racer@example.com", email_verified: true });
+      const jars = [new CookieJar(), new CookieJar()];
+      const stops = await Promise.all(
+        jars.map((jar) =>
+          jar.follow(`${base}/login/up`, (url) => url.pathname.endsWith("/callback")),
+        ),
+      );
+      const answers = await Promise.all(jars.map((jar, i) => jar.fetch(stops[i]?.stoppedAt ?? "")));
+      assert.deepEqual(
+        answers.map((answer) => answer.status),
+        [303, 303],
+      );
+      const user = await server.service.store.findUser({ email: "racer@example.com" });
+      assert.equal((await server.service.auth.socialLogin.identities(user?.id ?? 0)).length, 1);
+    });
+
     test("taking the account back ends a link under way (an intruder's Link another)", {
       timeout: 60_000,
     }, async () => {
