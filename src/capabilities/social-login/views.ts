@@ -24,11 +24,11 @@ export function continueLinks(
   const t = wordsOf(ctx);
   const links = providers.map(
     ({ id, name }) =>
-      html`<li><a class="button secondary" href="${withReturnTo(`/login/${id}`, returnTo)}">${t("login.continue", { name })}</a></li>`,
+      html`<li><a href="${withReturnTo(`/login/${id}`, returnTo)}">${t("login.continue", { name })}</a></li>`,
   );
   return html`<div id="social-login">
 <p>${t("login.or")}</p>
-<ul class="plain">
+<ul>
 ${links}
 </ul>
 </div>`;
@@ -155,6 +155,6 @@ ${
 ${items}
 </ul>`
 }
-${links.length > 0 ? html`<ul class="plain">${links}</ul>` : ""}
+${links.length > 0 ? html`<ul>${links}</ul>` : ""}
 </section>`;
 }

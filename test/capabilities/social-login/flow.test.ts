@@ -6,6 +6,7 @@ import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
 import { request } from "../../helpers/http.js";
 import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { turnOnTotp } from "../../helpers/totp.js";
+import { startWebhookReceiver } from "../../helpers/webhook-receiver.js";
 import { CookieJar } from "./jar.js";
 import { startUpstream, type Upstream } from "./upstream.js";
 
@@ -285,7 +286,12 @@ for (const factory of await testDatabases()) {
       assert.equal(denied.get(base, "session_id"), undefined);
     });
 
-    test("unlink with the password; Link another from /account", { timeout: 60_000 }, async () => {
+    test("unlink with the password; Link another from /account; webhooks identity.linked and identity.unlinked", {
+      timeout: 60_000,
+    }, async (t) => {
+      const receiver = await startWebhookReceiver();
+      t.after(() => receiver.close());
+      await server.service.webhooks.add(receiver.url, ["identity.linked", "identity.unlinked"]);
       const email = "linker@example.com";
       await request(server.url, "POST", "/users", { form: { email, password: PASSWORD } });
       const jar = new CookieJar();
@@ -324,6 +330,24 @@ for (const factory of await testDatabases()) {
         (await jar.fetch(`${base}/identities/${id}`, json({ password: PASSWORD }))).status,
         404,
       );
+      const until = Date.now() + 20_000;
+      while (receiver.received.length < 2 && Date.now() < until)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const sent = receiver.received.map(
+        (hook) =>
+          JSON.parse(hook.body) as {
+            type: string;
+            data: { provider?: string; user: { email: string } };
+          },
+      );
+      assert.deepEqual(
+        sent.map((hook) => [hook.type, hook.data.provider, hook.data.user.email]),
+        [
+          ["identity.linked", "up", email],
+          ["identity.unlinked", "up", email],
+        ],
+      );
+      assert.ok(!receiver.received.some((hook) => hook.body.includes(upstream.clientSecret)));
     });
 
     test("two callbacks at once for one new identity: one account, both signed in, no 500", {
