@@ -251,6 +251,16 @@ for (const factory of await testDatabases()) {
       assert.equal((await victim.fetch(other.stoppedAt ?? "")).status, 400);
       assert.equal(victim.get(base, "session_id"), undefined);
 
+      // Another issuer's answer (RFC 9207 mix-up): refused, and the flow is spent.
+      const mixed = new CookieJar();
+      const mixedFlow = await mixed.follow(`${base}/login/up`, (url) =>
+        url.pathname.endsWith("/callback"),
+      );
+      const wrongIssuer = new URL(mixedFlow.stoppedAt ?? "");
+      wrongIssuer.searchParams.set("iss", "https://evil.example");
+      assert.equal((await mixed.fetch(wrongIssuer.href)).status, 400);
+      assert.equal(mixed.get(base, "session_id"), undefined);
+
       // Replayed: the same callback, state cookie and all, a second time.
       const first = new CookieJar();
       const flow = await first.follow(`${base}/login/up`, (url) =>
