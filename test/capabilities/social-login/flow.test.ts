@@ -484,6 +484,19 @@ for (const factory of await testDatabases()) {
         "admin providers with junk key",
         jar.fetch(`${base}/admin/providers`, { headers: { authorization: "Bearer authsvc_junk" } }),
       );
+      // A provider out of reach: 502, its page, and nothing kept.
+      await server.service.auth.socialLogin.providers.add({
+        id: "down",
+        name: "Down",
+        kind: "oidc",
+        issuer: "http://127.0.0.1:9",
+        clientId: "a",
+        clientSecret: "b",
+      });
+      const down = await jar.fetch(`${base}/login/down`);
+      assert.equal(down.status, 502);
+      assert.match(await down.text(), /could not be reached/);
+      await server.service.auth.socialLogin.providers.remove("down");
       const bad = statuses.filter(([, status]) => status < 400 || status >= 500);
       assert.deepEqual(bad, [], statuses.map((s) => s.join(" ")).join("\n"));
     });

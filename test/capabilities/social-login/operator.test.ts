@@ -205,3 +205,34 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
   }
   assert.fail("not seen within 15 s");
 }
+
+test("production takes https issuers and endpoints only", { timeout: 60_000 }, async () => {
+  const { createAuth } = await import("../../../src/main/create-auth.js");
+  const service = await createAuth({
+    databaseUrl: "sqlite::memory:",
+    mode: "production",
+    secretKey: "ab".repeat(32),
+  });
+  try {
+    const provider = {
+      id: "plain",
+      name: "Plain",
+      kind: "oidc" as const,
+      clientId: "a",
+      clientSecret: "b",
+    };
+    await assert.rejects(
+      service.auth.socialLogin.providers.add({ ...provider, issuer: "http://sso.example.com" }),
+      RangeError,
+    );
+    assert.equal(
+      await service.auth.socialLogin.providers.add({
+        ...provider,
+        issuer: "https://sso.example.com",
+      }),
+      true,
+    );
+  } finally {
+    await service.close();
+  }
+});
