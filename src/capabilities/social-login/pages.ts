@@ -77,6 +77,12 @@ export async function socialPages(
       const ctx = pages.contextOf(request, "/account/login");
       let linkUserId: number | undefined;
       if (request.query.link === "1") {
+        // Linking is started from /account, never from another site: a page
+        // elsewhere must not link a provider account it chose (one whose
+        // sign-in it forged at the provider) to the signed-in user.
+        const site = request.headers["sec-fetch-site"];
+        if (site !== undefined && site !== "same-origin" && site !== "none")
+          return sendPage(reply, 403, callbackErrorView(ctx, wordsOf(ctx)("callback.invalid")));
         const current = await auth.signedIn(cookie.read(request));
         if (!current) return reply.redirect("/account/login", 303);
         linkUserId = current.user.id;

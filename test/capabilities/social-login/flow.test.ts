@@ -306,6 +306,11 @@ for (const factory of await testDatabases()) {
       await request(server.url, "POST", "/users", { form: { email, password: PASSWORD } });
       const jar = new CookieJar();
       await jar.post(`${base}/account/login`, { email, password: PASSWORD });
+      // Started from another site: refused (a page elsewhere must not choose what is linked).
+      const crossSite = await jar.fetch(`${base}/login/up?link=1`, {
+        headers: { "sec-fetch-site": "cross-site" },
+      });
+      assert.equal(crossSite.status, 403);
       // Link another: an upstream account with another address joins this one.
       upstream.signInAs({
         sub: "linker-upstream",
