@@ -1,10 +1,10 @@
 import type { LoginResult } from "../../core/accounts.js";
-import type { Provider } from "./providers.js";
 import type { UpstreamIdentity } from "./upstream.js";
 
 /** A callback that held: who signed in where, and what the flow carried. */
 export interface VerifiedCallback {
-  provider: Provider;
+  /** The provider, as shown (never its secret). */
+  provider: { id: string; name: string };
   identity: UpstreamIdentity;
   returnTo: string | undefined;
   linkUserId: number | null;

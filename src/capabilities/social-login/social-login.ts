@@ -107,7 +107,7 @@ export class SocialLogin {
       ) as FlowChecks;
       const identity = await this.#upstream.identityFrom(provider, query, state, checks);
       return {
-        provider,
+        provider: { id: provider.id, name: provider.name },
         identity,
         returnTo: flow.returnTo ?? undefined,
         linkUserId: flow.linkUserId,
