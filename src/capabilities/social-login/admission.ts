@@ -1,4 +1,5 @@
 import type { LoginResult } from "../../core/accounts.js";
+import type { LinkedIdentity } from "./store.js";
 import type { UpstreamIdentity } from "./upstream.js";
 
 /** A callback that held: who signed in where, and what the flow carried. */
@@ -25,4 +26,14 @@ export interface IdentityInfo {
   provider: string;
   email: string | null;
   linkedAt: string;
+}
+
+/** An identity as shown: never its subject at the provider. */
+export function toInfo(identity: LinkedIdentity): IdentityInfo {
+  return {
+    id: identity.id,
+    provider: identity.provider,
+    email: identity.email,
+    linkedAt: identity.linkedAt.toISOString(),
+  };
 }

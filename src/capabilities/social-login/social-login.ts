@@ -9,7 +9,7 @@ import type { SessionClient } from "../../core/session.js";
 import { isUniqueViolation } from "../../core/store/row-mapping.js";
 import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
-import type { Admission, IdentityInfo, VerifiedCallback } from "./admission.js";
+import { type Admission, type IdentityInfo, toInfo, type VerifiedCallback } from "./admission.js";
 import type { NewProvider, ProviderRegistry } from "./providers.js";
 import type { LinkedIdentity, SocialStore } from "./store.js";
 import type { FlowChecks, Upstream, UpstreamIdentity } from "./upstream.js";
@@ -92,16 +92,19 @@ export class SocialLogin {
     client: SessionClient,
   ): Promise<VerifiedCallback | null> {
     const state = query.get("state") ?? "";
-    const refuse = () => {
-      this.#emit(providerId, "invalid_callback", client);
+    const refuse = async () => {
+      // An id from the URL names a metric's label only when it is registered: no label per guess.
+      const known = (await this.providers.list()).some((each) => each.id === providerId);
+      this.#emit(known ? providerId : "unknown", "invalid_callback", client);
       return null;
     };
     if (!browserState || state !== browserState || !isPlausibleState(state)) return refuse();
     const flow = await this.#store.takeFlow(hashToken(state), this.#core.flows.now());
     if (!flow || flow.providerId !== providerId) return refuse();
-    const provider = await this.providers.get(providerId);
-    if (!provider) return refuse();
     try {
+      // Inside: a secret that no longer opens (SECRET_KEY changed) is a refusal too.
+      const provider = await this.providers.get(providerId);
+      if (!provider) return refuse();
       const checks = JSON.parse(
         this.#secretBox().open(flow.sealed, FLOW_CONTEXT).toString(),
       ) as FlowChecks;
@@ -385,13 +388,4 @@ const FLOW_CONTEXT = "social-login flow";
 /** openid-client's randomState(): 43 base64url characters. */
 function isPlausibleState(state: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(state);
-}
-
-function toInfo(identity: LinkedIdentity): IdentityInfo {
-  return {
-    id: identity.id,
-    provider: identity.provider,
-    email: identity.email,
-    linkedAt: identity.linkedAt.toISOString(),
-  };
 }
