@@ -33,7 +33,7 @@ const RUN_TIMEOUT = 90_000;
  * parser knows). Raise them as examples are added; lower them only when one
  * is removed on purpose.
  */
-const AT_LEAST = { running: 14, skipped: 17 };
+const AT_LEAST = { running: 15, skipped: 17 };
 
 interface Segment {
   /** Line of the first command in its document. */

@@ -27,7 +27,10 @@ export type AuditEventName =
   | "passkey_renamed"
   | "passkey_removed"
   | "passkey_used"
-  | "passkey_refused";
+  | "passkey_refused"
+  | "social_login"
+  | "identity_linked"
+  | "identity_unlinked";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {

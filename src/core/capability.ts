@@ -20,6 +20,8 @@ export interface HttpParts {
   returnTo: ReturnTo;
   /** Each request's page context: its language, the brand, the language switcher. */
   pages: PageKit;
+  /** PUBLIC_URL, when configured: where the service is reached from outside. */
+  publicUrl?: string | undefined;
 }
 
 /**

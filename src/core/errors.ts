@@ -28,7 +28,9 @@ export type AuthErrorCode =
   | "user_verification_required"
   | "reauthentication_required"
   | "passkey_exists"
-  | "passkey_limit";
+  | "passkey_limit"
+  | "identity_taken"
+  | "last_way_in";
 
 /**
  * The variable parts of an error's message, by name (a rule, a limit): the
@@ -233,6 +235,17 @@ export class PasskeyError extends AuthError {
       | "passkey_limit",
     message: string,
   ) {
+    super(code, message);
+  }
+}
+
+/**
+ * A linked identity refused: it belongs to another account already
+ * (identity_taken), or unlinking it would leave the account with no way in
+ * (last_way_in: no password, no other identity, no passkey).
+ */
+export class IdentityError extends AuthError {
+  constructor(code: "identity_taken" | "last_way_in", message: string) {
     super(code, message);
   }
 }

@@ -47,7 +47,24 @@ export type AuthEvent =
       /** used: what for; refused: why (never the response itself). */
       outcome?: PasskeyUse | PasskeyRefusal;
     } & EventSubject)
+  | ({ type: "social_login"; provider: string; outcome: SocialLoginOutcome } & EventSubject)
+  | ({ type: "identity"; action: "linked" | "unlinked"; provider: string } & EventSubject)
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
+
+/**
+ * A sign-in through another provider, once its callback came back: signed_in
+ * (a linked identity, handed to SignIn), account_created, link_required (an
+ * account has the email: its password is asked), or why it was refused
+ * (invalid_callback: forged, replayed, expired or not verifying;
+ * no_verified_email; identity_taken).
+ */
+export type SocialLoginOutcome =
+  | "signed_in"
+  | "account_created"
+  | "link_required"
+  | "invalid_callback"
+  | "no_verified_email"
+  | "identity_taken";
 
 /** What happened to one of a user's passkeys. */
 export type PasskeyAction = "added" | "renamed" | "removed" | "used" | "refused";

@@ -221,6 +221,28 @@ export class SignIn {
   }
 
   /**
+   * An identity of another provider linked to this account, whose upstream
+   * sign-in the social-login capability has checked (ID token, state, nonce,
+   * PKCE). Null when the account is gone. A locked account or address is
+   * refused; the address rule and the second factor apply in #admit, as to a
+   * password (the upstream sign-in is one factor).
+   * @throws LoginThrottledError, SecondFactorRequiredError, EmailNotVerifiedError.
+   */
+  async withLinkedIdentity(userId: number, client: SessionClient): Promise<LoginResult | null> {
+    const record = await this.#ctx.store.findUser({ id: userId });
+    if (!record) return null;
+    const { email } = record;
+    try {
+      await this.#ctx.throttle.assertAllowed(email, client.ip, this.#ctx.now());
+    } catch (error) {
+      if (error instanceof LoginThrottledError)
+        this.#ctx.emit({ type: "login", outcome: "throttled", userId, email, client });
+      throw error;
+    }
+    return this.#admit(toPublicUser(record), client, { secondFactor: false }, client.way);
+  }
+
+  /**
    * Refuses a locked account or address, then counts this attempt against
    * the account before its code is checked (LoginThrottle.reserveAttempt):
    * a burst of parallel guesses gets no more checks than one at a time. A

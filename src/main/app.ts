@@ -232,7 +232,7 @@ export async function buildApp({
     },
     { secure: production },
   );
-  const http = { cookie, accountPage, loginParts, returnTo, pages };
+  const http = { cookie, accountPage, loginParts, returnTo, pages, publicUrl: config.publicUrl };
   for (const capability of CAPABILITIES) await capability.routes?.(app, service, http);
   // The hosted pages, in one encapsulated context whose own hook adds the
   // document-only headers (CSP for pages, ...) to the pages alone.

@@ -8,6 +8,10 @@ import type { ResetTokenStore } from "../capabilities/password-reset/store.js";
 import { SecondFactors } from "../capabilities/second-factor/second-factor.js";
 import { SecondFactorCodes } from "../capabilities/second-factor/second-factor-codes.js";
 import type { SecondFactorStore } from "../capabilities/second-factor/store.js";
+import { ProviderRegistry } from "../capabilities/social-login/providers.js";
+import { SocialLogin } from "../capabilities/social-login/social-login.js";
+import type { SocialStore } from "../capabilities/social-login/store.js";
+import { Upstream } from "../capabilities/social-login/upstream.js";
 import { Accounts, type CoreDependencies, openCore } from "../core/accounts.js";
 import { ResetRequestLimit } from "../core/mail-request-limit.js";
 import { Reauthentication } from "../core/reauthentication.js";
@@ -24,6 +28,7 @@ export interface CapabilityStores {
   passkeys: PasskeyStore;
   emailTokens: EmailTokenStore;
   resetTokens: ResetTokenStore;
+  social: SocialStore;
 }
 
 export interface AuthDependencies extends CoreDependencies {
@@ -53,6 +58,8 @@ export class Auth extends Accounts {
   readonly secondFactorGate: SecondFactorGate;
   /** Passkeys (WebAuthn): options, registration, sign-in, list, rename, remove; with `passkeys` only. */
   readonly passkeys: Passkeys | undefined;
+  /** Sign in with another identity provider: providers, the flow, linked identities. */
+  readonly socialLogin: SocialLogin;
 
   constructor(dependencies: AuthDependencies) {
     const core = openCore(dependencies);
@@ -86,6 +93,24 @@ export class Auth extends Accounts {
       store: stores.secondFactors,
       reauthentication,
       codes,
+    });
+    const secretBox =
+      dependencies.secretBox ??
+      (() => {
+        throw new Error("social login seals secrets: give Auth a secretBox (SECRET_KEY)");
+      });
+    const development = settings.mode !== "production";
+    this.socialLogin = new SocialLogin(this.core, {
+      store: stores.social,
+      providers: new ProviderRegistry({
+        store: stores.social,
+        secretBox,
+        now: flows.now,
+        development,
+      }),
+      upstream: new Upstream({ development }),
+      secretBox,
+      passkeyCount: async (userId) => (this.passkeys ? this.passkeys.count(userId) : 0),
     });
     this.passwordResets = new PasswordResets(
       flows,
@@ -151,5 +176,6 @@ export class Auth extends Accounts {
     await this.passkeys?.purgeExpired();
     await this.passwordResets.purgeExpired();
     await this.emailAddresses.purgeExpired();
+    await this.socialLogin.purgeExpired();
   }
 }

@@ -6,6 +6,7 @@ import { oidcProvider } from "../capabilities/oidc-provider/index.js";
 import { passkeys } from "../capabilities/passkeys/index.js";
 import { passwordReset } from "../capabilities/password-reset/index.js";
 import { secondFactor } from "../capabilities/second-factor/index.js";
+import { socialLogin } from "../capabilities/social-login/index.js";
 import { webhooks } from "../capabilities/webhooks/index.js";
 
 /**
@@ -18,6 +19,7 @@ export const CAPABILITIES = [
   emailAddresses,
   secondFactor,
   passkeys,
+  socialLogin,
   passwordReset,
   audit,
   adminApi,

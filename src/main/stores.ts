@@ -6,6 +6,7 @@ import { KyselyPasskeyStore } from "../capabilities/passkeys/kysely-passkey-stor
 import { KyselyResetTokenStore } from "../capabilities/password-reset/kysely-store.js";
 import { RESET_TOKEN_WRITES_CHANGING_SESSIONS } from "../capabilities/password-reset/store.js";
 import { KyselyMfaStore } from "../capabilities/second-factor/kysely-store.js";
+import { KyselySocialStore } from "../capabilities/social-login/kysely-store.js";
 import type { ErasureStep } from "../core/store/erasure.js";
 import { KyselyStore } from "../core/store/kysely-store.js";
 import { mapUnavailable } from "../core/store/map-unavailable.js";
@@ -54,6 +55,7 @@ export function openStores(
       secondFactors: mapUnavailable(new KyselyMfaStore(kysely, TAKE_BACK)),
       emailTokens: watched(new KyselyEmailTokenStore(kysely), EMAIL_TOKEN_WRITES_CHANGING_SESSIONS),
       passkeys: mapUnavailable(new KyselyPasskeyStore(kysely)),
+      social: mapUnavailable(new KyselySocialStore(kysely)),
       resetTokens: watched(
         new KyselyResetTokenStore(kysely, TAKE_BACK),
         RESET_TOKEN_WRITES_CHANGING_SESSIONS,

@@ -7,7 +7,12 @@ import { hashToken } from "../../core/token.js";
  */
 export const API_KEY_PREFIX = "authsvc_";
 
-export const API_KEY_SCOPES = ["users:read", "users:write", "audit:read"] as const;
+export const API_KEY_SCOPES = [
+  "users:read",
+  "users:write",
+  "audit:read",
+  "providers:write",
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** What the service keeps of a key: never the key. */

@@ -106,6 +106,10 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return [SECOND_FACTOR_EVENTS[event.action], "success"];
     case "passkey":
       return [`passkey_${event.action}`, event.outcome ?? "success"];
+    case "social_login":
+      return ["social_login", `${event.outcome}:${event.provider}`];
+    case "identity":
+      return [`identity_${event.action}`, event.provider];
     case "mfa_challenge":
       // A recovery code's use is its own row, saying how many are left.
       if (event.method === "recovery_code" && event.outcome === "success")

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Accounts, LoginResult } from "../../core/accounts.js";
-import { UserAlreadyExistsError } from "../../core/errors.js";
+import { AuthError, UserAlreadyExistsError } from "../../core/errors.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { afterLogin } from "../../core/http/return-to.js";
 import { sessionIdParams } from "../../core/http/schemas.js";
 import type { AccountPage, AccountPageState } from "../../core/pages/account-page.js";
+import { errorText } from "../../core/pages/error-text.js";
 import type { LoginPageParts } from "../../core/pages/login-parts.js";
 import { noticeOf } from "../../core/pages/notices.js";
 import type { PageContext } from "../../core/pages/page-context.js";
@@ -46,9 +47,26 @@ export async function accountRoutes(
   { auth, cookie, accountPage, loginParts, returnTo, pages }: HostedPagesOptions,
 ): Promise<void> {
   const minLength = auth.settings.passwordMinLength;
-  // The login page with what the capabilities add under its form (a passkey sign-in).
-  const loginPage = (ctx: PageContext, state: Parameters<typeof loginView>[1]) =>
-    loginView(ctx, { ...state, parts: loginParts.flatMap((part) => part.login?.(ctx) ?? []) });
+  // The login and registration pages with what the capabilities add under
+  // their forms (a passkey sign-in, "Continue with ...").
+  const loginPage = async (ctx: PageContext, state: Parameters<typeof loginView>[1]) =>
+    loginView(ctx, {
+      ...state,
+      parts: await Promise.all(
+        loginParts.flatMap((part) => part.login?.(ctx, state.returnTo) ?? []),
+      ),
+    });
+  const registerPage = async (ctx: PageContext, state: Parameters<typeof registerView>[1]) =>
+    registerView(
+      ctx,
+      {
+        ...state,
+        parts: await Promise.all(
+          loginParts.flatMap((part) => part.register?.(ctx, state.returnTo) ?? []),
+        ),
+      },
+      minLength,
+    );
   const hidden = { schema: { hide: true } };
 
   // Made once, in the brand's colour.
@@ -74,7 +92,7 @@ export async function accountRoutes(
   app.get<{ Querystring: PageQuery }>("/account/register", queryRoute, async (request, reply) => {
     const place = returnTo.check(request.query.return_to, request);
     const ctx = pages.contextOf(request, withReturnTo("/account/register", place));
-    return sendPage(reply, 200, registerView(ctx, { returnTo: place }, minLength));
+    return sendPage(reply, 200, await registerPage(ctx, { returnTo: place }));
   });
 
   app.post<{ Body: Fields }>("/account/register", formRoute, async (request, reply) => {
@@ -86,32 +104,31 @@ export async function accountRoutes(
       await auth.registerUser(email, field(request.body, "password"), clientOf(request));
     } catch (error) {
       const message = error instanceof UserAlreadyExistsError ? ctx.t("register.taken") : undefined;
-      return sendFailure(reply, ctx, error, (text, code) =>
-        registerView(
-          ctx,
-          {
-            email,
-            error: message ?? text,
-            errorField: fieldInError(code, "password"),
-            returnTo: place,
-          },
-          minLength,
-        ),
-      );
+      // The page is made before the answer (its parts may read the database).
+      const again = (text: string, code: Parameters<typeof fieldInError>[0]) =>
+        registerPage(ctx, {
+          email,
+          error: message ?? text,
+          errorField: fieldInError(code, "password"),
+          returnTo: place,
+        });
+      if (!(error instanceof AuthError)) throw error;
+      const body = await again(errorText(ctx, error), error.code);
+      return sendFailure(reply, ctx, error, () => body);
     }
     // More to do before a login (verify the address): the part that knows says what.
     const next = loginParts.map((part) => part.afterRegistration?.(email, ctx)).find(Boolean);
     if (!next) return reply.redirect(withReturnTo("/account/login?done=registered", place), 303);
     // The link is followed from a mail: the place waits in a cookie meanwhile.
     returnTo.remember(reply, place);
-    return sendPage(reply, 200, loginPage(ctx, { email, ...next, returnTo: place }));
+    return sendPage(reply, 200, await loginPage(ctx, { email, ...next, returnTo: place }));
   });
 
   app.get<{ Querystring: PageQuery }>("/account/login", queryRoute, async (request, reply) => {
     const place = returnTo.check(request.query.return_to, request) ?? returnTo.remembered(request);
     const ctx = pages.contextOf(request, withReturnTo("/account/login", place));
     const notice = noticeOf(ctx, request.query.done);
-    return sendPage(reply, 200, loginPage(ctx, { notice, returnTo: place }));
+    return sendPage(reply, 200, await loginPage(ctx, { notice, returnTo: place }));
   });
 
   app.post<{ Body: Fields }>("/account/login", formRoute, async (request, reply) => {
@@ -134,21 +151,21 @@ export async function accountRoutes(
         return sendPage(reply, next.status, next.body);
       }
       // The email stays filled in: the password is what to type again.
-      return sendFailure(reply, ctx, error, (text, code) =>
-        loginPage(ctx, {
-          email,
-          error: text,
-          errorField: fieldInError(code, "password", "password"),
-          returnTo: place,
-        }),
-      );
+      if (!(error instanceof AuthError)) throw error;
+      const body = await loginPage(ctx, {
+        email,
+        error: errorText(ctx, error),
+        errorField: fieldInError(error.code, "password", "password"),
+        returnTo: place,
+      });
+      return sendFailure(reply, ctx, error, () => body);
     }
     if (!result) {
       const error = ctx.t("login.wrong");
       return sendPage(
         reply,
         401,
-        loginPage(ctx, { email, error, errorField: "password", returnTo: place }),
+        await loginPage(ctx, { email, error, errorField: "password", returnTo: place }),
       );
     }
     cookie.set(reply, result.sessionToken);

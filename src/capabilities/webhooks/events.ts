@@ -10,6 +10,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "email.changed",
   "passkey.added",
   "passkey.removed",
+  "identity.linked",
+  "identity.unlinked",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -40,6 +42,7 @@ export function toWebhookPayload(event: AuthEvent, at: Date): WebhookPayload | n
     user: { id: event.userId ?? null, email: event.email ?? null },
   };
   if (type === "session.created" && event.client?.ip) data.ip = event.client.ip;
+  if (event.type === "identity") data.provider = event.provider;
   return { type, timestamp: at.toISOString(), data };
 }
 
@@ -62,6 +65,8 @@ function webhookTypeOf(event: AuthEvent): WebhookEventType | null {
     case "passkey":
       if (event.action === "added") return "passkey.added";
       return event.action === "removed" ? "passkey.removed" : null;
+    case "identity":
+      return event.action === "linked" ? "identity.linked" : "identity.unlinked";
     default:
       return null;
   }

@@ -35,6 +35,8 @@ const STATUS_BY_CODE: Record<AuthErrorCode, number> = {
   reauthentication_required: 403,
   passkey_exists: 409,
   passkey_limit: 409,
+  identity_taken: 409,
+  last_way_in: 409,
 };
 
 /** Codes of failures that only HTTP knows about, beside the domain's. */

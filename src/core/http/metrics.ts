@@ -174,6 +174,12 @@ export class Metrics {
     labelNames: ["action", "outcome"],
     registers: [this.registry],
   });
+  readonly #socialLogins = new Counter({
+    name: "auth_social_logins_total",
+    help: "Sign-ins through another identity provider, by provider and outcome (signed_in, account_created, link_required, invalid_callback, no_verified_email, identity_taken)",
+    labelNames: ["provider", "outcome"],
+    registers: [this.registry],
+  });
   readonly #webhookDeliveries = new Counter({
     name: "auth_webhook_deliveries_total",
     help: "Webhook delivery attempts by outcome: delivered, retry (failed, will be retried), failed (given up)",
@@ -233,6 +239,9 @@ export class Metrics {
         break;
       case "passkey":
         this.#passkeys.inc({ action: event.action, outcome: event.outcome ?? "success" });
+        break;
+      case "social_login":
+        this.#socialLogins.inc({ provider: event.provider, outcome: event.outcome });
         break;
       case "hash":
         this.#hashes.observe({ operation: event.operation }, event.seconds);

@@ -34,6 +34,8 @@ const ERROR_MESSAGES: Readonly<Record<AuthErrorCode, CoreKey>> = {
   passkey_limit: "error.passkey_limit",
   reauthentication_required: "error.reauthentication_required",
   user_verification_required: "error.user_verification_required",
+  identity_taken: "error.identity_taken",
+  last_way_in: "error.last_way_in",
 };
 
 /** What a page says for a domain error, in its language. */

@@ -26,8 +26,14 @@ export interface LoginPageParts {
     ctx: PageContext,
     all: readonly LoginPageParts[],
   ): PageAnswer | undefined;
-  /** What it adds under the login form (a passkey sign-in), in the page's language. */
-  login?(ctx: PageContext): Html;
+  /**
+   * What it adds under the login form (a passkey sign-in, "Continue with
+   * ..."), in the page's language; `returnTo`: the page's checked return_to,
+   * for its links to carry on.
+   */
+  login?(ctx: PageContext, returnTo?: string): Html | Promise<Html>;
+  /** What it adds under the registration form ("Continue with ..."). */
+  register?(ctx: PageContext, returnTo?: string): Html | Promise<Html>;
   /** What it adds to the second step's page, beside the code (a passkey). */
   secondStep?(ctx: PageContext): Html;
   /** What the login page says after a registration, when there is more to do before a login. */

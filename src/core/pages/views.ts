@@ -118,7 +118,11 @@ export function options(title: string, state: FormState): PageOptions {
   return { title, notice: state.notice, error: state.error };
 }
 
-export function registerView(ctx: PageContext, state: FormState, minLength: number): string {
+export function registerView(
+  ctx: PageContext,
+  state: FormState & { parts?: readonly Html[] },
+  minLength: number,
+): string {
   const { t } = ctx;
   return page(
     ctx.chrome,
@@ -140,6 +144,7 @@ ${field(
 <p class="hint" id="password-hint">${t("register.hint", { min: minLength })}</p>
 <button type="submit">${t("register.submit")}</button>
 </form>
+${state.parts ?? ""}
 ${accountLinks(ctx, "/account/register", state.returnTo)}`,
   );
 }

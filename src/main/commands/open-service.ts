@@ -7,13 +7,19 @@ import { type AuthService, createAuth } from "../create-auth.js";
  * the settings, SECRET_KEY and webhook timings of the environment; the
  * command closes it.
  */
-export const openService: OpenService<AuthService> = async ({ audit = true } = {}) => {
+export const openService: OpenService<AuthService & { publicUrl: string }> = async ({
+  audit = true,
+} = {}) => {
   const config = loadConfig();
-  return createAuth({
+  const service = await createAuth({
     ...config.auth,
     databaseUrl: config.databaseUrl,
     secretKey: config.secretKey,
     webhooks: config.webhooks,
     audit,
+  });
+  // Where a provider sends the browser back (`provider add` prints it).
+  return Object.assign(service, {
+    publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
   });
 };

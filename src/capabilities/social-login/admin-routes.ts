@@ -1,0 +1,189 @@
+import type { FastifyInstance } from "fastify";
+import { sendError } from "../../core/http/errors.js";
+import { errorResponse } from "../../core/http/schemas.js";
+import { PRESET_NAMES, presetOf } from "./presets.js";
+import type { NewProvider } from "./providers.js";
+import type { SocialLogin } from "./social-login.js";
+
+/** The admin API's keys, as social login needs them (admin-api's ApiKeys answers). */
+export interface ApiKeyChecker {
+  check(
+    text: string,
+  ): Promise<{ ok: true; key: { name: string; scopes: readonly string[] } } | { ok: false }>;
+}
+
+const SCOPE = "providers:write";
+const REALM = 'Bearer realm="auth-service admin"';
+
+const providerView = {
+  type: "object",
+  required: ["id", "name", "kind", "issuer", "clientId", "scopes", "createdAt"],
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    kind: { type: "string" },
+    issuer: { type: "string" },
+    clientId: { type: "string" },
+    scopes: { type: "array", items: { type: "string" } },
+    createdAt: { type: "string", format: "date-time" },
+  },
+} as const;
+const text = (max: number) => ({ type: "string", minLength: 1, maxLength: max }) as const;
+const answers = { 400: errorResponse, 401: errorResponse, 403: errorResponse } as const;
+
+/**
+ * /admin/providers: the operator's `provider` commands over HTTP, opened by
+ * an API key with the `providers:write` scope (as admin-api checks its own).
+ * Never the client secret in an answer.
+ */
+export async function providerAdminRoutes(
+  app: FastifyInstance,
+  options: { apiKeys: ApiKeyChecker; social: SocialLogin; publicUrl?: string | undefined },
+): Promise<void> {
+  const { apiKeys, social } = options;
+  app.addHook("onRequest", async (request, reply) => {
+    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.authorization ?? "");
+    if (!match?.[1]) {
+      reply.header("www-authenticate", REALM);
+      return sendError(
+        reply,
+        401,
+        "not_authenticated",
+        "the admin API needs an API key as a bearer token",
+      );
+    }
+    const check = await apiKeys.check(match[1]);
+    if (!check.ok) {
+      reply.header("www-authenticate", `${REALM}, error="invalid_token"`);
+      return sendError(reply, 401, "invalid_token", "unknown, revoked or expired API key");
+    }
+    if (!check.key.scopes.includes(SCOPE)) {
+      reply.header("www-authenticate", `${REALM}, error="insufficient_scope", scope="${SCOPE}"`);
+      return sendError(reply, 403, "insufficient_scope", `this key lacks the ${SCOPE} scope`);
+    }
+  });
+
+  app.get(
+    "/providers",
+    {
+      schema: {
+        summary: "The registered identity providers (never a secret)",
+        response: {
+          200: {
+            type: "object",
+            required: ["providers"],
+            properties: { providers: { type: "array", items: providerView } },
+          },
+          ...answers,
+        },
+      },
+    },
+    async () => ({ providers: await social.providers.list() }),
+  );
+
+  app.post<{
+    Body: {
+      id: string;
+      preset?: string;
+      tenant?: string;
+      issuer?: string;
+      name?: string;
+      clientId: string;
+      clientSecret: string;
+      scopes?: string[];
+    };
+  }>(
+    "/providers",
+    {
+      schema: {
+        summary:
+          "Register an identity provider: an OpenID issuer (checked by discovery) or a preset; answers the redirect_uri to register there",
+        body: {
+          type: "object",
+          required: ["id", "clientId", "clientSecret"],
+          additionalProperties: false,
+          properties: {
+            id: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" },
+            preset: { type: "string", enum: [...PRESET_NAMES] },
+            tenant: { type: "string", pattern: "^[A-Za-z0-9.-]{1,64}$" },
+            issuer: text(512),
+            name: text(64),
+            clientId: text(512),
+            clientSecret: text(1024),
+            scopes: { type: "array", maxItems: 20, items: text(100) },
+          },
+        },
+        response: {
+          201: {
+            type: "object",
+            required: ["provider", "redirectUri"],
+            properties: { provider: providerView, redirectUri: { type: "string" } },
+          },
+          409: errorResponse,
+          ...answers,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const preset = body.preset ? presetOf(body.preset, body.tenant) : undefined;
+      if (!preset === !body.issuer)
+        return sendError(reply, 400, "invalid_request", "give an issuer or a preset, not both");
+      const provider: NewProvider = {
+        id: body.id,
+        name: body.name ?? preset?.name ?? body.id,
+        kind: preset?.kind ?? "oidc",
+        issuer: preset?.issuer ?? body.issuer ?? "",
+        endpoints: preset?.endpoints,
+        clientId: body.clientId,
+        clientSecret: body.clientSecret,
+        scopes: [...(preset?.scopes ?? []), ...(body.scopes ?? [])],
+      };
+      try {
+        social.providers.assertUrl(provider.issuer);
+        if (!preset) await social.checkDiscovery(provider);
+        if (!(await social.providers.add(provider)))
+          return sendError(reply, 409, "invalid_request", `a provider "${body.id}" exists already`);
+      } catch (error) {
+        const message =
+          error instanceof RangeError
+            ? error.message
+            : `${provider.issuer}: no usable discovery document`;
+        return sendError(reply, 400, "invalid_request", message);
+      }
+      const shown = (await social.providers.list()).find((each) => each.id === body.id);
+      const base = options.publicUrl ?? `${request.protocol}://${request.host}`;
+      return reply
+        .code(201)
+        .send({ provider: shown, redirectUri: `${base}/login/${body.id}/callback` });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    "/providers/:id",
+    {
+      schema: {
+        summary: "Remove an identity provider (linked identities stay)",
+        params: {
+          type: "object",
+          required: ["id"],
+          properties: { id: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" } },
+        },
+        response: {
+          200: {
+            type: "object",
+            required: ["message"],
+            properties: { message: { type: "string" } },
+          },
+          404: errorResponse,
+          ...answers,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await social.providers.remove(request.params.id)))
+        return sendError(reply, 404, "not_found", "no such provider");
+      return { message: "provider removed" };
+    },
+  );
+}
