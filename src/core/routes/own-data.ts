@@ -8,9 +8,10 @@ import {
   messageResponse,
   passwordField,
   refusals,
-  secondFactorCodeField,
+  secondFactorProofField,
 } from "../http/schemas.js";
 import type { SignedIn } from "../reauthentication.js";
+import type { SecondFactorProof } from "../second-step.js";
 
 /** Everything kept about the signed-in user: the core's part and each capability's (main composes it). */
 export type ExportData = (current: SignedIn) => Promise<Record<string, unknown>>;
@@ -53,11 +54,11 @@ export async function ownDataRoutes(
     },
   );
 
-  app.delete<{ Body: { password: string; code?: string } }>(
+  app.delete<{ Body: { password: string; code?: SecondFactorProof } }>(
     "/profile",
     {
       schema: {
-        body: fieldsBody({ password: passwordField }, { code: secondFactorCodeField }),
+        body: fieldsBody({ password: passwordField }, { code: secondFactorProofField }),
         response: { 200: messageResponse, ...refusals },
       },
     },
