@@ -80,6 +80,22 @@ function adapterClass(payloads: PayloadStore, clients: ClientStore) {
   return Adapter;
 }
 
+/**
+ * Whether a session or token dates from before the user's last take-back.
+ * The take-back deletes the user's provider sessions, grants and tokens in its
+ * own transaction (SubjectStore.endSessions), so what is left from before it
+ * was made by a request still in flight then. The provider dates things in
+ * whole seconds: only a second wholly before the take-back's counts, so a
+ * sign-in within the take-back's second, after it, is not refused.
+ */
+export function issuedBefore(
+  source: { iiat?: number; iat?: number; loginTs?: number } | undefined,
+  endedAt: number,
+): boolean {
+  const since = source?.iiat ?? source?.loginTs ?? source?.iat;
+  return since !== undefined && since < Math.floor(endedAt / 1000);
+}
+
 /** The oidc-provider instance, configured for CONTRACT.md Part 2 F. */
 export function createProvider(parts: ProviderParts): Provider {
   const { subjects } = parts;
@@ -168,13 +184,8 @@ ${{ html: form }}
     async findAccount(ctx, sub, token) {
       const account = await subjects.accountBySubject(sub);
       if (!account) return undefined;
-      // Sessions and refresh tokens from before the user's last take-back are refused.
-      if (account.endedAt !== null) {
-        const since = token
-          ? ((token as { iiat?: number; iat?: number }).iiat ?? (token as { iat?: number }).iat)
-          : ctx.oidc?.session?.loginTs;
-        if (since !== undefined && since * 1000 <= account.endedAt) return undefined;
-      }
+      if (account.endedAt !== null && issuedBefore(token ?? ctx.oidc?.session, account.endedAt))
+        return undefined;
       return {
         accountId: sub,
         claims: async () => ({ sub, email: account.email, email_verified: account.emailVerified }),

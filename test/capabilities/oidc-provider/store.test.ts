@@ -103,6 +103,48 @@ for (const factory of await testDatabases()) {
     );
 
     test(
+      "a take-back deletes the user's provider sessions, grants and tokens, no one else's",
+      T,
+      async () => {
+        const database = await fresh();
+        const service = await createAuth({
+          databaseUrl: database.url,
+          secretKey: SECRET,
+          bcryptCost: 4,
+        });
+        try {
+          const { payloads, subjects } = service.oidc;
+          const ids: number[] = [];
+          for (const email of ["mine@example.com", "theirs@example.com"]) {
+            const user = await service.auth.createUser(email, "correct horse battery staple");
+            ids.push(user.id);
+          }
+          const [mine, theirs] = await Promise.all(ids.map((id) => subjects.subjectOf(id)));
+          for (const [model, id, accountId] of [
+            ["Session", "s-mine", mine],
+            ["RefreshToken", "rt-mine", mine],
+            ["Grant", "g-mine", mine],
+            ["Session", "s-theirs", theirs],
+          ] as const)
+            await payloads.upsert(model, id, { accountId }, 60);
+          await payloads.upsert("ClientCredentials", "cc", { clientId: "c" }, 60);
+          await subjects.endSessions(ids[0] ?? 0, Date.now());
+          for (const [model, id] of [
+            ["Session", "s-mine"],
+            ["RefreshToken", "rt-mine"],
+            ["Grant", "g-mine"],
+          ] as const)
+            assert.equal(await payloads.find(model, "id", id), undefined, `${model} gone`);
+          assert.ok(await payloads.find("Session", "id", "s-theirs"));
+          assert.ok(await payloads.find("ClientCredentials", "id", "cc"));
+          assert.equal(typeof (await subjects.accountBySubject(mine ?? ""))?.endedAt, "number");
+        } finally {
+          await service.close();
+        }
+      },
+    );
+
+    test(
       "signing keys: RS256 and ES256 made once, sealed; rotation keeps the old ones a day",
       T,
       async () => {
@@ -210,3 +252,15 @@ for (const factory of await testDatabases()) {
     });
   });
 }
+
+describe("what counts as from before a take-back", () => {
+  test("only a second wholly before the take-back's; a sign-in within its second is not refused", async () => {
+    const { issuedBefore } = await import("../../../src/capabilities/oidc-provider/provider.js");
+    const endedAt = 1_700_000_000_500;
+    assert.equal(issuedBefore({ loginTs: 1_699_999_999 }, endedAt), true);
+    assert.equal(issuedBefore({ loginTs: 1_700_000_000 }, endedAt), false);
+    assert.equal(issuedBefore({ iiat: 1_699_999_998, iat: 1_700_000_001 }, endedAt), true);
+    assert.equal(issuedBefore({ iat: 1_700_000_000 }, endedAt), false);
+    assert.equal(issuedBefore(undefined, endedAt), false);
+  });
+});

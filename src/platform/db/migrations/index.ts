@@ -16,6 +16,7 @@ import { usersWithoutPasswordMigration } from "./0012-users-without-password.js"
 import { passkeysMigration } from "./0013-passkeys.js";
 import { mailLanguageMigration } from "./0014-mail-language.js";
 import { oidcProviderMigration } from "./0015-oidc-provider.js";
+import { oidcPayloadAccountsMigration } from "./0017-oidc-payload-accounts.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -39,6 +40,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0013-passkeys": atomic(passkeysMigration(dialect)),
     "0014-mail-language": atomic(mailLanguageMigration()),
     "0015-oidc-provider": atomic(oidcProviderMigration(dialect)),
+    "0017-oidc-payload-accounts": atomic(oidcPayloadAccountsMigration(dialect)),
   };
 }
 
