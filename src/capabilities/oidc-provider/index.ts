@@ -1,5 +1,6 @@
 import type Provider from "oidc-provider";
 import type { Capability } from "../../core/capability.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import type { ClientStore } from "./clients.js";
 import { oidcCommands } from "./commands.js";
 import type { SigningKeys } from "./keys.js";
@@ -42,6 +43,7 @@ function providerOf(
   oidc: OidcHttp,
   auth: InteractionAccounts,
   cookieName: string,
+  pages: PageKit,
 ): () => Promise<Provider> {
   return () => {
     let made = providers.get(oidc);
@@ -55,6 +57,7 @@ function providerOf(
           keys,
           cookieKey: oidc.cookieKey(),
           proxy: oidc.proxy,
+          pages,
           onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName),
         }),
       );
@@ -88,14 +91,15 @@ function endServiceSession(ctx: unknown, auth: InteractionAccounts, name: string
  */
 export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }> = {
   name: "oidc-provider",
-  async routes(app, { auth, oidc }, { cookie }) {
+  async routes(app, { auth, oidc }, { cookie, pages }) {
     if (!oidc) return;
-    await mountProvider(app, providerOf(oidc, auth, cookie.name));
+    await mountProvider(app, providerOf(oidc, auth, cookie.name, pages));
   },
-  async pages(app, { auth, oidc }, { cookie }) {
+  async pages(app, { auth, oidc }, { cookie, pages }) {
     if (!oidc) return;
     await interactionPages(app, {
-      getProvider: providerOf(oidc, auth, cookie.name),
+      getProvider: providerOf(oidc, auth, cookie.name, pages),
+      pages,
       accounts: auth,
       subjects: oidc.subjects,
       cookie,

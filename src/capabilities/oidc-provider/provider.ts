@@ -1,6 +1,7 @@
 import Provider, { type Configuration, errors } from "oidc-provider";
-import { html, page, plainChrome } from "../../platform/pages/html.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import { type ClientStore, clientSecretMatches } from "./clients.js";
+import { providerPages } from "./provider-pages.js";
 import type { PayloadStore, SubjectStore } from "./store.js";
 
 /** Where the provider's endpoints live under the issuer (discovery is at /.well-known/openid-configuration). */
@@ -30,12 +31,10 @@ export interface ProviderParts {
   cookieKey: string;
   /** Behind a proxy that sets X-Forwarded-Proto (TRUST_PROXY). */
   proxy?: boolean;
+  /** The hosted pages' language, brand and switcher, for the provider's own pages. */
+  pages: PageKit;
   /** Told when a provider session ends through RP-initiated logout (ends the service's session too). */
   onEndSession?: (ctx: unknown) => void;
-}
-
-function simplePage(title: string, body: ReturnType<typeof html>): string {
-  return page(plainChrome(), { title }, body);
 }
 
 /**
@@ -99,6 +98,7 @@ export function issuedBefore(
 /** The oidc-provider instance, configured for CONTRACT.md Part 2 F. */
 export function createProvider(parts: ProviderParts): Provider {
   const { subjects } = parts;
+  const pageHooks = providerPages(parts.pages);
   const configuration: Configuration = {
     adapter: adapterClass(parts.payloads, parts.clients) as unknown as Configuration["adapter"],
     clients: [],
@@ -135,50 +135,8 @@ export function createProvider(parts: ProviderParts): Provider {
       clientCredentials: { enabled: true },
       dPoP: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx, form) {
-          ctx.type = "html";
-          ctx.body = simplePage(
-            "Sign out",
-            html`<p>Sign out of auth-service and the application?</p>
-${{ html: form }}
-<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
-          );
-        },
-        async postLogoutSuccessSource(ctx) {
-          ctx.type = "html";
-          ctx.body = simplePage("Signed out", html`<p>You are signed out.</p>`);
-        },
-      },
-      deviceFlow: {
-        enabled: true,
-        async userCodeInputSource(ctx, form, _out, err) {
-          ctx.type = "html";
-          ctx.body = simplePage(
-            "Connect a device",
-            html`${err ? html`<p class="error" role="alert">That code is not right, or it expired.</p>` : ""}
-<p>Type the code your device shows.</p>
-${{ html: form }}
-<button type="submit" form="op.deviceInputForm">Continue</button>`,
-          );
-        },
-        async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
-          ctx.type = "html";
-          ctx.body = simplePage(
-            "Connect a device",
-            html`<p>Connect <strong>${client.clientName ?? client.clientId}</strong> with the code <code>${userCode}</code>?</p>
-${{ html: form }}
-<button type="submit" form="op.deviceConfirmForm">Continue</button>
-<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes">Cancel</button>`,
-          );
-        },
-        async successSource(ctx) {
-          ctx.type = "html";
-          ctx.body = simplePage("Device connected", html`<p>You can go back to your device.</p>`);
-        },
-      },
+      rpInitiatedLogout: { enabled: true, ...pageHooks.rpInitiatedLogout },
+      deviceFlow: { enabled: true, ...pageHooks.deviceFlow },
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     async findAccount(ctx, sub, token) {
@@ -191,14 +149,7 @@ ${{ html: form }}
         claims: async () => ({ sub, email: account.email, email_verified: account.emailVerified }),
       };
     },
-    async renderError(ctx, out) {
-      ctx.type = "html";
-      ctx.body = simplePage(
-        "Sign-in could not continue",
-        html`<p>The application's request could not be completed.</p>
-<p><strong>${String(out.error ?? "error")}</strong>: ${String(out.error_description ?? "")}</p>`,
-      );
-    },
+    renderError: pageHooks.renderError,
   };
   const provider = new Provider(parts.issuer, configuration);
   provider.proxy = parts.proxy === true;
