@@ -27,7 +27,12 @@ export type AuditEventName =
   | "passkey_renamed"
   | "passkey_removed"
   | "passkey_used"
-  | "passkey_refused";
+  | "passkey_refused"
+  | "oauth_client_created"
+  | "oauth_client_deleted"
+  | "oauth_consent_granted"
+  | "oauth_grant_issued"
+  | "oauth_token_revoked";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {

@@ -7,7 +7,8 @@ import { hashToken } from "../../core/token.js";
  */
 export const API_KEY_PREFIX = "authsvc_";
 
-export const API_KEY_SCOPES = ["users:read", "users:write", "audit:read"] as const;
+/** clients:write: the OpenID provider's relying parties (/admin/clients, served by its capability). */
+export const API_KEY_SCOPES = ["users:read", "users:write", "audit:read", "clients:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** What the service keeps of a key: never the key. */

@@ -1,6 +1,8 @@
 import Provider, { type Configuration, errors } from "oidc-provider";
+import type { AuthEventListener } from "../../core/events.js";
 import type { PageKit } from "../../core/pages/page-context.js";
 import { type ClientStore, clientSecretMatches } from "./clients.js";
+import { reportProviderEvents, reportRevocation } from "./provider-events.js";
 import { providerPages } from "./provider-pages.js";
 import type { PayloadStore, SubjectStore } from "./store.js";
 
@@ -33,6 +35,8 @@ export interface ProviderParts {
   proxy?: boolean;
   /** The hosted pages' language, brand and switcher, for the provider's own pages. */
   pages: PageKit;
+  /** Where its events go: tokens issued, failures, revocations (metrics, audit, webhooks). */
+  emit?: AuthEventListener;
   /** Told when a provider session ends through RP-initiated logout (ends the service's session too). */
   onEndSession?: (ctx: unknown) => void;
 }
@@ -77,6 +81,10 @@ function adapterClass(payloads: PayloadStore, clients: ClientStore) {
     }
   };
   return Adapter;
+}
+
+function ownToken(client: { clientId: string }, token: { clientId?: string }): boolean {
+  return token.clientId === client.clientId;
 }
 
 /**
@@ -130,8 +138,15 @@ export function createProvider(parts: ProviderParts): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
+      // A client revokes and introspects its own tokens only.
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => ownToken(client, token),
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => ownToken(client, token),
+      },
       clientCredentials: { enabled: true },
       dPoP: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
@@ -146,6 +161,9 @@ export function createProvider(parts: ProviderParts): Provider {
         return undefined;
       return {
         accountId: sub,
+        // For the events of its grants (provider-events.ts); never a claim.
+        userId: account.userId,
+        email: account.email,
         claims: async () => ({ sub, email: account.email, email_verified: account.emailVerified }),
       };
     },
@@ -161,5 +179,17 @@ export function createProvider(parts: ProviderParts): Provider {
     return clientSecretMatches(actual, this.clientSecret);
   };
   if (parts.onEndSession) provider.on("end_session.success", parts.onEndSession);
+  if (parts.emit) {
+    const emit = parts.emit;
+    reportProviderEvents(provider, emit);
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route !== "revocation" || ctx.status !== 200) return;
+      const { AccessToken, RefreshToken, ClientCredentials } = ctx.oidc.entities;
+      const token = AccessToken ?? RefreshToken ?? ClientCredentials;
+      if (token && ctx.oidc.client && ownToken(ctx.oidc.client, token))
+        await reportRevocation(token, subjects, emit).catch(() => undefined);
+    });
+  }
   return provider;
 }

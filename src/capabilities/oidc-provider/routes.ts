@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type Provider from "oidc-provider";
-import type { SessionCookie } from "../../core/http/cookies.js";
+import type { AuthEventListener } from "../../core/events.js";
+import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { continueTo, setReturnTo } from "../../core/http/return-to.js";
 import type { PageContext, PageKit } from "../../core/pages/page-context.js";
 import { sendPage } from "../../core/pages/page-kit.js";
 import type { SessionClient } from "../../core/session.js";
+import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { INTERACTION_PATH } from "./provider.js";
 import type { SubjectStore } from "./store.js";
@@ -12,6 +14,8 @@ import { consentView, errorView } from "./views.js";
 
 /** What the interactions need of the service's accounts. */
 export interface InteractionAccounts {
+  /** Where the provider's events go (metrics, audit, webhooks) and its audited changes run. */
+  core: { flows: { emit: AuthEventListener; changes: Pick<UnitOfWork, "run"> } };
   accountOf(
     token: string | null | undefined,
   ): Promise<{ user: User; sessions: { current: boolean; createdAt: Date }[] } | null>;
@@ -161,6 +165,17 @@ export async function interactionPages(
       )
         return errorPage(reply, pages.contextOf(request, "/account"), "interaction.expired");
       const grantId = await grant(await getProvider(), interaction);
+      const account = await accounts.accountOf(cookie.read(request));
+      accounts.core.flows.emit({
+        type: "oauth_consent",
+        clientId: String(interaction.params.client_id),
+        scopes: String(interaction.params.scope ?? "")
+          .split(" ")
+          .filter(Boolean),
+        userId: account?.user.id ?? null,
+        email: account?.user.email ?? null,
+        client: clientOf(request),
+      });
       return finish(request, reply, { consent: { grantId } });
     },
   );

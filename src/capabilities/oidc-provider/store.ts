@@ -104,11 +104,12 @@ export class SubjectStore {
   }
 
   /**
-   * Ends the user's provider sessions, grants and tokens issued until now:
+   * Ends the user's provider sessions, grants and tokens issued until now
+   * (returns how many rows went):
    * deletes them, in the take-back's transaction, and dates the take-back
    * (findAccount refuses what a request still in flight made before it).
    */
-  async endSessions(userId: number, now: number, tx?: Transaction): Promise<void> {
+  async endSessions(userId: number, now: number, tx?: Transaction): Promise<number> {
     const db = executorOf(this.db as never, tx) as unknown as OidcDb;
     const row = await db
       .insertInto("oidc_subjects")
@@ -116,7 +117,11 @@ export class SubjectStore {
       .onConflict((oc) => oc.column("user_id").doUpdateSet({ ended_at: now }))
       .returning("sub")
       .executeTakeFirstOrThrow();
-    await db.deleteFrom("oidc_payloads").where("account_id", "=", row.sub).execute();
+    const deleted = await db
+      .deleteFrom("oidc_payloads")
+      .where("account_id", "=", row.sub)
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows);
   }
 }
 

@@ -10,6 +10,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "email.changed",
   "passkey.added",
   "passkey.removed",
+  "oauth.consent.granted",
+  "oauth.token.revoked",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -35,11 +37,19 @@ export function isWebhookEventType(text: string): text is WebhookEventType {
  */
 export function toWebhookPayload(event: AuthEvent, at: Date): WebhookPayload | null {
   const type = webhookTypeOf(event);
-  if (type === null || event.type === "hash") return null;
+  if (type === null || event.type === "hash" || event.type === "oauth_error") return null;
   const data: Record<string, unknown> = {
     user: { id: event.userId ?? null, email: event.email ?? null },
   };
   if (type === "session.created" && event.client?.ip) data.ip = event.client.ip;
+  if (event.type === "oauth_consent") {
+    data.client_id = event.clientId;
+    data.scopes = [...event.scopes];
+  }
+  if (event.type === "oauth_token_revoked") {
+    data.reason = event.reason;
+    if (event.clientId) data.client_id = event.clientId;
+  }
   return { type, timestamp: at.toISOString(), data };
 }
 
@@ -62,6 +72,10 @@ function webhookTypeOf(event: AuthEvent): WebhookEventType | null {
     case "passkey":
       if (event.action === "added") return "passkey.added";
       return event.action === "removed" ? "passkey.removed" : null;
+    case "oauth_consent":
+      return "oauth.consent.granted";
+    case "oauth_token_revoked":
+      return "oauth.token.revoked";
     default:
       return null;
   }
