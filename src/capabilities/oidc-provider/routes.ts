@@ -97,8 +97,11 @@ export async function interactionPages(
     reply: FastifyReply,
     result: Record<string, unknown>,
   ) => {
+    // A consent keeps the login it follows (its interaction's last submission):
+    // without it, max_age would find the session too old again once a
+    // second has passed, and ask for the login once more, and again.
     const to = await (await getProvider()).interactionResult(request.raw, reply.raw, result, {
-      mergeWithLastSubmission: false,
+      mergeWithLastSubmission: "consent" in result,
     });
     const path = new URL(to, "http://x").pathname;
     return request.method === "POST"
