@@ -8,6 +8,7 @@ import { sendPage } from "../../core/pages/page-kit.js";
 import type { SessionClient } from "../../core/session.js";
 import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
+import { batchRawAnswer } from "../../platform/http/raw-answer-batching.js";
 import { INTERACTION_PATH } from "./provider.js";
 import type { SubjectStore } from "./store.js";
 import { consentView, errorView } from "./views.js";
@@ -37,6 +38,7 @@ export async function mountProvider(
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       handler ??= (await getProvider()).callback();
       reply.hijack();
+      batchRawAnswer(reply.raw);
       handler(request.raw, reply.raw);
     };
     const hidden = { schema: { hide: true } };

@@ -7,7 +7,8 @@ import type { Dialect } from "../schema.js";
  * (sessions, grants, codes, tokens), so that a take-back (logout, password
  * reset or change, sessions ended) deletes exactly that user's provider
  * sessions and tokens in its own transaction, rather than refusing them by
- * comparing their whole-second times with the take-back's.
+ * comparing their whole-second times with the take-back's. The lookup
+ * columns' indexes become partial (only rows that have a value).
  */
 export function oidcPayloadAccountsMigration(dialect: Dialect): Migration {
   return {
@@ -19,14 +20,28 @@ export function oidcPayloadAccountsMigration(dialect: Dialect): Migration {
           ? sql`(payload::json ->> 'accountId')`
           : sql`json_extract(payload, '$.accountId')`;
       await sql`UPDATE oidc_payloads SET account_id = ${accountOf}`.execute(db);
-      await db.schema
-        .createIndex("oidc_payloads_account_id")
-        .on("oidc_payloads")
-        .column("account_id")
-        .execute();
+      // Partial indexes: most rows (a client's own access tokens above all)
+      // have no account, grant, user code or uid, and each index written for
+      // nothing is a cost of every token issued.
+      for (const column of ["account_id", "grant_id", "user_code", "uid"] as const) {
+        if (column !== "account_id") await db.schema.dropIndex(`oidc_payloads_${column}`).execute();
+        await db.schema
+          .createIndex(`oidc_payloads_${column}`)
+          .on("oidc_payloads")
+          .column(column)
+          .where(sql.ref(column), "is not", null)
+          .execute();
+      }
     },
     async down(db: Kysely<unknown>): Promise<void> {
-      await db.schema.dropIndex("oidc_payloads_account_id").execute();
+      for (const column of ["account_id", "grant_id", "user_code", "uid"] as const)
+        await db.schema.dropIndex(`oidc_payloads_${column}`).execute();
+      for (const column of ["grant_id", "user_code", "uid"] as const)
+        await db.schema
+          .createIndex(`oidc_payloads_${column}`)
+          .on("oidc_payloads")
+          .column(column)
+          .execute();
       await db.schema.alterTable("oidc_payloads").dropColumn("account_id").execute();
     },
   };
