@@ -63,6 +63,37 @@ for (const factory of await testDatabases()) {
       }
     });
 
+    test("migration 0017 gives existing payload rows their account", T, async () => {
+      const database = await fresh();
+      const { db, dialect } = connect({ url: database.url });
+      try {
+        const migrations = allMigrations(dialect);
+        const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+        assert.equal((await migrator.migrateTo("0015-oidc-provider")).error, undefined);
+        const rows = db as unknown as OidcDb;
+        for (const [model, id, payload] of [
+          ["Session", "s1", { accountId: "sub-1", loginTs: 1 }],
+          ["ClientCredentials", "c1", { clientId: "client" }],
+        ] as const)
+          await rows
+            .insertInto("oidc_payloads")
+            .values({ model, id, payload: JSON.stringify(payload) } as never)
+            .execute();
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const migrated = await rows
+          .selectFrom("oidc_payloads")
+          .select(["id", "account_id"])
+          .orderBy("id")
+          .execute();
+        assert.deepEqual(migrated, [
+          { id: "c1", account_id: null },
+          { id: "s1", account_id: "sub-1" },
+        ]);
+      } finally {
+        await db.destroy();
+      }
+    });
+
     test(
       "payloads: upsert, find by id, uid and user code, expiry, one consume, grant revocation, purge",
       T,
