@@ -30,7 +30,12 @@ export type AuditEventName =
   | "passkey_refused"
   | "social_login"
   | "identity_linked"
-  | "identity_unlinked";
+  | "identity_unlinked"
+  | "oauth_client_created"
+  | "oauth_client_deleted"
+  | "oauth_consent_granted"
+  | "oauth_grant_issued"
+  | "oauth_token_revoked";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {

@@ -49,6 +49,32 @@ export type AuthEvent =
     } & EventSubject)
   | ({ type: "social_login"; provider: string; outcome: SocialLoginOutcome } & EventSubject)
   | ({ type: "identity"; action: "linked" | "unlinked"; provider: string } & EventSubject)
+  /** The OpenID provider: a relying party registered or deleted through the admin API. */
+  | ({ type: "oauth_client"; action: "created" | "deleted"; clientId: string } & EventSubject)
+  /** The OpenID provider: a user allowed an application on the consent page. */
+  | ({ type: "oauth_consent"; clientId: string; scopes: readonly string[] } & EventSubject)
+  /**
+   * The OpenID provider issued tokens at its token endpoint, by grant type
+   * (authorization_code, refresh_token, client_credentials, device_code);
+   * a user's grants name the user, a client's own (client_credentials) none.
+   */
+  | ({ type: "oauth_grant"; grantType: string; clientId: string } & EventSubject)
+  /**
+   * Tokens revoked: one at the revocation endpoint, or every provider
+   * session, grant and token of a user by a take-back (logout, password
+   * change or reset, sessions ended).
+   */
+  | ({
+      type: "oauth_token_revoked";
+      reason: "revocation" | "take_back";
+      clientId?: string;
+    } & EventSubject)
+  /**
+   * A failure the OpenID provider reported: a refused grant (grant), an
+   * error it answered an other request with (request), its own fault
+   * (server). `error` is the OAuth error code.
+   */
+  | { type: "oauth_error"; kind: "grant" | "request" | "server"; error: string }
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
 
 /**

@@ -245,6 +245,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     keys: new SigningKeys(oidcDb, secretBox, millis),
     cookieKey: () => secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
   };
+  const eventWriters = [...(auditEnabled ? [audit] : []), webhooks];
   const auth = new Auth({
     store,
     stores,
@@ -255,9 +256,11 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     // The audit trail and webhooks write rows for the domain's events (a
     // change's in its own transaction); Auth never calls them by name.
     recorders: [
-      ...(auditEnabled ? [audit] : []),
-      webhooks,
-      new OidcCoupling(oidc.subjects, millis),
+      ...eventWriters,
+      // Its take-back's own event (tokens revoked) goes to the writers in the same transaction.
+      new OidcCoupling(oidc.subjects, millis, async (event, tx) => {
+        for (const writer of eventWriters) await writer.recordIn(event, tx);
+      }),
     ],
     onStepFailed: (error, step) =>
       logger?.error({ err: error, step }, "a step after a committed change failed"),

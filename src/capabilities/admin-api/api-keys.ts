@@ -7,10 +7,16 @@ import { hashToken } from "../../core/token.js";
  */
 export const API_KEY_PREFIX = "authsvc_";
 
+/**
+ * clients:write: the OpenID provider's relying parties (/admin/clients);
+ * providers:write: the providers people sign in with (/admin/providers);
+ * each served by its own capability.
+ */
 export const API_KEY_SCOPES = [
   "users:read",
   "users:write",
   "audit:read",
+  "clients:write",
   "providers:write",
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AuditReader } from "../../core/audit-log.js";
 import { UserAlreadyExistsError } from "../../core/errors.js";
+import { apiKeyGate } from "../../core/http/api-key-gate.js";
 import { sendError } from "../../core/http/errors.js";
 import {
   type EmailPasswordBody,
@@ -9,10 +10,8 @@ import {
   fieldsBody,
   passwordField,
 } from "../../core/http/schemas.js";
-import type { SessionClient } from "../../core/session.js";
 import type { UserSummary } from "../../core/store.js";
-import { clientAddress } from "../../platform/http/client-address.js";
-import type { ApiKeyRecord, ApiKeyScope, ApiKeys } from "./api-keys.js";
+import type { ApiKeys } from "./api-keys.js";
 import type { UserAdmin } from "./user-admin.js";
 
 /** What the admin API needs: the keys that open it, and what it acts on. */
@@ -21,15 +20,6 @@ export interface AdminDependencies {
   users: UserAdmin;
   audit: AuditReader;
 }
-
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** The API key scope an admin route needs. */
-    scope?: ApiKeyScope;
-  }
-}
-
-const REALM = 'Bearer realm="auth-service admin"';
 
 /**
  * The admin API under /admin: only `Authorization: Bearer <api key>` opens
@@ -41,35 +31,9 @@ export async function adminRoutes(
   app: FastifyInstance,
   { apiKeys, users, audit }: AdminDependencies,
 ): Promise<void> {
-  const keyOf = new WeakMap<FastifyRequest, ApiKeyRecord>();
-  app.addHook("onRequest", async (request, reply) => {
-    const scope = request.routeOptions.config.scope;
-    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.authorization ?? "");
-    if (!match?.[1]) {
-      reply.header("www-authenticate", REALM);
-      return sendError(
-        reply,
-        401,
-        "not_authenticated",
-        "the admin API needs an API key as a bearer token",
-      );
-    }
-    const check = await apiKeys.check(match[1]);
-    if (!check.ok) {
-      reply.header("www-authenticate", `${REALM}, error="invalid_token"`);
-      return sendError(reply, 401, "invalid_token", "unknown, revoked or expired API key");
-    }
-    if (!scope || !check.key.scopes.includes(scope)) {
-      reply.header("www-authenticate", `${REALM}, error="insufficient_scope", scope="${scope}"`);
-      return sendError(reply, 403, "insufficient_scope", `this key lacks the ${scope} scope`);
-    }
-    keyOf.set(request, check.key);
-  });
-  /** The key acting, as the audit trail names it. */
-  const operator = (request: FastifyRequest): SessionClient => ({
-    ip: clientAddress(request),
-    userAgent: `api-key ${keyOf.get(request)?.name ?? ""}`,
-  });
+  const gate = apiKeyGate(apiKeys);
+  app.addHook("onRequest", gate.hook);
+  const { operator } = gate;
 
   app.get<{ Querystring: { limit?: string; after?: string; email?: string } }>(
     "/users",

@@ -17,7 +17,9 @@ export interface AuditStore {
 
 /** The audit row an event makes, or null for events that are not audited (hash timings). */
 export function toAuditEntry(event: AuthEvent, at: Date): AuditEntry | null {
-  if (event.type === "hash") return null;
+  if (event.type === "hash" || event.type === "oauth_error") return null;
+  // A client's own grants (client_credentials) are counted, not written: a row each would cost more than the grant.
+  if (event.type === "oauth_grant" && !event.userId) return null;
   const [name, outcome] = describe(event);
   // An erased account: the row says one was, and whose id it had; nothing that names the person.
   if (event.type === "user_deleted" && event.erased)
@@ -82,7 +84,9 @@ const SECOND_FACTOR_EVENTS = {
   reset_by_operator: "mfa_reset_by_operator",
 } as const satisfies Record<string, AuditEventName>;
 
-function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName, string] {
+function describe(
+  event: Exclude<AuthEvent, { type: "hash" | "oauth_error" }>,
+): [AuditEventName, string] {
   switch (event.type) {
     case "registration":
       return ["register", event.outcome];
@@ -119,6 +123,18 @@ function describe(event: Exclude<AuthEvent, { type: "hash" }>): [AuditEventName,
       return event.stage === "requested"
         ? ["reset_requested", event.outcome ?? "accepted"]
         : ["reset_completed", "success"];
+    // The OpenID provider's: the outcome names the application (its client id) and what.
+    case "oauth_client":
+      return [`oauth_client_${event.action}`, `client ${event.clientId}`];
+    case "oauth_consent":
+      return ["oauth_consent_granted", `client ${event.clientId}: ${event.scopes.join(" ")}`];
+    case "oauth_grant":
+      return ["oauth_grant_issued", `client ${event.clientId}: ${event.grantType}`];
+    case "oauth_token_revoked":
+      return [
+        "oauth_token_revoked",
+        event.clientId ? `${event.reason}, client ${event.clientId}` : event.reason,
+      ];
   }
 }
 

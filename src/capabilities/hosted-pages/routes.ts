@@ -171,12 +171,12 @@ export async function accountRoutes(
     cookie.set(reply, result.sessionToken);
     returnTo.forget(request, reply);
     // An OpenID interaction waiting for this login goes first (its own return cookie).
-    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION);
+    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION, ctx);
   });
 
   // After a sign-in made by a script (a passkey): where the login was asked to go back to.
   app.get("/account/login/continue", { schema: { hide: true } }, async (request, reply) =>
-    afterLogin(request, reply, "/account"),
+    afterLogin(request, reply, "/account", pages.contextOf(request)),
   );
 
   app.get<{ Querystring: { done?: string } }>("/account", queryRoute, async (request, reply) =>

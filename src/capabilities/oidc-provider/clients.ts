@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Transaction } from "../../core/unit-of-work.js";
+import { executorOf } from "../../platform/db/transaction.js";
 import type { OidcDb } from "./store.js";
 
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
@@ -25,6 +27,11 @@ export interface ClientInfo {
   createdAt: Date;
 }
 
+/** A client that cannot be registered as asked (the CLI's usage error, the admin API's 400). */
+export class ClientInputError extends Error {
+  override name = "ClientInputError";
+}
+
 /** SHA-256 of a client secret, hex: all the database keeps of it. */
 export function hashClientSecret(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
@@ -45,8 +52,18 @@ export class ClientStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Registers a client; a confidential one's secret is returned this once. */
-  async create(input: NewClient): Promise<{ clientId: string; clientSecret?: string }> {
+  /**
+   * Registers a client; a confidential one's secret is returned this once.
+   * @throws ClientInputError for what cannot be registered (a bad URI, grant or mix).
+   */
+  async create(
+    input: NewClient,
+    tx?: Transaction,
+  ): Promise<{ clientId: string; clientSecret?: string }> {
+    for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])])
+      if (!isRedirectUri(uri))
+        throw new ClientInputError(`not an http(s) URL without a fragment: "${uri}"`);
+    if (input.name.trim() === "") throw new ClientInputError("a client needs a name");
     const clientId = randomBytes(16).toString("base64url");
     const clientSecret = input.isPublic ? undefined : randomBytes(32).toString("base64url");
     const extra = (input.grants ?? []).map((grant) =>
@@ -54,16 +71,17 @@ export class ClientStore {
     );
     for (const grant of extra)
       if (grant !== "client_credentials" && grant !== DEVICE_CODE_GRANT)
-        throw new Error(`unknown grant "${grant}" (client_credentials, device_code)`);
+        throw new ClientInputError(`unknown grant "${grant}" (client_credentials, device_code)`);
     if (input.isPublic && extra.includes("client_credentials"))
-      throw new Error("a public client cannot use client_credentials");
+      throw new ClientInputError("a public client cannot use client_credentials");
     const code = input.redirectUris.length > 0;
     const grantTypes = [
       ...(code ? ["authorization_code", "refresh_token"] : []),
       ...(extra.includes(DEVICE_CODE_GRANT) && !code ? ["refresh_token"] : []),
       ...extra,
     ];
-    if (grantTypes.length === 0) throw new Error("a client needs --redirect-uri or a --grant");
+    if (grantTypes.length === 0)
+      throw new ClientInputError("a client needs a redirect URI or a grant");
     const metadata = {
       client_id: clientId,
       client_name: input.name,
@@ -74,7 +92,7 @@ export class ClientStore {
       token_endpoint_auth_method: input.isPublic ? "none" : "client_secret_basic",
       first_party: input.firstParty === true,
     };
-    await this.db
+    await this.#db(tx)
       .insertInto("oidc_clients")
       .values({
         client_id: clientId,
@@ -98,6 +116,10 @@ export class ClientStore {
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
     return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;
+  }
+
+  #db(tx: Transaction | undefined): OidcDb {
+    return executorOf(this.db as never, tx) as unknown as OidcDb;
   }
 
   async list(): Promise<ClientInfo[]> {
@@ -125,16 +147,28 @@ export class ClientStore {
   }
 
   /** Deletes the client and everything the provider keeps for it; false when there is none. */
-  async delete(clientId: string): Promise<boolean> {
-    const result = await this.db
+  async delete(clientId: string, tx?: Transaction): Promise<boolean> {
+    const db = this.#db(tx);
+    const result = await db
       .deleteFrom("oidc_clients")
       .where("client_id", "=", clientId)
       .executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) return false;
-    await this.db
+    await db
       .deleteFrom("oidc_payloads")
       .where("payload", "like", `%"clientId":${JSON.stringify(clientId)}%`)
       .execute();
     return true;
   }
+}
+
+/**
+ * A redirect URI a client may register: an absolute http(s) URL (the
+ * provider's clients are web applications) without a fragment; never
+ * javascript:, data: or anything else.
+ */
+function isRedirectUri(uri: string): boolean {
+  if (uri.length > 2000 || !URL.canParse(uri)) return false;
+  const url = new URL(uri);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hash === "";
 }

@@ -5,7 +5,7 @@ import {
   runCommandGroup,
   usageError,
 } from "../../core/commands.js";
-import type { ClientStore } from "./clients.js";
+import { ClientInputError, type ClientStore } from "./clients.js";
 import type { SigningKeys } from "./keys.js";
 
 /** What the client and keys commands work on. */
@@ -76,7 +76,8 @@ const CLIENT_COMMANDS: Record<
       if (made.clientSecret) console.log(`client_secret: ${made.clientSecret}`);
       return 0;
     } catch (error) {
-      return usageError(CLIENT_USAGE, (error as Error).message);
+      if (error instanceof ClientInputError) return usageError(CLIENT_USAGE, error.message);
+      throw error;
     }
   },
   async list({ oidc }, values) {

@@ -25,15 +25,33 @@ function endsProviderSessions(event: AuthEvent): number | null {
  * `sub` goes with the user, so their tokens find no account.
  */
 export class OidcCoupling {
+  /**
+   * @param alsoRecord writes the `oauth_token_revoked` event of a take-back
+   * that ended something, in the same transaction (the audit trail and the
+   * webhooks: the other recorders).
+   */
   constructor(
     private readonly subjects: SubjectStore,
     private readonly now: () => number = Date.now,
+    private readonly alsoRecord?: (event: AuthEvent, tx: Transaction) => Promise<void>,
   ) {}
 
   record(_event: AuthEvent): void {}
 
   async recordIn(event: AuthEvent, tx: Transaction): Promise<void> {
     const userId = endsProviderSessions(event);
-    if (userId !== null) await this.subjects.endSessions(userId, this.now(), tx);
+    if (userId === null) return;
+    const ended = await this.subjects.endSessions(userId, this.now(), tx);
+    if (ended > 0 && this.alsoRecord)
+      await this.alsoRecord(
+        {
+          type: "oauth_token_revoked",
+          reason: "take_back",
+          userId,
+          email: "email" in event ? event.email : null,
+          client: "client" in event ? event.client : undefined,
+        },
+        tx,
+      );
   }
 }

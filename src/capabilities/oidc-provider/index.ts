@@ -1,5 +1,8 @@
 import type Provider from "oidc-provider";
 import type { Capability } from "../../core/capability.js";
+import type { ApiKeyChecker } from "../../core/http/api-key-gate.js";
+import type { PageKit } from "../../core/pages/page-context.js";
+import { clientAdminRoutes } from "./admin-routes.js";
 import type { ClientStore } from "./clients.js";
 import { oidcCommands } from "./commands.js";
 import type { SigningKeys } from "./keys.js";
@@ -33,6 +36,8 @@ export interface OidcHttp extends OidcStores {
 export interface OidcProviderService {
   auth: InteractionAccounts;
   oidc?: OidcHttp;
+  /** The admin API's keys: /admin/clients is served with them (scope clients:write). */
+  apiKeys?: ApiKeyChecker;
 }
 
 const providers = new WeakMap<OidcHttp, Promise<Provider>>();
@@ -42,6 +47,7 @@ function providerOf(
   oidc: OidcHttp,
   auth: InteractionAccounts,
   cookieName: string,
+  pages: PageKit,
 ): () => Promise<Provider> {
   return () => {
     let made = providers.get(oidc);
@@ -55,6 +61,8 @@ function providerOf(
           keys,
           cookieKey: oidc.cookieKey(),
           proxy: oidc.proxy,
+          pages,
+          emit: auth.core.flows.emit,
           onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName),
         }),
       );
@@ -88,14 +96,22 @@ function endServiceSession(ctx: unknown, auth: InteractionAccounts, name: string
  */
 export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }> = {
   name: "oidc-provider",
-  async routes(app, { auth, oidc }, { cookie }) {
+  async routes(app, { auth, oidc, apiKeys }, { cookie, pages }) {
     if (!oidc) return;
-    await mountProvider(app, providerOf(oidc, auth, cookie.name));
+    await mountProvider(app, providerOf(oidc, auth, cookie.name, pages));
+    if (apiKeys)
+      await app.register(clientAdminRoutes, {
+        apiKeys,
+        clients: oidc.clients,
+        changes: auth.core.flows.changes,
+        prefix: "/admin",
+      });
   },
-  async pages(app, { auth, oidc }, { cookie }) {
+  async pages(app, { auth, oidc }, { cookie, pages }) {
     if (!oidc) return;
     await interactionPages(app, {
-      getProvider: providerOf(oidc, auth, cookie.name),
+      getProvider: providerOf(oidc, auth, cookie.name, pages),
+      pages,
       accounts: auth,
       subjects: oidc.subjects,
       cookie,

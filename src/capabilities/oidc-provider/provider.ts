@@ -1,6 +1,9 @@
 import Provider, { type Configuration, errors } from "oidc-provider";
-import { html, page, plainChrome } from "../../platform/pages/html.js";
+import type { AuthEventListener } from "../../core/events.js";
+import type { PageKit } from "../../core/pages/page-context.js";
 import { type ClientStore, clientSecretMatches } from "./clients.js";
+import { reportProviderEvents, reportRevocation } from "./provider-events.js";
+import { providerPages } from "./provider-pages.js";
 import type { PayloadStore, SubjectStore } from "./store.js";
 
 /** Where the provider's endpoints live under the issuer (discovery is at /.well-known/openid-configuration). */
@@ -30,12 +33,12 @@ export interface ProviderParts {
   cookieKey: string;
   /** Behind a proxy that sets X-Forwarded-Proto (TRUST_PROXY). */
   proxy?: boolean;
+  /** The hosted pages' language, brand and switcher, for the provider's own pages. */
+  pages: PageKit;
+  /** Where its events go: tokens issued, failures, revocations (metrics, audit, webhooks). */
+  emit?: AuthEventListener;
   /** Told when a provider session ends through RP-initiated logout (ends the service's session too). */
   onEndSession?: (ctx: unknown) => void;
-}
-
-function simplePage(title: string, body: ReturnType<typeof html>): string {
-  return page(plainChrome(), { title }, body);
 }
 
 /**
@@ -80,9 +83,30 @@ function adapterClass(payloads: PayloadStore, clients: ClientStore) {
   return Adapter;
 }
 
+function ownToken(client: { clientId: string }, token: { clientId?: string }): boolean {
+  return token.clientId === client.clientId;
+}
+
+/**
+ * Whether a session or token dates from before the user's last take-back.
+ * The take-back deletes the user's provider sessions, grants and tokens in its
+ * own transaction (SubjectStore.endSessions), so what is left from before it
+ * was made by a request still in flight then. The provider dates things in
+ * whole seconds: only a second wholly before the take-back's counts, so a
+ * sign-in within the take-back's second, after it, is not refused.
+ */
+export function issuedBefore(
+  source: { iiat?: number; iat?: number; loginTs?: number } | undefined,
+  endedAt: number,
+): boolean {
+  const since = source?.iiat ?? source?.loginTs ?? source?.iat;
+  return since !== undefined && since < Math.floor(endedAt / 1000);
+}
+
 /** The oidc-provider instance, configured for CONTRACT.md Part 2 F. */
 export function createProvider(parts: ProviderParts): Provider {
   const { subjects } = parts;
+  const pageHooks = providerPages(parts.pages);
   const configuration: Configuration = {
     adapter: adapterClass(parts.payloads, parts.clients) as unknown as Configuration["adapter"],
     clients: [],
@@ -114,80 +138,36 @@ export function createProvider(parts: ProviderParts): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
+      // A client revokes and introspects its own tokens only.
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => ownToken(client, token),
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => ownToken(client, token),
+      },
       clientCredentials: { enabled: true },
       dPoP: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx, form) {
-          ctx.type = "html";
-          ctx.body = simplePage(
-            "Sign out",
-            html`<p>Sign out of auth-service and the application?</p>
-${{ html: form }}
-<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
-          );
-        },
-        async postLogoutSuccessSource(ctx) {
-          ctx.type = "html";
-          ctx.body = simplePage("Signed out", html`<p>You are signed out.</p>`);
-        },
-      },
-      deviceFlow: {
-        enabled: true,
-        async userCodeInputSource(ctx, form, _out, err) {
-          ctx.type = "html";
-          ctx.body = simplePage(
-            "Connect a device",
-            html`${err ? html`<p class="error" role="alert">That code is not right, or it expired.</p>` : ""}
-<p>Type the code your device shows.</p>
-${{ html: form }}
-<button type="submit" form="op.deviceInputForm">Continue</button>`,
-          );
-        },
-        async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
-          ctx.type = "html";
-          ctx.body = simplePage(
-            "Connect a device",
-            html`<p>Connect <strong>${client.clientName ?? client.clientId}</strong> with the code <code>${userCode}</code>?</p>
-${{ html: form }}
-<button type="submit" form="op.deviceConfirmForm">Continue</button>
-<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes">Cancel</button>`,
-          );
-        },
-        async successSource(ctx) {
-          ctx.type = "html";
-          ctx.body = simplePage("Device connected", html`<p>You can go back to your device.</p>`);
-        },
-      },
+      rpInitiatedLogout: { enabled: true, ...pageHooks.rpInitiatedLogout },
+      deviceFlow: { enabled: true, ...pageHooks.deviceFlow },
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     async findAccount(ctx, sub, token) {
       const account = await subjects.accountBySubject(sub);
       if (!account) return undefined;
-      // Sessions and refresh tokens from before the user's last take-back are refused.
-      if (account.endedAt !== null) {
-        const since = token
-          ? ((token as { iiat?: number; iat?: number }).iiat ?? (token as { iat?: number }).iat)
-          : ctx.oidc?.session?.loginTs;
-        if (since !== undefined && since * 1000 <= account.endedAt) return undefined;
-      }
+      if (account.endedAt !== null && issuedBefore(token ?? ctx.oidc?.session, account.endedAt))
+        return undefined;
       return {
         accountId: sub,
+        // For the events of its grants (provider-events.ts); never a claim.
+        userId: account.userId,
+        email: account.email,
         claims: async () => ({ sub, email: account.email, email_verified: account.emailVerified }),
       };
     },
-    async renderError(ctx, out) {
-      ctx.type = "html";
-      ctx.body = simplePage(
-        "Sign-in could not continue",
-        html`<p>The application's request could not be completed.</p>
-<p><strong>${String(out.error ?? "error")}</strong>: ${String(out.error_description ?? "")}</p>`,
-      );
-    },
+    renderError: pageHooks.renderError,
   };
   const provider = new Provider(parts.issuer, configuration);
   provider.proxy = parts.proxy === true;
@@ -199,5 +179,17 @@ ${{ html: form }}
     return clientSecretMatches(actual, this.clientSecret);
   };
   if (parts.onEndSession) provider.on("end_session.success", parts.onEndSession);
+  if (parts.emit) {
+    const emit = parts.emit;
+    reportProviderEvents(provider, emit);
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route !== "revocation" || ctx.status !== 200) return;
+      const { AccessToken, RefreshToken, ClientCredentials } = ctx.oidc.entities;
+      const token = AccessToken ?? RefreshToken ?? ClientCredentials;
+      if (token && ctx.oidc.client && ownToken(ctx.oidc.client, token))
+        await reportRevocation(token, subjects, emit).catch(() => undefined);
+    });
+  }
   return provider;
 }

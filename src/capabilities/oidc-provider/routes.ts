@@ -1,16 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type Provider from "oidc-provider";
-import type { SessionCookie } from "../../core/http/cookies.js";
+import type { AuthEventListener } from "../../core/events.js";
+import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { continueTo, setReturnTo } from "../../core/http/return-to.js";
+import type { PageContext, PageKit } from "../../core/pages/page-context.js";
 import { sendPage } from "../../core/pages/page-kit.js";
 import type { SessionClient } from "../../core/session.js";
+import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
-import { html, page, plainChrome } from "../../platform/pages/html.js";
+import { batchRawAnswer } from "../../platform/http/raw-answer-batching.js";
 import { INTERACTION_PATH } from "./provider.js";
 import type { SubjectStore } from "./store.js";
+import { consentView, errorView } from "./views.js";
 
 /** What the interactions need of the service's accounts. */
 export interface InteractionAccounts {
+  /** Where the provider's events go (metrics, audit, webhooks) and its audited changes run. */
+  core: { flows: { emit: AuthEventListener; changes: Pick<UnitOfWork, "run"> } };
   accountOf(
     token: string | null | undefined,
   ): Promise<{ user: User; sessions: { current: boolean; createdAt: Date }[] } | null>;
@@ -32,6 +38,7 @@ export async function mountProvider(
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       handler ??= (await getProvider()).callback();
       reply.hijack();
+      batchRawAnswer(reply.raw);
       handler(request.raw, reply.raw);
     };
     const hidden = { schema: { hide: true } };
@@ -54,18 +61,16 @@ interface InteractionOptions {
   subjects: SubjectStore;
   cookie: SessionCookie;
   secure: boolean;
+  pages: PageKit;
 }
 
-function errorPage(reply: FastifyReply, status: number, text: string): FastifyReply {
-  return sendPage(
-    reply,
-    status,
-    page(
-      plainChrome(),
-      { title: "Sign-in could not continue" },
-      html`<p>${text}</p><p><a href="/account">Your account</a></p>`,
-    ),
-  );
+/** The error page of an interaction that cannot go on (expired, not this browser's, unknown client). */
+function errorPage(
+  reply: FastifyReply,
+  ctx: PageContext,
+  sentence: "interaction.expired" | "interaction.unknown_client" | "interaction.cannot_continue",
+): FastifyReply {
+  return sendPage(reply, 400, errorView(ctx, undefined, sentence));
 }
 
 /**
@@ -78,7 +83,7 @@ export async function interactionPages(
   app: FastifyInstance,
   options: InteractionOptions,
 ): Promise<void> {
-  const { getProvider, accounts, subjects, cookie, secure } = options;
+  const { getProvider, accounts, subjects, cookie, secure, pages } = options;
   const hidden = { schema: { hide: true } };
 
   const details = async (request: FastifyRequest, reply: FastifyReply): Promise<Details | null> => {
@@ -94,11 +99,16 @@ export async function interactionPages(
     reply: FastifyReply,
     result: Record<string, unknown>,
   ) => {
+    // A consent keeps the login it follows (its interaction's last submission):
+    // without it, max_age would find the session too old again once a
+    // second has passed, and ask for the login once more, and again.
     const to = await (await getProvider()).interactionResult(request.raw, reply.raw, result, {
-      mergeWithLastSubmission: false,
+      mergeWithLastSubmission: "consent" in result,
     });
     const path = new URL(to, "http://x").pathname;
-    return request.method === "POST" ? continueTo(reply, path) : reply.redirect(path, 303);
+    return request.method === "POST"
+      ? continueTo(reply, path, pages.contextOf(request, "/account"))
+      : reply.redirect(path, 303);
   };
 
   app.get<{ Params: { uid: string } }>(
@@ -106,12 +116,9 @@ export async function interactionPages(
     hidden,
     async (request, reply) => {
       const interaction = await details(request, reply);
+      const ctx = pages.contextOf(request);
       if (!interaction || interaction.uid !== request.params.uid)
-        return errorPage(
-          reply,
-          400,
-          "This sign-in request expired or is not this browser's. Start again from the application.",
-        );
+        return errorPage(reply, ctx, "interaction.expired");
       const account = await accounts.accountOf(cookie.read(request));
       const here = `${INTERACTION_PATH}/${interaction.uid}`;
       if (interaction.prompt.name === "login") {
@@ -133,7 +140,7 @@ export async function interactionPages(
       if (interaction.prompt.name === "consent") {
         const provider = await getProvider();
         const client = await provider.Client.find(String(interaction.params.client_id));
-        if (!client) return errorPage(reply, 400, "This application is not registered.");
+        if (!client) return errorPage(reply, ctx, "interaction.unknown_client");
         if (client.metadata().first_party === true)
           return finish(request, reply, {
             consent: { grantId: await grant(provider, interaction) },
@@ -144,18 +151,10 @@ export async function interactionPages(
         return sendPage(
           reply,
           200,
-          page(
-            plainChrome(),
-            { title: "Allow access?" },
-            html`<p><strong>${client.clientName ?? client.clientId}</strong> asks to know who you are${
-              scopes.includes("email") ? " and your email address" : ""
-            }${scopes.includes("offline_access") ? ", and to keep access while you are away" : ""}.</p>
-<form method="post" action="${here}/confirm"><button type="submit">Allow</button></form>
-<form method="post" action="${here}/abort"><button type="submit">Deny</button></form>`,
-          ),
+          consentView(ctx, { client: client.clientName ?? client.clientId, scopes, action: here }),
         );
       }
-      return errorPage(reply, 400, "This sign-in request cannot continue.");
+      return errorPage(reply, ctx, "interaction.cannot_continue");
     },
   );
 
@@ -169,12 +168,19 @@ export async function interactionPages(
         interaction.uid !== request.params.uid ||
         interaction.prompt.name !== "consent"
       )
-        return errorPage(
-          reply,
-          400,
-          "This sign-in request expired. Start again from the application.",
-        );
+        return errorPage(reply, pages.contextOf(request, "/account"), "interaction.expired");
       const grantId = await grant(await getProvider(), interaction);
+      const account = await accounts.accountOf(cookie.read(request));
+      accounts.core.flows.emit({
+        type: "oauth_consent",
+        clientId: String(interaction.params.client_id),
+        scopes: String(interaction.params.scope ?? "")
+          .split(" ")
+          .filter(Boolean),
+        userId: account?.user.id ?? null,
+        email: account?.user.email ?? null,
+        client: clientOf(request),
+      });
       return finish(request, reply, { consent: { grantId } });
     },
   );
@@ -185,11 +191,7 @@ export async function interactionPages(
     async (request, reply) => {
       const interaction = await details(request, reply);
       if (!interaction || interaction.uid !== request.params.uid)
-        return errorPage(
-          reply,
-          400,
-          "This sign-in request expired. Start again from the application.",
-        );
+        return errorPage(reply, pages.contextOf(request, "/account"), "interaction.expired");
       return finish(request, reply, {
         error: "access_denied",
         error_description: "The user denied the request",

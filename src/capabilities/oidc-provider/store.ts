@@ -23,6 +23,8 @@ export type OidcTables = {
     uid: string | null;
     expires_at: MaybeMillis;
     consumed_at: MaybeMillis;
+    /** Migration 0017: the `sub` the row belongs to (sessions, grants, codes, tokens). */
+    account_id: string | null;
   };
   oidc_clients: {
     client_id: string;
@@ -101,13 +103,25 @@ export class SubjectStore {
     };
   }
 
-  /** Ends the user's provider sessions and refresh tokens issued until now. */
-  async endSessions(userId: number, now: number, tx?: Transaction): Promise<void> {
-    await (executorOf(this.db as never, tx) as unknown as OidcDb)
+  /**
+   * Ends the user's provider sessions, grants and tokens issued until now
+   * (returns how many rows went):
+   * deletes them, in the take-back's transaction, and dates the take-back
+   * (findAccount refuses what a request still in flight made before it).
+   */
+  async endSessions(userId: number, now: number, tx?: Transaction): Promise<number> {
+    const db = executorOf(this.db as never, tx) as unknown as OidcDb;
+    const row = await db
       .insertInto("oidc_subjects")
       .values({ user_id: userId, sub: newSubject(), ended_at: now })
       .onConflict((oc) => oc.column("user_id").doUpdateSet({ ended_at: now }))
-      .execute();
+      .returning("sub")
+      .executeTakeFirstOrThrow();
+    const deleted = await db
+      .deleteFrom("oidc_payloads")
+      .where("account_id", "=", row.sub)
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows);
   }
 }
 
@@ -136,6 +150,7 @@ export class PayloadStore {
       grant_id: typeof payload.grantId === "string" ? payload.grantId : null,
       user_code: typeof payload.userCode === "string" ? payload.userCode : null,
       uid: typeof payload.uid === "string" ? payload.uid : null,
+      account_id: typeof payload.accountId === "string" ? payload.accountId : null,
       expires_at: expiresInSeconds ? this.now() + expiresInSeconds * 1000 : null,
     };
     await this.db

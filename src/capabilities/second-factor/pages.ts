@@ -116,7 +116,7 @@ export async function accountMfaRoutes(
     cookie.set(reply, result.sessionToken);
     returnTo.forget(request, reply);
     // An OpenID interaction waiting for this login goes first (its own return cookie).
-    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION);
+    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION, ctx);
   });
 
   /** "Set up": a new pending secret (an earlier unconfirmed one is replaced), shown once with its QR code. */

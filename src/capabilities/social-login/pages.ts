@@ -269,7 +269,12 @@ export async function socialPages(
   ) {
     cookie.set(reply, result.sessionToken);
     returnTo.forget(request, reply);
-    return afterLogin(request, reply, place ?? DEFAULT_DESTINATION);
+    return afterLogin(
+      request,
+      reply,
+      place ?? DEFAULT_DESTINATION,
+      pages.contextOf(request, "/account/login"),
+    );
   }
 
   /** SignIn refused or asked for more: the second step's or the address's page, else the error. */

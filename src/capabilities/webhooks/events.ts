@@ -12,6 +12,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "passkey.removed",
   "identity.linked",
   "identity.unlinked",
+  "oauth.consent.granted",
+  "oauth.token.revoked",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -37,12 +39,20 @@ export function isWebhookEventType(text: string): text is WebhookEventType {
  */
 export function toWebhookPayload(event: AuthEvent, at: Date): WebhookPayload | null {
   const type = webhookTypeOf(event);
-  if (type === null || event.type === "hash") return null;
+  if (type === null || event.type === "hash" || event.type === "oauth_error") return null;
   const data: Record<string, unknown> = {
     user: { id: event.userId ?? null, email: event.email ?? null },
   };
   if (type === "session.created" && event.client?.ip) data.ip = event.client.ip;
   if (event.type === "identity") data.provider = event.provider;
+  if (event.type === "oauth_consent") {
+    data.client_id = event.clientId;
+    data.scopes = [...event.scopes];
+  }
+  if (event.type === "oauth_token_revoked") {
+    data.reason = event.reason;
+    if (event.clientId) data.client_id = event.clientId;
+  }
   return { type, timestamp: at.toISOString(), data };
 }
 
@@ -67,6 +77,10 @@ function webhookTypeOf(event: AuthEvent): WebhookEventType | null {
       return event.action === "removed" ? "passkey.removed" : null;
     case "identity":
       return event.action === "linked" ? "identity.linked" : "identity.unlinked";
+    case "oauth_consent":
+      return "oauth.consent.granted";
+    case "oauth_token_revoked":
+      return "oauth.token.revoked";
     default:
       return null;
   }

@@ -14,6 +14,7 @@ import type { PoolState } from "../../platform/db/pool-state.js";
 import { RequestHistogram } from "../../platform/http/request-histogram.js";
 import type { AuthEvent } from "../events.js";
 import { sendError } from "./errors.js";
+import { OidcMetrics } from "./oidc-metrics.js";
 
 /**
  * The IPC messages of `serve --workers N` metrics. A worker tells the primary
@@ -180,6 +181,7 @@ export class Metrics {
     labelNames: ["provider", "outcome"],
     registers: [this.registry],
   });
+  readonly #oidc = new OidcMetrics(this.registry);
   readonly #webhookDeliveries = new Counter({
     name: "auth_webhook_deliveries_total",
     help: "Webhook delivery attempts by outcome: delivered, retry (failed, will be retried), failed (given up)",
@@ -246,6 +248,8 @@ export class Metrics {
       case "hash":
         this.#hashes.observe({ operation: event.operation }, event.seconds);
         break;
+      default:
+        this.#oidc.record(event);
     }
   };
 

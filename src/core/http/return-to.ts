@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { html, page, plainChrome } from "../../platform/pages/html.js";
+import { html, page } from "../../platform/pages/html.js";
+import type { PageContext } from "../pages/page-context.js";
 
 /**
  * Where a login goes once it is done, when something sent the person to the
@@ -40,7 +41,7 @@ export function takeReturnTo(
  * form is held to the form page's CSP form-action ('self'), and the chain
  * behind an OpenID interaction ends at the application's redirect URI.
  */
-export function continueTo(reply: FastifyReply, path: string): FastifyReply {
+export function continueTo(reply: FastifyReply, path: string, ctx: PageContext): FastifyReply {
   if (!isSameOriginPath(path)) throw new Error("continue path must be a same-origin path");
   return reply
     .code(200)
@@ -48,10 +49,10 @@ export function continueTo(reply: FastifyReply, path: string): FastifyReply {
     .header("cache-control", "no-store")
     .send(
       page(
-        plainChrome(),
-        { title: "Continuing" },
+        ctx.chrome,
+        { title: ctx.t("continue.title") },
         html`<meta http-equiv="refresh" content="0;url=${path}">
-<p><a href="${path}">Continue</a></p>`,
+<p><a href="${path}">${ctx.t("continue.link")}</a></p>`,
       ),
     );
 }
@@ -61,7 +62,8 @@ export function afterLogin(
   request: FastifyRequest,
   reply: FastifyReply,
   fallback: string,
+  ctx: PageContext,
 ): FastifyReply {
   const to = takeReturnTo(request, reply, fallback);
-  return to === fallback ? reply.redirect(fallback, 303) : continueTo(reply, to);
+  return to === fallback ? reply.redirect(fallback, 303) : continueTo(reply, to, ctx);
 }

@@ -55,11 +55,16 @@ export class PageKit {
   languageOf(request: FastifyRequest): Language {
     const header = request.headers.cookie;
     const chosen = header ? request.server.parseCookie(header)[LANGUAGE_COOKIE] : undefined;
-    return negotiateLanguage({
-      chosen,
-      acceptLanguage: request.headers["accept-language"],
-      fallback: this.defaultLanguage,
-    });
+    return this.languageFrom(chosen, request.headers["accept-language"]);
+  }
+
+  /**
+   * The language of a request seen outside Fastify (oidc-provider's own
+   * pages, on its koa context): the switcher cookie's value and
+   * Accept-Language, weighed as languageOf does.
+   */
+  languageFrom(chosen: string | undefined, acceptLanguage: string | undefined): Language {
+    return negotiateLanguage({ chosen, acceptLanguage, fallback: this.defaultLanguage });
   }
 
   /** The page context of this request (its language, and the switcher leading back to `back` or its own URL). */

@@ -96,3 +96,56 @@ export async function codeFlowStart(
 export function oauthError(code: string): (error: unknown) => boolean {
   return (error) => (error as { error?: string }).error === code;
 }
+
+/** Cookies by name, as a browser would send them here (paths ignored: one origin, one flow). */
+export type CookieJar = Map<string, string>;
+
+function keep(jar: CookieJar, answer: Response): void {
+  for (const line of answer.headers.getSetCookie()) {
+    const pair = line.split(";")[0] ?? "";
+    const name = pair.slice(0, pair.indexOf("="));
+    const value = pair.slice(pair.indexOf("=") + 1);
+    if (value === "" || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) jar.delete(name);
+    else jar.set(name, value);
+  }
+}
+
+/**
+ * An authorization request followed without a browser: each redirect with the
+ * jar's cookies (the service's session_id among them), until the browser
+ * would be at the relying party (its callback URL, returned) or sent to the
+ * service's login page (that URL, returned).
+ */
+export async function followAuthorization(start: URL, jar: CookieJar): Promise<URL> {
+  let url = start;
+  for (let step = 0; step < 12; step++) {
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+    const answer = await fetch(url, { redirect: "manual", headers: { cookie } });
+    keep(jar, answer);
+    const location = answer.headers.get("location");
+    if (!location)
+      throw new Error(
+        `no redirect from ${url}: ${answer.status} ${(await answer.text()).slice(0, 500)}`,
+      );
+    await answer.body?.cancel();
+    url = new URL(location, url);
+    if (url.origin === "http://rp.test" || url.pathname === "/account/login") return url;
+  }
+  throw new Error(`still redirecting at ${url}`);
+}
+
+/** Logs in on the service (POST /sessions) and keeps its session cookie in the jar. */
+export async function serviceLogin(
+  base: string,
+  jar: CookieJar,
+  email: string,
+  password: string,
+): Promise<void> {
+  const answer = await fetch(`${base}/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (answer.status !== 200) throw new Error(`login answered ${answer.status}`);
+  keep(jar, answer);
+}

@@ -63,6 +63,37 @@ for (const factory of await testDatabases()) {
       }
     });
 
+    test("migration 0017 gives existing payload rows their account", T, async () => {
+      const database = await fresh();
+      const { db, dialect } = connect({ url: database.url });
+      try {
+        const migrations = allMigrations(dialect);
+        const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+        assert.equal((await migrator.migrateTo("0015-oidc-provider")).error, undefined);
+        const rows = db as unknown as OidcDb;
+        for (const [model, id, payload] of [
+          ["Session", "s1", { accountId: "sub-1", loginTs: 1 }],
+          ["ClientCredentials", "c1", { clientId: "client" }],
+        ] as const)
+          await rows
+            .insertInto("oidc_payloads")
+            .values({ model, id, payload: JSON.stringify(payload) } as never)
+            .execute();
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const migrated = await rows
+          .selectFrom("oidc_payloads")
+          .select(["id", "account_id"])
+          .orderBy("id")
+          .execute();
+        assert.deepEqual(migrated, [
+          { id: "c1", account_id: null },
+          { id: "s1", account_id: "sub-1" },
+        ]);
+      } finally {
+        await db.destroy();
+      }
+    });
+
     test(
       "payloads: upsert, find by id, uid and user code, expiry, one consume, grant revocation, purge",
       T,
@@ -96,6 +127,48 @@ for (const factory of await testDatabases()) {
           await new Promise((resolve) => setTimeout(resolve, 1100));
           assert.equal(await store.find("Session", "id", "s1"), undefined, "expired");
           assert.ok((await store.purgeExpired()) >= 1);
+        } finally {
+          await service.close();
+        }
+      },
+    );
+
+    test(
+      "a take-back deletes the user's provider sessions, grants and tokens, no one else's",
+      T,
+      async () => {
+        const database = await fresh();
+        const service = await createAuth({
+          databaseUrl: database.url,
+          secretKey: SECRET,
+          bcryptCost: 4,
+        });
+        try {
+          const { payloads, subjects } = service.oidc;
+          const ids: number[] = [];
+          for (const email of ["mine@example.com", "theirs@example.com"]) {
+            const user = await service.auth.createUser(email, "correct horse battery staple");
+            ids.push(user.id);
+          }
+          const [mine, theirs] = await Promise.all(ids.map((id) => subjects.subjectOf(id)));
+          for (const [model, id, accountId] of [
+            ["Session", "s-mine", mine],
+            ["RefreshToken", "rt-mine", mine],
+            ["Grant", "g-mine", mine],
+            ["Session", "s-theirs", theirs],
+          ] as const)
+            await payloads.upsert(model, id, { accountId }, 60);
+          await payloads.upsert("ClientCredentials", "cc", { clientId: "c" }, 60);
+          await subjects.endSessions(ids[0] ?? 0, Date.now());
+          for (const [model, id] of [
+            ["Session", "s-mine"],
+            ["RefreshToken", "rt-mine"],
+            ["Grant", "g-mine"],
+          ] as const)
+            assert.equal(await payloads.find(model, "id", id), undefined, `${model} gone`);
+          assert.ok(await payloads.find("Session", "id", "s-theirs"));
+          assert.ok(await payloads.find("ClientCredentials", "id", "cc"));
+          assert.equal(typeof (await subjects.accountBySubject(mine ?? ""))?.endedAt, "number");
         } finally {
           await service.close();
         }
@@ -210,3 +283,15 @@ for (const factory of await testDatabases()) {
     });
   });
 }
+
+describe("what counts as from before a take-back", () => {
+  test("only a second wholly before the take-back's; a sign-in within its second is not refused", async () => {
+    const { issuedBefore } = await import("../../../src/capabilities/oidc-provider/provider.js");
+    const endedAt = 1_700_000_000_500;
+    assert.equal(issuedBefore({ loginTs: 1_699_999_999 }, endedAt), true);
+    assert.equal(issuedBefore({ loginTs: 1_700_000_000 }, endedAt), false);
+    assert.equal(issuedBefore({ iiat: 1_699_999_998, iat: 1_700_000_001 }, endedAt), true);
+    assert.equal(issuedBefore({ iat: 1_700_000_000 }, endedAt), false);
+    assert.equal(issuedBefore(undefined, endedAt), false);
+  });
+});

@@ -17,6 +17,7 @@ import { passkeysMigration } from "./0013-passkeys.js";
 import { mailLanguageMigration } from "./0014-mail-language.js";
 import { oidcProviderMigration } from "./0015-oidc-provider.js";
 import { socialLoginMigration } from "./0016-social-login.js";
+import { oidcPayloadAccountsMigration } from "./0017-oidc-payload-accounts.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -41,6 +42,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0014-mail-language": atomic(mailLanguageMigration()),
     "0015-oidc-provider": atomic(oidcProviderMigration(dialect)),
     "0016-social-login": atomic(socialLoginMigration(dialect)),
+    "0017-oidc-payload-accounts": atomic(oidcPayloadAccountsMigration(dialect)),
   };
 }
 

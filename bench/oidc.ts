@@ -1,0 +1,259 @@
+// The OpenID provider's throughput: client-credentials grants, refresh grants,
+// introspections, userinfo and JWKS per second, on one process and with
+// --workers 2, over SQLite and PostgreSQL, against bare Fastify measured in
+// the same run (medians of runs).
+// Usage: npm run build && node --import tsx bench/oidc.ts [--runs 3] [--seconds 8]
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import * as client from "openid-client";
+import {
+  type CookieJar,
+  codeFlowStart,
+  followAuthorization,
+  serviceLogin,
+} from "../test/capabilities/oidc-provider/helpers.js";
+import {
+  CLI,
+  fmt,
+  type LoadResult,
+  medianRun,
+  postgresDatabase,
+  startScript,
+  startService,
+  tempDir,
+  wrk,
+} from "./lib.js";
+
+const { values } = parseArgs({
+  options: { runs: { type: "string" }, seconds: { type: "string" } },
+});
+const runs = Number(values.runs ?? 3);
+const seconds = Number(values.seconds ?? 8);
+/** Ports taken by the system now (other people's benchmarks run on this machine too). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+const PORT = await freePort();
+const SECRET_KEY = "e".repeat(64);
+const PASSWORD = "bench-password";
+/** Refresh chains in flight at once (each wrk connection holds one). */
+const REFRESH_CONNECTIONS = 32;
+/** wrk asks each thread's script for one request more than it sends: a spare token per thread. */
+const REFRESH_TOKENS_PER_RUN = REFRESH_CONNECTIONS + 2;
+const folder = tempDir();
+
+/** A wrk script posting a fixed form with HTTP Basic client authentication. */
+function formScript(name: string, basic: string, body: string): string {
+  const path = join(folder.dir, `${name}.lua`);
+  writeFileSync(
+    path,
+    [
+      `wrk.method = "POST"`,
+      `wrk.body = "${body}"`,
+      `wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"`,
+      `wrk.headers["Authorization"] = "Basic ${basic}"`,
+      "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+/**
+ * A wrk script that refreshes: each thread takes its share of the refresh
+ * tokens from a file and sends each one once, putting the rotated token the
+ * answer carries back in its queue (a token is never sent twice, so no
+ * request loses a race and revokes its grant).
+ */
+function refreshScript(basic: string, tokensFile: string, threads: number): string {
+  const path = join(folder.dir, "refresh.lua");
+  writeFileSync(
+    path,
+    `local counter = 0
+function setup(thread)
+  thread:set("index", counter)
+  counter = counter + 1
+end
+local queue = {}
+function init(args)
+  local n = 0
+  for line in io.lines("${tokensFile}") do
+    if n % ${threads} == index then table.insert(queue, line) end
+    n = n + 1
+  end
+end
+function request()
+  local token = table.remove(queue, 1) or "spent"
+  return wrk.format("POST", "/oidc/token", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = "Basic ${basic}",
+  }, "grant_type=refresh_token&refresh_token=" .. token)
+end
+function response(status, headers, body)
+  local token = body:match('"refresh_token":"([^"]+)"')
+  if token then table.insert(queue, token) end
+end
+`,
+  );
+  return path;
+}
+
+/** Registers the benchmark's client with the CLI (the database migrated by it). */
+function createClient(env: Record<string, string>): { id: string; secret: string } {
+  const out = execFileSync(
+    process.execPath,
+    [
+      CLI,
+      "client",
+      "create",
+      "--name",
+      "bench",
+      "--redirect-uri",
+      "http://rp.test/callback",
+      "--first-party",
+      "--grant",
+      "client_credentials",
+    ],
+    { env: { ...process.env, ...env }, encoding: "utf8" },
+  );
+  return {
+    id: /client_id: (\S+)/.exec(out)?.[1] ?? "",
+    secret: /client_secret: (\S+)/.exec(out)?.[1] ?? "",
+  };
+}
+
+interface Row {
+  what: string;
+  database: string;
+  workers: number;
+  result: LoadResult;
+}
+
+async function measure(database: { name: string; url: string }, workers: number): Promise<Row[]> {
+  const env = { DATABASE_URL: database.url, SECRET_KEY, BCRYPT_COST: "4" };
+  const made = createClient(env);
+  const service = await startService({ ...env, PORT: String(PORT) }, [
+    "--workers",
+    String(workers),
+  ]);
+  const rows: Row[] = [];
+  try {
+    const base = `http://localhost:${PORT}`;
+    const basic = Buffer.from(`${made.id}:${made.secret}`).toString("base64");
+    const config = await client.discovery(new URL(base), made.id, made.secret, undefined, {
+      execute: [client.allowInsecureRequests],
+    });
+    const email = `bench-${workers}@example.com`;
+    await fetch(`${base}/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    // Refresh tokens (one code flow each) and an access token for userinfo.
+    const refreshTokens: string[] = [];
+    let accessToken = "";
+    for (let i = 0; i < REFRESH_TOKENS_PER_RUN * (runs + 1); i++) {
+      const jar: CookieJar = new Map();
+      await serviceLogin(base, jar, email, PASSWORD);
+      const { url, checks } = await codeFlowStart(config);
+      const tokens = await client.authorizationCodeGrant(
+        config,
+        await followAuthorization(url, jar),
+        checks,
+      );
+      refreshTokens.push(tokens.refresh_token ?? "");
+      accessToken = tokens.access_token;
+    }
+    const target = `http://127.0.0.1:${PORT}`;
+    const cc = formScript("cc", basic, "grant_type=client_credentials");
+    const ccToken = (await client.clientCredentialsGrant(config, {})).access_token;
+    const introspect = formScript("introspect", basic, `token=${ccToken}`);
+    const load = (what: string, measureOnce: () => LoadResult) => {
+      measureOnce(); // warm-up (shorter runs would do; one run is simplest)
+      rows.push({ what, database: database.name, workers, result: medianRun(runs, measureOnce) });
+    };
+    load("client_credentials grants", () =>
+      wrk(`${target}/oidc/token`, { seconds, script: cc, allowErrors: true }),
+    );
+    // Each run spends its own chains: a new file of unused tokens per run.
+    let chain = 0;
+    load("refresh grants", () => {
+      const file = join(folder.dir, `tokens-${chain}.txt`);
+      const slice = refreshTokens.slice(
+        chain * REFRESH_TOKENS_PER_RUN,
+        (chain + 1) * REFRESH_TOKENS_PER_RUN,
+      );
+      chain++;
+      writeFileSync(file, `${slice.join("\n")}\n`);
+      return wrk(`${target}/oidc/token`, {
+        seconds,
+        connections: REFRESH_CONNECTIONS,
+        script: refreshScript(basic, file, 2),
+        allowErrors: true,
+      });
+    });
+    load("introspections", () =>
+      wrk(`${target}/oidc/token/introspection`, { seconds, script: introspect, allowErrors: true }),
+    );
+    load("userinfo", () =>
+      wrk(`${target}/oidc/me`, {
+        seconds,
+        headers: [`Authorization: Bearer ${accessToken}`],
+        allowErrors: true,
+      }),
+    );
+    load("JWKS", () => wrk(`${target}/oidc/jwks`, { seconds, allowErrors: true }));
+  } finally {
+    await service.stop();
+  }
+  return rows;
+}
+
+const baseline = await startScript(
+  new URL("./baseline-fastify.ts", import.meta.url).pathname,
+  await freePort(),
+);
+wrk(`${baseline.url}/`, { seconds: 2 });
+const bare = medianRun(runs, () => wrk(`${baseline.url}/`, { seconds }));
+await baseline.stop();
+
+const postgres = await postgresDatabase();
+const rows: Row[] = [];
+try {
+  for (const workers of [1, 2]) {
+    rows.push(
+      ...(await measure(
+        { name: "SQLite", url: `sqlite:${join(folder.dir, `oidc-${workers}.db`)}` },
+        workers,
+      )),
+    );
+    if (postgres) rows.push(...(await measure({ name: "PostgreSQL", url: postgres.url }, workers)));
+  }
+} finally {
+  await postgres?.drop();
+  folder.remove();
+}
+
+console.log(
+  `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
+    .map((load) => fmt(load, 1))
+    .join(
+      " ",
+    )} at the end; wrk -t2 -c64 (refresh: -c${REFRESH_CONNECTIONS}) -d${seconds}s, median of ${runs} runs, ${new Date().toISOString()}`,
+);
+console.log(`bare Fastify GET /: ${fmt(bare.rps)} req/s`);
+console.log(
+  "| what | database | workers | per second | p50 ms | p99 ms | vs bare Fastify | failed |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
+for (const { what, database, workers, result } of rows)
+  console.log(
+    `| ${what} | ${database} | ${workers} | **${fmt(result.rps)}** | ${fmt(result.p50, 2)} | ${fmt(result.p99, 2)} | ${fmt(result.rps / bare.rps, 2)} | ${fmt(result.errors)} |`,
+  );
