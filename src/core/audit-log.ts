@@ -30,7 +30,9 @@ export type AuditEventName =
   | "passkey_refused"
   | "social_login"
   | "identity_linked"
-  | "identity_unlinked";
+  | "identity_unlinked"
+  | "provider_added"
+  | "provider_removed";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {

@@ -49,6 +49,8 @@ export type AuthEvent =
     } & EventSubject)
   | ({ type: "social_login"; provider: string; outcome: SocialLoginOutcome } & EventSubject)
   | ({ type: "identity"; action: "linked" | "unlinked"; provider: string } & EventSubject)
+  /** An operator added or removed an identity provider (client: "api-key <name>" or the CLI). */
+  | ({ type: "provider"; action: "added" | "removed"; provider: string } & EventSubject)
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
 
 /**

@@ -36,7 +36,7 @@ describe("social sign-ins follow the password's rules: verification and throttli
     return jar.fetch(started.stoppedAt ?? "");
   }
 
-  test("an address the provider did not verify: the account waits for its link, no session", {
+  test("an address the provider did not verify: no account is made from it, no session", {
     timeout: 60_000,
   }, async () => {
     upstream.signInAs({
@@ -48,8 +48,9 @@ describe("social sign-ins follow the password's rules: verification and throttli
     const answer = await callback(jar);
     assert.equal(answer.status, 403, await answer.text());
     assert.equal(jar.get(base, "session_id"), undefined);
+    assert.match(await answer.text(), /did not give a verified email address/);
     const user = await server.service.store.findUser({ email: "unverified@example.com" });
-    assert.equal(user?.emailVerifiedAt, null);
+    assert.equal(user, null, "the address's owner can still register it");
   });
 
   test("a verified one signs in; once the account is locked by wrong passwords, the provider's sign-in is refused too", {
