@@ -46,9 +46,10 @@ describe("social sign-ins follow the password's rules: verification and throttli
     });
     const jar = new CookieJar();
     const answer = await callback(jar);
-    assert.equal(answer.status, 403, await answer.text());
+    const page = await answer.text();
+    assert.equal(answer.status, 403, page);
     assert.equal(jar.get(base, "session_id"), undefined);
-    assert.match(await answer.text(), /did not give a verified email address/);
+    assert.match(page, /did not give a verified email address/);
     const user = await server.service.store.findUser({ email: "unverified@example.com" });
     assert.equal(user, null, "the address's owner can still register it");
   });
