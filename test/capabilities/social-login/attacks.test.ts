@@ -197,5 +197,41 @@ for (const factory of await testDatabases()) {
       assert.deepEqual(statuses, [200, 409]);
       assert.equal((await identitiesOf(email)).length, 1);
     });
+
+    test("bad input on the new link route: 4xx, never 500", { timeout: 90_000 }, async () => {
+      const signedOut = await new CookieJar().post(`${base}/login/up/link`, { password: "x" });
+      assert.equal(signedOut.status, 303);
+      assert.equal(signedOut.headers.get("location"), "/account/login");
+      const email = `bad-link-${factory.name}@example.com`;
+      await register(email);
+      const jar = await signedInJar(email);
+      clock.advance(6 * 60_000);
+      const answers: Array<[string, number]> = [];
+      const check = async (label: string, response: Promise<Response>) => {
+        answers.push([label, (await response).status]);
+      };
+      await check("unknown provider", jar.post(`${base}/login/nope/link`, { password: PASSWORD }));
+      await check("bad provider id", jar.post(`${base}/login/UP!/link`, { password: PASSWORD }));
+      await check("no password", jar.post(`${base}/login/up/link`, {}));
+      await check(
+        "long password",
+        jar.post(`${base}/login/up/link`, { password: "p".repeat(5000) }),
+      );
+      await check("NUL password", jar.post(`${base}/login/up/link`, { password: "a\u0000b" }));
+      await check(
+        "JSON array",
+        jar.fetch(`${base}/login/up/link`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "[1]",
+        }),
+      );
+      await check(
+        "bad return_to",
+        jar.post(`${base}/login/up/link`, { password: "x", return_to: "https://evil.example" }),
+      );
+      const bad = answers.filter(([, status]) => status < 400 || status >= 500);
+      assert.deepEqual(bad, [], answers.map((each) => each.join(" ")).join("\n"));
+    });
   });
 }
