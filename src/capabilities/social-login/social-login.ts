@@ -310,6 +310,8 @@ export class SocialLogin {
         this.#newIdentity(userId, providerId, identity),
         change.tx,
       );
+      // Like every other new way in, the owner hears of it (production mails; development does not).
+      if (linked) await change.mail("identity_linked", account.email);
       if (linked)
         await change.report({
           type: "identity",

@@ -226,3 +226,48 @@ describe("production: providers at internal addresses are refused, at add and at
     assert.ok(connections > 0, "SOCIAL_ALLOWED_HOSTS lets a listed name through");
   });
 });
+
+describe("linking a sign-in is announced by mail, like every other new way in", () => {
+  test("Link another mails the account's owner", { timeout: 90_000 }, async (t) => {
+    const smtp = await startSmtpServer();
+    t.after(() => smtp.close());
+    // Mail needs PUBLIC_URL, which names the port: one free a moment ago.
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+    const freePort = (free.address() as { port: number }).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    const base = `http://localhost:${freePort}`;
+    const server = await startTestServer({
+      SMTP_URL: smtp.url,
+      MAIL_FROM: "no-reply@example.test",
+      PUBLIC_URL: base,
+      PORT: String(freePort),
+    });
+    t.after(() => server.close());
+    const upstream = await startUpstream([`${base}/login/up/callback`]);
+    t.after(() => upstream.close());
+    await server.service.auth.socialLogin.providers.add({
+      id: "up",
+      name: "Upstream",
+      kind: "oidc",
+      issuer: upstream.issuer,
+      clientId: upstream.clientId,
+      clientSecret: upstream.clientSecret,
+    });
+    const email = "noticed@example.com";
+    const password = "b4l0u-noticed";
+    await request(server.url, "POST", "/users", { form: { email, password } });
+    const jar = new CookieJar();
+    await jar.post(`${base}/account/login`, { email, password });
+    upstream.signInAs({ sub: "noticed", email: "elsewhere@example.com", email_verified: true });
+    const started = await jar.follow(`${base}/login/up?link=1`, (url) =>
+      url.pathname.endsWith("/callback"),
+    );
+    assert.equal((await jar.fetch(started.stoppedAt ?? "")).status, 303);
+    const mail = await smtp.waitForMail(
+      (m) => m.to.includes(email) && /was linked to your account/.test(m.subject),
+    );
+    assert.match(mail.text, /signs in without the password/);
+    assert.ok(!mail.text.includes(upstream.clientSecret));
+  });
+});
