@@ -97,6 +97,24 @@ for (const factory of await testDatabases()) {
         assert.ok(seen.includes(expected), seen.join(" "));
     });
 
+    test("a Microsoft tenant is one path segment: '..' and its spellings are refused", {
+      timeout: 60_000,
+    }, async () => {
+      for (const tenant of ["..", "a..b", ".", "a/b", "%2e%2e", "-x"]) {
+        const answer = await admin("POST", "/admin/providers", {
+          id: "ms",
+          preset: "microsoft",
+          tenant,
+          clientId: "a",
+          clientSecret: "secret-b",
+        });
+        assert.equal(answer.status, 400, `${tenant}: ${answer.text}`);
+      }
+      assert.ok(
+        !(await server.service.auth.socialLogin.providers.list()).some((each) => each.id === "ms"),
+      );
+    });
+
     test("an ID token signed by a key outside the provider's JWKS is refused", {
       timeout: 90_000,
     }, async () => {
