@@ -28,7 +28,9 @@ Commands:
                  register a provider ("Continue with <name>" on the login
                  page); an --issuer is checked by its discovery document.
                  Prints the redirect_uri to register at the provider. The
-                 client secret is kept sealed under SECRET_KEY.
+                 client secret is kept sealed under SECRET_KEY. Production
+                 refuses internal addresses (loopback, private, link-local
+                 ...) unless SOCIAL_ALLOWED_HOSTS lists them.
   list [--json]  id, name, kind, issuer, client id (never the secret)
   remove ID      no more sign-ins through it; its linked identities are
                  deleted (an id added again names a new provider)
