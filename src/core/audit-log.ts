@@ -35,7 +35,9 @@ export type AuditEventName =
   | "oauth_client_deleted"
   | "oauth_consent_granted"
   | "oauth_grant_issued"
-  | "oauth_token_revoked";
+  | "oauth_token_revoked"
+  | "provider_added"
+  | "provider_removed";
 
 /** One row of the audit trail. Never a password, a token or a hash. */
 export interface AuditEntry {

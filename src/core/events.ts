@@ -75,6 +75,8 @@ export type AuthEvent =
    * (server). `error` is the OAuth error code.
    */
   | { type: "oauth_error"; kind: "grant" | "request" | "server"; error: string }
+  /** An operator added or removed an identity provider (client: "api-key <name>" or the CLI). */
+  | ({ type: "provider"; action: "added" | "removed"; provider: string } & EventSubject)
   | { type: "hash"; operation: "hash" | "verify"; seconds: number };
 
 /**

@@ -14,7 +14,8 @@ export type MailKind =
   | "email_changed"
   | "passkey_added"
   | "passkey_removed"
-  | "passkey_counter_regression";
+  | "passkey_counter_regression"
+  | "identity_linked";
 
 /**
  * Where the domain drops mail to be sent later, off the request path (the

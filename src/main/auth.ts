@@ -19,6 +19,9 @@ import { SecondFactorGates } from "../core/second-factor-gates.js";
 import type { SecondFactorGate } from "../core/second-step.js";
 import type { SessionClient } from "../core/session.js";
 import type { SecretBox } from "../platform/crypto/secret-box.js";
+import { checkedFetch } from "../platform/net/checked-fetch.js";
+import { type HostResolver, systemResolver } from "../platform/net/checked-lookup.js";
+import { OutboundTargetPolicy } from "../platform/net/target-policy.js";
 
 export type { LoginResult } from "../core/accounts.js";
 
@@ -40,6 +43,14 @@ export interface AuthDependencies extends CoreDependencies {
    * when one is set up or checked. createAuth() provides it.
    */
   secretBox?: () => SecretBox;
+  /** Where identity providers may be although internal, and who resolves their names. */
+  social?: SocialOutboundOptions;
+}
+
+/** SOCIAL_ALLOWED_HOSTS, and a resolver in place of the system's (tests). */
+export interface SocialOutboundOptions {
+  allowedHosts?: readonly string[] | undefined;
+  resolve?: HostResolver | undefined;
 }
 
 /**
@@ -100,6 +111,13 @@ export class Auth extends Accounts {
         throw new Error("social login seals secrets: give Auth a secretBox (SECRET_KEY)");
       });
     const development = settings.mode !== "production";
+    // Providers' endpoints are reached like webhooks: never an internal address unless listed.
+    const policy = new OutboundTargetPolicy({
+      mode: settings.mode,
+      allowedHosts: dependencies.social?.allowedHosts,
+      setting: "SOCIAL_ALLOWED_HOSTS",
+    });
+    const resolve = dependencies.social?.resolve ?? systemResolver;
     this.socialLogin = new SocialLogin(this.core, {
       store: stores.social,
       providers: new ProviderRegistry({
@@ -107,8 +125,10 @@ export class Auth extends Accounts {
         secretBox,
         now: flows.now,
         development,
+        policy,
+        resolve,
       }),
-      upstream: new Upstream({ development }),
+      upstream: new Upstream({ development, fetch: checkedFetch(policy, resolve) }),
       secretBox,
       passkeyCount: async (userId) => (this.passkeys ? this.passkeys.count(userId) : 0),
     });

@@ -79,6 +79,12 @@ export interface Config {
    */
   secretKey: string | undefined;
   webhooks: WebhookConfig;
+  /**
+   * SOCIAL_ALLOWED_HOSTS: host names, IP addresses and CIDR ranges where
+   * identity providers may be although internal (refused otherwise in
+   * production: the service sends its client secret there).
+   */
+  socialAllowedHosts: readonly string[];
   /** The relying party of passkeys: WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
   webauthn: PasskeyConfig;
   auth: AuthSettings;
@@ -291,6 +297,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       retryForMs: read.duration("WEBHOOK_RETRY_FOR", 86_400_000),
       allowedHosts: Object.freeze(read.hosts("WEBHOOK_ALLOWED_HOSTS")),
     },
+    socialAllowedHosts: Object.freeze(read.hosts("SOCIAL_ALLOWED_HOSTS")),
     webauthn,
     auth,
   };

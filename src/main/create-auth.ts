@@ -37,7 +37,7 @@ import {
   type WorkerLogger,
 } from "../platform/mail/outbox-worker.js";
 import type { MailTransport } from "../platform/mail/transport.js";
-import { Auth, type CapabilityStores } from "./auth.js";
+import { Auth, type CapabilityStores, type SocialOutboundOptions } from "./auth.js";
 import { DB } from "./db.js";
 import { serviceMails } from "./mails.js";
 import { resolveSecretKey } from "./secret-key-file.js";
@@ -87,6 +87,8 @@ export interface CreateAuthOptions extends Partial<AuthSettings> {
   webhooks?: WebhooksOptions;
   /** The relying party of passkeys (default: localhost, served at http://localhost:5000). */
   webauthn?: WebAuthnOptions;
+  /** Where identity providers may be although internal (SOCIAL_ALLOWED_HOSTS); tests stand in for DNS. */
+  social?: SocialOutboundOptions;
 }
 
 export interface WebAuthnOptions {
@@ -169,6 +171,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     secretKey,
     webhooks: webhookOptions,
     webauthn = {},
+    social,
     ...partial
   } = options;
   const settings = resolveAuthSettings(partial);
@@ -266,6 +269,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
       logger?.error({ err: error, step }, "a step after a committed change failed"),
     mailQueue: outbox,
     secretBox,
+    social,
     passkeys: {
       settings: {
         rpId: webauthn.rpId ?? "localhost",

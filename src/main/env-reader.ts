@@ -3,9 +3,9 @@ import { parseDuration } from "../platform/text/duration.js";
 
 export { parseDuration };
 
-import { parseAllowedHost } from "../capabilities/webhooks/target-policy.js";
 import { type AuthMode, isDisplayLabel } from "../core/settings.js";
 import { parseSecretKey } from "../platform/crypto/secret-box.js";
+import { parseAllowedHost } from "../platform/net/target-policy.js";
 
 /** Environment variables as config.ts receives them. */
 export type Env = Record<string, string | undefined>;

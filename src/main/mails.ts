@@ -2,6 +2,7 @@ import { emailAddressMails } from "../capabilities/email-addresses/messages.js";
 import { passkeyMails } from "../capabilities/passkeys/messages.js";
 import { passwordResetMails } from "../capabilities/password-reset/messages.js";
 import { secondFactorMails } from "../capabilities/second-factor/messages.js";
+import { socialMails } from "../capabilities/social-login/messages.js";
 import { coreMails } from "../core/mail/messages.js";
 import type { MailKind } from "../core/mail-queue.js";
 import type { MailComposers } from "../platform/mail/composer.js";
@@ -18,6 +19,7 @@ export function serviceMails(
     ...passwordResetMails(options),
     ...secondFactorMails(options),
     ...passkeyMails(options),
+    ...socialMails(options),
     ...emailAddressMails(options),
   };
 }

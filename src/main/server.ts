@@ -1,11 +1,11 @@
 import cluster from "node:cluster";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { passkeySettings } from "../capabilities/passkeys/settings.js";
-import type { HostResolver } from "../capabilities/webhooks/checked-lookup.js";
 import { Metrics } from "../core/http/metrics.js";
 import { isLoopbackHost } from "../platform/http/every-request.js";
 import { serviceLogger } from "../platform/http/logger.js";
 import { mailOptionsOf } from "../platform/mail/transport.js";
+import type { HostResolver } from "../platform/net/checked-lookup.js";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { type AuthService, createAuth, type MailOptions } from "./create-auth.js";
@@ -35,6 +35,8 @@ export async function startServer(
     now?: () => Date;
     /** Resolves webhook endpoints' host names (default: the system's); tests stand in for DNS. */
     resolveWebhookHost?: HostResolver;
+    /** Resolves identity providers' host names (default: the system's); tests stand in for DNS. */
+    resolveProviderHost?: HostResolver;
     /** Listen on config.port (default); false: ready for `app.inject()` only, no socket. */
     listen?: boolean;
   } = {},
@@ -62,6 +64,7 @@ export async function startServer(
       onDelivery: metrics.recordWebhookDelivery,
       resolve: options.resolveWebhookHost,
     },
+    social: { allowedHosts: config.socialAllowedHosts, resolve: options.resolveProviderHost },
     mail: withLanguageAndBrand(mailOptionsOf(config), config),
     webauthn: passkeySettings(config.webauthn, () => listeningPort),
   });

@@ -32,6 +32,7 @@ test("every mail kind the service queues has its composer", () => {
     passkey_added: true,
     passkey_removed: true,
     passkey_counter_regression: true,
+    identity_linked: true,
   };
   assert.deepEqual(Object.keys(composers).sort(), Object.keys(kinds).sort());
 });

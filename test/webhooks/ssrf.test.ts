@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type {
-  HostResolver,
-  ResolvedAddress,
-} from "../../src/capabilities/webhooks/checked-lookup.js";
 import { InvalidWebhookError } from "../../src/capabilities/webhooks/webhooks.js";
 import { cliCommand } from "../../src/main/commands/table.js";
 import { createAuth } from "../../src/main/create-auth.js";
 import { connect } from "../../src/platform/db/connect.js";
+import type { HostResolver, ResolvedAddress } from "../../src/platform/net/checked-lookup.js";
 import { runCliAsync, runCommandInProcess } from "../helpers/cli.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request } from "../helpers/http.js";

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { internalKindOf } from "../../src/capabilities/webhooks/address-ranges.js";
-import {
-  checkedLookup,
-  RefusedTargetError,
-} from "../../src/capabilities/webhooks/checked-lookup.js";
-import {
-  parseAllowedHost,
-  WebhookTargetPolicy,
-} from "../../src/capabilities/webhooks/target-policy.js";
+import { internalKindOf } from "../../src/platform/net/address-ranges.js";
+import { checkedLookup, RefusedTargetError } from "../../src/platform/net/checked-lookup.js";
+import { OutboundTargetPolicy, parseAllowedHost } from "../../src/platform/net/target-policy.js";
 
 test("internal addresses by kind, IPv4 carried in IPv6 included; public ones are not", () => {
   const kinds: Record<string, string | null> = {
@@ -54,7 +48,7 @@ test("internal addresses by kind, IPv4 carried in IPv6 included; public ones are
 });
 
 test("URL hosts in every spelling the URL parser turns into an address are judged as that address", () => {
-  const policy = new WebhookTargetPolicy({ mode: "production" });
+  const policy = new OutboundTargetPolicy({ mode: "production" });
   for (const url of [
     "http://2130706433/",
     "http://0x7f000001/",
@@ -77,13 +71,13 @@ test("URL hosts in every spelling the URL parser turns into an address are judge
 });
 
 test("development allows loopback only; WEBHOOK_ALLOWED_HOSTS entries allow names, addresses and ranges", () => {
-  const development = new WebhookTargetPolicy({ mode: "development" });
+  const development = new OutboundTargetPolicy({ mode: "development" });
   assert.equal(development.refusalOf("127.0.0.1", "127.0.0.1"), null);
   assert.equal(development.refusalOf("localhost", "::1"), null);
   assert.equal(development.refusalOf("10.0.0.1", "10.0.0.1"), "private");
   assert.equal(development.refusalOf("169.254.169.254", "169.254.169.254"), "link-local");
 
-  const listed = new WebhookTargetPolicy({
+  const listed = new OutboundTargetPolicy({
     mode: "production",
     allowedHosts: ["Hooks.Internal.", "10.0.5.0/24", "[fd00::7]", "127.0.0.1"],
   });
@@ -98,11 +92,11 @@ test("development allows loopback only; WEBHOOK_ALLOWED_HOSTS entries allow name
     assert.ok(parseAllowedHost(good), good);
   for (const bad of ["10.0.0.0/33", "::/129", "http://x", "a b", "x/8", "-bad.", "1.2.3.4/8/9", ""])
     assert.equal(parseAllowedHost(bad), null, bad);
-  assert.throws(() => new WebhookTargetPolicy({ mode: "production", allowedHosts: ["a b"] }));
+  assert.throws(() => new OutboundTargetPolicy({ mode: "production", allowedHosts: ["a b"] }));
 });
 
 test("the checked lookup refuses a name when any of its addresses is internal, and hands over exactly what it checked", async () => {
-  const policy = new WebhookTargetPolicy({ mode: "production" });
+  const policy = new OutboundTargetPolicy({ mode: "production" });
   // Stands in for DNS: what each name resolves to at this moment.
   const records: Record<string, Array<{ address: string; family: number }>> = {
     "public.example": [{ address: "203.0.113.7", family: 4 }],

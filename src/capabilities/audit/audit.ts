@@ -114,6 +114,8 @@ function describe(
       return ["social_login", `${event.outcome}:${event.provider}`];
     case "identity":
       return [`identity_${event.action}`, event.provider];
+    case "provider":
+      return [`provider_${event.action}`, event.provider];
     case "mfa_challenge":
       // A recovery code's use is its own row, saying how many are left.
       if (event.method === "recovery_code" && event.outcome === "success")

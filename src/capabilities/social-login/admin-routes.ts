@@ -1,7 +1,9 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { clientOf } from "../../core/http/cookies.js";
 import { sendError } from "../../core/http/errors.js";
 import { errorResponse } from "../../core/http/schemas.js";
-import { PRESET_NAMES, presetOf } from "./presets.js";
+import type { SessionClient } from "../../core/session.js";
+import { PRESET_NAMES, presetOf, TENANT } from "./presets.js";
 import type { NewProvider } from "./providers.js";
 import type { SocialLogin } from "./social-login.js";
 
@@ -41,6 +43,12 @@ export async function providerAdminRoutes(
   options: { apiKeys: ApiKeyChecker; social: SocialLogin; publicUrl?: string | undefined },
 ): Promise<void> {
   const { apiKeys, social } = options;
+  const keyNames = new WeakMap<FastifyRequest, string>();
+  /** The key acting, as the audit trail names operators' acts. */
+  const operator = (request: FastifyRequest): SessionClient => ({
+    ip: clientOf(request).ip,
+    userAgent: `api-key ${keyNames.get(request) ?? ""}`,
+  });
   app.addHook("onRequest", async (request, reply) => {
     const match = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.authorization ?? "");
     if (!match?.[1]) {
@@ -61,6 +69,7 @@ export async function providerAdminRoutes(
       reply.header("www-authenticate", `${REALM}, error="insufficient_scope", scope="${SCOPE}"`);
       return sendError(reply, 403, "insufficient_scope", `this key lacks the ${SCOPE} scope`);
     }
+    keyNames.set(request, check.key.name);
   });
 
   app.get(
@@ -105,7 +114,7 @@ export async function providerAdminRoutes(
           properties: {
             id: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" },
             preset: { type: "string", enum: [...PRESET_NAMES] },
-            tenant: { type: "string", pattern: "^[A-Za-z0-9.-]{1,64}$" },
+            tenant: { type: "string", pattern: TENANT.source },
             issuer: text(512),
             name: text(64),
             clientId: text(512),
@@ -140,9 +149,9 @@ export async function providerAdminRoutes(
         scopes: [...(preset?.scopes ?? []), ...(body.scopes ?? [])],
       };
       try {
-        social.providers.assertUrl(provider.issuer);
+        await social.providers.assertAllowed(provider.issuer);
         if (!preset) await social.checkDiscovery(provider);
-        if (!(await social.providers.add(provider)))
+        if (!(await social.addProvider(provider, operator(request))))
           return sendError(reply, 409, "invalid_request", `a provider "${body.id}" exists already`);
       } catch (error) {
         const message =
@@ -163,7 +172,8 @@ export async function providerAdminRoutes(
     "/providers/:id",
     {
       schema: {
-        summary: "Remove an identity provider (linked identities stay)",
+        summary:
+          "Remove an identity provider and its linked identities (an id added again names a new provider)",
         params: {
           type: "object",
           required: ["id"],
@@ -181,7 +191,7 @@ export async function providerAdminRoutes(
       },
     },
     async (request, reply) => {
-      if (!(await social.providers.remove(request.params.id)))
+      if (!(await social.removeProvider(request.params.id, operator(request))))
         return sendError(reply, 404, "not_found", "no such provider");
       return { message: "provider removed" };
     },

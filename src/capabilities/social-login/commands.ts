@@ -6,6 +6,7 @@ import {
   runCommandGroup,
   usageError,
 } from "../../core/commands.js";
+import type { SessionClient } from "../../core/session.js";
 import { PRESET_NAMES, presetOf } from "./presets.js";
 import type { NewProvider } from "./providers.js";
 import type { SocialLogin } from "./social-login.js";
@@ -27,9 +28,12 @@ Commands:
                  register a provider ("Continue with <name>" on the login
                  page); an --issuer is checked by its discovery document.
                  Prints the redirect_uri to register at the provider. The
-                 client secret is kept sealed under SECRET_KEY.
+                 client secret is kept sealed under SECRET_KEY. Production
+                 refuses internal addresses (loopback, private, link-local
+                 ...) unless SOCIAL_ALLOWED_HOSTS lists them.
   list [--json]  id, name, kind, issuer, client id (never the secret)
-  remove ID      no more sign-ins through it (linked identities stay)
+  remove ID      no more sign-ins through it; its linked identities are
+                 deleted (an id added again names a new provider)
 
 Exit codes: 0 done, 1 failed, 2 bad arguments.`;
 
@@ -60,7 +64,8 @@ export function providerFromArgs(id: string, values: Values): NewProvider | stri
   if (!clientId || !clientSecret) return "provider add needs --client-id and --client-secret";
   if (values.preset !== undefined) {
     const preset = presetOf(values.preset, values.tenant);
-    if (!preset) return `unknown preset "${values.preset}" (${PRESET_NAMES.join(", ")})`;
+    if (!preset)
+      return `unknown preset "${values.preset}" (${PRESET_NAMES.join(", ")}) or bad --tenant`;
     if (values.issuer !== undefined) return "give --preset or --issuer, not both";
     return {
       id,
@@ -85,6 +90,9 @@ export function providerFromArgs(id: string, values: Values): NewProvider | stri
   };
 }
 
+/** Who the audit trail names for the CLI's changes. */
+const OPERATOR: SessionClient = { ip: null, userAgent: "auth-service cli" };
+
 const COMMANDS: Record<
   string,
   (service: SocialCommandService, values: Values, positionals: string[]) => Promise<number>
@@ -95,15 +103,15 @@ const COMMANDS: Record<
     if (typeof provider === "string") return usageError(PROVIDER_USAGE, provider);
     const { socialLogin } = auth;
     try {
-      socialLogin.providers.assertUrl(provider.issuer);
+      await socialLogin.providers.assertAllowed(provider.issuer);
       if (values.issuer !== undefined) await socialLogin.checkDiscovery(provider);
-      if (!(await socialLogin.providers.add(provider)))
+      if (!(await socialLogin.addProvider(provider, OPERATOR)))
         return failure(`a provider "${id}" exists already`);
     } catch (error) {
       if (error instanceof RangeError) return usageError(PROVIDER_USAGE, error.message);
-      return failure(
-        `${provider.issuer}: no usable discovery document (${(error as Error).message})`,
-      );
+      // Why, in development only: elsewhere the answer must not map what the host can reach.
+      const reason = socialLogin.providers.development ? ` (${(error as Error).message})` : "";
+      return failure(`${provider.issuer}: no usable discovery document${reason}`);
     }
     console.log(`added provider ${id} (${provider.name})`);
     console.log(`redirect_uri: ${publicUrl}/login/${id}/callback`);
@@ -124,7 +132,8 @@ const COMMANDS: Record<
   },
   async remove({ auth }, _values, [id]) {
     if (!id) return usageError(PROVIDER_USAGE, "provider remove needs the provider's ID");
-    if (!(await auth.socialLogin.providers.remove(id))) return failure(`no provider "${id}"`);
+    if (!(await auth.socialLogin.removeProvider(id, OPERATOR)))
+      return failure(`no provider "${id}"`);
     console.log(`removed provider ${id}`);
     return 0;
   },

@@ -1,5 +1,6 @@
 import * as oauth from "openid-client";
 import type { UpstreamIdentity } from "./store.js";
+import { checkedIdentity } from "./upstream-identity.js";
 
 interface GitHubEmail {
   email: string;
@@ -42,9 +43,5 @@ export async function githubIdentity(
   const primary = Array.isArray(emails)
     ? (emails as GitHubEmail[]).find((entry) => entry?.primary === true && entry.verified === true)
     : undefined;
-  return {
-    subject: String(user.id),
-    email: typeof primary?.email === "string" ? primary.email : null,
-    emailVerified: primary !== undefined,
-  };
+  return checkedIdentity(String(user.id), primary?.email, primary !== undefined);
 }

@@ -1,5 +1,6 @@
 import type { ColumnType, Kysely, Selectable } from "kysely";
 import { isUniqueViolation, toDate } from "../../core/store/row-mapping.js";
+import { lockUserRow } from "../../core/store/user-row-lock.js";
 import type { Transaction } from "../../core/unit-of-work.js";
 import { normalizeEmail } from "../../core/user.js";
 import type { Database } from "../../platform/db/schema.js";
@@ -111,11 +112,16 @@ export class KyselySocialStore implements SocialStore {
   }
 
   async deleteProvider(id: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom("social_providers")
-      .where("id", "=", id)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("social_identities").where("provider_id", "=", id).execute();
+      await trx.deleteFrom("social_flows").where("provider_id", "=", id).execute();
+      await trx.deleteFrom("social_link_requests").where("provider_id", "=", id).execute();
+      const result = await trx
+        .deleteFrom("social_providers")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
   }
 
   async findIdentity(providerId: string, subject: string): Promise<LinkedIdentity | null> {
@@ -165,6 +171,26 @@ export class KyselySocialStore implements SocialStore {
       .where("public_id", "=", id)
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  async lockWaysIn(
+    userId: number,
+    tx: Transaction,
+  ): Promise<{ hasPassword: boolean; identities: number } | null> {
+    if (!(await lockUserRow(executorOf(this.#base, tx), userId))) return null;
+    const db = this.#executor(tx);
+    const user = await db
+      .selectFrom("users")
+      .select("hashed_password")
+      .where("id", "=", userId)
+      .executeTakeFirst();
+    if (!user) return null;
+    const { count } = await db
+      .selectFrom("social_identities")
+      .select((eb) => eb.fn.countAll<number | string>().as("count"))
+      .where("user_id", "=", userId)
+      .executeTakeFirstOrThrow();
+    return { hasPassword: user.hashed_password !== null, identities: Number(count) };
   }
 
   async insertPasswordlessUser(

@@ -10,7 +10,13 @@ import { type Fields, field, formRoute, sendFailure, sendPage } from "../../core
 import { DEFAULT_DESTINATION } from "../../core/pages/return-to.js";
 import type { SessionClient } from "../../core/session.js";
 import type { SocialLogin } from "./social-login.js";
-import { callbackErrorView, type LinkPageState, linkCodeView, linkPasswordView } from "./views.js";
+import {
+  callbackErrorView,
+  type LinkPageState,
+  linkCodeView,
+  linkConfirmView,
+  linkPasswordView,
+} from "./views.js";
 import { socialWords } from "./words.js";
 
 /** Keeps the flow's state in the browser that started it, from /login/{id} to its callback. */
@@ -75,43 +81,113 @@ export async function socialPages(
       const { id } = request.params;
       const place = returnTo.check(request.query.return_to, request);
       const ctx = pages.contextOf(request, "/account/login");
-      let linkUserId: number | undefined;
-      if (request.query.link === "1") {
-        // Linking is started from /account, never from another site: a page
-        // elsewhere must not link a provider account it chose (one whose
-        // sign-in it forged at the provider) to the signed-in user.
-        const site = request.headers["sec-fetch-site"];
-        if (site !== undefined && site !== "same-origin" && site !== "none")
-          return sendPage(reply, 403, callbackErrorView(ctx, wordsOf(ctx)("callback.invalid")));
-        const current = await auth.signedIn(cookie.read(request));
-        if (!current) return reply.redirect("/account/login", 303);
-        linkUserId = current.user.id;
-      }
-      let started: Awaited<ReturnType<SocialLogin["start"]>>;
-      try {
-        started = await social.start(id, {
-          redirectUri: redirectUri(request, id),
-          returnTo: place,
-          linkUserId,
-        });
-      } catch (error) {
-        if (error instanceof AuthError) throw error;
-        request.log.warn({ err: error, provider: id }, "a provider could not be reached");
-        return sendPage(
-          reply,
-          502,
-          callbackErrorView(ctx, wordsOf(ctx)("callback.unavailable", { name: id }), place),
-        );
-      }
-      if (!started)
-        return sendPage(reply, 404, callbackErrorView(ctx, ctx.t("error.not_found"), place));
-      reply.setCookie(STATE_COOKIE, started.state, {
-        ...stateCookie,
-        maxAge: STATE_COOKIE_SECONDS,
-      });
-      return reply.header("cache-control", "no-store").redirect(started.url.href, 302);
+      if (request.query.link !== "1") return begin(request, reply, id, place);
+      // Linking is started from /account, never from another site: a page
+      // elsewhere must not link a provider account it chose (one whose
+      // sign-in it forged at the provider) to the signed-in user.
+      const site = request.headers["sec-fetch-site"];
+      if (site !== undefined && site !== "same-origin" && site !== "none")
+        return sendPage(reply, 403, callbackErrorView(ctx, wordsOf(ctx)("callback.invalid")));
+      const current = await auth.signedIn(cookie.read(request));
+      if (!current) return reply.redirect("/account/login", 303);
+      // A stolen session alone links nothing: a recent sign-in, else the owner's proof first.
+      if (!social.changes.isRecentSignIn(current))
+        return confirmPage(reply, ctx, id, current.user.id, 403, place);
+      return begin(request, reply, id, place, current.user.id);
     },
   );
+
+  /** Link another from an older session: the password (and code) asked here, then on to the provider. */
+  app.post<{ Params: { id: string }; Body: Fields }>(
+    "/login/:id/link",
+    { schema: { ...formRoute.schema, params: providerParams } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const place = returnTo.check(field(request.body, "return_to"), request);
+      const ctx = pages.contextOf(request, "/account");
+      const current = await auth.signedIn(cookie.read(request));
+      if (!current) return reply.redirect("/account/login", 303);
+      const code = field(request.body, "code");
+      const outcome = await social.changes.confirmLinking(
+        current,
+        { password: field(request.body, "password"), code: code || undefined },
+        client(request),
+      );
+      if (outcome === "confirmed") return begin(request, reply, id, place, current.user.id);
+      if (outcome === "no_session") return reply.redirect("/account/login", 303);
+      if (outcome === "session_ended") {
+        cookie.clear(reply);
+        return reply.redirect("/account/login?done=session-ended", 303);
+      }
+      const error = outcome === "reauthentication_required" ? undefined : "confirm.wrong";
+      return confirmPage(reply, ctx, id, current.user.id, 403, place, error);
+    },
+  );
+
+  /** The flow begins: its state in the browser's cookie, and off to the provider. */
+  async function begin(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    place: string | undefined,
+    linkUserId?: number,
+  ) {
+    const ctx = pages.contextOf(request, "/account/login");
+    let started: Awaited<ReturnType<SocialLogin["start"]>>;
+    try {
+      started = await social.start(id, {
+        redirectUri: redirectUri(request, id),
+        returnTo: place,
+        linkUserId,
+      });
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      request.log.warn({ err: error, provider: id }, "a provider could not be reached");
+      return sendPage(
+        reply,
+        502,
+        callbackErrorView(ctx, wordsOf(ctx)("callback.unavailable", { name: id }), place),
+      );
+    }
+    if (!started)
+      return sendPage(reply, 404, callbackErrorView(ctx, ctx.t("error.not_found"), place));
+    reply.setCookie(STATE_COOKIE, started.state, {
+      ...stateCookie,
+      maxAge: STATE_COOKIE_SECONDS,
+    });
+    return reply.header("cache-control", "no-store").redirect(started.url.href, 302);
+  }
+
+  /** What the owner must send to link from an older session, as a page. */
+  async function confirmPage(
+    reply: FastifyReply,
+    ctx: PageContext,
+    id: string,
+    userId: number,
+    status: number,
+    place: string | undefined,
+    error?: "confirm.wrong",
+  ) {
+    const provider = (await social.providers.list()).find((each) => each.id === id);
+    if (!provider)
+      return sendPage(reply, 404, callbackErrorView(ctx, ctx.t("error.not_found"), place));
+    const [hasPassword, secondFactorOn] = await Promise.all([
+      social.hasPassword(userId),
+      auth.core.factors.isOn(userId),
+    ]);
+    const proof = hasPassword ? "password" : secondFactorOn ? "code" : "sign_in_again";
+    const view = linkConfirmView(ctx, {
+      id,
+      name: provider.name,
+      proof,
+      secondFactorOn,
+      returnTo: place,
+      ...(error
+        ? { error: wordsOf(ctx)(error), errorField: proof === "code" ? "code" : "password" }
+        : {}),
+    });
+    return sendPage(reply, status, view);
+  }
 
   app.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
     "/login/:id/callback",
@@ -128,11 +204,23 @@ export async function socialPages(
       if (!verified)
         return sendPage(reply, 400, callbackErrorView(ctx, wordsOf(ctx)("callback.invalid")));
       const place = verified.returnTo;
+      // A link completes only in the session of the user who started it: not after its
+      // logout, and not in a browser where someone else has signed in since.
+      if (verified.linkUserId !== null) {
+        const current = await auth.signedIn(cookie.read(request));
+        if (current?.user.id !== verified.linkUserId)
+          return sendPage(
+            reply,
+            403,
+            callbackErrorView(ctx, wordsOf(ctx)("callback.link_session")),
+          );
+      }
       let admission: Awaited<ReturnType<SocialLogin["admit"]>>;
       try {
         admission = await social.admit(verified, client(request));
       } catch (error) {
-        return refusedSignIn(request, reply, ctx, error, place);
+        const email = await social.accountEmailOf(verified);
+        return refusedSignIn(request, reply, ctx, error, email, place);
       }
       switch (admission.kind) {
         case "session":
@@ -283,9 +371,10 @@ export async function socialPages(
     reply: FastifyReply,
     ctx: PageContext,
     error: unknown,
+    accountEmail: string,
     place: string | undefined,
   ) {
-    const email = error instanceof SecondFactorRequiredError ? error.email : "";
+    const email = error instanceof SecondFactorRequiredError ? error.email : accountEmail;
     const next = loginParts
       .map((part) => part.pageFor?.(error, email, place, ctx, loginParts))
       .find(Boolean);

@@ -17,7 +17,12 @@ export interface Preset {
  * (its Entra ID support). GitHub speaks OAuth 2 without OpenID Connect: its
  * documented endpoints, and only its verified primary email is trusted.
  */
+/** A Microsoft tenant: common, organizations, consumers, a GUID or a domain name. */
+export const TENANT = /^(?!.*\.\.)[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
+
 export function presetOf(name: string, tenant = "common"): Preset | undefined {
+  // A tenant is one path segment of the issuer: a name or GUID, never "..", "/" or "%2e".
+  if (!TENANT.test(tenant)) return undefined;
   switch (name) {
     case "google":
       return { name: "Google", kind: "oidc", issuer: "https://accounts.google.com", scopes: [] };

@@ -1,4 +1,6 @@
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
+import type { HostResolver } from "../../platform/net/checked-lookup.js";
+import type { OutboundTargetPolicy } from "../../platform/net/target-policy.js";
 import type { ProviderEndpoints, ProviderKind, SocialStore, StoredProvider } from "./store.js";
 
 /** A provider as shown (list, admin API): never its secret. */
@@ -45,6 +47,8 @@ export class ProviderRegistry {
   readonly #secretBox: () => SecretBox;
   readonly #now: () => Date;
   readonly #development: boolean;
+  readonly #policy: OutboundTargetPolicy | undefined;
+  readonly #resolve: HostResolver | undefined;
   #cached: { at: number; providers: Promise<StoredProvider[]> } | undefined;
 
   constructor(options: {
@@ -52,7 +56,12 @@ export class ProviderRegistry {
     secretBox: () => SecretBox;
     now: () => Date;
     development: boolean;
+    /** Where a provider's endpoints may be (SOCIAL_ALLOWED_HOSTS); none: anywhere. */
+    policy?: OutboundTargetPolicy;
+    resolve?: HostResolver;
   }) {
+    this.#policy = options.policy;
+    this.#resolve = options.resolve;
     this.#store = options.store;
     this.#secretBox = options.secretBox;
     this.#now = options.now;
@@ -61,7 +70,8 @@ export class ProviderRegistry {
 
   /**
    * @throws RangeError for a bad id, name, URL or scope (an `http:` issuer
-   *   outside development included). False when the id is taken.
+   *   outside development included, and one at an internal address the
+   *   policy refuses). False when the id is taken.
    */
   async add(provider: NewProvider): Promise<boolean> {
     if (!PROVIDER_ID.test(provider.id))
@@ -77,7 +87,7 @@ export class ProviderRegistry {
     );
     if (scopes.some((scope) => !SCOPE.test(scope))) throw new RangeError("not a valid scope");
     for (const url of [provider.issuer, ...Object.values(provider.endpoints ?? {})])
-      this.assertUrl(url);
+      await this.assertAllowed(url);
     const added = await this.#store.insertProvider({
       id: provider.id,
       name: provider.name.trim(),
@@ -93,15 +103,44 @@ export class ProviderRegistry {
     return added;
   }
 
-  /** An https URL, or http in development only. @throws RangeError */
+  /**
+   * An https URL (http in development only) whose host is not an internal
+   * address the policy refuses (loopback, private, link-local ...: the
+   * service would send its client secret there). @throws RangeError
+   */
   assertUrl(text: string): void {
     if (!URL.canParse(text)) throw new RangeError(`not a URL: ${text}`);
-    const { protocol } = new URL(text);
-    if (protocol === "https:") return;
-    if (protocol === "http:" && this.#development) return;
-    throw new RangeError(`${text}: only https (plain http in development only)`);
+    const url = new URL(text);
+    const { protocol } = url;
+    if (protocol !== "https:" && !(protocol === "http:" && this.#development))
+      throw new RangeError(`${text}: only https (plain http in development only)`);
+    const kind = this.#policy?.refusalOfUrlHost(url);
+    if (kind) throw new RangeError(refusal(url.hostname, kind, this.#policy?.setting));
   }
 
+  /**
+   * assertUrl, and every address the host's name has now is allowed too.
+   * A name that does not resolve passes here: each request checks again.
+   * @throws RangeError
+   */
+  async assertAllowed(text: string): Promise<void> {
+    this.assertUrl(text);
+    const url = new URL(text);
+    const policy = this.#policy;
+    if (!policy || !this.#resolve || !policy.isResolvedName(url)) return;
+    const addresses = await this.#resolve(url.hostname).catch(() => []);
+    for (const { address } of addresses) {
+      const kind = policy.refusalOf(url.hostname, address);
+      if (kind) throw new RangeError(refusal(`${url.hostname} (${address})`, kind, policy.setting));
+    }
+  }
+
+  /** Development: plain http, and a failing discovery's reason shown to the operator. */
+  get development(): boolean {
+    return this.#development;
+  }
+
+  /** Deletes the provider, its linked identities, its flows under way and link requests. */
   async remove(id: string): Promise<boolean> {
     const removed = await this.#store.deleteProvider(id);
     this.#cached = undefined;
@@ -145,6 +184,10 @@ export class ProviderRegistry {
     }
     return this.#cached.providers;
   }
+}
+
+function refusal(host: string, kind: string, setting = "the allow-list"): string {
+  return `${host} is a ${kind} address: providers may not be at internal addresses unless ${setting} lists them`;
 }
 
 function sealContext(id: string): string {

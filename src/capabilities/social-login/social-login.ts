@@ -1,15 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type { LoginResult } from "../../core/accounts.js";
 import type { AuthCore } from "../../core/auth-core.js";
-import { IdentityError, NoResultFound, UserAlreadyExistsError } from "../../core/errors.js";
+import { NoResultFound, UserAlreadyExistsError } from "../../core/errors.js";
 import type { SocialLoginOutcome } from "../../core/events.js";
 import type { SignedIn } from "../../core/reauthentication.js";
-import type { SecondFactorProof } from "../../core/second-step.js";
 import type { SessionClient } from "../../core/session.js";
 import { isUniqueViolation } from "../../core/store/row-mapping.js";
 import { generateToken, hashToken, isPlausibleToken } from "../../core/token.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
+import { RefusedTargetError } from "../../platform/net/checked-lookup.js";
 import { type Admission, type IdentityInfo, toInfo, type VerifiedCallback } from "./admission.js";
+import { IdentityChanges, type IdentityProof } from "./identity-changes.js";
 import type { NewProvider, ProviderRegistry } from "./providers.js";
 import type { LinkedIdentity, SocialStore } from "./store.js";
 import type { FlowChecks, Upstream, UpstreamIdentity } from "./upstream.js";
@@ -30,7 +31,7 @@ export class SocialLogin {
   readonly #store: SocialStore;
   readonly #upstream: Upstream;
   readonly #secretBox: () => SecretBox;
-  readonly #passkeyCount: (userId: number) => Promise<number>;
+  readonly #changes: IdentityChanges;
 
   constructor(
     core: AuthCore,
@@ -47,7 +48,11 @@ export class SocialLogin {
     this.providers = dependencies.providers;
     this.#upstream = dependencies.upstream;
     this.#secretBox = dependencies.secretBox;
-    this.#passkeyCount = dependencies.passkeyCount ?? (async () => 0);
+    this.#changes = new IdentityChanges(
+      core,
+      dependencies.store,
+      dependencies.passkeyCount ?? (async () => 0),
+    );
   }
 
   /**
@@ -147,7 +152,9 @@ export class SocialLogin {
       const result = await this.#core.signIn.withLinkedIdentity(existing.userId, client);
       if (result) return { kind: "session", result };
     }
-    if (!identity.email) {
+    // An address the provider does not vouch for opens nothing and links nothing: else an
+    // account made from someone else's address would keep its way in after they take it over.
+    if (!identity.email || !identity.emailVerified) {
       this.#emit(provider.id, "no_verified_email", client);
       return { kind: "refused", reason: "no_verified_email" };
     }
@@ -182,6 +189,35 @@ export class SocialLogin {
     const result = await this.#core.signIn.withLinkedIdentity(userId, client);
     if (!result) throw new NoResultFound();
     return { kind: "session", result };
+  }
+
+  /**
+   * An operator registers a provider (admin API, CLI): audited as them.
+   * @throws RangeError as ProviderRegistry.add. False when the id is taken.
+   */
+  async addProvider(provider: NewProvider, operator: SessionClient): Promise<boolean> {
+    const added = await this.providers.add(provider);
+    if (added) this.#operatorEvent("added", provider.id, operator);
+    return added;
+  }
+
+  /** An operator removes a provider, and with it its identities: audited as them. */
+  async removeProvider(id: string, operator: SessionClient): Promise<boolean> {
+    const removed = await this.providers.remove(id);
+    if (removed) this.#operatorEvent("removed", id, operator);
+    return removed;
+  }
+
+  #operatorEvent(action: "added" | "removed", provider: string, client: SessionClient): void {
+    this.#core.flows.emit({ type: "provider", action, provider, client });
+  }
+
+  /** The address of the account a callback is about (its linked identity's, else the one given). */
+  async accountEmailOf(verified: VerifiedCallback): Promise<string> {
+    const { provider, identity } = verified;
+    const existing = await this.#store.findIdentity(provider.id, identity.subject);
+    const owner = existing ? await this.#core.flows.store.findUser({ id: existing.userId }) : null;
+    return owner?.email ?? identity.email ?? "";
   }
 
   /** The link request a token names, while it lives: for its page. */
@@ -229,76 +265,36 @@ export class SocialLogin {
     return (await this.#store.identitiesOf(userId)).map(toInfo);
   }
 
-  /**
-   * Unlinks one of the signed-in user's identities, after the password (an
-   * account without one: its second factor's code, when it has one). Never
-   * the last way in: no password, no other identity, no passkey.
-   * @throws NoResultFound, IdentityError("last_way_in"), LoginThrottledError.
-   * @returns the reauthentication's refusal, or "unlinked".
-   */
-  async unlink(
-    current: SignedIn,
-    id: string,
-    proof: { password?: string; code?: SecondFactorProof | undefined },
-    client: SessionClient,
-  ): Promise<
-    "unlinked" | "wrong_password" | "code_required" | "wrong_code" | "session_ended" | "no_session"
-  > {
-    const { id: userId, email } = current.user;
-    const identities = await this.#store.identitiesOf(userId);
-    const identity = identities.find((each) => each.id === id);
-    if (!identity) throw new NoResultFound("no such linked identity");
-    const record = await this.#core.flows.store.findUser({ id: userId });
-    if (!record) return "no_session";
-    const hasPassword = record.hashedPassword !== null;
-    if (!hasPassword && identities.length === 1 && (await this.#passkeyCount(userId)) === 0)
-      throw new IdentityError(
-        "last_way_in",
-        "this is the account's last way in: set a password or link another sign-in first",
-      );
-    const outcome = hasPassword
-      ? await this.#core.reauthentication.check(current, proof.password ?? "", client)
-      : await this.#codeOnly(userId, email, proof.code, client);
-    if (outcome !== "confirmed") return outcome;
-    await this.#core.flows.changes.run(async (change) => {
-      if (!(await this.#store.deleteIdentity(userId, id, change.tx)))
-        throw new NoResultFound("no such linked identity");
-      await change.report({
-        type: "identity",
-        action: "unlinked",
-        provider: identity.provider,
-        userId,
-        email,
-        client,
-      });
-    });
-    return "unlinked";
+  /** Linking, unlinking: behind the owner's proof (identity-changes.ts). */
+  get changes(): IdentityChanges {
+    return this.#changes;
   }
 
-  /** Fetches a provider's discovery document before it is added. @throws when it does not hold. */
+  unlink(
+    current: SignedIn,
+    id: string,
+    proof: IdentityProof,
+    client: SessionClient,
+  ): ReturnType<IdentityChanges["unlink"]> {
+    return this.#changes.unlink(current, id, proof, client);
+  }
+
+  /**
+   * Fetches a provider's discovery document before it is added.
+   * @throws RangeError when the policy refuses where it is (an internal
+   *   address); else whatever says it does not hold.
+   */
   async checkDiscovery(provider: NewProvider): Promise<void> {
-    await this.#upstream.discover(provider);
+    try {
+      await this.#upstream.discover(provider);
+    } catch (error) {
+      const refused = refusalIn(error);
+      throw refused ? new RangeError(refused.message) : error;
+    }
   }
 
   async purgeExpired(): Promise<void> {
     await this.#store.purgeExpired(this.#core.flows.now());
-  }
-
-  /** An account without a password: its second factor's code when it has one; else the session suffices. */
-  async #codeOnly(
-    userId: number,
-    email: string,
-    code: SecondFactorProof | undefined,
-    client: SessionClient,
-  ): Promise<"confirmed" | "code_required" | "wrong_code"> {
-    const { factors, flows } = this.#core;
-    if (!(await factors.isOn(userId))) return "confirmed";
-    if (code === undefined || code === "") return "code_required";
-    await flows.throttle.assertAllowed(email, client.ip, flows.now());
-    const accepted = await factors.check(userId, code);
-    if (accepted && (await accepted.spend())) return "confirmed";
-    await flows.throttle.recordFailure(email, client.ip, flows.now());
-    return "wrong_code";
   }
 
   async #link(
@@ -314,6 +310,8 @@ export class SocialLogin {
         this.#newIdentity(userId, providerId, identity),
         change.tx,
       );
+      // Like every other new way in, the owner hears of it (production mails; development does not).
+      if (linked) await change.mail("identity_linked", account.email);
       if (linked)
         await change.report({
           type: "identity",
@@ -388,4 +386,13 @@ const FLOW_CONTEXT = "social-login flow";
 /** openid-client's randomState(): 43 base64url characters. */
 function isPlausibleState(state: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(state);
+}
+
+/** The policy's refusal somewhere in an error's causes (openid-client wraps what fetch throws). */
+function refusalIn(error: unknown): RefusedTargetError | null {
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; depth++) {
+    if (at instanceof RefusedTargetError) return at;
+    at = at.cause;
+  }
+  return null;
 }

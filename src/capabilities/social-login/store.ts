@@ -63,6 +63,11 @@ export interface SocialStore {
   listProviders(): Promise<StoredProvider[]>;
   /** False, with nothing written, when the id is taken. */
   insertProvider(provider: StoredProvider): Promise<boolean>;
+  /**
+   * Deletes the provider with its identities, flows and link requests: an id
+   * added again later (perhaps another issuer, whose `sub`s mean other
+   * people) signs no one in through identities of the old one.
+   */
   deleteProvider(id: string): Promise<boolean>;
 
   findIdentity(providerId: string, subject: string): Promise<LinkedIdentity | null>;
@@ -70,6 +75,14 @@ export interface SocialStore {
   /** False, with nothing written, when (provider, subject) is linked already. */
   insertIdentity(identity: LinkedIdentity, tx?: Transaction): Promise<boolean>;
   deleteIdentity(userId: number, id: string, tx?: Transaction): Promise<boolean>;
+  /**
+   * Takes the user row's lock in `tx`, then says what ways in it has of its
+   * own (a password, its identities); null when there is no such user.
+   */
+  lockWaysIn(
+    userId: number,
+    tx: Transaction,
+  ): Promise<{ hasPassword: boolean; identities: number } | null>;
   /** A user without a password, as a provider introduced them. */
   insertPasswordlessUser(
     email: string,

@@ -1,7 +1,9 @@
 import * as oauth from "openid-client";
+import type { CheckedFetch } from "../../platform/net/checked-fetch.js";
 import { githubIdentity } from "./github.js";
 import type { Provider } from "./providers.js";
 import type { UpstreamIdentity } from "./store.js";
+import { checkedIdentity } from "./upstream-identity.js";
 
 export type { UpstreamIdentity } from "./store.js";
 
@@ -17,14 +19,29 @@ export interface FlowChecks {
  * discovery, the authorization URL with state, nonce and PKCE S256, and the
  * callback (RFC 9207 `iss` when sent or announced, state, the code exchange
  * authenticated as the discovery document allows, the ID token's signature
- * by the JWKS, iss, aud, nonce and expiry). Nothing here parses a JWT.
+ * by the JWKS (enableNonRepudiationChecks: openid-client skips it for a
+ * token from the token endpoint otherwise), iss, aud, nonce and expiry).
+ * Nothing here parses a JWT. Every request (discovery, JWKS, token,
+ * UserInfo, GitHub's API) goes through `fetch`, whose connections reach
+ * only the addresses the outbound policy allows (platform/net).
  */
 export class Upstream {
   readonly #development: boolean;
+  readonly #fetch: CheckedFetch | undefined;
   readonly #configurations = new Map<string, { key: string; made: Promise<oauth.Configuration> }>();
 
-  constructor(options: { development: boolean }) {
+  constructor(options: { development: boolean; fetch?: CheckedFetch }) {
     this.#development = options.development;
+    this.#fetch = options.fetch;
+  }
+
+  /** openid-client's options: the checked fetch, and plain http in development only. */
+  #options(issuer: string, execute: Array<(config: oauth.Configuration) => void> = []) {
+    const insecure = this.#development && issuer.startsWith("http:");
+    return {
+      execute: insecure ? [...execute, oauth.allowInsecureRequests] : execute,
+      ...(this.#fetch ? { [oauth.customFetch]: this.#fetch as oauth.CustomFetch } : {}),
+    };
   }
 
   /** The provider's configuration: discovered once (again when the provider was changed). */
@@ -45,8 +62,6 @@ export class Upstream {
 
   async #configure(provider: Provider): Promise<oauth.Configuration> {
     const auth = basicFirst(provider.clientSecret);
-    // Plain http only in development (a provider on this machine), as `provider add` allows.
-    const insecure = this.#development && provider.issuer.startsWith("http:");
     if (provider.kind === "github" && provider.endpoints) {
       const config = new oauth.Configuration(
         {
@@ -59,19 +74,27 @@ export class Upstream {
         auth,
       );
       if (this.#development) oauth.allowInsecureRequests(config);
+      if (this.#fetch) config[oauth.customFetch] = this.#fetch as oauth.CustomFetch;
       return config;
     }
-    return oauth.discovery(new URL(provider.issuer), provider.clientId, undefined, auth, {
-      execute: insecure ? [oauth.allowInsecureRequests] : [],
-    });
+    return oauth.discovery(
+      new URL(provider.issuer),
+      provider.clientId,
+      undefined,
+      auth,
+      this.#options(provider.issuer, [oauth.enableNonRepudiationChecks]),
+    );
   }
 
   /** The discovery document of a provider about to be added, fetched and checked. */
   async discover(provider: { issuer: string; clientId: string }): Promise<void> {
-    const insecure = this.#development && provider.issuer.startsWith("http:");
-    await oauth.discovery(new URL(provider.issuer), provider.clientId, undefined, oauth.None(), {
-      execute: insecure ? [oauth.allowInsecureRequests] : [],
-    });
+    await oauth.discovery(
+      new URL(provider.issuer),
+      provider.clientId,
+      undefined,
+      oauth.None(),
+      this.#options(provider.issuer),
+    );
   }
 
   /** Where to send the browser, and what its callback must match. */
@@ -129,11 +152,7 @@ export class Upstream {
       email = info.email;
       verified = info.email_verified;
     }
-    return {
-      subject: claims.sub,
-      email: typeof email === "string" && email !== "" ? email : null,
-      emailVerified: verified === true,
-    };
+    return checkedIdentity(claims.sub, email, verified);
   }
 }
 

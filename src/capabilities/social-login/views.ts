@@ -158,3 +158,60 @@ ${items}
 ${links.length > 0 ? html`<ul>${links}</ul>` : ""}
 </section>`;
 }
+
+/**
+ * Link another, from a session older than 5 minutes: the password (and a
+ * code when the account has a second factor) before the provider is asked;
+ * an account without a password: its code, or a fresh sign-in.
+ */
+export function linkConfirmView(
+  ctx: PageContext,
+  state: FormState & {
+    id: string;
+    name: string;
+    proof: "password" | "code" | "sign_in_again";
+    secondFactorOn: boolean;
+  },
+): string {
+  const t = wordsOf(ctx);
+  const { id, name, proof } = state;
+  if (proof === "sign_in_again")
+    return page(
+      ctx.chrome,
+      options(t("confirm.title"), state),
+      html`<p>${t("confirm.sign_in_again", { name })}</p>
+<p><a href="/account">${ctx.t("account.title")}</a></p>`,
+    );
+  const password = field(
+    {
+      name: "password",
+      label: ctx.t("field.password"),
+      type: "password",
+      autocomplete: "current-password",
+    },
+    state,
+    "password",
+  );
+  const code = field(
+    {
+      name: "code",
+      label: t("confirm.code"),
+      type: "text",
+      autocomplete: "one-time-code",
+      inputmode: "text",
+    },
+    state,
+    "code",
+  );
+  return page(
+    ctx.chrome,
+    options(t("confirm.title"), state),
+    html`<p>${proof === "password" ? t("confirm.about", { name }) : t("confirm.about_code", { name })}</p>
+<form class="stacked" method="post" action="/login/${id}/link">
+${returnToField(state.returnTo)}
+${proof === "password" ? password : ""}
+${proof === "code" || state.secondFactorOn ? code : ""}
+<button type="submit">${t("confirm.submit", { name })}</button>
+</form>`,
+  );
+}

@@ -1,5 +1,5 @@
-import type { HostResolver } from "./checked-lookup.js";
-import type { WebhookTargetPolicy } from "./target-policy.js";
+import type { HostResolver } from "../../platform/net/checked-lookup.js";
+import type { OutboundTargetPolicy } from "../../platform/net/target-policy.js";
 
 /** Raised for a URL that is not http(s), an internal target, or an event type nobody sends. */
 export class InvalidWebhookError extends Error {
@@ -38,7 +38,7 @@ export function parseEndpointUrl(text: string): URL {
  */
 export async function assertAllowedEndpoint(
   url: URL,
-  policy: WebhookTargetPolicy,
+  policy: OutboundTargetPolicy,
   resolve: HostResolver,
 ): Promise<void> {
   const refusal = policy.refusalOfUrlHost(url);
@@ -60,3 +60,6 @@ export async function assertAllowedEndpoint(
 function refusedMessage(host: string, kind: string): string {
   return `${host} is a ${kind} address: webhooks may not reach internal addresses unless WEBHOOK_ALLOWED_HOSTS lists them`;
 }
+
+/** The setting that lists the internal hosts webhooks may reach, named in refusals. */
+export const WEBHOOK_ALLOWED_HOSTS = "WEBHOOK_ALLOWED_HOSTS";

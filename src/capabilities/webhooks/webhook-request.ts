@@ -1,8 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
-import { RefusedTargetError } from "./checked-lookup.js";
-import type { WebhookTargetPolicy } from "./target-policy.js";
+import { RefusedTargetError } from "../../platform/net/checked-lookup.js";
+import type { OutboundTargetPolicy } from "../../platform/net/target-policy.js";
 
 /**
  * POSTs webhooks through node:http(s), whose connections take a `lookup`
@@ -12,14 +12,14 @@ import type { WebhookTargetPolicy } from "./target-policy.js";
  * address that was checked when it was opened.
  */
 export class WebhookRequests {
-  readonly #policy: WebhookTargetPolicy;
+  readonly #policy: OutboundTargetPolicy;
   readonly #lookup: LookupFunction;
   readonly #agents = {
     "http:": new http.Agent({ keepAlive: true }),
     "https:": new https.Agent({ keepAlive: true }),
   };
 
-  constructor(policy: WebhookTargetPolicy, lookup: LookupFunction) {
+  constructor(policy: OutboundTargetPolicy, lookup: LookupFunction) {
     this.#policy = policy;
     this.#lookup = lookup;
   }
@@ -38,7 +38,10 @@ export class WebhookRequests {
   ): Promise<number> {
     const url = new URL(target);
     const refusal = this.#policy.refusalOfUrlHost(url);
-    if (refusal) return Promise.reject(new RefusedTargetError(url.hostname, url.hostname, refusal));
+    if (refusal)
+      return Promise.reject(
+        new RefusedTargetError(url.hostname, url.hostname, refusal, this.#policy.setting),
+      );
     const protocol = url.protocol === "https:" ? "https:" : "http:";
     const client = protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {

@@ -2,8 +2,14 @@ import type { AuthEvent } from "../../core/events.js";
 import type { EventRecorder, Transaction } from "../../core/unit-of-work.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import type { WorkerLogger } from "../../platform/mail/outbox-worker.js";
-import { type HostResolver, systemResolver } from "./checked-lookup.js";
-import { assertAllowedEndpoint, InvalidWebhookError, parseEndpointUrl } from "./endpoint-url.js";
+import { type HostResolver, systemResolver } from "../../platform/net/checked-lookup.js";
+import { OutboundTargetPolicy } from "../../platform/net/target-policy.js";
+import {
+  assertAllowedEndpoint,
+  InvalidWebhookError,
+  parseEndpointUrl,
+  WEBHOOK_ALLOWED_HOSTS,
+} from "./endpoint-url.js";
 import {
   isWebhookEventType,
   TEST_EVENT_TYPE,
@@ -12,7 +18,6 @@ import {
 } from "./events.js";
 import { generateWebhookSecret, newMessageId } from "./signature.js";
 import type { QueuedMessage, WebhookEndpoint, WebhookStore } from "./store.js";
-import { WebhookTargetPolicy } from "./target-policy.js";
 import { type DeliveryOutcome, WebhookWorker, type WebhookWorkerOptions } from "./worker.js";
 
 /** Bound as associated data: a value sealed for webhooks opens as nothing else. */
@@ -54,7 +59,7 @@ export class Webhooks implements EventRecorder {
   readonly #secretBox: () => SecretBox;
   readonly #logger: WorkerLogger | undefined;
   readonly #now: () => Date;
-  readonly #targets: WebhookTargetPolicy;
+  readonly #targets: OutboundTargetPolicy;
   readonly #resolve: HostResolver;
   readonly #pending = new Set<Promise<void>>();
 
@@ -73,7 +78,11 @@ export class Webhooks implements EventRecorder {
     this.#secretBox = dependencies.secretBox;
     this.#logger = dependencies.logger;
     this.#now = dependencies.now ?? (() => new Date());
-    this.#targets = new WebhookTargetPolicy({ mode: dependencies.mode, allowedHosts });
+    this.#targets = new OutboundTargetPolicy({
+      mode: dependencies.mode,
+      allowedHosts,
+      setting: WEBHOOK_ALLOWED_HOSTS,
+    });
     this.#resolve = workerOptions.resolve ?? systemResolver;
     this.worker = new WebhookWorker({
       ...workerOptions,

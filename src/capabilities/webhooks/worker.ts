@@ -5,10 +5,11 @@ import {
   type HostResolver,
   RefusedTargetError,
   systemResolver,
-} from "./checked-lookup.js";
+} from "../../platform/net/checked-lookup.js";
+import { OutboundTargetPolicy } from "../../platform/net/target-policy.js";
+import { WEBHOOK_ALLOWED_HOSTS } from "./endpoint-url.js";
 import { signWebhook } from "./signature.js";
 import type { WebhookDelivery, WebhookStore } from "./store.js";
-import { WebhookTargetPolicy } from "./target-policy.js";
 import { WebhookRequests } from "./webhook-request.js";
 
 export type DeliveryOutcome = "delivered" | "retry" | "failed";
@@ -22,7 +23,7 @@ export interface WebhookWorkerOptions {
   /** Told of each attempt's outcome (metrics). */
   onDelivery?: (outcome: DeliveryOutcome) => void;
   /** Where deliveries may connect (default: anywhere but internal addresses, loopback aside). */
-  targets?: WebhookTargetPolicy;
+  targets?: OutboundTargetPolicy;
   /** Resolves endpoints' host names (default: the system's resolver); tests stand in for DNS. */
   resolve?: HostResolver;
   /** Longest wait for an endpoint's answer, per attempt (default 10 s). */
@@ -107,7 +108,9 @@ export class WebhookWorker {
     this.#logger = options.logger ?? silent;
     this.#now = options.now ?? (() => new Date());
     this.#onDelivery = options.onDelivery ?? (() => {});
-    const targets = options.targets ?? new WebhookTargetPolicy({ mode: "production" });
+    const targets =
+      options.targets ??
+      new OutboundTargetPolicy({ mode: "production", setting: WEBHOOK_ALLOWED_HOSTS });
     this.#requests = new WebhookRequests(
       targets,
       checkedLookup(options.resolve ?? systemResolver, targets),

@@ -16,6 +16,7 @@ export const openService: OpenService<AuthService & { publicUrl: string }> = asy
     databaseUrl: config.databaseUrl,
     secretKey: config.secretKey,
     webhooks: config.webhooks,
+    social: { allowedHosts: config.socialAllowedHosts },
     audit,
   });
   // Where a provider sends the browser back (`provider add` prints it).

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { KyselySocialStore } from "../../../src/capabilities/social-login/kysely-store.js";
+import { connect } from "../../../src/platform/db/connect.js";
 import { request } from "../../helpers/http.js";
 import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { CookieJar } from "./jar.js";
@@ -36,7 +38,7 @@ describe("social sign-ins follow the password's rules: verification and throttli
     return jar.fetch(started.stoppedAt ?? "");
   }
 
-  test("an address the provider did not verify: the account waits for its link, no session", {
+  test("an address the provider did not verify: no account is made from it, no session", {
     timeout: 60_000,
   }, async () => {
     upstream.signInAs({
@@ -46,10 +48,12 @@ describe("social sign-ins follow the password's rules: verification and throttli
     });
     const jar = new CookieJar();
     const answer = await callback(jar);
-    assert.equal(answer.status, 403, await answer.text());
+    const page = await answer.text();
+    assert.equal(answer.status, 403, page);
     assert.equal(jar.get(base, "session_id"), undefined);
+    assert.match(page, /did not give a verified email address/);
     const user = await server.service.store.findUser({ email: "unverified@example.com" });
-    assert.equal(user?.emailVerifiedAt, null);
+    assert.equal(user, null, "the address's owner can still register it");
   });
 
   test("a verified one signs in; once the account is locked by wrong passwords, the provider's sign-in is refused too", {
@@ -71,6 +75,40 @@ describe("social sign-ins follow the password's rules: verification and throttli
     const jar = new CookieJar();
     const answer = await callback(jar);
     assert.equal(answer.status, 429, await answer.text());
+    assert.equal(jar.get(base, "session_id"), undefined);
+  });
+
+  test("a linked identity of an unverified account gets the verify page, its address filled in", {
+    timeout: 60_000,
+  }, async () => {
+    const email = "linked-unverified@example.com";
+    await request(server.url, "POST", "/users", { form: { email, password: "b4l0u-unverified" } });
+    const user = await server.service.store.findUser({ email });
+    assert.ok(user);
+    // Linked earlier (as the library could); the account's address is still unverified.
+    const { db } = connect({ url: server.databaseUrl });
+    try {
+      await new KyselySocialStore(db).insertIdentity({
+        id: "linked-unverified",
+        userId: user.id,
+        provider: "up",
+        subject: "linked-unverified",
+        email: "elsewhere-unverified@example.com",
+        linkedAt: new Date(),
+      });
+    } finally {
+      await db.destroy();
+    }
+    upstream.signInAs({
+      sub: "linked-unverified",
+      email: "elsewhere-unverified@example.com",
+      email_verified: true,
+    });
+    const jar = new CookieJar();
+    const answer = await callback(jar);
+    const page = await answer.text();
+    assert.equal(answer.status, 403, page);
+    assert.match(page, new RegExp(`name="email" value="${email}"`));
     assert.equal(jar.get(base, "session_id"), undefined);
   });
 });

@@ -29,7 +29,12 @@ export interface Upstream {
  */
 export async function startUpstream(
   redirectUris: string[],
-  options: { host?: string; authMethods?: string[] } = {},
+  options: {
+    host?: string;
+    authMethods?: string[];
+    /** Publish another key under the signing key's kid: ID tokens then fail their signature check. */
+    foreignJwks?: boolean;
+  } = {},
 ): Promise<Upstream> {
   const host = options.host ?? "127.0.0.1";
   const accounts = new Map<string, UpstreamAccount>();
@@ -72,8 +77,19 @@ export async function startUpstream(
     },
   });
   const callback = provider.callback();
+  const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({
+    format: "jwk",
+  });
   server.on("request", async (req, res) => {
     try {
+      if (options.foreignJwks && req.method === "GET" && req.url === "/jwks") {
+        res.setHeader("content-type", "application/jwk-set+json");
+        return res.end(
+          JSON.stringify({
+            keys: [{ ...foreign, kid: "upstream-test", use: "sig", alg: "RS256" }],
+          }),
+        );
+      }
       if (req.method === "POST" && req.url === "/token") {
         if (req.headers.authorization?.startsWith("Basic ")) tokenAuth.basic += 1;
         else tokenAuth.post += 1;

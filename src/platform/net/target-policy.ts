@@ -1,7 +1,7 @@
 import { BlockList, isIP } from "node:net";
 import { carriedIpv4, type InternalKind, internalKindOf } from "./address-ranges.js";
 
-/** One entry of WEBHOOK_ALLOWED_HOSTS, understood. */
+/** One entry of an allow-list setting (WEBHOOK_ALLOWED_HOSTS, SOCIAL_ALLOWED_HOSTS), understood. */
 export type AllowedHost =
   | { kind: "name"; name: string }
   | { kind: "address"; address: string; version: 4 | 6 }
@@ -12,7 +12,7 @@ const HOST_NAME =
 
 /**
  * A host name, an IP address (IPv6 with or without brackets) or a CIDR
- * range, as WEBHOOK_ALLOWED_HOSTS lists them; null for anything else.
+ * range, as an allow-list setting lists them; null for anything else.
  */
 export function parseAllowedHost(entry: string): AllowedHost | null {
   const text = entry.trim().toLowerCase();
@@ -33,24 +33,30 @@ export function parseAllowedHost(entry: string): AllowedHost | null {
 export interface TargetPolicyOptions {
   /** Production refuses internal addresses; development allows loopback besides. */
   mode: "development" | "production";
-  /** Host names, addresses and CIDR ranges allowed although internal (WEBHOOK_ALLOWED_HOSTS). */
+  /** Host names, addresses and CIDR ranges allowed although internal. */
   allowedHosts?: readonly string[];
+  /** The setting that lists them, named in a refusal (e.g. WEBHOOK_ALLOWED_HOSTS). */
+  setting?: string;
 }
 
 /**
- * Where webhooks may go: anywhere public, and internal addresses (loopback,
+ * Where the service's own outbound requests (webhooks, an identity
+ * provider's endpoints) may go: anywhere public, and internal addresses (loopback,
  * private, link-local, unique-local, unspecified, multicast, reserved; see
  * address-ranges.ts) only when the operator lists the host name or the
  * address. Development also allows loopback, where its receivers run.
  * Checked when an endpoint is added and again for every address a name
  * resolves to at delivery (checked-lookup.ts).
  */
-export class WebhookTargetPolicy {
+export class OutboundTargetPolicy {
+  /** The setting that lists the exceptions, for a refusal's words. */
+  readonly setting: string;
   readonly #allowLoopback: boolean;
   readonly #names = new Set<string>();
   readonly #addresses = new BlockList();
 
   constructor(options: TargetPolicyOptions) {
+    this.setting = options.setting ?? "the allowed hosts setting";
     this.#allowLoopback = options.mode === "development";
     for (const entry of options.allowedHosts ?? []) {
       const allowed = parseAllowedHost(entry);

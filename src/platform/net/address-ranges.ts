@@ -20,7 +20,7 @@ function ranges(
 }
 
 /**
- * The ranges a webhook may not reach in production unless the operator lists
+ * The ranges an outbound request (a webhook, an identity provider) may not reach in production unless the operator lists
  * them: the host itself, the networks behind it and the cloud's metadata
  * service (169.254.169.254) are where a request forged by the service does harm.
  */

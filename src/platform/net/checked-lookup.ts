@@ -1,7 +1,7 @@
 import { promises as dns } from "node:dns";
 import type { LookupFunction } from "node:net";
 import type { InternalKind } from "./address-ranges.js";
-import type { WebhookTargetPolicy } from "./target-policy.js";
+import type { OutboundTargetPolicy } from "./target-policy.js";
 
 export interface ResolvedAddress {
   address: string;
@@ -16,14 +16,14 @@ export type HostResolver = (hostname: string) => Promise<readonly ResolvedAddres
 export const systemResolver: HostResolver = (hostname) =>
   dns.lookup(hostname, { all: true, order: "verbatim" });
 
-/** A webhook's host is, or resolves to, an address the policy refuses. */
+/** An outbound request's host is, or resolves to, an address the policy refuses. */
 export class RefusedTargetError extends Error {
   readonly code = "ETARGETREFUSED";
   readonly kind: InternalKind;
 
-  constructor(hostname: string, address: string, kind: InternalKind) {
+  constructor(hostname: string, address: string, kind: InternalKind, setting: string) {
     super(
-      `${hostname} is at ${address}, a ${kind} address: not allowed (WEBHOOK_ALLOWED_HOSTS lists the exceptions)`,
+      `${hostname} is at ${address}, a ${kind} address: not allowed (${setting} lists the exceptions)`,
     );
     this.name = "RefusedTargetError";
     this.kind = kind;
@@ -31,19 +31,20 @@ export class RefusedTargetError extends Error {
 }
 
 /**
- * The `lookup` a webhook's connection uses: the name is resolved once, every
+ * The `lookup` an outbound connection (a webhook's, an identity provider's) uses: the name is resolved once, every
  * address it has is checked, and the connection is handed exactly those
  * checked addresses. Nothing resolves the name again between the check and
  * the connect, so a name that changes its address in between (DNS
  * rebinding) cannot slip an internal address past the check.
  */
-export function checkedLookup(resolve: HostResolver, policy: WebhookTargetPolicy): LookupFunction {
+export function checkedLookup(resolve: HostResolver, policy: OutboundTargetPolicy): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname).then(
       (addresses) => {
         for (const { address } of addresses) {
           const refusal = policy.refusalOf(hostname, address);
-          if (refusal) return callback(new RefusedTargetError(hostname, address, refusal), "");
+          if (refusal)
+            return callback(new RefusedTargetError(hostname, address, refusal, policy.setting), "");
         }
         const family = familyOf(options.family);
         const usable = addresses.filter((entry) => family === 0 || entry.family === family);
