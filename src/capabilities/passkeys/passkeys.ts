@@ -14,6 +14,7 @@ import type { LoginResult, VerifiedPasskey } from "../../core/sign-in.js";
 import { generateToken } from "../../core/token.js";
 import type { User } from "../../core/user.js";
 import { Ceremonies, type ChallengeRule } from "./ceremonies.js";
+import type { PasskeyOptionsLimit } from "./options-limit.js";
 import { authenticationResponseOf, registrationResponseOf } from "./responses.js";
 import type { PasskeySettings } from "./settings.js";
 import type { PasskeyStore, StoredPasskey } from "./store.js";
@@ -49,11 +50,21 @@ export class Passkeys {
   readonly #core: AuthCore;
   readonly #store: PasskeyStore;
   readonly #ceremonies: Ceremonies;
+  readonly #optionsLimit: PasskeyOptionsLimit | undefined;
 
-  constructor(core: AuthCore, dependencies: { store: PasskeyStore; settings: PasskeySettings }) {
+  constructor(
+    core: AuthCore,
+    dependencies: {
+      store: PasskeyStore;
+      settings: PasskeySettings;
+      /** Sign-in options per client address; none: no limit. */
+      optionsLimit?: PasskeyOptionsLimit;
+    },
+  ) {
     this.#core = core;
     this.#ctx = core.flows;
     this.#store = dependencies.store;
+    this.#optionsLimit = dependencies.optionsLimit;
     this.#ceremonies = new Ceremonies(dependencies.settings, this.#store, this.#ctx.now);
     this.secondFactor = {
       isOn: async (userId) => (await this.#store.countOfUser(userId)) > 0,
@@ -208,6 +219,16 @@ export class Passkeys {
     if (!current) return this.#ceremonies.requestOptions(null);
     const { id } = current.user;
     return this.#ceremonies.requestOptions({ id, passkeys: await this.#store.listOfUser(id) });
+  }
+
+  /**
+   * Options to sign in with a passkey (anyone may ask): counted per client
+   * address first, since each one is a stored challenge.
+   * @throws PasskeyOptionsThrottledError past the address's limit.
+   */
+  async signInOptions(client: SessionClient): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    await this.#optionsLimit?.hit(client.ip, this.#ctx.now());
+    return this.#ceremonies.requestOptions(null);
   }
 
   /**
