@@ -175,6 +175,14 @@ export class KyselyPasskeyStore implements PasskeyStore {
     return result.numDeletedRows > 0n;
   }
 
+  async deleteAllOfUser(userId: number, tx?: Transaction): Promise<number> {
+    const result = await this.#executor(tx)
+      .deleteFrom("passkeys")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async insertChallenge(challenge: {
     challengeHash: string;
     purpose: ChallengePurpose;

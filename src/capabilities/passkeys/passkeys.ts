@@ -12,6 +12,7 @@ import type { AcceptedCode, SecondFactorGate, SecondFactorProof } from "../../co
 import type { SessionClient } from "../../core/session.js";
 import type { LoginResult, VerifiedPasskey } from "../../core/sign-in.js";
 import { generateToken } from "../../core/token.js";
+import type { Change } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { Ceremonies, type ChallengeRule } from "./ceremonies.js";
 import type { PasskeyOptionsLimit } from "./options-limit.js";
@@ -70,6 +71,8 @@ export class Passkeys {
       isOn: async (userId) => (await this.#store.countOfUser(userId)) > 0,
       check: (userId, proof) => this.#checkFactor(userId, proof),
       recoveryCodesLeft: async () => 0,
+      describe: async (userId) => ({ passkeys: await this.#store.countOfUser(userId) }),
+      removeByOperator: (user, change, client) => this.#removeAllByOperator(user, change, client),
     };
   }
 
@@ -208,6 +211,23 @@ export class Passkeys {
       });
       return { secondFactorLeft: await this.#core.factors.isOn(userId) };
     });
+  }
+
+  /**
+   * An operator's reset (a user who lost every device): all the user's
+   * passkeys go in the change's transaction, each one audited and announced
+   * (passkey.removed, the operator as the client), and the user is told once.
+   */
+  async #removeAllByOperator(
+    { id: userId, email }: Pick<User, "id" | "email">,
+    change: Change,
+    client: SessionClient,
+  ): Promise<boolean> {
+    const removed = await this.#store.deleteAllOfUser(userId, change.tx);
+    for (let i = 0; i < removed; i++)
+      await change.report({ type: "passkey", action: "removed", userId, email, client });
+    if (removed > 0) await change.mail("passkey_removed", email, undefined, client.language);
+    return removed > 0;
   }
 
   /**

@@ -68,6 +68,8 @@ export interface PasskeyStore {
   rename(userId: number, id: string, name: string): Promise<boolean>;
   /** False when the user has no passkey with this id. */
   deletePasskey(userId: number, id: string, tx?: Transaction): Promise<boolean>;
+  /** Deletes every passkey of the user (an operator's reset); how many there were. */
+  deleteAllOfUser(userId: number, tx?: Transaction): Promise<number>;
 
   insertChallenge(challenge: {
     challengeHash: string;
