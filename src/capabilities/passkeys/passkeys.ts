@@ -260,15 +260,17 @@ export class Passkeys {
   async signIn(input: unknown, client: SessionClient): Promise<LoginResult> {
     const response = authenticationResponseOf(input);
     if (!response) throw invalidPasskey();
-    const passkey = await this.#store.findByCredentialId(response.id);
-    if (!passkey) {
+    // The passkey and its user in one read: the way in needs no second one.
+    const found = await this.#store.findWithUser(response.id);
+    if (!found) {
       this.#refused("unknown_credential", null, null, client);
       throw invalidPasskey();
     }
+    const { passkey, user } = found;
     const rule: ChallengeRule = (challenge) => challenge.purpose === "sign_in";
     return this.#core.signIn.withPasskey(
-      passkey.userId,
-      (user) => this.#verify(passkey, user, response, { rule, use: "sign_in", client }),
+      user,
+      (owner) => this.#verify(passkey, owner, response, { rule, use: "sign_in", client }),
       client,
     );
   }
@@ -306,7 +308,7 @@ export class Passkeys {
     passkey: StoredPasskey,
     { id: userId, email }: Pick<User, "id" | "email">,
     response: AuthenticationResponseJSON,
-    { rule, use, client }: { rule: ChallengeRule; use: PasskeyUse; client: SessionClient },
+    { rule, use: outcome, client }: { rule: ChallengeRule; use: PasskeyUse; client: SessionClient },
   ): Promise<VerifiedPasskey | null> {
     const verdict = await this.#ceremonies.verifyAssertion(passkey, response, rule);
     if (!verdict.ok) {
@@ -318,16 +320,22 @@ export class Passkeys {
     const { counter, userVerified, backedUp } = verdict.value;
     return {
       userVerified,
-      spend: async () => {
+      // In a sign-in's change (SignIn.withPasskey), the counter and its audit
+      // row commit with the session; as a second factor, on their own.
+      spend: async (change) => {
         const at = this.#ctx.now();
-        const recorded = await this.#store.recordUse(passkey.rowId, passkey.counter, {
-          counter,
-          backedUp,
-          at,
-        });
-        if (recorded)
-          this.#ctx.emit({ type: "passkey", action: "used", outcome: use, userId, email, client });
-        return recorded;
+        const use = { counter, backedUp, at };
+        const recorded = await this.#store.recordUse(
+          passkey.rowId,
+          passkey.counter,
+          use,
+          change?.tx,
+        );
+        if (!recorded) return false;
+        const event = { type: "passkey", action: "used", outcome, userId, email, client } as const;
+        if (change) await change.report(event);
+        else this.#ctx.emit(event);
+        return true;
       },
     };
   }
