@@ -197,31 +197,6 @@ await onEveryDatabase("PasskeyStore contract", (t) => {
     },
   );
 
-  test(
-    "findChallenge reads a live challenge and leaves it; takeChallenge in a transaction that rolls back leaves it too",
-    TIMEOUT,
-    async () => {
-      await store().insertChallenge({
-        challengeHash: "kept",
-        purpose: "sign_in",
-        userId: null,
-        createdAt: AN_INSTANT,
-        expiresAt: at(AN_INSTANT, 5 * MINUTE),
-      });
-      const now = at(AN_INSTANT, MINUTE);
-      const made = { purpose: "sign_in", userId: null };
-      assert.deepEqual(await store().findChallenge("kept", now), made);
-      assert.deepEqual(await store().findChallenge("kept", now), made, "still there");
-      assert.equal(await store().findChallenge("kept", at(AN_INSTANT, 6 * MINUTE)), null);
-      assert.equal(await store().findChallenge("unknown", now), null);
-      await inRolledBack(t.store, async (tx) => {
-        assert.deepEqual(await store().takeChallenge("kept", now, tx), made);
-      });
-      assert.deepEqual(await store().takeChallenge("kept", now), made);
-      assert.equal(await store().findChallenge("kept", now), null);
-    },
-  );
-
   test("purgeExpiredChallenges deletes the expired ones only", TIMEOUT, async () => {
     for (const [hash, minutes] of [
       ["old", 1],

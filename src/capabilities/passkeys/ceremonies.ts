@@ -11,7 +11,6 @@ import {
 } from "@simplewebauthn/server";
 import type { PasskeyRefusal } from "../../core/events.js";
 import { hashToken } from "../../core/token.js";
-import type { Transaction } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import type { PasskeySettings } from "./settings.js";
 import type { ChallengePurpose, PasskeyStore, StoredChallenge, StoredPasskey } from "./store.js";
@@ -43,12 +42,6 @@ export interface Assertion {
   counter: number;
   userVerified: boolean;
   backedUp: boolean;
-  /**
-   * With `defer`: the hash of the challenge it answered, still in the store,
-   * for the caller to take with the use (in the session's transaction), or
-   * at once when the sign-in goes no further.
-   */
-  challengeHash?: string;
 }
 
 /** Which challenges an assertion may answer. */
@@ -161,40 +154,17 @@ export class Ceremonies {
    * Verifies an assertion of a stored passkey, answering a challenge that
    * `rule` accepts. The signature counter is compared here, after the
    * signature holds: a counter that did not grow (while either is not 0) is
-   * then a copied authenticator, not a forged answer. The challenge is taken
-   * whatever the verdict: at once, or, with `defer` and a verdict that holds,
-   * by the caller (its hash in the assertion), with the use it records.
+   * then a copied authenticator, not a forged answer.
    */
   async verifyAssertion(
     passkey: StoredPasskey,
     response: AuthenticationResponseJSON,
     rule: ChallengeRule,
-    { defer = false }: { defer?: boolean } = {},
   ): Promise<Verdict<Assertion>> {
     const { userHandle } = response.response;
     if (userHandle !== undefined && userHandle !== passkey.userHandle)
       return refused("invalid_response");
-    const challenge = this.#challengeTaker(rule, defer);
-    const verdict = await this.#verifyAnswering(passkey, response, challenge);
-    const answered = challenge.answered;
-    if (!defer || answered === null) return verdict;
-    if (!verdict.ok) {
-      await this.takeChallenge(answered);
-      return verdict;
-    }
-    return { ok: true, value: { ...verdict.value, challengeHash: answered } };
-  }
-
-  /** Takes a challenge verifyAssertion left in place (defer): it answers no other assertion. */
-  async takeChallenge(challengeHash: string, tx?: Transaction): Promise<boolean> {
-    return (await this.#store.takeChallenge(challengeHash, this.#now(), tx)) !== null;
-  }
-
-  async #verifyAnswering(
-    passkey: StoredPasskey,
-    response: AuthenticationResponseJSON,
-    challenge: ChallengeTaker,
-  ): Promise<Verdict<Assertion>> {
+    const challenge = this.#challengeTaker(rule);
     try {
       const result = await verifyAuthenticationResponse({
         response,
@@ -245,41 +215,26 @@ export class Ceremonies {
    * The library's expectedChallenge: takes the answer's challenge from the
    * store (a challenge is used once, whatever follows) and accepts it when
    * it was live and `rule` holds. `refused` tells afterwards that it did not.
-   * With `defer`, it only reads the challenge: `answered` (its hash, when
-   * the store has it) is for the caller to take.
    */
-  #challengeTaker(rule: ChallengeRule, defer = false): ChallengeTaker {
+  #challengeTaker(rule: ChallengeRule): {
+    take: (challenge: string) => Promise<boolean>;
+    readonly refused: boolean;
+  } {
     let refusedChallenge = false;
-    let answered: string | null = null;
     return {
       take: async (challenge) => {
-        const hash = challenge.length <= 128 ? hashToken(challenge) : null;
-        const now = this.#now();
-        const found =
-          hash === null
-            ? null
-            : defer
-              ? await this.#store.findChallenge(hash, now)
-              : await this.#store.takeChallenge(hash, now);
-        answered = found && defer ? hash : null;
-        refusedChallenge = found === null || !rule(found);
+        const taken =
+          challenge.length <= 128
+            ? await this.#store.takeChallenge(hashToken(challenge), this.#now())
+            : null;
+        refusedChallenge = taken === null || !rule(taken);
         return !refusedChallenge;
       },
       get refused() {
         return refusedChallenge;
       },
-      get answered() {
-        return answered;
-      },
     };
   }
-}
-
-interface ChallengeTaker {
-  take: (challenge: string) => Promise<boolean>;
-  readonly refused: boolean;
-  /** With defer: the hash of the stored challenge the answer named (taken or not yet). */
-  readonly answered: string | null;
 }
 
 function refused<T>(reason: PasskeyRefusal): Verdict<T> {

@@ -247,28 +247,18 @@ export class KyselyPasskeyStore implements PasskeyStore {
       .execute();
   }
 
-  async takeChallenge(
-    challengeHash: string,
-    now: Date,
-    tx?: Transaction,
-  ): Promise<StoredChallenge | null> {
-    const row = await this.#executor(tx)
+  async takeChallenge(challengeHash: string, now: Date): Promise<StoredChallenge | null> {
+    const row = await this.#db
       .deleteFrom("passkey_challenges")
       .where("challenge_hash", "=", challengeHash)
       .where("expires_at", ">", now.getTime())
       .returning(["purpose", "user_id"])
       .executeTakeFirst();
-    return row ? toStoredChallenge(row) : null;
-  }
-
-  async findChallenge(challengeHash: string, now: Date): Promise<StoredChallenge | null> {
-    const row = await this.#db
-      .selectFrom("passkey_challenges")
-      .select(["purpose", "user_id"])
-      .where("challenge_hash", "=", challengeHash)
-      .where("expires_at", ">", now.getTime())
-      .executeTakeFirst();
-    return row ? toStoredChallenge(row) : null;
+    if (!row || !PURPOSES.has(row.purpose)) return null;
+    return {
+      purpose: row.purpose as ChallengePurpose,
+      userId: row.user_id === null ? null : Number(row.user_id),
+    };
   }
 
   async purgeExpiredChallenges(now: Date): Promise<void> {
@@ -277,17 +267,6 @@ export class KyselyPasskeyStore implements PasskeyStore {
       .where("expires_at", "<=", now.getTime())
       .execute();
   }
-}
-
-function toStoredChallenge(row: {
-  purpose: string;
-  user_id: number | string | null;
-}): StoredChallenge | null {
-  if (!PURPOSES.has(row.purpose)) return null;
-  return {
-    purpose: row.purpose as ChallengePurpose,
-    userId: row.user_id === null ? null : Number(row.user_id),
-  };
 }
 
 function toStoredPasskey(row: Selectable<PasskeysTable>): StoredPasskey {

@@ -16,17 +16,25 @@ import type { Change } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { Ceremonies, type ChallengeRule } from "./ceremonies.js";
 import type { PasskeyOptionsLimit } from "./options-limit.js";
-import { cleanName, type PasskeyInfo, toInfo } from "./passkey-info.js";
 import { authenticationResponseOf, registrationResponseOf } from "./responses.js";
 import type { PasskeySettings } from "./settings.js";
 import type { PasskeyStore, StoredPasskey } from "./store.js";
 
-export { PASSKEY_NAME_MAX_LENGTH, type PasskeyInfo } from "./passkey-info.js";
+/** A passkey as its user sees it: never key material. */
+export interface PasskeyInfo {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** Synced to other devices (as its last use said). */
+  backedUp: boolean;
+}
 
 /** Passkeys one account may have: enough for every device, and a bound on excludeCredentials. */
 export const MAX_PASSKEYS_PER_USER = 20;
 /** A session opened this recently proved the password and second factor just now. */
 export const RECENT_SIGN_IN_MS = 5 * 60_000;
+export const PASSKEY_NAME_MAX_LENGTH = 64;
 
 /**
  * Passkeys (WebAuthn): adding, listing, renaming and removing a user's, and
@@ -260,25 +268,11 @@ export class Passkeys {
     }
     const { passkey, user } = found;
     const rule: ChallengeRule = (challenge) => challenge.purpose === "sign_in";
-    // The challenge is taken in the session's transaction (with the counter);
-    // a sign-in that goes no further (refused, or its transaction failed)
-    // takes it here, so that no answer is ever used twice.
-    let pending: string | undefined;
-    try {
-      return await this.#core.signIn.withPasskey(
-        user,
-        async (owner) => {
-          const args = { rule, use: "sign_in" as const, client, defer: true };
-          const verified = await this.#verify(passkey, owner, response, args);
-          pending = verified?.challengeHash;
-          return verified;
-        },
-        client,
-      );
-    } catch (error) {
-      if (pending !== undefined) await this.#ceremonies.takeChallenge(pending).catch(() => {});
-      throw error;
-    }
+    return this.#core.signIn.withPasskey(
+      user,
+      (owner) => this.#verify(passkey, owner, response, { rule, use: "sign_in", client }),
+      client,
+    );
   }
 
   /** Deletes challenges past their lifetime; the server calls it now and then. */
@@ -314,33 +308,21 @@ export class Passkeys {
     passkey: StoredPasskey,
     { id: userId, email }: Pick<User, "id" | "email">,
     response: AuthenticationResponseJSON,
-    {
-      rule,
-      use: outcome,
-      client,
-      defer = false,
-    }: { rule: ChallengeRule; use: PasskeyUse; client: SessionClient; defer?: boolean },
-  ): Promise<(VerifiedPasskey & { challengeHash?: string }) | null> {
-    const verdict = await this.#ceremonies.verifyAssertion(passkey, response, rule, { defer });
+    { rule, use: outcome, client }: { rule: ChallengeRule; use: PasskeyUse; client: SessionClient },
+  ): Promise<VerifiedPasskey | null> {
+    const verdict = await this.#ceremonies.verifyAssertion(passkey, response, rule);
     if (!verdict.ok) {
       this.#refused(verdict.reason, userId, email, client);
       if (verdict.reason === "counter_regression")
         await this.#ctx.mailQueue?.enqueue("passkey_counter_regression", email);
       return null;
     }
-    const { counter, userVerified, backedUp, challengeHash } = verdict.value;
+    const { counter, userVerified, backedUp } = verdict.value;
     return {
       userVerified,
-      challengeHash,
-      // In a sign-in's change (SignIn.withPasskey), the challenge, the counter
-      // and its audit row commit with the session; as a second factor, the
-      // counter on its own (its challenge was taken at verification).
+      // In a sign-in's change (SignIn.withPasskey), the counter and its audit
+      // row commit with the session; as a second factor, on their own.
       spend: async (change) => {
-        if (
-          challengeHash !== undefined &&
-          !(await this.#ceremonies.takeChallenge(challengeHash, change?.tx))
-        )
-          return false;
         const at = this.#ctx.now();
         const use = { counter, backedUp, at };
         const recorded = await this.#store.recordUse(
@@ -373,4 +355,25 @@ function invalidPasskey(): PasskeyError {
     "invalid_passkey",
     "the passkey's answer is not valid (unknown passkey, or a challenge that is unknown, used or expired): ask for new options and try again",
   );
+}
+
+/**
+ * A name as shown: no control character, no lone surrogate (PostgreSQL
+ * refuses NUL; a lone surrogate has no UTF-8), trimmed, bounded; undefined when empty.
+ */
+function cleanName(name: string | undefined): string | undefined {
+  const printable = [...(name ?? "").toWellFormed()].filter(
+    (char) => char >= " " && char !== "\u007f",
+  );
+  return printable.join("").trim().slice(0, PASSKEY_NAME_MAX_LENGTH) || undefined;
+}
+
+function toInfo(passkey: Omit<StoredPasskey, "rowId">): PasskeyInfo {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    createdAt: passkey.createdAt,
+    lastUsedAt: passkey.lastUsedAt,
+    backedUp: passkey.backedUp,
+  };
 }

@@ -86,12 +86,6 @@ export interface PasskeyStore {
    * Deletes the challenge and returns what it was for, when it is still live
    * at `now`; null otherwise. Of two uses at once, one gets it.
    */
-  takeChallenge(
-    challengeHash: string,
-    now: Date,
-    tx?: Transaction,
-  ): Promise<StoredChallenge | null>;
-  /** What a challenge live at `now` was made for, leaving it in place; null when there is none. */
-  findChallenge(challengeHash: string, now: Date): Promise<StoredChallenge | null>;
+  takeChallenge(challengeHash: string, now: Date): Promise<StoredChallenge | null>;
   purgeExpiredChallenges(now: Date): Promise<void>;
 }
