@@ -6,6 +6,7 @@ import { userCommand } from "../src/main/commands/user.js";
 import { createAuth } from "../src/main/create-auth.js";
 import { runCliAsync, runCommandInProcess } from "./helpers/cli.js";
 import { type TestDatabase, testDatabases } from "./helpers/databases.js";
+import { SoftwareAuthenticator } from "./helpers/software-authenticator.js";
 
 // Each command's behaviour runs in this process on every database (a spawn
 // of `node --import tsx` costs seconds on a loaded machine); the last suite
@@ -124,21 +125,39 @@ for (const factory of factories) {
           {},
         );
         assert.equal(confirmed.outcome, "done");
+        // And a passkey: a second factor too, which the reset takes off as well.
+        const options = await service.passkeys.creationOptions(current, {}, {});
+        assert.equal(options.outcome, "done");
+        const response = new SoftwareAuthenticator({ origin: "http://localhost:5000" }).register(
+          options.outcome === "done" ? options.value : ({} as never),
+        );
+        await service.passkeys.register(current, response, "Phone", {});
       } finally {
         await service.close();
       }
       const show = await user(["show", email]);
       assert.equal(show.code, 0, show.stderr);
-      assert.match(show.stdout, /2fa\s+totp on, 10 recovery code\(s\) left/);
+      assert.match(show.stdout, /2fa\s+totp on, 10 recovery code\(s\) left; 1 passkey\(s\)/);
       assert.ok(!show.stdout.includes(secret), "never the secret");
       const json = JSON.parse((await user(["show", email, "--json"])).stdout);
-      assert.deepEqual(json.secondFactor, { totp: true, recoveryCodesLeft: 10 });
+      assert.deepEqual(json.secondFactor, {
+        on: true,
+        totp: true,
+        recoveryCodesLeft: 10,
+        passkeys: 1,
+      });
       assert.ok(!JSON.stringify(json).includes(secret));
 
       const reset = await user(["reset-mfa", email]);
       assert.equal(reset.code, 0, reset.stderr);
       assert.match(reset.stdout, /turned off two-factor authentication of locked-out@example\.com/);
       assert.match((await user(["show", email])).stdout, /2fa\s+off/);
+      assert.deepEqual(JSON.parse((await user(["show", email, "--json"])).stdout).secondFactor, {
+        on: false,
+        totp: false,
+        recoveryCodesLeft: 0,
+        passkeys: 0,
+      });
       const again = await user(["reset-mfa", email]);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /has no second factor/);
@@ -152,6 +171,49 @@ for (const factory of factories) {
       }
       const audit = await runCommandInProcess(cliCommand("audit"), ["--email", email], env);
       assert.match(audit.stdout, /mfa_reset_by_operator\s+success .*agent="auth-service cli"/);
+      assert.match(audit.stdout, /passkey_removed\s+success .*agent="auth-service cli"/);
+    });
+
+    test("reset-mfa takes off a passkey that is the account's only second factor", {
+      timeout: 60_000,
+    }, async () => {
+      const email = "passkey-only@example.com";
+      const service = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      try {
+        await service.auth.registerUser(email, "b4l0u");
+        const current = await service.auth.signedIn(await service.auth.createSession(email));
+        assert.ok(current);
+        const authenticator = new SoftwareAuthenticator({ origin: "http://localhost:5000" });
+        for (const name of ["Laptop", "Phone"]) {
+          const options = await service.passkeys.creationOptions(current, {}, {});
+          assert.equal(options.outcome, "done");
+          if (options.outcome !== "done") return;
+          await service.passkeys.register(current, authenticator.register(options.value), name, {});
+        }
+        await assert.rejects(service.auth.login(email, "b4l0u"), /second factor/);
+      } finally {
+        await service.close();
+      }
+      assert.match((await user(["show", email])).stdout, /2fa\s+2 passkey\(s\)/);
+      const reset = await user(["reset-mfa", email]);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.match((await user(["show", email])).stdout, /2fa\s+off/);
+      assert.equal((await user(["reset-mfa", email])).code, 1, "nothing left to reset");
+
+      const after = await createAuth({ databaseUrl: database.url, bcryptCost: 4 });
+      try {
+        assert.ok(await after.auth.login(email, "b4l0u"), "the password alone logs in again");
+        assert.equal(
+          await after.passkeys.count((await after.store.findUser({ email }))?.id ?? 0),
+          0,
+        );
+      } finally {
+        await after.close();
+      }
+      const audit = await runCommandInProcess(cliCommand("audit"), ["--email", email], env);
+      const removed = audit.stdout.match(/passkey_removed\s+success .*agent="auth-service cli"/g);
+      assert.equal(removed?.length, 2, "one row per passkey");
+      assert.doesNotMatch(audit.stdout, /mfa_reset_by_operator/, "there was no TOTP to reset");
     });
 
     test("show tells whether the address is verified; verify marks it, audited", {

@@ -15,6 +15,7 @@ import { Registration } from "./registration.js";
 import { RegistrationLimit } from "./registration-limit.js";
 import type {
   MfaChallengeStore,
+  SecondFactorFacts,
   SecondFactorGate,
   SecondFactorProof,
   VerificationGate,
@@ -300,6 +301,30 @@ export class Accounts {
   async revokeAllSessions(email: string, client: SessionClient = {}): Promise<number | null> {
     const user = await this.#store.findUser({ email });
     return user ? this.#ends.allOf(user, client) : null;
+  }
+
+  /**
+   * An operator takes every second factor off the account with this email (a
+   * user who lost their devices and codes): each kind removes its own (TOTP
+   * and recovery codes, passkeys), audited and announced, in one transaction.
+   * @returns true when one was on, false when none was, null when there is no such user.
+   */
+  async resetSecondFactorsByOperator(
+    email: string,
+    client: SessionClient = {},
+  ): Promise<boolean | null> {
+    const user = await this.#store.findUser({ email });
+    if (!user) return null;
+    const { factors, flows } = this.core;
+    return flows.changes.run(
+      async (change) => (await factors.removeByOperator?.(user, change, client)) ?? false,
+    );
+  }
+
+  /** What an operator sees of the user's second factors: `on`, and each kind's facts. */
+  async secondFactorFacts(userId: number): Promise<SecondFactorFacts> {
+    const { factors } = this.core;
+    return (await factors.describe?.(userId)) ?? { on: await factors.isOn(userId) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { SecondFactorMethod } from "./events.js";
 import type { LoginWay, SessionClient } from "./session.js";
+import type { Change } from "./unit-of-work.js";
 import type { User } from "./user.js";
 
 /**
@@ -21,7 +22,22 @@ export interface SecondFactorGate {
   check(userId: number, proof: SecondFactorProof): Promise<AcceptedCode | null>;
   /** How many unused recovery codes the user has (told after one is used). */
   recoveryCodesLeft(userId: number): Promise<number>;
+  /** What an operator sees of this kind on the account (the admin API's user object): its own fields. */
+  describe?(userId: number): Promise<SecondFactorFacts>;
+  /**
+   * An operator takes this kind off the account (a user who lost every
+   * device): deleted in the change's transaction, with its events and
+   * notice. True when the account had one.
+   */
+  removeByOperator?(
+    user: Pick<User, "id" | "email">,
+    change: Change,
+    client: SessionClient,
+  ): Promise<boolean>;
 }
+
+/** Facts about an account's second factors, named by the kinds (`totp`, `passkeys` ...): never a secret. */
+export type SecondFactorFacts = Readonly<Record<string, boolean | number>>;
 
 /** A code that passed: which kind, and the use to record once it is accepted. */
 export interface AcceptedCode {

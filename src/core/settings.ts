@@ -54,6 +54,12 @@ export interface AuthSettings {
   registrationMaxPerIp: number;
   registrationMaxTotal: number;
   registrationWindow: number;
+  /**
+   * Passkey sign-in options (each a stored challenge) per client address
+   * within passkeyOptionsWindow (0: no limit).
+   */
+  passkeyOptionsMaxPerIp: number;
+  passkeyOptionsWindow: number;
   /** Audit rows older than this are deleted. */
   auditRetention: number;
   /** The name authenticator apps show beside the account's TOTP codes. */
@@ -110,6 +116,11 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     registrationMaxPerIp: mode === "production" ? 20 : 0,
     registrationMaxTotal: mode === "production" ? 1000 : 0,
     registrationWindow: HOUR,
+    // Anyone may ask for sign-in options, and each one is a row until it is
+    // used or expires: one address may not fill the table. A browser asks once
+    // or twice a sign-in; a shared NAT's people share the quota.
+    passkeyOptionsMaxPerIp: mode === "production" ? 120 : 0,
+    passkeyOptionsWindow: MINUTE,
     auditRetention: 90 * DAY,
     totpIssuer: "auth-service",
     emailVerification: mode === "production" ? "required" : "off",
@@ -221,6 +232,16 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
       "an integer from 0 (off)",
     ],
     ["registrationWindow", isPositiveDuration(settings.registrationWindow), "a positive duration"],
+    [
+      "passkeyOptionsMaxPerIp",
+      isIntegerIn(settings.passkeyOptionsMaxPerIp, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    [
+      "passkeyOptionsWindow",
+      isPositiveDuration(settings.passkeyOptionsWindow),
+      "a positive duration",
+    ],
     ["auditRetention", isPositiveDuration(settings.auditRetention), "a positive duration"],
     [
       "emailVerification",

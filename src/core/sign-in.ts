@@ -22,7 +22,7 @@ import {
 } from "./session.js";
 import { LoginThrottledError } from "./throttle.js";
 import { generateToken, hashToken, isPlausibleToken } from "./token.js";
-import type { Transaction } from "./unit-of-work.js";
+import type { Change, Transaction } from "./unit-of-work.js";
 import { toPublicUser, type User, type UserRecord } from "./user.js";
 
 /** A successful login: who, and the session token to hand to the client. */
@@ -45,8 +45,11 @@ export const MFA_TOKEN_MAX_FAILURES = 5;
 export interface VerifiedPasskey {
   /** The authenticator verified the user (PIN, biometrics): the passkey is both factors. */
   userVerified: boolean;
-  /** Records the use (its signature counter); false when a concurrent use came first. */
-  spend(): Promise<boolean>;
+  /**
+   * Records the use (its signature counter), in the session's change when
+   * given: one transaction with the session. False when a concurrent use came first.
+   */
+  spend(change?: Change): Promise<boolean>;
 }
 
 /** What a way in has proven about the person, beside who they are. */
@@ -178,7 +181,8 @@ export class SignIn {
   }
 
   /**
-   * A passkey and no password: its credential named the user, and `verify`
+   * A passkey and no password: its credential named the user (`record`,
+   * which the passkeys capability reads with the passkey), and `verify`
    * checks the assertion (null when it does not hold: the capability says
    * why in the audit trail). One with user verification is both factors;
    * one without opens no session (after the password it is a second factor,
@@ -186,13 +190,11 @@ export class SignIn {
    * @throws PasskeyError, LoginThrottledError.
    */
   async withPasskey(
-    userId: number,
+    record: UserRecord,
     verify: (user: User) => Promise<VerifiedPasskey | null>,
     client: SessionClient,
   ): Promise<LoginResult> {
-    const record = await this.#ctx.store.findUser({ id: userId });
-    if (!record) throw new PasskeyError("invalid_passkey", "unknown passkey");
-    const { email } = record;
+    const { id: userId, email } = record;
     try {
       await this.#ctx.throttle.assertAllowed(email, client.ip, this.#ctx.now());
     } catch (error) {
@@ -214,10 +216,12 @@ export class SignIn {
         "this passkey did not verify you (PIN or biometrics): log in with your password, then use it as the second step",
       );
     }
-    // False only when the same assertion was used meanwhile.
-    if (!(await verified.spend()))
-      throw new PasskeyError("invalid_passkey", "this passkey's answer was used already");
-    return this.#admit(user, client, { secondFactor: true }, client.way);
+    // The use is recorded in the session's transaction (one commit, not two).
+    // False only when the same assertion was used meanwhile: no session then.
+    return this.#admit(user, client, { secondFactor: true }, client.way, async (change) => {
+      if (!(await verified.spend(change)))
+        throw new PasskeyError("invalid_passkey", "this passkey's answer was used already");
+    });
   }
 
   /**
@@ -301,6 +305,8 @@ export class SignIn {
     client: SessionClient,
     proof: Proof,
     firstStep: LoginWay | undefined,
+    /** More of the session's change, before the session: it may refuse (throw), and nothing is written. */
+    alsoInChange?: (change: Change) => Promise<void>,
   ): Promise<LoginResult> {
     const { id: userId, email } = user;
     // First: an unverified address gets neither a session nor an mfa_token.
@@ -322,6 +328,7 @@ export class SignIn {
     // the login (503) with nothing written, rather than after it.
     await this.#ctx.throttle.clearAccount(email, client.ip);
     const sessionToken = await this.#ctx.changes.run(async (change) => {
+      await alsoInChange?.(change);
       const token = await this.openSession(userId, client, change.tx);
       await change.report({ type: "login", outcome: "success", userId, email, client });
       return token;

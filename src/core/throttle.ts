@@ -175,8 +175,11 @@ export class LoginThrottle {
    * the account stay (an attacker's locks are not lifted by the owner's login).
    */
   async clearAccount(email: string, ip?: string | null): Promise<void> {
-    await this.#store.clear(accountKey(email));
-    await this.#store.clear(accountFromKey(email, ip));
+    // Side by side: on PostgreSQL or Redis, one round trip of waiting instead of two.
+    await Promise.all([
+      this.#store.clear(accountKey(email)),
+      this.#store.clear(accountFromKey(email, ip)),
+    ]);
   }
 }
 

@@ -1,5 +1,6 @@
 import { EmailAddresses } from "../capabilities/email-addresses/email-addresses.js";
 import type { EmailTokenStore } from "../capabilities/email-addresses/store.js";
+import { PasskeyOptionsLimit } from "../capabilities/passkeys/options-limit.js";
 import { Passkeys } from "../capabilities/passkeys/passkeys.js";
 import type { PasskeySettings } from "../capabilities/passkeys/settings.js";
 import type { PasskeyStore } from "../capabilities/passkeys/store.js";
@@ -97,7 +98,11 @@ export class Auth extends Accounts {
     this.secondFactorGate = factors;
     const { passkeys } = dependencies;
     this.passkeys = passkeys
-      ? new Passkeys(this.core, { store: stores.passkeys, settings: passkeys.settings })
+      ? new Passkeys(this.core, {
+          store: stores.passkeys,
+          settings: passkeys.settings,
+          optionsLimit: new PasskeyOptionsLimit(counters, settings),
+        })
       : undefined;
     if (this.passkeys) factors.add(this.passkeys.secondFactor);
     this.secondFactors = new SecondFactors(flows, {

@@ -212,6 +212,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       1_000_000,
     ),
     registrationWindow: read.duration("REGISTRATION_WINDOW", defaults.registrationWindow),
+    passkeyOptionsMaxPerIp: read.integer(
+      "PASSKEY_OPTIONS_MAX_PER_IP",
+      defaults.passkeyOptionsMaxPerIp,
+      0,
+      1_000_000,
+    ),
+    passkeyOptionsWindow: read.duration("PASSKEY_OPTIONS_WINDOW", defaults.passkeyOptionsWindow),
     auditRetention: read.duration("AUDIT_RETENTION", defaults.auditRetention),
     totpIssuer: read.label("TOTP_ISSUER", defaults.totpIssuer),
     emailVerification: read.oneOf<EmailVerificationMode>(

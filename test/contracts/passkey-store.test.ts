@@ -41,6 +41,26 @@ await onEveryDatabase("PasskeyStore contract", (t) => {
     assert.equal(await store().findByCredentialId("unknown"), null);
   });
 
+  test("findWithUser gives the passkey and its user's record in one read", TIMEOUT, async () => {
+    const user = await t.user();
+    await store().insertPasskey(passkey(await t.user()));
+    const added = passkey(user, "Phone");
+    await store().insertPasskey(added);
+    const found = await store().findWithUser(added.credentialId);
+    assert.ok(found);
+    assert.deepEqual(
+      { ...found.passkey, rowId: 0 },
+      { ...added, rowId: 0, lastUsedAt: null },
+      "the passkey as stored",
+    );
+    assert.deepEqual(
+      found.user,
+      await t.store.findUser({ id: user.id }),
+      "the user as the core reads it",
+    );
+    assert.equal(await store().findWithUser("unknown"), null);
+  });
+
   test(
     "insertPasskey refuses a credential id registered already, writing nothing",
     TIMEOUT,
@@ -115,14 +135,31 @@ await onEveryDatabase("PasskeyStore contract", (t) => {
     const user = await t.user();
     const kept = passkey(user);
     await store().insertPasskey(kept);
+    const stored = await store().findByCredentialId(kept.credentialId);
+    assert.ok(stored);
     await inRolledBack(t.store, async (tx) => {
       assert.equal(await store().insertPasskey(passkey(user), tx), true);
+      const use = { counter: 9, backedUp: true, at: at(AN_INSTANT, HOUR) };
+      assert.equal(await store().recordUse(stored.rowId, 7, use, tx), true);
       assert.equal(await store().deletePasskey(user.id, kept.id, tx), true);
+      assert.equal(await store().deleteAllOfUser(user.id, tx), 1);
     });
     assert.deepEqual(
       (await store().listOfUser(user.id)).map((row) => row.id),
       [kept.id],
     );
+    assert.equal((await store().findByCredentialId(kept.credentialId))?.counter, 7);
+  });
+
+  test("deleteAllOfUser deletes every passkey of the user, and no other's", TIMEOUT, async () => {
+    const user = await t.user();
+    const other = await t.user();
+    for (const name of ["a", "b", "c"]) await store().insertPasskey(passkey(user, name));
+    await store().insertPasskey(passkey(other));
+    assert.equal(await store().deleteAllOfUser(user.id), 3);
+    assert.equal(await store().deleteAllOfUser(user.id), 0);
+    assert.equal(await store().countOfUser(user.id), 0);
+    assert.equal(await store().countOfUser(other.id), 1);
   });
 
   test("deleting the user deletes its passkeys", TIMEOUT, async () => {

@@ -58,6 +58,7 @@ const ROUTES = [
   "/admin/users?limit=2&after=0",
   "/admin/users/999999",
   "/admin/users/999999/sessions",
+  "/admin/users/999999/second-factors",
   "/admin/audit",
   "/admin/audit?since=2026-01-01T00:00:00Z&limit=5",
 ];

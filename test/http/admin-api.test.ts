@@ -2,11 +2,18 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from "@simplewebauthn/server";
 import { createLogger } from "../../src/platform/http/logger.js";
 import { manualClock } from "../helpers/clock.js";
 import { type TestDatabase, testDatabases } from "../helpers/databases.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
 import { startTestApp, type TestServer } from "../helpers/server.js";
+import { SoftwareAuthenticator } from "../helpers/software-authenticator.js";
+
+const PASSKEY_ORIGIN = "http://localhost:5999";
 
 interface UserView {
   id: number;
@@ -36,7 +43,8 @@ for (const factory of await testDatabases()) {
         },
       });
       server = await startTestApp(
-        { DATABASE_URL: database.url, LOG_LEVEL: "trace" },
+        // Passkeys are made by a software authenticator on this origin (the app is not listening).
+        { DATABASE_URL: database.url, LOG_LEVEL: "trace", WEBAUTHN_ORIGINS: PASSKEY_ORIGIN },
         { logger: createLogger("trace", sink), now: clock.now },
       );
       const make = async (name: string, scopes: string[], expiresAt?: Date) => {
@@ -191,6 +199,85 @@ for (const factory of await testDatabases()) {
         [...times].sort((a, b) => a - b),
         "oldest first",
       );
+    });
+
+    test("a user's second factors, passkeys included; an operator takes them all off", async () => {
+      const email = "lost-devices@admin.example";
+      const form = { email, password: "b4l0u" };
+      assert.equal((await request(server.url, "POST", "/users", { form })).status, 200);
+      const login = await request(server.url, "POST", "/sessions", { form });
+      const cookie = `session_id=${sessionCookieOf(login)}`;
+      const authenticator = new SoftwareAuthenticator({ origin: PASSKEY_ORIGIN });
+      for (const name of ["Laptop", "Phone"]) {
+        const options = await request(server.url, "POST", "/passkeys/registration/options", {
+          cookie,
+        });
+        assert.equal(options.status, 200, options.text);
+        const response = authenticator.register(
+          options.body as PublicKeyCredentialCreationOptionsJSON,
+        );
+        const added = await request(server.url, "POST", "/passkeys/registration", {
+          cookie,
+          json: { response, name },
+        });
+        assert.equal(added.status, 200, added.text);
+      }
+      const id = (
+        (await call("GET", `/admin/users?email=${encodeURIComponent(email)}`, keys.reader))
+          .body as { users: UserView[] }
+      ).users[0]?.id;
+      assert.ok(id);
+      const shown = await call("GET", `/admin/users/${id}`, keys.reader);
+      assert.equal(shown.status, 200);
+      assert.deepEqual((shown.body as { secondFactor: unknown }).secondFactor, {
+        on: true,
+        totp: false,
+        recoveryCodesLeft: 0,
+        passkeys: 2,
+      });
+      assert.doesNotMatch(shown.text, /publicKey|credential/i, "never key material");
+
+      const path = `/admin/users/${id}/second-factors`;
+      assert.equal((await call("DELETE", path, keys.reader)).status, 403, "users:write only");
+      const reset = await call("DELETE", path, keys.writer);
+      assert.equal(reset.status, 200, reset.text);
+      assert.deepEqual(reset.body, { removed: true });
+      assert.deepEqual((await call("DELETE", path, keys.writer)).body, { removed: false });
+      assert.equal(
+        (await call("DELETE", "/admin/users/999999/second-factors", keys.writer)).status,
+        404,
+      );
+      assert.equal(
+        (await call("DELETE", "/admin/users/x/second-factors", keys.writer)).status,
+        400,
+      );
+      const after = await call("GET", `/admin/users/${id}`, keys.reader);
+      assert.deepEqual((after.body as { secondFactor: unknown }).secondFactor, {
+        on: false,
+        totp: false,
+        recoveryCodesLeft: 0,
+        passkeys: 0,
+      });
+
+      // The passkeys no longer sign in; the password alone does.
+      const options = await request(server.url, "POST", "/passkeys/authentication/options");
+      const assertion = authenticator.assert(options.body as PublicKeyCredentialRequestOptionsJSON);
+      const refused = await request(server.url, "POST", "/passkeys/authentication", {
+        json: { response: assertion },
+      });
+      assert.equal(refused.status, 401, refused.text);
+      assert.equal((await request(server.url, "POST", "/sessions", { form })).status, 200);
+
+      await server.service.audit.flush();
+      const trail = await call(
+        "GET",
+        `/admin/audit?email=${encodeURIComponent(email)}`,
+        keys.auditor,
+      );
+      const byKey = (trail.body as { events: Array<{ event: string; userAgent: string }> }).events
+        .filter((event) => event.userAgent === "api-key writer")
+        .map((event) => event.event);
+      assert.deepEqual(byKey, ["passkey_removed", "passkey_removed"], "one row per passkey");
     });
 
     test("keys never reach the logs or the database in clear", async () => {

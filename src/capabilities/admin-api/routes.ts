@@ -10,6 +10,7 @@ import {
   fieldsBody,
   passwordField,
 } from "../../core/http/schemas.js";
+import type { SecondFactorFacts } from "../../core/second-step.js";
 import type { UserSummary } from "../../core/store.js";
 import type { ApiKeys } from "./api-keys.js";
 import type { UserAdmin } from "./user-admin.js";
@@ -151,6 +152,31 @@ export async function adminRoutes(
     },
   );
 
+  app.delete<{ Params: { id: string } }>(
+    "/users/:id/second-factors",
+    {
+      config: { scope: "users:write" },
+      schema: {
+        summary:
+          "Take every second factor off a user who lost their devices (TOTP, recovery codes, passkeys): audited, announced, the user told by mail; removed: whether one was on",
+        params: idParams,
+        response: {
+          200: {
+            type: "object",
+            required: ["removed"],
+            properties: { removed: { type: "boolean" } },
+          },
+          404: errorResponse,
+          ...AUTH_ANSWERS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const removed = await users.resetSecondFactors(Number(request.params.id), operator(request));
+      return removed === null ? sendNoUser(reply) : { removed };
+    },
+  );
+
   app.get<{ Querystring: { email?: string; since?: string; limit?: string } }>(
     "/audit",
     {
@@ -217,10 +243,23 @@ const userView = {
       description: "when the address was verified; null: never",
     },
     sessions: { type: "integer", description: "live sessions" },
+    secondFactor: {
+      type: "object",
+      description:
+        "the second factors (one user looked up, not a page of them): on, whether a login needs one; each kind's facts, never a secret",
+      required: ["on"],
+      properties: {
+        on: { type: "boolean" },
+        totp: { type: "boolean" },
+        recoveryCodesLeft: { type: "integer" },
+        passkeys: { type: "integer" },
+      },
+      additionalProperties: { type: ["boolean", "number"] },
+    },
   },
 } as const;
 
-function toUserView(user: UserSummary) {
+function toUserView(user: UserSummary & { secondFactor?: SecondFactorFacts }) {
   return {
     id: user.id,
     email: user.email,
@@ -228,6 +267,7 @@ function toUserView(user: UserSummary) {
     updatedAt: user.updatedAt.toISOString(),
     emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
     sessions: user.sessions,
+    ...(user.secondFactor ? { secondFactor: user.secondFactor } : {}),
   };
 }
 

@@ -1,7 +1,13 @@
 import type { Accounts } from "../../core/accounts.js";
+import type { SecondFactorFacts } from "../../core/second-step.js";
 import type { SessionClient } from "../../core/session.js";
 import type { AuthStore, UserSummary } from "../../core/store.js";
 import type { User } from "../../core/user.js";
+
+/** A user as an operator looks one up: the summary, and the second factors' facts. */
+export interface UserDetails extends UserSummary {
+  secondFactor: SecondFactorFacts;
+}
 
 /**
  * What an operator does to users (the admin API, and anything else acting
@@ -45,8 +51,12 @@ export class UserAdmin {
     return { users: page, next: users.length > options.limit && last ? last.id : null };
   }
 
-  /** One user with their live session count (never the hash), or null. */
-  async show(id: number): Promise<UserSummary | null> {
+  /**
+   * One user with their live session count and second factors (each kind's
+   * facts, through the core's port: TOTP, recovery codes, passkeys), never a
+   * hash or secret; or null.
+   */
+  async show(id: number): Promise<UserDetails | null> {
     const record = await this.#store.findUser({ id });
     if (!record) return null;
     const sessions = await this.#store.listSessionsOfUser(id, this.#now());
@@ -57,7 +67,18 @@ export class UserAdmin {
       updatedAt: record.updatedAt,
       emailVerifiedAt: record.emailVerifiedAt,
       sessions: sessions.length,
+      secondFactor: await this.#auth.secondFactorFacts(id),
     };
+  }
+
+  /**
+   * Takes every second factor off the user (TOTP, recovery codes, passkeys),
+   * audited and announced as the CLI's reset-mfa: true when one was on,
+   * false when none was, null when no user has this id.
+   */
+  async resetSecondFactors(id: number, client: SessionClient): Promise<boolean | null> {
+    const record = await this.#store.findUser({ id });
+    return record ? this.#auth.resetSecondFactorsByOperator(record.email, client) : null;
   }
 
   /** @throws as Auth.createUser (UserAlreadyExistsError, InvalidPasswordError ...). */

@@ -11,6 +11,36 @@ const webauthn = globalThis.SimpleWebAuthnBrowser;
 const byId = (id) => document.getElementById(id);
 const errorBox = byId("passkey-error");
 
+// The page's words, in its language (views.ts: a JSON data block beside the
+// error box); English only when a page has none.
+const words = Object.assign(
+  {
+    cancelled: "No passkey was used: the request was cancelled or timed out.",
+    failed: "The passkey could not be used. Try again, or sign in with your password.",
+    throttled: "Too many attempts. Wait a moment and try again.",
+    notSignedIn: "You are no longer signed in. Log in again.",
+    useInsteadOfCode: "Use a passkey instead of a code",
+    errors: {},
+  },
+  (() => {
+    try {
+      return JSON.parse(byId("passkey-words")?.textContent || "{}");
+    } catch {
+      return {};
+    }
+  })(),
+);
+
+/** A refusal of the server, said in the page's words (its JSON message is the API's English). */
+class Refused extends Error {}
+
+function refusalText(status, code) {
+  if (code && Object.hasOwn(words.errors, code)) return words.errors[code];
+  if (status === 429) return words.throttled;
+  if (status === 401) return words.notSignedIn;
+  return words.failed;
+}
+
 async function post(path, body) {
   const response = await fetch(path, {
     method: "POST",
@@ -19,16 +49,19 @@ async function post(path, body) {
     credentials: "same-origin",
   });
   const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(answer.message || "the server refused (" + response.status + ")");
+  if (!response.ok) throw new Refused(refusalText(response.status, answer.error));
   return answer;
 }
 
 function showError(error) {
   if (!errorBox) return;
   const cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
+  // The browser's and the library's own messages are English: only ours are shown.
   errorBox.textContent = cancelled
-    ? "No passkey was used: the request was cancelled or timed out."
-    : String((error && error.message) || error);
+    ? words.cancelled
+    : error instanceof Refused
+      ? error.message
+      : words.failed;
   errorBox.hidden = false;
 }
 
@@ -149,7 +182,7 @@ function accountPage(section) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "secondary";
-      button.textContent = "Use a passkey instead of a code";
+      button.textContent = words.useInsteadOfCode;
       input.after(button);
       button.addEventListener("click", async () => {
         try {

@@ -1,6 +1,12 @@
-import type { ColumnType, Kysely, Selectable } from "kysely";
-import { isUniqueViolation, toDate, toDateOrNull } from "../../core/store/row-mapping.js";
+import { type ColumnType, type Kysely, type Selectable, sql } from "kysely";
+import {
+  isUniqueViolation,
+  toDate,
+  toDateOrNull,
+  toUserRecord,
+} from "../../core/store/row-mapping.js";
 import type { Transaction } from "../../core/unit-of-work.js";
+import type { UserRecord } from "../../core/user.js";
 import type { Database } from "../../platform/db/schema.js";
 import { executorOf } from "../../platform/db/transaction.js";
 import type {
@@ -109,6 +115,44 @@ export class KyselyPasskeyStore implements PasskeyStore {
     return row ? toStoredPasskey(row) : null;
   }
 
+  async findWithUser(
+    credentialId: string,
+  ): Promise<{ passkey: StoredPasskey; user: UserRecord } | null> {
+    // The passkey in a derived table with a literal LIMIT: SQLite plans a plain
+    // join on a bound parameter anew at each run (some 50 µs, measured), this
+    // form once (its statement is cached).
+    const passkey = this.#db
+      .selectFrom("passkeys")
+      .selectAll()
+      .where("credential_id", "=", credentialId)
+      .limit(sql.lit(1))
+      .as("passkey");
+    const row = await this.#db
+      .selectFrom(passkey)
+      .innerJoin("users", "users.id", "passkey.user_id")
+      .selectAll("passkey")
+      .select([
+        "users.email as user_email",
+        "users.email_normalized as user_email_normalized",
+        "users.hashed_password as user_hashed_password",
+        "users.created_at as user_created_at",
+        "users.updated_at as user_updated_at",
+        "users.email_verified_at as user_email_verified_at",
+      ])
+      .executeTakeFirst();
+    if (!row) return null;
+    const user = toUserRecord({
+      id: row.user_id,
+      email: row.user_email,
+      email_normalized: row.user_email_normalized,
+      hashed_password: row.user_hashed_password,
+      created_at: row.user_created_at,
+      updated_at: row.user_updated_at,
+      email_verified_at: row.user_email_verified_at,
+    });
+    return { passkey: toStoredPasskey(row), user };
+  }
+
   async findOfUser(userId: number, id: string): Promise<StoredPasskey | null> {
     const row = await this.#db
       .selectFrom("passkeys")
@@ -142,8 +186,9 @@ export class KyselyPasskeyStore implements PasskeyStore {
     rowId: number,
     previousCounter: number,
     use: { counter: number; backedUp: boolean; at: Date },
+    tx?: Transaction,
   ): Promise<boolean> {
-    const result = await this.#db
+    const result = await this.#executor(tx)
       .updateTable("passkeys")
       .set({
         counter: use.counter,
@@ -173,6 +218,14 @@ export class KyselyPasskeyStore implements PasskeyStore {
       .where("public_id", "=", id)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  async deleteAllOfUser(userId: number, tx?: Transaction): Promise<number> {
+    const result = await this.#executor(tx)
+      .deleteFrom("passkeys")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async insertChallenge(challenge: {

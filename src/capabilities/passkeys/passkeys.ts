@@ -12,8 +12,10 @@ import type { AcceptedCode, SecondFactorGate, SecondFactorProof } from "../../co
 import type { SessionClient } from "../../core/session.js";
 import type { LoginResult, VerifiedPasskey } from "../../core/sign-in.js";
 import { generateToken } from "../../core/token.js";
+import type { Change } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { Ceremonies, type ChallengeRule } from "./ceremonies.js";
+import type { PasskeyOptionsLimit } from "./options-limit.js";
 import { authenticationResponseOf, registrationResponseOf } from "./responses.js";
 import type { PasskeySettings } from "./settings.js";
 import type { PasskeyStore, StoredPasskey } from "./store.js";
@@ -49,16 +51,28 @@ export class Passkeys {
   readonly #core: AuthCore;
   readonly #store: PasskeyStore;
   readonly #ceremonies: Ceremonies;
+  readonly #optionsLimit: PasskeyOptionsLimit | undefined;
 
-  constructor(core: AuthCore, dependencies: { store: PasskeyStore; settings: PasskeySettings }) {
+  constructor(
+    core: AuthCore,
+    dependencies: {
+      store: PasskeyStore;
+      settings: PasskeySettings;
+      /** Sign-in options per client address; none: no limit. */
+      optionsLimit?: PasskeyOptionsLimit;
+    },
+  ) {
     this.#core = core;
     this.#ctx = core.flows;
     this.#store = dependencies.store;
+    this.#optionsLimit = dependencies.optionsLimit;
     this.#ceremonies = new Ceremonies(dependencies.settings, this.#store, this.#ctx.now);
     this.secondFactor = {
       isOn: async (userId) => (await this.#store.countOfUser(userId)) > 0,
       check: (userId, proof) => this.#checkFactor(userId, proof),
       recoveryCodesLeft: async () => 0,
+      describe: async (userId) => ({ passkeys: await this.#store.countOfUser(userId) }),
+      removeByOperator: (user, change, client) => this.#removeAllByOperator(user, change, client),
     };
   }
 
@@ -200,6 +214,23 @@ export class Passkeys {
   }
 
   /**
+   * An operator's reset (a user who lost every device): all the user's
+   * passkeys go in the change's transaction, each one audited and announced
+   * (passkey.removed, the operator as the client), and the user is told once.
+   */
+  async #removeAllByOperator(
+    { id: userId, email }: Pick<User, "id" | "email">,
+    change: Change,
+    client: SessionClient,
+  ): Promise<boolean> {
+    const removed = await this.#store.deleteAllOfUser(userId, change.tx);
+    for (let i = 0; i < removed; i++)
+      await change.report({ type: "passkey", action: "removed", userId, email, client });
+    if (removed > 0) await change.mail("passkey_removed", email, undefined, client.language);
+    return removed > 0;
+  }
+
+  /**
    * Options for an assertion. Without a user, to sign in: no allowCredentials,
    * the authenticator offers its passkeys for this site. With the signed-in
    * user, to prove a second factor before a sensitive change.
@@ -211,6 +242,16 @@ export class Passkeys {
   }
 
   /**
+   * Options to sign in with a passkey (anyone may ask): counted per client
+   * address first, since each one is a stored challenge.
+   * @throws PasskeyOptionsThrottledError past the address's limit.
+   */
+  async signInOptions(client: SessionClient): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    await this.#optionsLimit?.hit(client.ip, this.#ctx.now());
+    return this.#ceremonies.requestOptions(null);
+  }
+
+  /**
    * Signs in with a passkey and no password (SignIn.withPasskey): its
    * assertion must answer a sign-in challenge and carry user verification.
    * @throws PasskeyError (invalid_passkey, user_verification_required),
@@ -219,15 +260,17 @@ export class Passkeys {
   async signIn(input: unknown, client: SessionClient): Promise<LoginResult> {
     const response = authenticationResponseOf(input);
     if (!response) throw invalidPasskey();
-    const passkey = await this.#store.findByCredentialId(response.id);
-    if (!passkey) {
+    // The passkey and its user in one read: the way in needs no second one.
+    const found = await this.#store.findWithUser(response.id);
+    if (!found) {
       this.#refused("unknown_credential", null, null, client);
       throw invalidPasskey();
     }
+    const { passkey, user } = found;
     const rule: ChallengeRule = (challenge) => challenge.purpose === "sign_in";
     return this.#core.signIn.withPasskey(
-      passkey.userId,
-      (user) => this.#verify(passkey, user, response, { rule, use: "sign_in", client }),
+      user,
+      (owner) => this.#verify(passkey, owner, response, { rule, use: "sign_in", client }),
       client,
     );
   }
@@ -265,7 +308,7 @@ export class Passkeys {
     passkey: StoredPasskey,
     { id: userId, email }: Pick<User, "id" | "email">,
     response: AuthenticationResponseJSON,
-    { rule, use, client }: { rule: ChallengeRule; use: PasskeyUse; client: SessionClient },
+    { rule, use: outcome, client }: { rule: ChallengeRule; use: PasskeyUse; client: SessionClient },
   ): Promise<VerifiedPasskey | null> {
     const verdict = await this.#ceremonies.verifyAssertion(passkey, response, rule);
     if (!verdict.ok) {
@@ -277,16 +320,22 @@ export class Passkeys {
     const { counter, userVerified, backedUp } = verdict.value;
     return {
       userVerified,
-      spend: async () => {
+      // In a sign-in's change (SignIn.withPasskey), the counter and its audit
+      // row commit with the session; as a second factor, on their own.
+      spend: async (change) => {
         const at = this.#ctx.now();
-        const recorded = await this.#store.recordUse(passkey.rowId, passkey.counter, {
-          counter,
-          backedUp,
-          at,
-        });
-        if (recorded)
-          this.#ctx.emit({ type: "passkey", action: "used", outcome: use, userId, email, client });
-        return recorded;
+        const use = { counter, backedUp, at };
+        const recorded = await this.#store.recordUse(
+          passkey.rowId,
+          passkey.counter,
+          use,
+          change?.tx,
+        );
+        if (!recorded) return false;
+        const event = { type: "passkey", action: "used", outcome, userId, email, client } as const;
+        if (change) await change.report(event);
+        else this.#ctx.emit(event);
+        return true;
       },
     };
   }

@@ -231,14 +231,14 @@ export async function passkeyRoutes(
     {
       schema: {
         summary:
-          "Options to sign in with a passkey (no allowCredentials: the authenticator offers its own), or to use one as a login's second step",
+          "Options to sign in with a passkey (no allowCredentials: the authenticator offers its own), or to use one as a login's second step; limited per client address (PASSKEY_OPTIONS_MAX_PER_IP: 429 past it)",
         body: optionalBody({}),
         response: { 200: optionsResponse, ...refusals },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       reply.header("cache-control", "no-store");
-      return passkeys.requestOptions();
+      return passkeys.signInOptions(clientOf(request));
     },
   );
 

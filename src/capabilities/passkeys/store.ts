@@ -1,4 +1,5 @@
 import type { Transaction } from "../../core/unit-of-work.js";
+import type { UserRecord } from "../../core/user.js";
 
 /** A user's passkey as stored: its public key and counter, never a private key. */
 export interface StoredPasskey {
@@ -49,6 +50,8 @@ export interface PasskeyStore {
   /** False, with nothing written, when the credential id is registered already. */
   insertPasskey(passkey: NewPasskey, tx?: Transaction): Promise<boolean>;
   findByCredentialId(credentialId: string): Promise<StoredPasskey | null>;
+  /** The passkey of this credential id and its user, in one read (a sign-in needs both). */
+  findWithUser(credentialId: string): Promise<{ passkey: StoredPasskey; user: UserRecord } | null>;
   /** One of the user's passkeys by its public id. */
   findOfUser(userId: number, id: string): Promise<StoredPasskey | null>;
   /** The user's passkeys, oldest first. */
@@ -63,11 +66,14 @@ export interface PasskeyStore {
     rowId: number,
     previousCounter: number,
     use: { counter: number; backedUp: boolean; at: Date },
+    tx?: Transaction,
   ): Promise<boolean>;
   /** False when the user has no passkey with this id. */
   rename(userId: number, id: string, name: string): Promise<boolean>;
   /** False when the user has no passkey with this id. */
   deletePasskey(userId: number, id: string, tx?: Transaction): Promise<boolean>;
+  /** Deletes every passkey of the user (an operator's reset); how many there were. */
+  deleteAllOfUser(userId: number, tx?: Transaction): Promise<number>;
 
   insertChallenge(challenge: {
     challengeHash: string;

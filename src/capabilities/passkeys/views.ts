@@ -17,10 +17,60 @@ export const PASSKEYS_SCRIPT_PATH = "/account/passkeys/passkeys.js";
 const scripts = html`<script src="${WEBAUTHN_SCRIPT_PATH}" defer></script>
 <script src="${PASSKEYS_SCRIPT_PATH}" type="module"></script>`;
 
-/** Where the script says what went wrong (a cancelled prompt, a refused answer). */
-const errorBox = html`<p class="error" id="passkey-error" role="alert" hidden></p>`;
-
 const wordsOf = (ctx: PageContext) => passkeyWords.in(ctx.lang);
+
+/**
+ * Where the script says what went wrong (a cancelled prompt, a refused
+ * answer), with the words it says it in: the page's language, as a JSON data
+ * block (not executed, so the CSP that forbids inline scripts allows it).
+ */
+function errorBox(ctx: PageContext): Html {
+  return html`<p class="error" id="passkey-error" role="alert" hidden></p>
+<script type="application/json" id="passkey-words">${jsonData(scriptWords(ctx))}</script>`;
+}
+
+/** The error codes the JSON routes may answer the script with, and the pages' words for each. */
+const SERVER_ERRORS = {
+  invalid_passkey: "error.invalid_passkey",
+  passkey_exists: "error.passkey_exists",
+  passkey_limit: "error.passkey_limit",
+  reauthentication_required: "error.reauthentication_required",
+  user_verification_required: "error.user_verification_required",
+  email_not_verified: "error.email_not_verified",
+  invalid_credentials: "error.wrong_current_password",
+  mfa_required: "error.code_required",
+  invalid_code: "error.wrong_code",
+  invalid_mfa_token: "error.invalid_mfa_token",
+  busy: "error.busy",
+  unavailable: "error.unavailable",
+} as const;
+
+/** What the script shows, in the page's language (browser-script.ts reads it). */
+export function scriptWords(ctx: PageContext): Record<string, unknown> {
+  const t = wordsOf(ctx);
+  const errors: Record<string, string> = {};
+  for (const [code, key] of Object.entries(SERVER_ERRORS)) errors[code] = ctx.t(key);
+  return {
+    cancelled: t("script.cancelled"),
+    failed: t("script.failed"),
+    throttled: t("script.throttled"),
+    notSignedIn: t("script.not_signed_in"),
+    useInsteadOfCode: t("script.use_instead_of_code"),
+    errors,
+  };
+}
+
+/**
+ * JSON inside a <script> element: `<`, `>` and `&` as JSON escapes, so no
+ * text can close the element or open a comment (JSON.parse reads them back).
+ */
+function jsonData(value: unknown): Html {
+  const text = JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return { html: text };
+}
 
 /** The login page's: "Sign in with a passkey" (and autofill, on the email field the page marks for it). */
 export function passkeySignInPart(ctx: PageContext): Html {
@@ -29,7 +79,7 @@ export function passkeySignInPart(ctx: PageContext): Html {
 <p>${t("login.or")}</p>
 <button type="button" id="passkey-sign-in-button">${t("login.button")}</button>
 </div>
-${errorBox}
+${errorBox(ctx)}
 ${scripts}`;
 }
 
@@ -45,7 +95,7 @@ export function passkeyStepPart(ctx: PageContext): Html {
 <form id="passkey-step-form" method="post" action="/account/login/mfa" hidden>
 <input type="hidden" name="code" value="">
 </form>
-${errorBox}
+${errorBox(ctx)}
 ${scripts}`;
 }
 
@@ -119,7 +169,7 @@ ${askFactor ? factorField(ctx, "passkey-add-code", t("section.add_purpose")) : "
 </form>
 </div>
 <p class="hint" id="passkey-unsupported">${t("section.unsupported")}</p>
-${errorBox}
+${errorBox(ctx)}
 </section>
 ${scripts}`;
 }

@@ -1,5 +1,13 @@
 import type { FlowContext } from "../../core/flow-context.js";
-import type { AcceptedCode, SecondFactorGate, SecondFactorProof } from "../../core/second-step.js";
+import type {
+  AcceptedCode,
+  SecondFactorFacts,
+  SecondFactorGate,
+  SecondFactorProof,
+} from "../../core/second-step.js";
+import type { SessionClient } from "../../core/session.js";
+import type { Change } from "../../core/unit-of-work.js";
+import type { User } from "../../core/user.js";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import { findRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.js";
 import type { SecondFactorStore } from "./store.js";
@@ -65,6 +73,36 @@ export class SecondFactorCodes implements SecondFactorGate {
   /** How many unused recovery codes the user has. */
   async recoveryCodesLeft(userId: number): Promise<number> {
     return (await this.#store.unusedRecoveryCodes(userId)).length;
+  }
+
+  /** What an operator sees: whether TOTP is on, and the recovery codes left. */
+  async describe(userId: number): Promise<SecondFactorFacts> {
+    return {
+      totp: await this.isOn(userId),
+      recoveryCodesLeft: await this.recoveryCodesLeft(userId),
+    };
+  }
+
+  /**
+   * An operator's reset: the TOTP factor and recovery codes go in the
+   * change's transaction, audited (reset_by_operator), and the user is told.
+   */
+  async removeByOperator(
+    user: Pick<User, "id" | "email">,
+    change: Change,
+    client: SessionClient,
+  ): Promise<boolean> {
+    if (!(await this.#store.deleteSecondFactor(user.id, change.tx))) return false;
+    const { id: userId, email } = user;
+    await change.report({
+      type: "second_factor",
+      action: "reset_by_operator",
+      userId,
+      email,
+      client,
+    });
+    await change.mail("second_factor_removed", email, undefined, client.language);
+    return true;
   }
 
   /** Seals a TOTP secret for this user. */

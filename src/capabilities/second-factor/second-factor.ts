@@ -186,20 +186,15 @@ export class SecondFactors {
   }
 
   /**
-   * An operator's reset for a user who lost the device and the codes: the
-   * factor goes, audited, and the user is told by mail.
+   * An operator's reset of TOTP alone, for a user who lost the device and the
+   * codes: the factor goes, audited, and the user is told by mail. (The CLI's
+   * and the admin API's reset take every kind: Accounts.resetSecondFactorsByOperator.)
    * @returns true when one was on, false when none was, null when no user has the email.
    */
   async resetByOperator(email: string, client: SessionClient): Promise<boolean | null> {
     const user = await this.#ctx.store.findUser({ email });
     if (!user) return null;
-    return this.#deleteFactor(user.id, user.email, {
-      type: "second_factor",
-      action: "reset_by_operator",
-      userId: user.id,
-      email: user.email,
-      client,
-    });
+    return this.#ctx.changes.run((change) => this.#codes.removeByOperator(user, change, client));
   }
 
   /**

@@ -14,7 +14,8 @@ Commands:
                        users in id order, with their live sessions
   show <email> [--json]
                        one user, its hash algorithm (never the hash), whether
-                       it has a second factor (never the secret) and sessions
+                       it has a second factor (TOTP, passkeys; never a
+                       secret) and sessions
   create <email>       register a user; the password is read from standard
                        input (piped, or typed twice on a terminal), never from
                        the command line, and the password policy applies
@@ -24,8 +25,9 @@ Commands:
   verify <email>       mark a user's email address verified (users from before
                        verification existed, or imported, are not)
   reset-mfa <email>    turn off the two-factor authentication of a user who
-                       lost the device and the recovery codes (the user is
-                       told by mail where mail is configured)
+                       lost the device and the recovery codes: TOTP, recovery
+                       codes and passkeys (the user is told by mail where mail
+                       is configured)
 
 Every command acts on DATABASE_URL and leaves a row in the audit trail where
 it changes something. Exit codes: 0 done, 1 failed (no such user, refused
@@ -112,7 +114,7 @@ const HANDLERS: Record<string, Handler> = {
       emailVerifiedAt: user.emailVerifiedAt,
       passwordHash:
         user.hashedPassword === null ? "none" : (algorithmOf(user.hashedPassword) ?? "unknown"),
-      secondFactor: await auth.secondFactors.status(user.id),
+      secondFactor: await auth.secondFactorFacts(user.id),
       sessions: sessions.map((session) => toSessionInfo(session)),
     };
     if (options.json) {
@@ -125,10 +127,7 @@ const HANDLERS: Record<string, Handler> = {
     console.log(`updated     ${view.updatedAt.toISOString()}`);
     console.log(`verified    ${view.emailVerifiedAt?.toISOString() ?? "no"}`);
     console.log(`password    ${view.passwordHash}`);
-    const { totp, recoveryCodesLeft } = view.secondFactor;
-    console.log(
-      `2fa         ${totp ? `totp on, ${recoveryCodesLeft} recovery code(s) left` : "off"}`,
-    );
+    console.log(`2fa         ${secondFactorLine(view.secondFactor)}`);
     console.log(`sessions    ${view.sessions.length}`);
     for (const session of view.sessions) {
       console.log(
@@ -166,10 +165,13 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async "reset-mfa"({ auth }, email) {
-    const reset = await auth.secondFactors.resetByOperator(email, OPERATOR);
+    // Every kind: TOTP with its recovery codes, and passkeys (a second factor too).
+    const reset = await auth.resetSecondFactorsByOperator(email, OPERATOR);
     if (reset === null) return failure(`no user with the email ${email}`);
     if (!reset) return failure(`${email} has no second factor`);
-    console.log(terminalLine`turned off two-factor authentication of ${email}`);
+    console.log(
+      terminalLine`turned off two-factor authentication of ${email} (TOTP, recovery codes and passkeys)`,
+    );
     return 0;
   },
 
@@ -180,6 +182,16 @@ const HANDLERS: Record<string, Handler> = {
     return 0;
   },
 };
+
+/** `user show`'s line of the second factors: "off", or each kind that is on. */
+function secondFactorLine(facts: Readonly<Record<string, boolean | number>>): string {
+  const on: string[] = [];
+  if (facts.totp === true)
+    on.push(`totp on, ${facts.recoveryCodesLeft ?? 0} recovery code(s) left`);
+  if (typeof facts.passkeys === "number" && facts.passkeys > 0)
+    on.push(`${facts.passkeys} passkey(s)`);
+  return on.length > 0 ? on.join("; ") : "off";
+}
 
 /** The names `auth-service user` dispatches, for the top-level help. */
 export const USER_SUBCOMMANDS: readonly string[] = Object.keys(HANDLERS);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import type { CDPSession, Page } from "playwright-core";
+import passkeysDe from "../../../src/capabilities/passkeys/locales/de.json" with { type: "json" };
+import coreDe from "../../../src/core/pages/locales/de.json" with { type: "json" };
 import {
   arriveAt,
   browserSkipReason,
@@ -146,6 +149,44 @@ describe("passkeys in Chromium, with a virtual authenticator", {
 
     assert.deepEqual(cspViolations, [], "no page broke its Content-Security-Policy");
     assert.deepEqual(failedResources, [], "no page asked for something missing");
+  });
+
+  test("a German login page says in German that no passkey was used, or that the service refused one", {
+    timeout: 120_000,
+  }, async () => {
+    const base = `http://localhost:${suite.server.port}`;
+    const page = await suite.newPage();
+    await page.context().addCookies([{ name: "lang", value: "de", url: base }]);
+    const { cdp, id } = await addAuthenticator(page);
+    await page.goto(`${base}/account/login`);
+    const button = page.getByRole("button", { name: passkeysDe["login.button"] });
+    const error = page.locator("#passkey-error");
+
+    // The device holds no passkey for this site: the browser refuses, nothing was used.
+    await button.click();
+    await error.waitFor({ state: "visible", timeout: 30_000 });
+    assert.equal(await error.textContent(), passkeysDe["script.cancelled"]);
+
+    // A passkey this service never registered: the browser signs, the service refuses (401).
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    await cdp.send("WebAuthn.addCredential", {
+      authenticatorId: id,
+      credential: {
+        credentialId: randomBytes(16).toString("base64"),
+        isResidentCredential: true,
+        rpId: "localhost",
+        privateKey: privateKey.export({ format: "der", type: "pkcs8" }).toString("base64"),
+        userHandle: randomBytes(16).toString("base64"),
+        signCount: 0,
+      },
+    });
+    await button.click();
+    await page
+      .locator("#passkey-error", { hasText: coreDe["error.invalid_passkey"] })
+      .waitFor({ timeout: 30_000 });
+    assert.equal(await error.textContent(), coreDe["error.invalid_passkey"]);
+    assert.equal(await page.locator("html").getAttribute("lang"), "de");
+    assert.deepEqual(cspViolations, [], "the words' data block broke no Content-Security-Policy");
   });
 
   test("without JavaScript the login page still signs in with a password, and shows no passkey button", {

@@ -233,6 +233,39 @@ for (const factory of await testDatabases()) {
       assert.equal(login.user.id, current.user.id);
     });
 
+    test("a sign-in's challenge is used once whatever follows: an answer refused after it verified serves no second step, and of the same answer sent twice at once one signs in", {
+      timeout: 120_000,
+    }, async () => {
+      const current = await signedInUser();
+      await addPasskey(current);
+      // Verified, then refused for want of user verification: its challenge is gone with it.
+      const unverified = authenticator.assert(await service.passkeys.requestOptions(), {
+        userVerified: false,
+      });
+      await assert.rejects(
+        service.passkeys.signIn(unverified, client),
+        refusedWith("user_verification_required"),
+      );
+      let mfaToken = "";
+      await assert.rejects(service.auth.login("pk@example.com", PASSWORD, client), (error) => {
+        if (!(error instanceof SecondFactorRequiredError)) return false;
+        mfaToken = error.mfaToken;
+        return true;
+      });
+      await assert.rejects(service.auth.completeLogin(mfaToken, unverified, client));
+
+      // The same good answer twice at once: one session, one refusal.
+      const before = await snapshot(current.user.id);
+      const good = authenticator.assert(await service.passkeys.requestOptions());
+      const outcomes = await Promise.allSettled([
+        service.passkeys.signIn(good, client),
+        service.passkeys.signIn(good, client),
+      ]);
+      assert.deepEqual(outcomes.map((outcome) => outcome.status).sort(), ["fulfilled", "rejected"]);
+      assert.equal((await snapshot(current.user.id)).sessions, before.sessions + 1);
+      await assert.rejects(service.passkeys.signIn(good, client), refusedWith("invalid_passkey"));
+    });
+
     test("removing a passkey takes the password, and a current second factor once the sign-in is not recent", {
       timeout: 120_000,
     }, async () => {
