@@ -15,7 +15,13 @@ export const hostedPages: Capability<{
   name: "hosted-pages",
   pages: async (app, { auth }, { cookie, accountPage, loginParts, returnTo, pages }) => {
     await app.register(accountRoutes, { auth, cookie, accountPage, loginParts, returnTo, pages });
-    await app.register(ownDataPages, { auth, factors: auth.secondFactorGate, cookie, pages });
+    await app.register(ownDataPages, {
+      auth,
+      factors: auth.secondFactorGate,
+      cookie,
+      pages,
+      loginParts,
+    });
   },
   // Last on /account: a copy of one's data, and the account's deletion.
   accountSection: () => ({ render: ({ ctx }) => ({ part: ownDataSection(ctx) }) }),

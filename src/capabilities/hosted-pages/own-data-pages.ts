@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Accounts } from "../../core/accounts.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
-import type { PageKit } from "../../core/pages/page-context.js";
+import type { LoginPageParts } from "../../core/pages/login-parts.js";
+import type { PageContext, PageKit } from "../../core/pages/page-context.js";
 import {
   type Fields,
   failureOf,
@@ -12,6 +13,7 @@ import {
 } from "../../core/pages/page-kit.js";
 import type { FieldName } from "../../core/pages/views.js";
 import type { SecondFactorGate } from "../../core/second-step.js";
+import { html } from "../../platform/pages/html.js";
 import { deleteView, exportView } from "./own-data-views.js";
 
 export interface OwnDataPagesOptions {
@@ -19,6 +21,8 @@ export interface OwnDataPagesOptions {
   factors: SecondFactorGate;
   cookie: SessionCookie;
   pages: PageKit;
+  /** Every capability's page parts: a passkey offered instead of the code. */
+  loginParts: readonly LoginPageParts[];
 }
 
 /**
@@ -28,9 +32,14 @@ export interface OwnDataPagesOptions {
  */
 export async function ownDataPages(
   app: FastifyInstance,
-  { auth, factors, cookie, pages }: OwnDataPagesOptions,
+  { auth, factors, cookie, pages, loginParts }: OwnDataPagesOptions,
 ): Promise<void> {
   const hidden = { schema: { hide: true } };
+  /** What the capabilities offer beside the code field (none when no code is asked). */
+  const choices = async (ctx: PageContext, userId: number, needsCode: boolean) =>
+    needsCode
+      ? Promise.all(loginParts.map((part) => part.factorChoice?.(ctx, userId) ?? html``))
+      : [];
 
   app.get("/account/export", hidden, async (request, reply) => {
     const current = await auth.signedIn(cookie.read(request));
@@ -43,7 +52,8 @@ export async function ownDataPages(
     if (!current) return reply.redirect("/account/login", 303);
     const needsCode = await factors.isOn(current.user.id);
     const ctx = pages.contextOf(request);
-    return sendPage(reply, 200, deleteView(ctx, { email: current.user.email, needsCode }));
+    const extra = await choices(ctx, current.user.id, needsCode);
+    return sendPage(reply, 200, deleteView(ctx, { email: current.user.email, needsCode, extra }));
   });
 
   app.post<{ Body: Fields }>("/account/delete", formRoute, async (request, reply) => {
@@ -52,12 +62,15 @@ export async function ownDataPages(
     if (!current) return reply.redirect("/account/login", 303);
     const needsCode = await factors.isOn(current.user.id);
     const ctx = pages.contextOf(request);
-    const again = (status: number, error: string, errorField: FieldName = "delete_password") =>
-      sendPage(
-        reply,
-        status,
-        deleteView(ctx, { email: current.user.email, needsCode, error, errorField }),
-      );
+    const again = async (
+      status: number,
+      error: string,
+      errorField: FieldName = "delete_password",
+    ) => {
+      const extra = await choices(ctx, current.user.id, needsCode);
+      const state = { email: current.user.email, needsCode, extra, error, errorField };
+      return sendPage(reply, status, deleteView(ctx, state));
+    };
     let result: Awaited<ReturnType<Accounts["deleteOwnAccount"]>>;
     try {
       result = await auth.deleteOwnAccount(

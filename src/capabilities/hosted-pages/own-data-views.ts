@@ -36,7 +36,7 @@ export function exportView(ctx: PageContext): string {
 /** The deletion's confirmation: what goes, and the password (and a code) that confirm it. */
 export function deleteView(
   ctx: PageContext,
-  state: FormState & { email: string; needsCode: boolean },
+  state: FormState & { email: string; needsCode: boolean; extra?: readonly Html[] },
 ): string {
   const t = hostedWords.in(ctx.lang);
   return page(
@@ -58,6 +58,7 @@ ${field(
 ${state.needsCode ? factorCodeField(ctx, "delete_code", state) : ""}
 <button type="submit" class="danger">${t("delete.submit")}</button>
 </form>
-<p><a href="/account">${t("delete.keep")}</a></p>`,
+<p><a href="/account">${t("delete.keep")}</a></p>
+${state.extra ?? []}`,
   );
 }

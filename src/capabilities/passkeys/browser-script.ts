@@ -177,29 +177,32 @@ function accountPage(section) {
     });
   }
   // A second factor asked before a change: a passkey instead of a code.
-  if (section.querySelector("#passkey-list")) {
-    for (const input of document.querySelectorAll('main input[autocomplete="one-time-code"]')) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "secondary";
-      button.textContent = words.useInsteadOfCode;
-      input.after(button);
-      button.addEventListener("click", async () => {
-        try {
-          const optionsJSON = await post("/passkeys/reauthentication/options");
-          const credential = await webauthn.startAuthentication({ optionsJSON });
-          const answer = document.createElement("input");
-          answer.type = "hidden";
-          answer.name = input.name;
-          answer.value = compact(credential);
-          input.disabled = true;
-          input.after(answer);
-          input.form.requestSubmit();
-        } catch (error) {
-          showError(error);
-        }
-      });
-    }
+  if (section.querySelector("#passkey-list")) offerPasskeyForCodes();
+}
+
+/** Beside each code asked before a change, a button that answers with a passkey instead. */
+function offerPasskeyForCodes() {
+  for (const input of document.querySelectorAll('main input[autocomplete="one-time-code"]')) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = words.useInsteadOfCode;
+    input.after(button);
+    button.addEventListener("click", async () => {
+      try {
+        const optionsJSON = await post("/passkeys/reauthentication/options");
+        const credential = await webauthn.startAuthentication({ optionsJSON });
+        const answer = document.createElement("input");
+        answer.type = "hidden";
+        answer.name = input.name;
+        answer.value = compact(credential);
+        input.disabled = true;
+        input.after(answer);
+        input.form.requestSubmit();
+      } catch (error) {
+        showError(error);
+      }
+    });
   }
 }
 
@@ -210,5 +213,6 @@ if (webauthn && webauthn.browserSupportsWebAuthn()) {
   if (signIn) loginPage(signIn);
   if (step) secondStepPage(step);
   if (section) accountPage(section);
+  if (byId("passkey-factor-choice")) offerPasskeyForCodes();
 }
 `;

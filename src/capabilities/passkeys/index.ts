@@ -1,9 +1,10 @@
 import type { Accounts } from "../../core/accounts.js";
 import type { Capability } from "../../core/capability.js";
+import { html } from "../../platform/pages/html.js";
 import { passkeyAccountSection, passkeyPages } from "./pages.js";
 import type { Passkeys } from "./passkeys.js";
 import { passkeyRoutes } from "./routes.js";
-import { passkeySignInPart, passkeyStepPart } from "./views.js";
+import { passkeyFactorChoicePart, passkeySignInPart, passkeyStepPart } from "./views.js";
 
 export { KyselyPasskeyStore } from "./kysely-passkey-store.js";
 export { type PasskeyInfo, Passkeys } from "./passkeys.js";
@@ -38,6 +39,15 @@ export const passkeys: Capability<PasskeyService> = {
   },
   accountSection: ({ auth }) =>
     auth.passkeys ? passkeyAccountSection(auth.passkeys) : { render: () => ({}) },
-  loginParts: ({ auth }) =>
-    auth.passkeys ? { login: passkeySignInPart, secondStep: passkeyStepPart } : {},
+  loginParts: ({ auth }) => {
+    const { passkeys } = auth;
+    if (!passkeys) return {};
+    return {
+      login: passkeySignInPart,
+      secondStep: passkeyStepPart,
+      // Offered only to someone who has a passkey to answer with.
+      factorChoice: async (ctx, userId) =>
+        (await passkeys.list(userId)).length > 0 ? passkeyFactorChoicePart(ctx) : html``,
+    };
+  },
 };

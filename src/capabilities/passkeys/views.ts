@@ -99,6 +99,16 @@ ${errorBox(ctx)}
 ${scripts}`;
 }
 
+/**
+ * A page that asks for a current code before a change (the account's
+ * deletion): the script adds "Use a passkey instead of a code" beside it.
+ */
+export function passkeyFactorChoicePart(ctx: PageContext): Html {
+  return html`<div id="passkey-factor-choice" hidden></div>
+${errorBox(ctx)}
+${scripts}`;
+}
+
 export interface PasskeySectionState {
   passkeys: readonly PasskeyInfo[];
   /** The session was opened moments ago: adding or removing asks for no second factor. */

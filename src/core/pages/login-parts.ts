@@ -36,6 +36,12 @@ export interface LoginPageParts {
   register?(ctx: PageContext, returnTo?: string): Html | Promise<Html>;
   /** What it adds to the second step's page, beside the code (a passkey). */
   secondStep?(ctx: PageContext): Html;
+  /**
+   * What it adds to a page that asks the signed-in user for a current
+   * second factor before a change (a passkey instead of the code, when they
+   * have one).
+   */
+  factorChoice?(ctx: PageContext, userId: number): Promise<Html>;
   /** What the login page says after a registration, when there is more to do before a login. */
   afterRegistration?(email: string, ctx: PageContext): { notice: string; extra: Html } | undefined;
 }

@@ -151,6 +151,30 @@ describe("passkeys in Chromium, with a virtual authenticator", {
     assert.deepEqual(failedResources, [], "no page asked for something missing");
   });
 
+  test("an account whose second factor is a passkey deletes itself with it, on the confirmation page", {
+    timeout: 120_000,
+  }, async () => {
+    const base = `http://localhost:${suite.server.port}`;
+    const email = "browser-passkey-delete@example.com";
+    const password = "b4l0u-passkey-delete";
+    const page = await suite.newPage();
+    await addAuthenticator(page);
+    await register(page, base, email, password);
+    await arriveAt(page, /\/account\/login\?done=registered$/);
+    await logIn(page, base, email, password);
+    await arriveAt(page, `${base}/account`);
+    await page.getByRole("button", { name: "Add a passkey", exact: true }).click();
+    await arriveAt(page, `${base}/account?done=passkey-added`);
+
+    await page.goto(`${base}/account/delete`);
+    await page.getByLabel("Your password, to delete the account").fill(password);
+    await page.getByRole("button", { name: "Use a passkey instead of a code" }).click();
+    await arriveAt(page, /\/account\/login\?done=account-deleted$/);
+    await logIn(page, base, email, password);
+    await page.getByRole("alert").waitFor({ timeout: 10_000 });
+    assert.deepEqual(cspViolations, [], "no page broke its Content-Security-Policy");
+  });
+
   test("a German login page says in German that no passkey was used, or that the service refused one", {
     timeout: 120_000,
   }, async () => {
