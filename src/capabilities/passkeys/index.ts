@@ -39,6 +39,9 @@ export const passkeys: Capability<PasskeyService> = {
   },
   accountSection: ({ auth }) =>
     auth.passkeys ? passkeyAccountSection(auth.passkeys) : { render: () => ({}) },
+  // Each passkey's name, dates and whether it is synced: never its key or counter.
+  exportData: async ({ auth }, user) =>
+    auth.passkeys ? { passkeys: await auth.passkeys.list(user.id) } : undefined,
   loginParts: ({ auth }) => {
     const { passkeys } = auth;
     if (!passkeys) return {};

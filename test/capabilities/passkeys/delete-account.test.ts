@@ -32,7 +32,7 @@ for (const factory of await testDatabases()) {
       await database?.drop();
     });
 
-    test("the password alone is refused; with a passkey's answer the account is gone", {
+    test("the export lists the passkey; deleting takes more than the password, and a passkey's answer does it", {
       timeout: 120_000,
     }, async () => {
       const email = "delete-passkey@example.com";
@@ -53,6 +53,14 @@ for (const factory of await testDatabases()) {
         json: { response, name: "Phone" },
       });
       assert.equal(added.status, 200, added.text);
+
+      // The export lists it, without anything secret or that identifies the key.
+      const exported = await request(server.url, "GET", "/profile/export", { cookie });
+      assert.equal(exported.status, 200, exported.text);
+      const listed = (exported.body as { passkeys?: Array<Record<string, unknown>> }).passkeys;
+      assert.equal(listed?.length, 1, exported.text);
+      assert.equal(listed?.[0]?.name, "Phone");
+      assert.doesNotMatch(exported.text, /public_?key|counter|credential/i);
 
       const alone = await request(server.url, "DELETE", "/profile", {
         cookie,
