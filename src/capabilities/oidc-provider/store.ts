@@ -68,6 +68,13 @@ export class SubjectStore {
 
   /** The user's `sub`, made at the first ask for users made after migration 0015. */
   async subjectOf(userId: number): Promise<string> {
+    // Read first: most users have one, and the provider asks at every authorization request.
+    const known = await this.db
+      .selectFrom("oidc_subjects")
+      .select("sub")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (known) return known.sub;
     await this.db
       .insertInto("oidc_subjects")
       .values({ user_id: userId, sub: newSubject() })
