@@ -62,11 +62,12 @@ export type AuthEvent =
   /**
    * Tokens revoked: one at the revocation endpoint, or every provider
    * session, grant and token of a user by a take-back (logout, password
-   * change or reset, sessions ended).
+   * change or reset, sessions ended), or a user's grants to one client, which
+   * they removed from their account (user_revoked).
    */
   | ({
       type: "oauth_token_revoked";
-      reason: "revocation" | "take_back";
+      reason: "revocation" | "take_back" | "user_revoked";
       clientId?: string;
     } & EventSubject)
   /**

@@ -85,6 +85,7 @@ export async function startServer(
             issuer: () => issuer ?? `http://localhost:${listeningPort}`,
             proxy: config.trustProxy !== false,
             secure: production,
+            sessionLifetime: config.auth.sessionAbsoluteLifetime,
           };
     app = await buildApp({ auth: service.auth, config, logger, metrics, admin, oidc });
     if (options.listen === false) await app.ready();

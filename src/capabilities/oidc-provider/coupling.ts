@@ -22,7 +22,8 @@ function endsProviderSessions(event: AuthEvent): number | null {
  * a password reset or change and ending sessions end the user's provider
  * sessions and refuse their refresh tokens (SubjectStore.endSessions; the
  * provider's findAccount refuses what was issued before). A deleted user's
- * `sub` goes with the user, so their tokens find no account.
+ * `sub` goes with the user, and their provider rows with it (erasure step,
+ * or deleteRowsOfDeletedUsers for a deletion that keeps the audit trail).
  */
 export class OidcCoupling {
   /**
@@ -39,6 +40,12 @@ export class OidcCoupling {
   record(_event: AuthEvent): void {}
 
   async recordIn(event: AuthEvent, tx: Transaction): Promise<void> {
+    // The user row (and its `sub`) is gone already: its rows are found as the orphans.
+    if (event.type === "user_deleted") {
+      // An erasure (DELETE /profile) deleted them already (eraseProviderRowsOf).
+      if (!event.erased) await this.subjects.deleteRowsOfDeletedUsers(tx);
+      return;
+    }
     const userId = endsProviderSessions(event);
     if (userId === null) return;
     const ended = await this.subjects.endSessions(userId, this.now(), tx);

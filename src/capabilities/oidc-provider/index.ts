@@ -3,12 +3,19 @@ import type { Capability } from "../../core/capability.js";
 import type { ApiKeyChecker } from "../../core/http/api-key-gate.js";
 import type { PageKit } from "../../core/pages/page-context.js";
 import { clientAdminRoutes } from "./admin-routes.js";
+import {
+  applicationPages,
+  applicationRoutes,
+  applicationsAccountSection,
+} from "./application-routes.js";
+import { Applications } from "./applications.js";
 import type { ClientStore } from "./clients.js";
 import { oidcCommands } from "./commands.js";
 import type { SigningKeys } from "./keys.js";
-import { createProvider } from "./provider.js";
+import { createProvider, OIDC_ROUTES } from "./provider.js";
 import { type InteractionAccounts, interactionPages, mountProvider } from "./routes.js";
-import type { PayloadStore, SubjectStore } from "./store.js";
+import { serviceToken } from "./session-link.js";
+import { eraseProviderRowsOf, type PayloadStore, type SubjectStore } from "./store.js";
 
 export { type ClientInfo, ClientStore, type NewClient } from "./clients.js";
 export { OidcCoupling } from "./coupling.js";
@@ -31,6 +38,8 @@ export interface OidcHttp extends OidcStores {
   issuer: () => string;
   proxy?: boolean;
   secure: boolean;
+  /** SESSION_LIFETIME in milliseconds: the provider's sessions last no longer. */
+  sessionLifetime?: number;
 }
 
 export interface OidcProviderService {
@@ -41,6 +50,11 @@ export interface OidcProviderService {
 }
 
 const providers = new WeakMap<OidcHttp, Promise<Provider>>();
+
+/** The applications a user allowed, over the provider's stores. */
+function applicationsOf(oidc: OidcStores, auth: InteractionAccounts): Applications {
+  return new Applications(oidc, auth.core.flows.changes);
+}
 
 /** One provider per service, made at its first request (the issuer names the port listened on). */
 function providerOf(
@@ -64,6 +78,13 @@ function providerOf(
           pages,
           emit: auth.core.flows.emit,
           onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName),
+          signedInSubject: async (ctx) => {
+            const user = await auth.getUserFromSessionId(serviceToken(ctx, cookieName));
+            return user ? oidc.subjects.subjectOf(user.id) : null;
+          },
+          ...(oidc.sessionLifetime
+            ? { sessionTtl: Math.max(1, Math.floor(oidc.sessionLifetime / 1000)) }
+            : {}),
         }),
       );
       made.catch(() => providers.delete(oidc));
@@ -76,17 +97,22 @@ function providerOf(
 /** RP-initiated logout: the service's session cookie ends too. */
 function endServiceSession(ctx: unknown, auth: InteractionAccounts, name: string): void {
   const koa = ctx as {
-    get(name: string): string;
     cookies: { set(name: string, value: null, options: Record<string, unknown>): void };
+    oidc?: { session?: { state?: { postLogoutRedirectUri?: unknown } } };
   };
-  const header = koa.get("cookie");
-  const token = header
-    .split(";")
-    .map((part) => part.trim().split("="))
-    .find(([key]) => key === name)?.[1];
+  // The provider ends its older session itself when the login step finished
+  // with another account (the service's user now), then resumes the request
+  // at /oidc/auth/<uid>: the service's session is the new one's, and stays.
+  const then = koa.oidc?.session?.state?.postLogoutRedirectUri;
+  if (
+    typeof then === "string" &&
+    new URL(then).pathname.startsWith(`${OIDC_ROUTES.authorization}/`)
+  )
+    return;
+  const token = serviceToken(ctx, name);
   if (!token) return;
   koa.cookies.set(name, null, { path: "/", signed: false, overwrite: true });
-  void Promise.resolve(auth.revokeSession(decodeURIComponent(token))).catch(() => undefined);
+  void Promise.resolve(auth.revokeSession(token)).catch(() => undefined);
 }
 
 /**
@@ -96,9 +122,15 @@ function endServiceSession(ctx: unknown, auth: InteractionAccounts, name: string
  */
 export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }> = {
   name: "oidc-provider",
+  erasure: [eraseProviderRowsOf],
   async routes(app, { auth, oidc, apiKeys }, { cookie, pages }) {
     if (!oidc) return;
     await mountProvider(app, providerOf(oidc, auth, cookie.name, pages));
+    await app.register(applicationRoutes, {
+      auth,
+      cookie,
+      applications: applicationsOf(oidc, auth),
+    });
     if (apiKeys)
       await app.register(clientAdminRoutes, {
         apiKeys,
@@ -107,8 +139,15 @@ export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }>
         prefix: "/admin",
       });
   },
-  async pages(app, { auth, oidc }, { cookie, pages }) {
+  async pages(app, { auth, oidc }, { cookie, pages, accountPage }) {
     if (!oidc) return;
+    await app.register(applicationPages, {
+      auth,
+      cookie,
+      applications: applicationsOf(oidc, auth),
+      accountPage,
+      pages,
+    });
     await interactionPages(app, {
       getProvider: providerOf(oidc, auth, cookie.name, pages),
       pages,
@@ -117,6 +156,21 @@ export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }>
       cookie,
       secure: oidc.secure,
     });
+  },
+  accountSection: ({ auth, oidc }) =>
+    oidc ? applicationsAccountSection(applicationsOf(oidc, auth)) : { render: () => ({}) },
+  // The applications the user allowed: names, scopes, dates; never a token.
+  exportData: async ({ auth, oidc }, user) => {
+    if (!oidc) return undefined;
+    const list = await applicationsOf(oidc, auth).list(user.id);
+    return {
+      oauth_applications: list.map((item) => ({
+        client_id: item.clientId,
+        name: item.name,
+        scopes: item.scopes,
+        granted_at: item.grantedAt.toISOString(),
+      })),
+    };
   },
   commands: (open) => oidcCommands(open),
 };

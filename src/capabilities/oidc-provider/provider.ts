@@ -4,6 +4,7 @@ import type { PageKit } from "../../core/pages/page-context.js";
 import { type ClientStore, clientSecretMatches } from "./clients.js";
 import { reportProviderEvents, reportRevocation } from "./provider-events.js";
 import { providerPages } from "./provider-pages.js";
+import { linkedPolicy, type SignedInSubject } from "./session-link.js";
 import type { PayloadStore, SubjectStore } from "./store.js";
 
 /** Where the provider's endpoints live under the issuer (discovery is at /.well-known/openid-configuration). */
@@ -39,7 +40,13 @@ export interface ProviderParts {
   emit?: AuthEventListener;
   /** Told when a provider session ends through RP-initiated logout (ends the service's session too). */
   onEndSession?: (ctx: unknown) => void;
+  /** The `sub` of the browser's live service session: the provider's session counts only while it matches. */
+  signedInSubject?: SignedInSubject;
+  /** The provider session's lifetime in seconds, at most the service session's (SESSION_LIFETIME). */
+  sessionTtl?: number;
 }
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 /**
  * The adapter over the service's database (oidc_payloads; clients from
@@ -133,7 +140,7 @@ export function createProvider(parts: ProviderParts): Provider {
       IdToken: 3600,
       Interaction: 3600,
       RefreshToken: 14 * 24 * 3600,
-      Session: 14 * 24 * 3600,
+      Session: Math.min(parts.sessionTtl ?? FOURTEEN_DAYS, FOURTEEN_DAYS),
       Grant: 14 * 24 * 3600,
     },
     features: {
@@ -153,7 +160,10 @@ export function createProvider(parts: ProviderParts): Provider {
       rpInitiatedLogout: { enabled: true, ...pageHooks.rpInitiatedLogout },
       deviceFlow: { enabled: true, ...pageHooks.deviceFlow },
     },
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
+      ...(parts.signedInSubject ? { policy: linkedPolicy(parts.signedInSubject) } : {}),
+    },
     async findAccount(ctx, sub, token) {
       const account = await subjects.accountBySubject(sub);
       if (!account) return undefined;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type Provider from "oidc-provider";
+import type { Accounts } from "../../core/accounts.js";
 import type { AuthEventListener } from "../../core/events.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { continueTo, setReturnTo } from "../../core/http/return-to.js";
@@ -21,6 +22,33 @@ export interface InteractionAccounts {
     token: string | null | undefined,
   ): Promise<{ user: User; sessions: { current: boolean; createdAt: Date }[] } | null>;
   revokeSession(token: string | null | undefined, client?: SessionClient): Promise<unknown>;
+  /** The live session a token opened and its user; null otherwise. */
+  signedIn: Accounts["signedIn"];
+  /** The user of a live service session; null when the token is unknown, expired or revoked. */
+  getUserFromSessionId(token: string | null | undefined): Promise<User | null>;
+}
+
+/**
+ * The policy of every answer of oidc-provider's: its own pages (logout,
+ * device code, form_post, errors) are never framed. No script-src: form_post's
+ * page submits itself with an inline script.
+ */
+const PROVIDER_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/**
+ * The service's headers of every answer (nosniff, Referrer-Policy, HSTS,
+ * X-Request-Id, set by every-request.ts on the reply) copied to the raw answer
+ * the provider writes, which a hijacked reply would otherwise send without
+ * them; with the provider's own policy and X-Frame-Options.
+ */
+function secureRawAnswer(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
+  reply.raw.setHeader("content-security-policy", PROVIDER_POLICY);
+  reply.raw.setHeader("x-frame-options", "DENY");
+  reply.raw.setHeader("x-content-type-options", "nosniff");
+  if (!reply.raw.hasHeader("referrer-policy"))
+    reply.raw.setHeader("referrer-policy", "no-referrer");
 }
 
 /**
@@ -37,6 +65,7 @@ export async function mountProvider(
     scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       handler ??= (await getProvider()).callback();
+      secureRawAnswer(reply);
       reply.hijack();
       batchRawAnswer(reply.raw);
       handler(request.raw, reply.raw);

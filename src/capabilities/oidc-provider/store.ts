@@ -1,4 +1,5 @@
 import type { ColumnType, Kysely } from "kysely";
+import type { ErasureStep } from "../../core/store/erasure.js";
 import type { Transaction } from "../../core/unit-of-work.js";
 import { newSubject } from "../../platform/db/migrations/0015-oidc-provider.js";
 import type { Database } from "../../platform/db/schema.js";
@@ -67,6 +68,13 @@ export class SubjectStore {
 
   /** The user's `sub`, made at the first ask for users made after migration 0015. */
   async subjectOf(userId: number): Promise<string> {
+    // Read first: most users have one, and the provider asks at every authorization request.
+    const known = await this.db
+      .selectFrom("oidc_subjects")
+      .select("sub")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (known) return known.sub;
     await this.db
       .insertInto("oidc_subjects")
       .values({ user_id: userId, sub: newSubject() })
@@ -123,6 +131,54 @@ export class SubjectStore {
       .executeTakeFirst();
     return Number(deleted.numDeletedRows);
   }
+
+  /**
+   * Deletes the provider rows whose `sub` has no user any more (its
+   * oidc_subjects row went with the user row): a deletion that keeps the
+   * audit trail (admin API, CLI) runs no erasure steps, so its user's
+   * sessions, grants and tokens go here, in the deletion's transaction.
+   */
+  async deleteRowsOfDeletedUsers(tx?: Transaction): Promise<number> {
+    const db = executorOf(this.db as never, tx) as unknown as OidcDb;
+    const deleted = await db
+      .deleteFrom("oidc_payloads")
+      .where("account_id", "is not", null)
+      .where(({ exists, selectFrom, not }) =>
+        not(
+          exists(
+            selectFrom("oidc_subjects")
+              .select("oidc_subjects.sub")
+              .whereRef("oidc_subjects.sub", "=", "oidc_payloads.account_id"),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  }
+}
+
+/**
+ * The erasure step of an account: every provider row of the user's `sub`
+ * (sessions, grants, codes, tokens) goes in the erasure's transaction, before
+ * the user row (and its oidc_subjects row with it) does; introspection then
+ * finds none of their tokens.
+ */
+export const eraseProviderRowsOf: ErasureStep = async (trx, user) => {
+  const db = trx as unknown as OidcDb;
+  const row = await db
+    .selectFrom("oidc_subjects")
+    .select("sub")
+    .where("user_id", "=", user.id)
+    .executeTakeFirst();
+  if (row) await db.deleteFrom("oidc_payloads").where("account_id", "=", row.sub).execute();
+};
+
+/** A user's grant to a client (what the account page lists as an application with access). */
+export interface AccountGrant {
+  grantId: string;
+  clientId: string;
+  scopes: string[];
+  grantedAt: Date;
 }
 
 /** A row of oidc_payloads as oidc-provider's adapter hands it back. */
@@ -131,6 +187,21 @@ export interface PayloadRow {
   consumed_at: number | string | null;
   expires_at: number | string | null;
 }
+
+/**
+ * The models a grant's revocation deletes (as oidc-provider's own adapter
+ * does): its codes and tokens. An interaction names the grant it extends too,
+ * and must outlive its revocation (an account switch revokes the older
+ * session's grants, then resumes the interaction).
+ */
+const GRANTABLE = [
+  "AccessToken",
+  "AuthorizationCode",
+  "RefreshToken",
+  "DeviceCode",
+  "BackchannelAuthenticationRequest",
+  "PreAuthorizedCode",
+];
 
 /** What oidc-provider keeps (sessions, interactions, codes, tokens, grants), one row per model and id. */
 export class PayloadStore {
@@ -147,7 +218,8 @@ export class PayloadStore {
   ): Promise<void> {
     const row = {
       payload: JSON.stringify(payload),
-      grant_id: typeof payload.grantId === "string" ? payload.grantId : null,
+      grant_id:
+        GRANTABLE.includes(model) && typeof payload.grantId === "string" ? payload.grantId : null,
       user_code: typeof payload.userCode === "string" ? payload.userCode : null,
       uid: typeof payload.uid === "string" ? payload.uid : null,
       account_id: typeof payload.accountId === "string" ? payload.accountId : null,
@@ -200,16 +272,54 @@ export class PayloadStore {
   }
 
   /** Every token and code of the grant, and the grant itself. */
-  async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db
+  async revokeByGrantId(grantId: string, tx?: Transaction): Promise<void> {
+    await (executorOf(this.db as never, tx) as unknown as OidcDb)
       .deleteFrom("oidc_payloads")
       .where((eb) =>
         eb.or([
-          eb("grant_id", "=", grantId),
+          eb.and([eb("grant_id", "=", grantId), eb("model", "in", GRANTABLE)]),
           eb.and([eb("model", "=", "Grant"), eb("id", "=", grantId)]),
         ]),
       )
       .execute();
+  }
+
+  /** The live grants of a `sub`, oldest first: which client, its scopes, since when. */
+  async grantsOf(sub: string, tx?: Transaction): Promise<AccountGrant[]> {
+    const rows = await (executorOf(this.db as never, tx) as unknown as OidcDb)
+      .selectFrom("oidc_payloads")
+      .select(["id", "payload", "expires_at"])
+      .where("model", "=", "Grant")
+      .where("account_id", "=", sub)
+      .execute();
+    const now = this.now();
+    return rows
+      .filter((row) => row.expires_at === null || Number(row.expires_at) > now)
+      .map((row) => {
+        const payload = JSON.parse(row.payload) as {
+          clientId?: unknown;
+          iat?: unknown;
+          openid?: { scope?: unknown };
+        };
+        const scope = typeof payload.openid?.scope === "string" ? payload.openid.scope : "";
+        return {
+          grantId: row.id,
+          clientId: String(payload.clientId ?? ""),
+          scopes: scope.split(" ").filter(Boolean),
+          grantedAt: new Date(typeof payload.iat === "number" ? payload.iat * 1000 : now),
+        };
+      })
+      .sort((a, b) => a.grantedAt.getTime() - b.grantedAt.getTime());
+  }
+
+  /**
+   * Revokes every grant of a `sub` to one client, with their tokens and
+   * codes, in the caller's transaction; returns how many grants went.
+   */
+  async revokeGrantsOf(sub: string, clientId: string, tx?: Transaction): Promise<number> {
+    const grants = (await this.grantsOf(sub, tx)).filter((grant) => grant.clientId === clientId);
+    for (const grant of grants) await this.revokeByGrantId(grant.grantId, tx);
+    return grants.length;
   }
 
   /** Deletes what expired; returns how many rows. */

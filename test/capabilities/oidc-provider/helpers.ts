@@ -149,3 +149,59 @@ export async function serviceLogin(
   if (answer.status !== 200) throw new Error(`login answered ${answer.status}`);
   keep(jar, answer);
 }
+
+/**
+ * As followAuthorization, and when the consent page comes (a third-party
+ * client), Allow is sent for the user: the flow goes on to the relying party.
+ */
+export async function followWithConsent(start: URL, jar: CookieJar): Promise<URL> {
+  let url = start;
+  for (let step = 0; step < 16; step++) {
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+    const answer = await fetch(url, { redirect: "manual", headers: { cookie } });
+    keep(jar, answer);
+    const location = answer.headers.get("location");
+    if (location) {
+      await answer.body?.cancel();
+      url = new URL(location, url);
+    } else if (answer.status === 200 && url.pathname.startsWith("/oidc/auth/")) {
+      // oidc-provider's self-submitting form (ending an older session of
+      // another account before it resumes): sent as the browser would.
+      const text = await answer.text();
+      const action = /<form method="post" action="([^"]+)"/.exec(text)?.[1];
+      if (!action) throw new Error(`no form at ${url}: ${text.slice(0, 500)}`);
+      const fields = new URLSearchParams();
+      for (const [, name = "", value = ""] of text.matchAll(
+        /<input type="hidden" name="([^"]+)" value="([^"]*)"/g,
+      ))
+        fields.set(name, value);
+      const posted = await fetch(new URL(action, url), {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: fields,
+      });
+      keep(jar, posted);
+      await posted.body?.cancel();
+      url = new URL(posted.headers.get("location") ?? "", url);
+    } else if (answer.status === 200 && url.pathname.startsWith("/oidc/interaction/")) {
+      await answer.body?.cancel();
+      const confirmed = await fetch(new URL(`${url.pathname}/confirm`, url), {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: "",
+      });
+      keep(jar, confirmed);
+      const onward = /url=([^"]+)"/.exec(await confirmed.text())?.[1];
+      if (!onward) throw new Error(`consent answered ${confirmed.status} without a way on`);
+      url = new URL(onward.replaceAll("&amp;", "&"), url);
+    } else {
+      throw new Error(
+        `no redirect from ${url}: ${answer.status} ${(await answer.text()).slice(0, 500)}`,
+      );
+    }
+    if (url.origin === "http://rp.test" || url.pathname === "/account/login") return url;
+  }
+  throw new Error(`still redirecting at ${url}`);
+}

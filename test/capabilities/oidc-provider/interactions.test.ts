@@ -136,10 +136,13 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
       // Logging out on the service's page.
       await first.page.goto(`${server.url.replace("127.0.0.1", "localhost")}/account`);
       await first.page.click('form[action="/account/logout"] button');
+      await first.page.waitForURL(/\/account\/login/);
       await assert.rejects(
         client.refreshTokenGrant(config, first.tokens.refresh_token),
         oauthError("invalid_grant"),
       );
+      const afterLogout = await client.tokenIntrospection(config, first.tokens.access_token);
+      assert.equal(afterLogout.active, false, "the access token is inactive after the logout");
       // RP-initiated logout: the service's cookie ends with the provider's session.
       const second = await signIn(config, email, password);
       const endUrl = client.buildEndSessionUrl(config, {
@@ -168,6 +171,8 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
       client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
       oauthError("invalid_grant"),
     );
+    const afterReset = await client.tokenIntrospection(config, tokens.access_token);
+    assert.equal(afterReset.active, false, "the access token is inactive after the reset");
     const later = await signIn(config, email, "another strong passphrase");
     const rotated = await client.refreshTokenGrant(config, later.tokens.refresh_token ?? "");
     await server.service.auth.deleteUser(email);

@@ -110,6 +110,7 @@ for (const factory of await testDatabases()) {
           await store.upsert("AccessToken", "at1", { grantId: "g1" }, 60);
           await store.upsert("DeviceCode", "dc1", { userCode: "ABCD-EFGH" }, 60);
           await store.upsert("Session", "s1", { uid: "su1" }, 1);
+          await store.upsert("Interaction", "i1", { grantId: "g1", uid: "iu1" }, 60);
           assert.deepEqual(await store.find("RefreshToken", "id", "rt1"), {
             grantId: "g1",
             uid: "u1",
@@ -124,6 +125,8 @@ for (const factory of await testDatabases()) {
           assert.equal(await store.find("RefreshToken", "id", "rt1"), undefined);
           assert.equal(await store.find("AccessToken", "id", "at1"), undefined);
           assert.ok(await store.find("DeviceCode", "id", "dc1"));
+          // An interaction extending the grant outlives its revocation (an account switch resumes it).
+          assert.ok(await store.find("Interaction", "id", "i1"));
           await new Promise((resolve) => setTimeout(resolve, 1100));
           assert.equal(await store.find("Session", "id", "s1"), undefined, "expired");
           assert.ok((await store.purgeExpired()) >= 1);
