@@ -189,7 +189,18 @@ export async function buildApp({
     // A page on another site cannot make a browser send a Bearer token.
     isExempt: (request) => isBearerWithoutCookie(request, cookie),
   });
-  await registerOpenApi(app, { cookieName: cookie.name, ui: config.apiDocs ?? !production });
+  await registerOpenApi(app, {
+    cookieName: cookie.name,
+    ui: config.apiDocs ?? !production,
+    // The OpenID provider's endpoints (/oidc/...) are oidc-provider's: its discovery describes them.
+    ...(oidc && {
+      externalDocs: {
+        description:
+          "The OpenID provider's endpoints (/oidc/...) are described by its discovery document",
+        url: "/.well-known/openid-configuration",
+      },
+    }),
+  });
   // Login failure counts, pool state and runtime versions map the service for
   // an attacker: production serves them only behind a token.
   if (metrics && (config.metricsToken !== undefined || !production)) {

@@ -21,7 +21,12 @@ const { version } = JSON.parse(
  */
 export async function registerOpenApi(
   app: FastifyInstance,
-  options: { cookieName: string; ui: boolean },
+  options: {
+    cookieName: string;
+    ui: boolean;
+    /** Where routes this document does not describe are described (the OpenID provider's discovery). */
+    externalDocs?: { description: string; url: string };
+  },
 ): Promise<void> {
   documentCommonAnswers(app);
   await app.register(fastifySwagger, {
@@ -33,6 +38,7 @@ export async function registerOpenApi(
         description:
           "Register, log in with a cookie session, read the profile, log out, reset a password. Bodies are form-urlencoded or JSON; every error is JSON {message, error}.",
       },
+      ...(options.externalDocs ? { externalDocs: options.externalDocs } : {}),
       components: {
         securitySchemes: {
           session: { type: "apiKey", in: "cookie", name: options.cookieName },

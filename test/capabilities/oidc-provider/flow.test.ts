@@ -54,6 +54,11 @@ describe("the OpenID provider, with openid-client as relying party", { skip }, (
     assert.equal(meta.authorization_response_iss_parameter_supported, true);
     assert.ok(!(meta.grant_types_supported ?? []).includes("password"));
     assert.ok(!(meta.grant_types_supported ?? []).includes("implicit"));
+    // The service's OpenAPI document leaves the provider's endpoints to discovery, and says where.
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      externalDocs?: { url: string };
+    };
+    assert.equal(openapi.externalDocs?.url, "/.well-known/openid-configuration");
   });
 
   test(
