@@ -77,7 +77,7 @@ function providerOf(
           proxy: oidc.proxy,
           pages,
           emit: auth.core.flows.emit,
-          onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName),
+          onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName, oidc.issuer()),
           signedInSubject: async (ctx) => {
             const user = await auth.getUserFromSessionId(serviceToken(ctx, cookieName));
             return user ? oidc.subjects.subjectOf(user.id) : null;
@@ -95,24 +95,38 @@ function providerOf(
 }
 
 /** RP-initiated logout: the service's session cookie ends too. */
-function endServiceSession(ctx: unknown, auth: InteractionAccounts, name: string): void {
+function endServiceSession(
+  ctx: unknown,
+  auth: InteractionAccounts,
+  name: string,
+  issuer: string,
+): void {
   const koa = ctx as {
     cookies: { set(name: string, value: null, options: Record<string, unknown>): void };
     oidc?: { session?: { state?: { postLogoutRedirectUri?: unknown } } };
   };
-  // The provider ends its older session itself when the login step finished
-  // with another account (the service's user now), then resumes the request
-  // at /oidc/auth/<uid>: the service's session is the new one's, and stays.
   const then = koa.oidc?.session?.state?.postLogoutRedirectUri;
-  if (
-    typeof then === "string" &&
-    new URL(then).pathname.startsWith(`${OIDC_ROUTES.authorization}/`)
-  )
-    return;
+  if (isAccountSwitch(then, new URL(issuer).origin)) return;
   const token = serviceToken(ctx, name);
   if (!token) return;
   koa.cookies.set(name, null, { path: "/", signed: false, overwrite: true });
   void Promise.resolve(auth.revokeSession(token)).catch(() => undefined);
+}
+
+/**
+ * The provider ends its older session itself when a login step finished with
+ * another account (the service's user now), then resumes the request at its
+ * own authorization or device page, under the issuer: the service's session
+ * is the new person's, and stays. An application's logout goes anywhere else
+ * (its registered URIs), and ends the service's session.
+ */
+function isAccountSwitch(then: unknown, origin: string): boolean {
+  if (typeof then !== "string" || !URL.canParse(then)) return false;
+  const url = new URL(then);
+  if (url.origin !== origin) return false;
+  return [OIDC_ROUTES.authorization, OIDC_ROUTES.code_verification].some((path) =>
+    url.pathname.startsWith(`${path}/`),
+  );
 }
 
 /**

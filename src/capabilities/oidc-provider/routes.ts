@@ -198,16 +198,23 @@ export async function interactionPages(
         interaction.prompt.name !== "consent"
       )
         return errorPage(reply, pages.contextOf(request, "/account"), "interaction.expired");
-      const grantId = await grant(await getProvider(), interaction);
+      // The consent is the interaction's account's: when another person has
+      // signed in on this browser since its login step, it grants nothing.
       const account = await accounts.accountOf(cookie.read(request));
+      if (
+        !account ||
+        (await subjects.subjectOf(account.user.id)) !== String(interaction.session?.accountId)
+      )
+        return errorPage(reply, pages.contextOf(request, "/account"), "interaction.expired");
+      const grantId = await grant(await getProvider(), interaction);
       accounts.core.flows.emit({
         type: "oauth_consent",
         clientId: String(interaction.params.client_id),
         scopes: String(interaction.params.scope ?? "")
           .split(" ")
           .filter(Boolean),
-        userId: account?.user.id ?? null,
-        email: account?.user.email ?? null,
+        userId: account.user.id,
+        email: account.user.email,
         client: clientOf(request),
       });
       return finish(request, reply, { consent: { grantId } });

@@ -1,21 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { clientOf } from "../../core/http/cookies.js";
+import type { FastifyInstance } from "fastify";
+import { type ApiKeyChecker, apiKeyGate } from "../../core/http/api-key-gate.js";
 import { sendError } from "../../core/http/errors.js";
 import { errorResponse } from "../../core/http/schemas.js";
-import type { SessionClient } from "../../core/session.js";
 import { PRESET_NAMES, presetOf, TENANT } from "./presets.js";
 import type { NewProvider } from "./providers.js";
 import type { SocialLogin } from "./social-login.js";
 
-/** The admin API's keys, as social login needs them (admin-api's ApiKeys answers). */
-export interface ApiKeyChecker {
-  check(
-    text: string,
-  ): Promise<{ ok: true; key: { name: string; scopes: readonly string[] } } | { ok: false }>;
-}
-
-const SCOPE = "providers:write";
-const REALM = 'Bearer realm="auth-service admin"';
+/** Every route here needs this API key scope (the core's gate checks it). */
+const scope = { scope: "providers:write" } as const;
 
 const providerView = {
   type: "object",
@@ -43,38 +35,14 @@ export async function providerAdminRoutes(
   options: { apiKeys: ApiKeyChecker; social: SocialLogin; publicUrl?: string | undefined },
 ): Promise<void> {
   const { apiKeys, social } = options;
-  const keyNames = new WeakMap<FastifyRequest, string>();
-  /** The key acting, as the audit trail names operators' acts. */
-  const operator = (request: FastifyRequest): SessionClient => ({
-    ip: clientOf(request).ip,
-    userAgent: `api-key ${keyNames.get(request) ?? ""}`,
-  });
-  app.addHook("onRequest", async (request, reply) => {
-    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.authorization ?? "");
-    if (!match?.[1]) {
-      reply.header("www-authenticate", REALM);
-      return sendError(
-        reply,
-        401,
-        "not_authenticated",
-        "the admin API needs an API key as a bearer token",
-      );
-    }
-    const check = await apiKeys.check(match[1]);
-    if (!check.ok) {
-      reply.header("www-authenticate", `${REALM}, error="invalid_token"`);
-      return sendError(reply, 401, "invalid_token", "unknown, revoked or expired API key");
-    }
-    if (!check.key.scopes.includes(SCOPE)) {
-      reply.header("www-authenticate", `${REALM}, error="insufficient_scope", scope="${SCOPE}"`);
-      return sendError(reply, 403, "insufficient_scope", `this key lacks the ${SCOPE} scope`);
-    }
-    keyNames.set(request, check.key.name);
-  });
+  const gate = apiKeyGate(apiKeys);
+  app.addHook("onRequest", gate.hook);
+  const { operator } = gate;
 
   app.get(
     "/providers",
     {
+      config: scope,
       schema: {
         summary: "The registered identity providers (never a secret)",
         response: {
@@ -104,6 +72,7 @@ export async function providerAdminRoutes(
   }>(
     "/providers",
     {
+      config: scope,
       schema: {
         summary:
           "Register an identity provider: an OpenID issuer (checked by discovery) or a preset; answers the redirect_uri to register there",
@@ -171,6 +140,7 @@ export async function providerAdminRoutes(
   app.delete<{ Params: { id: string } }>(
     "/providers/:id",
     {
+      config: scope,
       schema: {
         summary:
           "Remove an identity provider and its linked identities (an id added again names a new provider)",

@@ -1,6 +1,7 @@
 import type { Accounts } from "../../core/accounts.js";
 import type { Capability } from "../../core/capability.js";
-import { type ApiKeyChecker, providerAdminRoutes } from "./admin-routes.js";
+import type { ApiKeyChecker } from "../../core/http/api-key-gate.js";
+import { providerAdminRoutes } from "./admin-routes.js";
 import { providerCommands, type SocialCommandService } from "./commands.js";
 import { socialPages } from "./pages.js";
 import { voidPendingLinks } from "./pending-links.js";

@@ -69,6 +69,43 @@ describe("the provider's session counts only with the same person's live service
     },
   );
 
+  test("a consent page left open grants nothing once another person has signed in", T, async () => {
+    const a = await signedInUser(server.url);
+    const b = await signedInUser(server.url);
+    const made = await server.service.oidc.clients.create({
+      name: "Third",
+      redirectUris: [REDIRECT],
+    });
+    const config = await discover(server, made.clientId, made.clientSecret);
+    const jar: CookieJar = new Map();
+    await serviceLogin(base, jar, a.email, a.password);
+    const flow = await codeFlowStart(config, { prompt: "" });
+    // Up to A's consent page, then B signs in on the service in the same browser.
+    let url = flow.url;
+    for (let step = 0; step < 12 && !url.pathname.startsWith("/oidc/interaction/"); step++) {
+      const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+      const answer = await fetch(url, { redirect: "manual", headers: { cookie } });
+      for (const line of answer.headers.getSetCookie()) {
+        const [pair = ""] = line.split(";");
+        jar.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+      }
+      await answer.body?.cancel();
+      url = new URL(answer.headers.get("location") ?? "", url);
+    }
+    assert.match(url.pathname, /^\/oidc\/interaction\//, "at the consent page");
+    await serviceLogin(base, jar, b.email, b.password);
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+    const allowed = await fetch(new URL(`${url.pathname}/confirm`, url), {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    const text = await allowed.text();
+    assert.equal(allowed.status, 400, text.slice(0, 300));
+    assert.doesNotMatch(text, /rp\.test/, "no way on to the application");
+  });
+
   test("without a live service session, the provider asks for the login step", T, async () => {
     const a = await signedInUser(server.url);
     const config = await firstParty();
