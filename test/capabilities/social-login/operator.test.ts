@@ -27,7 +27,7 @@ describe("providers: the provider commands and /admin/providers", () => {
   });
 
   test("add (by discovery, and a preset) prints the redirect_uri; list never shows the secret, sealed at rest; a running service sees add and remove within seconds", {
-    timeout: 90_000,
+    timeout: 240_000, // Nine CLI processes, each a Node start under tsx: slow on a loaded machine.
   }, async () => {
     const added = await runCliAsync(
       [
