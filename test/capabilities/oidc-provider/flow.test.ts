@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as client from "openid-client";
-import type { Browser } from "playwright-core";
-import { browserSkipReason, launchChromium } from "../../helpers/browser.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { browserSkipReason, chromiumSuite } from "../../helpers/browser.js";
 import {
   catchRedirect,
   codeFlowStart,
@@ -18,25 +16,17 @@ const T = { timeout: 120_000 };
 const skip = browserSkipReason();
 
 describe("the OpenID provider, with openid-client as relying party", { skip }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  before(async () => {
-    server = await startTestServer();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  /** Its server and Chromium, started before the tests and closed after. */
+  const suite = chromiumSuite();
 
   test("discovery lists every endpoint, PAR, and S256 only", T, async () => {
-    const { clientId, clientSecret } = await server.service.oidc.clients.create({
+    const { clientId, clientSecret } = await suite.server.service.oidc.clients.create({
       name: "rp",
       redirectUris: [REDIRECT],
     });
-    const config = await discover(server, clientId, clientSecret);
+    const config = await discover(suite.server, clientId, clientSecret);
     const meta = config.serverMetadata();
-    assert.equal(meta.issuer, `http://localhost:${server.port}`);
+    assert.equal(meta.issuer, `http://localhost:${suite.server.port}`);
     for (const key of [
       "jwks_uri",
       "authorization_endpoint",
@@ -55,7 +45,7 @@ describe("the OpenID provider, with openid-client as relying party", { skip }, (
     assert.ok(!(meta.grant_types_supported ?? []).includes("password"));
     assert.ok(!(meta.grant_types_supported ?? []).includes("implicit"));
     // The service's OpenAPI document leaves the provider's endpoints to discovery, and says where.
-    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+    const openapi = (await (await fetch(`${suite.server.url}/openapi.json`)).json()) as {
       externalDocs?: { url: string };
     };
     assert.equal(openapi.externalDocs?.url, "/.well-known/openid-configuration");
@@ -66,20 +56,20 @@ describe("the OpenID provider, with openid-client as relying party", { skip }, (
     T,
     async () => {
       const email = "flow@example.com";
-      const user = await server.service.auth.createUser(email, PASSWORD);
-      const { clientId, clientSecret } = await server.service.oidc.clients.create({
+      const user = await suite.server.service.auth.createUser(email, PASSWORD);
+      const { clientId, clientSecret } = await suite.server.service.oidc.clients.create({
         name: "first",
         redirectUris: [REDIRECT],
         firstParty: true,
       });
-      const config = await discover(server, clientId, clientSecret);
+      const config = await discover(suite.server, clientId, clientSecret);
       const { url, checks } = await codeFlowStart(config);
-      const page = await (await browser.newContext()).newPage();
+      const page = await suite.newPage();
       const landed = await catchRedirect(page);
       await page.goto(url.href);
       await logIn(page, email);
       const back = await landed();
-      assert.equal(back.searchParams.get("iss"), `http://localhost:${server.port}`);
+      assert.equal(back.searchParams.get("iss"), `http://localhost:${suite.server.port}`);
       const tokens = await client.authorizationCodeGrant(config, back, {
         ...checks,
         idTokenExpected: true,
@@ -106,9 +96,9 @@ describe("the OpenID provider, with openid-client as relying party", { skip }, (
       const introspected = await client.tokenIntrospection(config, rotated.access_token);
       assert.equal(introspected.active, false, "the reused grant was revoked");
       const cc = await discover(
-        server,
+        suite.server,
         ...(Object.values(
-          await server.service.oidc.clients.create({
+          await suite.server.service.oidc.clients.create({
             name: "m2m",
             redirectUris: [],
             grants: ["client_credentials"],

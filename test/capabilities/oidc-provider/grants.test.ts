@@ -1,34 +1,24 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as client from "openid-client";
-import type { Browser } from "playwright-core";
-import { browserSkipReason, launchChromium } from "../../helpers/browser.js";
+import { browserSkipReason, chromiumSuite } from "../../helpers/browser.js";
 import { signedInUser } from "../../helpers/http.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { catchRedirect, discover, logIn, REDIRECT } from "./helpers.js";
 
 const T = { timeout: 120_000 };
 const skip = browserSkipReason();
 
 describe("the OpenID provider's DPoP, PAR and device grant", { skip }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  before(async () => {
-    server = await startTestServer();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  /** Its server and Chromium, started before the tests and closed after. */
+  const suite = chromiumSuite();
 
   test("DPoP: a client that sends proofs gets DPoP-bound tokens", T, async () => {
-    const made = await server.service.oidc.clients.create({
+    const made = await suite.server.service.oidc.clients.create({
       name: "m2m",
       redirectUris: [],
       grants: ["client_credentials"],
     });
-    const config = await discover(server, made.clientId, made.clientSecret);
+    const config = await discover(suite.server, made.clientId, made.clientSecret);
     const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
     const tokens = await client.clientCredentialsGrant(config, {}, { DPoP });
     assert.equal(tokens.token_type, "dpop");
@@ -39,13 +29,13 @@ describe("the OpenID provider's DPoP, PAR and device grant", { skip }, () => {
   });
 
   test("PAR: a pushed request's request_uri signs in through the login page", T, async () => {
-    const { email, password } = await signedInUser(server.url);
-    const made = await server.service.oidc.clients.create({
+    const { email, password } = await signedInUser(suite.server.url);
+    const made = await suite.server.service.oidc.clients.create({
       name: "par",
       redirectUris: [REDIRECT],
       firstParty: true,
     });
-    const config = await discover(server, made.clientId, made.clientSecret);
+    const config = await discover(suite.server, made.clientId, made.clientSecret);
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const url = await client.buildAuthorizationUrlWithPAR(config, {
@@ -58,7 +48,7 @@ describe("the OpenID provider's DPoP, PAR and device grant", { skip }, () => {
     assert.ok(
       url.searchParams.get("request_uri")?.startsWith("urn:ietf:params:oauth:request_uri:"),
     );
-    const page = await (await browser.newContext()).newPage();
+    const page = await suite.newPage();
     const landed = await catchRedirect(page);
     await page.goto(url.href);
     await logIn(page, email, password);
@@ -70,16 +60,16 @@ describe("the OpenID provider's DPoP, PAR and device grant", { skip }, () => {
   });
 
   test("device grant: the user types the code on the hosted page after signing in", T, async () => {
-    const { email, password } = await signedInUser(server.url);
-    const made = await server.service.oidc.clients.create({
+    const { email, password } = await signedInUser(suite.server.url);
+    const made = await suite.server.service.oidc.clients.create({
       name: "TV",
       redirectUris: [],
       grants: ["device_code"],
       firstParty: true,
     });
-    const config = await discover(server, made.clientId, made.clientSecret);
+    const config = await discover(suite.server, made.clientId, made.clientSecret);
     const device = await client.initiateDeviceAuthorization(config, { scope: "openid email" });
-    const page = await (await browser.newContext()).newPage();
+    const page = await suite.newPage();
     await page.goto(device.verification_uri);
     await page.fill('input[name="user_code"]', device.user_code);
     await page.click('button[type="submit"]');

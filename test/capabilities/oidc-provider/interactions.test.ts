@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as client from "openid-client";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { totpCode } from "../../../src/capabilities/second-factor/totp.js";
-import { browserSkipReason, launchChromium } from "../../helpers/browser.js";
+import { browserSkipReason, chromiumSuite } from "../../helpers/browser.js";
 import { request, signedInUser } from "../../helpers/http.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { turnOnTotp } from "../../helpers/totp.js";
 import { catchRedirect, codeFlowStart, discover, logIn, oauthError, REDIRECT } from "./helpers.js";
 
@@ -13,25 +12,17 @@ const T = { timeout: 120_000 };
 const skip = browserSkipReason();
 
 describe("the OpenID provider's interactions, refusals and coupling", { skip }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  before(async () => {
-    server = await startTestServer();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  const newPage = async (): Promise<Page> => (await browser.newContext()).newPage();
+  /** Its server and Chromium, started before the tests and closed after. */
+  const suite = chromiumSuite();
+  const newPage = (): Promise<Page> => suite.newPage();
   const confidential = async (options: { firstParty?: boolean; logout?: string } = {}) => {
-    const made = await server.service.oidc.clients.create({
+    const made = await suite.server.service.oidc.clients.create({
       name: "Some App",
       redirectUris: [REDIRECT],
       postLogoutRedirectUris: options.logout ? [options.logout] : [],
       firstParty: options.firstParty,
     });
-    return discover(server, made.clientId, made.clientSecret);
+    return discover(suite.server, made.clientId, made.clientSecret);
   };
   /** A signed-in flow through Chromium to the tokens, the page left signed in. */
   const signIn = async (config: client.Configuration, email: string, password: string) => {
@@ -48,12 +39,12 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     "a public client without PKCE is refused; a wrong redirect URI gets an error page, no redirect",
     T,
     async () => {
-      const made = await server.service.oidc.clients.create({
+      const made = await suite.server.service.oidc.clients.create({
         name: "spa",
         redirectUris: [REDIRECT],
         isPublic: true,
       });
-      const base = `http://localhost:${server.port}/oidc/auth`;
+      const base = `http://localhost:${suite.server.port}/oidc/auth`;
       const params = {
         client_id: made.clientId,
         response_type: "code",
@@ -84,7 +75,7 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     "consent for a third-party client: Deny answers access_denied, Allow a code",
     T,
     async () => {
-      const { email, password } = await signedInUser(server.url);
+      const { email, password } = await signedInUser(suite.server.url);
       const config = await confidential();
       for (const choice of ["Deny", "Allow"] as const) {
         const { url, checks } = await codeFlowStart(config);
@@ -106,8 +97,8 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
   );
 
   test("the TOTP second step inside the flow; prompt=login asks again", T, async () => {
-    const { email, password, cookie } = await signedInUser(server.url);
-    const { secret } = await turnOnTotp(server.url, cookie, password);
+    const { email, password, cookie } = await signedInUser(suite.server.url);
+    const { secret } = await turnOnTotp(suite.server.url, cookie, password);
     const config = await confidential({ firstParty: true });
     const { url, checks } = await codeFlowStart(config);
     const page = await newPage();
@@ -129,7 +120,7 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     "logging out of the service refuses the refresh token; RP-initiated logout ends the service session",
     T,
     async () => {
-      const { email, password } = await signedInUser(server.url);
+      const { email, password } = await signedInUser(suite.server.url);
       // A registered URI whose path looks like the provider's own (an account
       // switch resumes at /oidc/auth/...) is still an application's: its
       // logout ends the service's session.
@@ -138,7 +129,7 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
       const first = await signIn(config, email, password);
       assert.ok(first.tokens.refresh_token);
       // Logging out on the service's page.
-      await first.page.goto(`${server.url.replace("127.0.0.1", "localhost")}/account`);
+      await first.page.goto(`${suite.server.url.replace("127.0.0.1", "localhost")}/account`);
       await first.page.click('form[action="/account/logout"] button');
       await first.page.waitForURL(/\/account\/login/);
       await assert.rejects(
@@ -158,7 +149,7 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
       await second.page.waitForURL(/rp\.test\/oidc\/auth\/bye/);
       const cookies = await second.page.context().cookies();
       const session = cookies.find((c) => c.name === "session_id");
-      const account = await request(server.url, "GET", "/account", {
+      const account = await request(suite.server.url, "GET", "/account", {
         cookie: session ? `session_id=${session.value}` : "",
       });
       assert.equal(account.status, 303);
@@ -166,11 +157,11 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
   );
 
   test("a password reset and a deletion refuse the user's refresh tokens", T, async () => {
-    const { email, password } = await signedInUser(server.url);
+    const { email, password } = await signedInUser(suite.server.url);
     const config = await confidential({ firstParty: true });
     const { tokens } = await signIn(config, email, password);
-    const token = await server.service.auth.getResetPasswordToken(email);
-    await server.service.auth.updatePassword(token, "another strong passphrase");
+    const token = await suite.server.service.auth.getResetPasswordToken(email);
+    await suite.server.service.auth.updatePassword(token, "another strong passphrase");
     await assert.rejects(
       client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
       oauthError("invalid_grant"),
@@ -179,7 +170,7 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     assert.equal(afterReset.active, false, "the access token is inactive after the reset");
     const later = await signIn(config, email, "another strong passphrase");
     const rotated = await client.refreshTokenGrant(config, later.tokens.refresh_token ?? "");
-    await server.service.auth.deleteUser(email);
+    await suite.server.service.auth.deleteUser(email);
     await assert.rejects(
       client.refreshTokenGrant(config, rotated.refresh_token ?? ""),
       oauthError("invalid_grant"),
@@ -190,13 +181,13 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     "signing in again right after a take-back, in the same browser and second, works",
     T,
     async () => {
-      const { email, password } = await signedInUser(server.url);
+      const { email, password } = await signedInUser(suite.server.url);
       const config = await confidential({ firstParty: true });
       const first = await signIn(config, email, password);
       // The take-back (a logout on the service's page) and, at once, the next
       // sign-in in the same browser: its old provider session is gone, so the
       // login page comes, and the new session is not taken for an old one.
-      await first.page.goto(`${server.url.replace("127.0.0.1", "localhost")}/account`);
+      await first.page.goto(`${suite.server.url.replace("127.0.0.1", "localhost")}/account`);
       await first.page.click('form[action="/account/logout"] button');
       await first.page.waitForURL(/\/account\/login/);
       const { url, checks } = await codeFlowStart(config);
@@ -207,8 +198,8 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
       const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? "");
       assert.ok(refreshed.access_token);
       // A password reset, then a sign-in through the API path at once.
-      const reset = await server.service.auth.getResetPasswordToken(email);
-      await server.service.auth.updatePassword(reset, "another strong passphrase");
+      const reset = await suite.server.service.auth.getResetPasswordToken(email);
+      await suite.server.service.auth.updatePassword(reset, "another strong passphrase");
       await assert.rejects(
         client.refreshTokenGrant(config, refreshed.refresh_token ?? ""),
         oauthError("invalid_grant"),
@@ -222,7 +213,7 @@ describe("the OpenID provider's interactions, refusals and coupling", { skip }, 
     "the refresh race: two refreshes of one token, at most one wins, and the grant is revoked",
     T,
     async () => {
-      const { email, password } = await signedInUser(server.url);
+      const { email, password } = await signedInUser(suite.server.url);
       const config = await confidential({ firstParty: true });
       const { tokens } = await signIn(config, email, password);
       const both = await Promise.allSettled([
