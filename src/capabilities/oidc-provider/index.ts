@@ -79,7 +79,7 @@ function providerOf(
           emit: auth.core.flows.emit,
           onEndSession: (ctx) => endServiceSession(ctx, auth, cookieName, oidc.issuer()),
           signedInSubject: async (ctx) => {
-            const user = await auth.getUserFromSessionId(serviceToken(ctx, cookieName));
+            const user = await auth.getUserFromSessionId(serviceToken(ctx));
             return user ? oidc.subjects.subjectOf(user.id) : null;
           },
           ...(oidc.sessionLifetime
@@ -107,7 +107,7 @@ function endServiceSession(
   };
   const then = koa.oidc?.session?.state?.postLogoutRedirectUri;
   if (isAccountSwitch(then, new URL(issuer).origin)) return;
-  const token = serviceToken(ctx, name);
+  const token = serviceToken(ctx);
   if (!token) return;
   koa.cookies.set(name, null, { path: "/", signed: false, overwrite: true });
   void Promise.resolve(auth.revokeSession(token)).catch(() => undefined);
@@ -139,7 +139,7 @@ export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }>
   erasure: [eraseProviderRowsOf],
   async routes(app, { auth, oidc, apiKeys }, { cookie, pages }) {
     if (!oidc) return;
-    await mountProvider(app, providerOf(oidc, auth, cookie.name, pages));
+    await mountProvider(app, providerOf(oidc, auth, cookie.name, pages), cookie);
     await app.register(applicationRoutes, {
       auth,
       cookie,

@@ -11,6 +11,7 @@ import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { batchRawAnswer } from "../../platform/http/raw-answer-batching.js";
 import { INTERACTION_PATH } from "./provider.js";
+import { rememberServiceToken } from "./session-link.js";
 import type { SubjectStore } from "./store.js";
 import { consentView, errorView } from "./views.js";
 
@@ -58,6 +59,7 @@ function secureRawAnswer(reply: FastifyReply): void {
 export async function mountProvider(
   app: FastifyInstance,
   getProvider: () => Promise<Provider>,
+  cookie: SessionCookie,
 ): Promise<void> {
   let handler: ReturnType<Provider["callback"]> | undefined;
   await app.register(async (scope) => {
@@ -65,6 +67,7 @@ export async function mountProvider(
     scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       handler ??= (await getProvider()).callback();
+      rememberServiceToken(request.raw, cookie.read(request));
       secureRawAnswer(reply);
       reply.hijack();
       batchRawAnswer(reply.raw);

@@ -1,23 +1,20 @@
+import type { IncomingMessage } from "node:http";
 import { interactionPolicy } from "oidc-provider";
 
-/** A koa context as oidc-provider hands it to its hooks: the request's headers. */
-interface KoaLike {
-  get(name: string): string;
+/**
+ * The service's session token of each request handed to oidc-provider, read
+ * by the service's own cookie reader before the hand-over (mountProvider):
+ * its hooks get a koa context over the same raw request.
+ */
+const serviceTokens = new WeakMap<IncomingMessage, string | undefined>();
+
+export function rememberServiceToken(raw: IncomingMessage, token: string | undefined): void {
+  serviceTokens.set(raw, token);
 }
 
-/** The service's session token in the request's cookie header (the provider's koa context). */
-export function serviceToken(ctx: unknown, cookieName: string): string | undefined {
-  const header = (ctx as KoaLike).get("cookie") ?? "";
-  for (const part of header.split(";")) {
-    const at = part.indexOf("=");
-    if (at < 0 || part.slice(0, at).trim() !== cookieName) continue;
-    try {
-      return decodeURIComponent(part.slice(at + 1).trim());
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+/** The service's session token of the request behind this koa context (its `req`). */
+export function serviceToken(ctx: unknown): string | undefined {
+  return serviceTokens.get((ctx as { req: IncomingMessage }).req);
 }
 
 /** The `sub` of the user the request's live service session belongs to; null without one. */
