@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { createLogger } from "../../src/platform/http/logger.js";
 import type { TestDatabaseFactory } from "./databases.js";
 import { request, sessionCookieOf } from "./http.js";
 import { startTestServer, type TestServer } from "./server.js";
@@ -122,6 +124,43 @@ export async function startProduction(
       } finally {
         await database.drop();
       }
+    },
+  };
+}
+
+/** A production server on the default test database whose every log line (trace level) the test reads. */
+export interface LoggedProduction {
+  server: TestServer;
+  smtp: TestSmtpServer;
+  /** Every line the server logged, for the tests that look for secrets in them. */
+  lines: string[];
+  close(): Promise<void>;
+}
+
+/** Mail through the in-process SMTP server, /metrics behind a token, the log kept in `lines`. */
+export async function startLoggedProduction(): Promise<LoggedProduction> {
+  const smtp = await startSmtpServer();
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const server = await startTestServer(
+    { ...productionMailEnv(smtp), METRICS_TOKEN: "scrape-token-for-tests" },
+    { logger: createLogger("trace", sink) },
+  ).catch(async (error: unknown) => {
+    await smtp.close();
+    throw error;
+  });
+  return {
+    server,
+    smtp,
+    lines,
+    async close() {
+      await server.close();
+      await smtp.close();
     },
   };
 }

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { totpCode } from "../../src/capabilities/second-factor/totp.js";
-import { createLogger } from "../../src/platform/http/logger.js";
 import { request, sessionCookieOf } from "../helpers/http.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
-import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.js";
+import { type LoggedProduction, startLoggedProduction } from "../helpers/production.js";
+import type { TestServer } from "../helpers/server.js";
+import type { TestSmtpServer } from "../helpers/smtp.js";
 
 const TIMEOUT = { timeout: 120_000 };
 const PASSWORD = "correct horse battery staple";
@@ -15,26 +14,17 @@ const PASSWORD = "correct horse battery staple";
  * code is used; the audit trail's rows; metrics; and no secret in any log line.
  */
 describe("two-factor authentication in production", () => {
+  let production: LoggedProduction;
   let smtp: TestSmtpServer;
   let server: TestServer;
-  const lines: string[] = [];
+  let lines: string[] = [];
 
   before(async () => {
-    smtp = await startSmtpServer();
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    server = await startTestServer(
-      { ...productionMailEnv(smtp), METRICS_TOKEN: "scrape-token-for-tests" },
-      { logger: createLogger("trace", sink) },
-    );
+    production = await startLoggedProduction();
+    ({ smtp, server, lines } = production);
   });
   after(async () => {
-    await server?.close();
-    await smtp?.close();
+    await production?.close();
   });
 
   test("mails, audit rows, metrics; secrets in no log line", TIMEOUT, async () => {

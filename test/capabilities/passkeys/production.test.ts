@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from "@simplewebauthn/server";
 import { toWebhookPayload } from "../../../src/capabilities/webhooks/events.js";
-import { createLogger } from "../../../src/platform/http/logger.js";
 import { request, sessionCookieOf } from "../../helpers/http.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
-import { productionMailEnv, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp.js";
+import { type LoggedProduction, startLoggedProduction } from "../../helpers/production.js";
+import type { TestServer } from "../../helpers/server.js";
+import type { TestSmtpServer } from "../../helpers/smtp.js";
 import { SoftwareAuthenticator } from "../../helpers/software-authenticator.js";
 
 const PASSWORD = "correct horse battery staple";
@@ -32,26 +31,17 @@ test("passkey.added and passkey.removed are webhooks; renames and uses are not",
 
 /** Production: PUBLIC_URL is the relying party; notices by mail; audit rows; metrics; nothing secret logged. */
 describe("passkeys in production", () => {
+  let production: LoggedProduction;
   let smtp: TestSmtpServer;
   let server: TestServer;
-  const lines: string[] = [];
+  let lines: string[] = [];
 
   before(async () => {
-    smtp = await startSmtpServer();
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    server = await startTestServer(
-      { ...productionMailEnv(smtp), METRICS_TOKEN: "scrape-token-for-tests" },
-      { logger: createLogger("trace", sink) },
-    );
+    production = await startLoggedProduction();
+    ({ smtp, server, lines } = production);
   });
   after(async () => {
-    await server?.close();
-    await smtp?.close();
+    await production?.close();
   });
 
   test("mails on add, on a copied authenticator and on removal; audit rows; metrics", {
