@@ -3,6 +3,9 @@
 // --workers 2, over SQLite and PostgreSQL, against bare Fastify measured in
 // the same run (medians of runs).
 // Usage: npm run build && node --import tsx bench/oidc.ts [--runs 3] [--seconds 8]
+//   [--only refresh] [--db sqlite|postgres] [--workers 1] [--cpu-prof DIR]
+// (--only picks measurements whose name contains the word; --cpu-prof writes
+// the server's V8 CPU profiles to DIR.)
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
@@ -29,7 +32,14 @@ import {
 } from "./lib.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string" }, seconds: { type: "string" } },
+  options: {
+    runs: { type: "string" },
+    seconds: { type: "string" },
+    only: { type: "string" },
+    db: { type: "string" },
+    workers: { type: "string" },
+    "cpu-prof": { type: "string" },
+  },
 });
 const runs = Number(values.runs ?? 3);
 const seconds = Number(values.seconds ?? 8);
@@ -139,7 +149,10 @@ interface Row {
 async function measure(database: { name: string; url: string }, workers: number): Promise<Row[]> {
   const env = { DATABASE_URL: database.url, SECRET_KEY, BCRYPT_COST: "4" };
   const made = createClient(env);
-  const service = await startService({ ...env, PORT: String(PORT) }, [
+  const profile: Record<string, string> = values["cpu-prof"]
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]}` }
+    : {};
+  const service = await startService({ ...env, ...profile, PORT: String(PORT) }, [
     "--workers",
     String(workers),
   ]);
@@ -176,6 +189,7 @@ async function measure(database: { name: string; url: string }, workers: number)
     const ccToken = (await client.clientCredentialsGrant(config, {})).access_token;
     const introspect = formScript("introspect", basic, `token=${ccToken}`);
     const load = (what: string, measureOnce: () => LoadResult) => {
+      if (values.only && !what.includes(values.only)) return;
       measureOnce(); // warm-up (shorter runs would do; one run is simplest)
       rows.push({ what, database: database.name, workers, result: medianRun(runs, measureOnce) });
     };
@@ -227,14 +241,16 @@ await baseline.stop();
 const postgres = await postgresDatabase();
 const rows: Row[] = [];
 try {
-  for (const workers of [1, 2]) {
-    rows.push(
-      ...(await measure(
-        { name: "SQLite", url: `sqlite:${join(folder.dir, `oidc-${workers}.db`)}` },
-        workers,
-      )),
-    );
-    if (postgres) rows.push(...(await measure({ name: "PostgreSQL", url: postgres.url }, workers)));
+  for (const workers of values.workers ? [Number(values.workers)] : [1, 2]) {
+    if (values.db !== "postgres")
+      rows.push(
+        ...(await measure(
+          { name: "SQLite", url: `sqlite:${join(folder.dir, `oidc-${workers}.db`)}` },
+          workers,
+        )),
+      );
+    if (postgres && values.db !== "sqlite")
+      rows.push(...(await measure({ name: "PostgreSQL", url: postgres.url }, workers)));
   }
 } finally {
   await postgres?.drop();

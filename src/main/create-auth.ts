@@ -242,9 +242,9 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
   const oidcDb = kysely as unknown as OidcDb;
   const millis = now ? () => now().getTime() : Date.now;
   const oidc: OidcStores = {
-    payloads: mapUnavailable(new PayloadStore(oidcDb, millis)),
-    subjects: mapUnavailable(new SubjectStore(oidcDb)),
-    clients: mapUnavailable(new ClientStore(oidcDb, millis)),
+    payloads: mapUnavailable(new PayloadStore(oidcDb, millis, sqlite)),
+    subjects: mapUnavailable(new SubjectStore(oidcDb, sqlite)),
+    clients: mapUnavailable(new ClientStore(oidcDb, millis, sqlite)),
     keys: new SigningKeys(oidcDb, secretBox, millis),
     cookieKey: () => secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
   };

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type BetterSqlite3 from "better-sqlite3";
 import type { Transaction } from "../../core/unit-of-work.js";
+import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
 import type { OidcDb } from "./store.js";
 
@@ -47,10 +49,24 @@ export function clientSecretMatches(presented: string, storedHash: string | unde
 
 /** Relying parties registered by the operator (`auth-service client ...`). */
 export class ClientStore {
+  readonly #metadataOf;
+
+  /** `sqlite`: the raw connection, for the lookup every token request makes (HotQuery). */
   constructor(
     private readonly db: OidcDb,
     private readonly now: () => number = Date.now,
-  ) {}
+    sqlite?: BetterSqlite3.Database,
+  ) {
+    this.#metadataOf = new HotQuery(
+      db as never,
+      db
+        .selectFrom("oidc_clients")
+        .select(["metadata", "secret_hash"])
+        .where("client_id", "=", "")
+        .compile(),
+      sqlite,
+    );
+  }
 
   /**
    * Registers a client; a confidential one's secret is returned this once.
@@ -108,11 +124,7 @@ export class ClientStore {
 
   /** The metadata oidc-provider reads; the secret is its hash (see OidcProvider's compareClientSecret). */
   async metadataOf(clientId: string): Promise<Record<string, unknown> | undefined> {
-    const row = await this.db
-      .selectFrom("oidc_clients")
-      .select(["metadata", "secret_hash"])
-      .where("client_id", "=", clientId)
-      .executeTakeFirst();
+    const [row] = await this.#metadataOf.rows([clientId]);
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
     return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;

@@ -1,6 +1,8 @@
-import type { ColumnType, Kysely } from "kysely";
+import type BetterSqlite3 from "better-sqlite3";
+import type { ColumnType, CompiledQuery, Kysely } from "kysely";
 import type { ErasureStep } from "../../core/store/erasure.js";
 import type { Transaction } from "../../core/unit-of-work.js";
+import { HotQuery } from "../../platform/db/hot-query.js";
 import { newSubject } from "../../platform/db/migrations/0015-oidc-provider.js";
 import type { Database } from "../../platform/db/schema.js";
 import { executorOf } from "../../platform/db/transaction.js";
@@ -64,7 +66,30 @@ const num = (value: number | string | null): number | null =>
 
 /** Each user's stable, opaque `sub`, and the ends of their provider sessions. */
 export class SubjectStore {
-  constructor(private readonly db: OidcDb) {}
+  readonly #accountBySubject;
+
+  /** `sqlite`: the raw connection, for the lookup every token request makes (HotQuery). */
+  constructor(
+    private readonly db: OidcDb,
+    sqlite?: BetterSqlite3.Database,
+  ) {
+    this.#accountBySubject = new HotQuery(
+      db as never,
+      db
+        .selectFrom("oidc_subjects")
+        .innerJoin("users", "users.id", "oidc_subjects.user_id")
+        .select([
+          "users.id",
+          "users.email",
+          "users.email_verified_at",
+          "oidc_subjects.sub",
+          "oidc_subjects.ended_at",
+        ])
+        .where("oidc_subjects.sub", "=", "")
+        .compile(),
+      sqlite,
+    );
+  }
 
   /** The user's `sub`, made at the first ask for users made after migration 0015. */
   async subjectOf(userId: number): Promise<string> {
@@ -89,18 +114,7 @@ export class SubjectStore {
   }
 
   async accountBySubject(sub: string): Promise<OidcAccount | null> {
-    const row = await this.db
-      .selectFrom("oidc_subjects")
-      .innerJoin("users", "users.id", "oidc_subjects.user_id")
-      .select([
-        "users.id",
-        "users.email",
-        "users.email_verified_at",
-        "oidc_subjects.sub",
-        "oidc_subjects.ended_at",
-      ])
-      .where("oidc_subjects.sub", "=", sub)
-      .executeTakeFirst();
+    const [row] = await this.#accountBySubject.rows([sub]);
     if (!row) return null;
     return {
       userId: Number(row.id),
@@ -203,12 +217,65 @@ const GRANTABLE = [
   "PreAuthorizedCode",
 ];
 
+/** The columns an upsert writes, in the order of its parameters (the first two are the key). */
+const UPSERT_COLUMNS = [
+  "model",
+  "id",
+  "payload",
+  "grant_id",
+  "user_code",
+  "uid",
+  "account_id",
+  "expires_at",
+] as const;
+
 /** What oidc-provider keeps (sessions, interactions, codes, tokens, grants), one row per model and id. */
 export class PayloadStore {
+  readonly #hot;
+
+  /** `sqlite`: the raw connection, for the statements of every token request (HotQuery). */
   constructor(
     private readonly db: OidcDb,
     private readonly now: () => number = Date.now,
-  ) {}
+    sqlite?: BetterSqlite3.Database,
+  ) {
+    const hot = <Row>(query: { compile(): CompiledQuery<Row> }) =>
+      new HotQuery(db as never, query.compile(), sqlite);
+    const payloads = db.selectFrom("oidc_payloads");
+    this.#hot = {
+      // Parameters in the order of UPSERT_COLUMNS.
+      upsert: hot(
+        db
+          .insertInto("oidc_payloads")
+          .values(Object.fromEntries(UPSERT_COLUMNS.map((column) => [column, ""])) as never)
+          .onConflict((oc) =>
+            oc
+              .columns(["model", "id"])
+              .doUpdateSet((eb) =>
+                Object.fromEntries(
+                  UPSERT_COLUMNS.slice(2).map((column) => [column, eb.ref(`excluded.${column}`)]),
+                ),
+              ),
+          ),
+      ),
+      // Parameters: model, id.
+      findById: hot(
+        payloads
+          .select(["payload", "consumed_at", "expires_at"])
+          .where("model", "=", "")
+          .where("id", "=", ""),
+      ),
+      // Parameters: now, model, id.
+      consume: hot(
+        db
+          .updateTable("oidc_payloads")
+          .set({ consumed_at: 0 })
+          .where("model", "=", "")
+          .where("id", "=", "")
+          .where("consumed_at", "is", null),
+      ),
+    };
+  }
 
   async upsert(
     model: string,
@@ -216,7 +283,9 @@ export class PayloadStore {
     payload: Record<string, unknown>,
     expiresInSeconds: number | undefined,
   ): Promise<void> {
-    const row = {
+    const row: Record<(typeof UPSERT_COLUMNS)[number], string | number | null> = {
+      model,
+      id,
       payload: JSON.stringify(payload),
       grant_id:
         GRANTABLE.includes(model) && typeof payload.grantId === "string" ? payload.grantId : null,
@@ -225,11 +294,7 @@ export class PayloadStore {
       account_id: typeof payload.accountId === "string" ? payload.accountId : null,
       expires_at: expiresInSeconds ? this.now() + expiresInSeconds * 1000 : null,
     };
-    await this.db
-      .insertInto("oidc_payloads")
-      .values({ model, id, ...row })
-      .onConflict((oc) => oc.columns(["model", "id"]).doUpdateSet(row))
-      .execute();
+    await this.#hot.upsert.changes(UPSERT_COLUMNS.map((column) => row[column]));
   }
 
   async find(
@@ -237,12 +302,15 @@ export class PayloadStore {
     where: "id" | "user_code" | "uid",
     value: string,
   ): Promise<Record<string, unknown> | undefined> {
-    const row = await this.db
-      .selectFrom("oidc_payloads")
-      .select(["payload", "consumed_at", "expires_at"])
-      .where("model", "=", model)
-      .where(where, "=", value)
-      .executeTakeFirst();
+    const row =
+      where === "id"
+        ? (await this.#hot.findById.rows([model, value]))[0]
+        : await this.db
+            .selectFrom("oidc_payloads")
+            .select(["payload", "consumed_at", "expires_at"])
+            .where("model", "=", model)
+            .where(where, "=", value)
+            .executeTakeFirst();
     if (!row) return undefined;
     const expiresAt = num(row.expires_at);
     if (expiresAt !== null && expiresAt <= this.now()) return undefined;
@@ -253,14 +321,7 @@ export class PayloadStore {
 
   /** Marks it used; false when it was already (another request won the race). */
   async consume(model: string, id: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable("oidc_payloads")
-      .set({ consumed_at: this.now() })
-      .where("model", "=", model)
-      .where("id", "=", id)
-      .where("consumed_at", "is", null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return (await this.#hot.consume.changes([this.now(), model, id])) > 0;
   }
 
   async destroy(model: string, id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Updateable } from "kysely";
 import { Migrator } from "kysely/migration";
+import { withParameters } from "../../platform/db/compiled-query.js";
 import { allMigrations } from "../../platform/db/migrations/index.js";
 import type { Database, Dialect, UsersTable } from "../../platform/db/schema.js";
 import { executorOf, transactionRunner, withinTransaction } from "../../platform/db/transaction.js";
@@ -21,7 +22,7 @@ import {
   toStoredSession,
   toUserRecord,
 } from "./row-mapping.js";
-import { compileSessionByTokenHash, toSessionLookup, withParameters } from "./session-lookup.js";
+import { compileSessionByTokenHash, toSessionLookup } from "./session-lookup.js";
 import { endSessionsOfUser, type TakeBackStep, takeBack } from "./take-back.js";
 
 /**
