@@ -27,6 +27,7 @@ import { mapUnavailable } from "../core/store/map-unavailable.js";
 import { RedisThrottleStore } from "../core/store/redis-throttle-store.js";
 import type { AuthStore } from "../core/store.js";
 import { SecretBox } from "../platform/crypto/secret-box.js";
+import { CommitScopedCache } from "../platform/db/commit-scoped-cache.js";
 import { connect } from "../platform/db/connect.js";
 import type { PoolState } from "../platform/db/pool-state.js";
 import type { Language } from "../platform/i18n/languages.js";
@@ -114,6 +115,9 @@ export interface MailOptions {
     "pollIntervalMs" | "leaseMs" | "maxAttempts" | "retryBaseMs" | "retryMaxMs"
   >;
 }
+
+/** Enough for every live access token of a busy process; past it the cache starts over. */
+const MAX_USERINFO_ANSWERS = 50_000;
 
 /** An opened authentication library: the domain, the original's DB API, and how to close both. */
 export interface AuthService {
@@ -247,6 +251,9 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     clients: mapUnavailable(new ClientStore(oidcDb, millis, sqlite)),
     keys: new SigningKeys(oidcDb, secretBox, millis),
     cookieKey: () => secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
+    ...(sqlite && sessionCache
+      ? { userinfoAnswers: new CommitScopedCache(sqlite, MAX_USERINFO_ANSWERS) }
+      : {}),
   };
   const eventWriters = [...(auditEnabled ? [audit] : []), webhooks];
   const auth = new Auth({
@@ -283,6 +290,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     await webhooks.close();
     await audit.flush();
     await redis?.close();
+    oidc.userinfoAnswers?.close();
     await store.close();
   };
   const appliedMigrations: string[] = [];

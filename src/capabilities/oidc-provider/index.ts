@@ -2,6 +2,7 @@ import type Provider from "oidc-provider";
 import type { Capability } from "../../core/capability.js";
 import type { ApiKeyChecker } from "../../core/http/api-key-gate.js";
 import type { PageKit } from "../../core/pages/page-context.js";
+import type { CommitScopedCache } from "../../platform/db/commit-scoped-cache.js";
 import { clientAdminRoutes } from "./admin-routes.js";
 import {
   applicationPages,
@@ -16,6 +17,7 @@ import { createProvider, OIDC_ROUTES } from "./provider.js";
 import { type InteractionAccounts, interactionPages, mountProvider } from "./routes.js";
 import { serviceToken } from "./session-link.js";
 import { eraseProviderRowsOf, type PayloadStore, type SubjectStore } from "./store.js";
+import { FastUserinfo } from "./userinfo.js";
 
 export { type ClientInfo, ClientStore, type NewClient } from "./clients.js";
 export { OidcCoupling } from "./coupling.js";
@@ -31,6 +33,8 @@ export interface OidcStores {
   keys: SigningKeys;
   /** The provider's cookie key, derived from SECRET_KEY. */
   cookieKey: () => string;
+  /** Over SQLite: userinfo's answers, kept until anyone commits (FastUserinfo). */
+  userinfoAnswers?: CommitScopedCache<Record<string, unknown>>;
 }
 
 /** What the HTTP service adds: where the issuer is (known once listening) and the proxy setting. */
@@ -139,7 +143,12 @@ export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }>
   erasure: [eraseProviderRowsOf],
   async routes(app, { auth, oidc, apiKeys }, { cookie, pages }) {
     if (!oidc) return;
-    await mountProvider(app, providerOf(oidc, auth, cookie.name, pages), cookie);
+    await mountProvider(
+      app,
+      providerOf(oidc, auth, cookie.name, pages),
+      cookie,
+      new FastUserinfo(oidc),
+    );
     await app.register(applicationRoutes, {
       auth,
       cookie,

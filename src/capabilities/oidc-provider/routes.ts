@@ -10,9 +10,10 @@ import type { SessionClient } from "../../core/session.js";
 import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { batchRawAnswer } from "../../platform/http/raw-answer-batching.js";
-import { INTERACTION_PATH } from "./provider.js";
+import { INTERACTION_PATH, OIDC_ROUTES } from "./provider.js";
 import { rememberServiceToken } from "./session-link.js";
 import type { SubjectStore } from "./store.js";
+import type { FastUserinfo } from "./userinfo.js";
 import { consentView, errorView } from "./views.js";
 
 /** What the interactions need of the service's accounts. */
@@ -34,7 +35,11 @@ export interface InteractionAccounts {
  * device code, form_post, errors) are never framed. No script-src: form_post's
  * page submits itself with an inline script.
  */
-const PROVIDER_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+const PROVIDER_ANSWER_HEADERS = {
+  "content-security-policy": "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+} as const;
 
 /**
  * The service's headers of every answer (nosniff, Referrer-Policy, HSTS,
@@ -45,21 +50,23 @@ const PROVIDER_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'no
 function secureRawAnswer(reply: FastifyReply): void {
   for (const [name, value] of Object.entries(reply.getHeaders()))
     if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
-  reply.raw.setHeader("content-security-policy", PROVIDER_POLICY);
-  reply.raw.setHeader("x-frame-options", "DENY");
-  reply.raw.setHeader("x-content-type-options", "nosniff");
+  for (const [name, value] of Object.entries(PROVIDER_ANSWER_HEADERS))
+    reply.raw.setHeader(name, value);
   if (!reply.raw.hasHeader("referrer-policy"))
     reply.raw.setHeader("referrer-policy", "no-referrer");
 }
 
 /**
  * The provider mounted in Fastify: discovery and every /oidc/ endpoint handed,
- * raw, to oidc-provider's own handler. Bodies are left unread for it.
+ * raw, to oidc-provider's own handler. Bodies are left unread for it. The
+ * userinfo endpoint's common case is answered here (FastUserinfo), the rest
+ * of it by oidc-provider.
  */
 export async function mountProvider(
   app: FastifyInstance,
   getProvider: () => Promise<Provider>,
   cookie: SessionCookie,
+  userinfo: FastUserinfo,
 ): Promise<void> {
   let handler: ReturnType<Provider["callback"]> | undefined;
   await app.register(async (scope) => {
@@ -75,6 +82,13 @@ export async function mountProvider(
     };
     const hidden = { schema: { hide: true } };
     scope.get("/.well-known/openid-configuration", hidden, forward);
+    scope.get(OIDC_ROUTES.userinfo, hidden, async (request, reply) => {
+      const claims = await userinfo.claimsFor(request.method, request.url, request.headers);
+      if (!claims) return forward(request, reply);
+      for (const [name, value] of Object.entries(PROVIDER_ANSWER_HEADERS))
+        reply.header(name, value);
+      return reply.header("cache-control", "no-store").send(claims);
+    });
     // The methods oidc-provider's endpoints answer (OPTIONS: CORS preflight); others are 405.
     scope.route({
       method: ["GET", "POST", "OPTIONS"],

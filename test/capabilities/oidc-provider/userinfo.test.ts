@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import * as client from "openid-client";
+import { FastUserinfo } from "../../../src/capabilities/oidc-provider/userinfo.js";
+import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
+import { signedInUser } from "../../helpers/http.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
+import {
+  type CookieJar,
+  codeFlowStart,
+  discover,
+  followAuthorization,
+  serviceLogin,
+} from "./helpers.js";
+
+const T = { timeout: 120_000 };
+const HOUR = 3600;
+
+for (const factory of await testDatabases()) {
+  describe(`userinfo answered without oidc-provider's stack, on ${factory.name}`, {
+    skip: "skip" in factory ? factory.skip : false,
+  }, () => {
+    let database: TestDatabase | undefined;
+    let server: TestServer;
+    let base = "";
+    before(async () => {
+      if ("skip" in factory) return;
+      database = await factory.create();
+      server = await startTestServer({ DATABASE_URL: database.url });
+      base = `http://localhost:${server.port}`;
+    });
+    after(async () => {
+      await server?.close();
+      await database?.drop();
+    });
+
+    /** A signed-in user's tokens from a first-party client's code flow (no browser needed). */
+    const tokensOf = async (scope: string) => {
+      const user = await signedInUser(server.url);
+      const made = await server.service.oidc.clients.create({
+        name: "First",
+        redirectUris: ["http://rp.test/callback"],
+        firstParty: true,
+      });
+      const config = await discover(server, made.clientId, made.clientSecret);
+      const jar: CookieJar = new Map();
+      await serviceLogin(base, jar, user.email, user.password);
+      const flow = await codeFlowStart(config, { scope, prompt: "" });
+      const tokens = await client.authorizationCodeGrant(
+        config,
+        await followAuthorization(flow.url, jar),
+        flow.checks,
+      );
+      return { user, jar, config, tokens };
+    };
+    const userinfo = (token: string) =>
+      fetch(`${base}/oidc/me`, { headers: { authorization: `Bearer ${token}` } });
+    /** oidc-provider's own answer: a token in the body is never taken by the fast path. */
+    const providersUserinfo = (token: string) =>
+      fetch(`${base}/oidc/me`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: `access_token=${token}`,
+      });
+
+    test("its answer is oidc-provider's, claim for claim and header for header", T, async () => {
+      for (const scope of ["openid email", "openid"]) {
+        const { user, tokens } = await tokensOf(scope);
+        const fast = await userinfo(tokens.access_token);
+        const provider = await providersUserinfo(tokens.access_token);
+        assert.equal(fast.status, 200);
+        assert.equal(provider.status, 200);
+        const claims = (await fast.json()) as Record<string, unknown>;
+        assert.deepEqual(claims, await provider.json(), scope);
+        assert.equal(claims.sub, tokens.claims()?.sub);
+        assert.equal(claims.email, scope.includes("email") ? user.email : undefined);
+        for (const name of [
+          "cache-control",
+          "content-type",
+          "x-frame-options",
+          "x-content-type-options",
+          "content-security-policy",
+        ])
+          assert.equal(fast.headers.get(name), provider.headers.get(name), name);
+      }
+    });
+
+    test(
+      "after a logout, a revocation or the client's deletion, it refuses as oidc-provider does",
+      T,
+      async () => {
+        const logout = await tokensOf("openid email");
+        assert.equal((await userinfo(logout.tokens.access_token)).status, 200);
+        const cookie = [...logout.jar].map(([name, value]) => `${name}=${value}`).join("; ");
+        assert.equal(
+          (
+            await fetch(`${base}/sessions`, {
+              method: "DELETE",
+              headers: { cookie },
+              redirect: "manual",
+            })
+          ).status,
+          303,
+        );
+        const refused = await userinfo(logout.tokens.access_token);
+        assert.equal(refused.status, 401);
+        assert.match(refused.headers.get("www-authenticate") ?? "", /invalid_token/);
+
+        const revoked = await tokensOf("openid email");
+        assert.equal((await userinfo(revoked.tokens.access_token)).status, 200);
+        await client.tokenRevocation(revoked.config, revoked.tokens.access_token);
+        assert.equal((await userinfo(revoked.tokens.access_token)).status, 401);
+
+        const deleted = await tokensOf("openid email");
+        assert.equal((await userinfo(deleted.tokens.access_token)).status, 200);
+        await server.service.oidc.clients.delete(deleted.config.clientMetadata().client_id);
+        assert.equal((await userinfo(deleted.tokens.access_token)).status, 401);
+      },
+    );
+
+    test("it answers only a plain bearer token, and hands everything else over", T, async () => {
+      const { payloads, clients, subjects } = server.service.oidc;
+      const fast = new FastUserinfo(server.service.oidc);
+      const user = await signedInUser(server.url);
+      const account = await server.service.auth.getUserFromSessionId(
+        user.cookie.slice("session_id=".length),
+      );
+      assert.ok(account);
+      const sub = await subjects.subjectOf(account.id);
+      const made = await clients.create({ name: "Crafted", redirectUris: ["http://rp.test/cb"] });
+      const now = Math.floor(Date.now() / 1000);
+      const grantId = randomBytes(16).toString("base64url");
+      await payloads.upsert(
+        "Grant",
+        grantId,
+        {
+          iat: now,
+          exp: now + HOUR,
+          accountId: sub,
+          clientId: made.clientId,
+          kind: "Grant",
+          jti: grantId,
+          openid: { scope: "openid email" },
+        },
+        HOUR,
+      );
+      /** An access token row as oidc-provider stores them, with `extra` fields. */
+      const token = async (extra: Record<string, unknown> = {}) => {
+        const id = randomBytes(32).toString("base64url");
+        await payloads.upsert(
+          "AccessToken",
+          id,
+          {
+            iat: now,
+            exp: now + HOUR,
+            accountId: sub,
+            clientId: made.clientId,
+            grantId,
+            gty: "authorization_code",
+            scope: "openid email",
+            kind: "AccessToken",
+            jti: id,
+            ...extra,
+          },
+          HOUR,
+        );
+        return id;
+      };
+      const ask = (id: string, headers: Record<string, string> = {}, url = "/oidc/me") =>
+        fast.claimsFor("GET", url, { authorization: `Bearer ${id}`, ...headers });
+
+      const plain = await token();
+      assert.deepEqual(await ask(plain), { sub, email: user.email, email_verified: false });
+      const handedOver: [string, Promise<unknown>][] = [
+        ["a DPoP-bound token", ask(await token({ jkt: "thumbprint" }))],
+        ["a token with an audience", ask(await token({ aud: "https://api.example" }))],
+        ["a claims request", ask(await token({ claims: { userinfo: { email: null } } }))],
+        ["no openid scope", ask(await token({ scope: "email" }))],
+        ["an unknown token", ask(randomBytes(32).toString("base64url"))],
+        ["a DPoP proof", ask(plain, { dpop: "proof" })],
+        ["a CORS origin", ask(plain, { origin: "https://rp.example" })],
+        ["a query", ask(plain, {}, "/oidc/me?scope=openid")],
+        ["POST", fast.claimsFor("POST", "/oidc/me", { authorization: `Bearer ${plain}` })],
+        ["another scheme", fast.claimsFor("GET", "/oidc/me", { authorization: `Basic ${plain}` })],
+        ["another client's grant", ask(await token({ clientId: "someone-else" }))],
+      ];
+      for (const [what, answer] of handedOver) assert.equal(await answer, undefined, what);
+
+      // An answer kept in memory goes with the next commit: the grant's revocation here.
+      assert.ok(await ask(plain));
+      await payloads.revokeByGrantId(grantId);
+      assert.equal(await ask(plain), undefined, "revoked grant");
+    });
+  });
+}
