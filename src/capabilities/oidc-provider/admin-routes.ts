@@ -4,6 +4,7 @@ import { sendError } from "../../core/http/errors.js";
 import { errorResponse } from "../../core/http/schemas.js";
 import type { UnitOfWork } from "../../core/unit-of-work.js";
 import { type ClientInfo, ClientInputError, type ClientStore } from "./clients.js";
+import { SIGNING_ALGS, type SigningAlg } from "./keys.js";
 
 /** What /admin/clients needs: the keys that open it, the clients, and the unit of work that audits. */
 export interface ClientAdminDependencies {
@@ -19,7 +20,11 @@ interface NewClientBody {
   public?: boolean;
   first_party?: boolean;
   grants?: ("client_credentials" | "device_code")[];
+  id_token_signed_response_alg?: SigningAlg;
 }
+
+const ID_TOKEN_ALG_DESCRIPTION =
+  "how the client's ID tokens are signed; RS256 unless it says ES256";
 
 const uriList = {
   type: "array",
@@ -36,6 +41,7 @@ const clientView = {
     "first_party",
     "redirect_uris",
     "grant_types",
+    "id_token_signed_response_alg",
     "created_at",
   ],
   properties: {
@@ -45,6 +51,7 @@ const clientView = {
     first_party: { type: "boolean", description: "no consent page" },
     redirect_uris: { type: "array", items: { type: "string" } },
     grant_types: { type: "array", items: { type: "string" } },
+    id_token_signed_response_alg: { type: "string", description: ID_TOKEN_ALG_DESCRIPTION },
     created_at: { type: "string", format: "date-time" },
   },
 } as const;
@@ -60,6 +67,7 @@ function toView(client: ClientInfo) {
     first_party: client.firstParty,
     redirect_uris: client.redirectUris,
     grant_types: client.grantTypes,
+    id_token_signed_response_alg: client.idTokenAlg,
     created_at: client.createdAt.toISOString(),
   };
 }
@@ -125,6 +133,11 @@ export async function clientAdminRoutes(
               maxItems: 2,
               items: { type: "string", enum: ["client_credentials", "device_code"] },
             },
+            id_token_signed_response_alg: {
+              type: "string",
+              enum: [...SIGNING_ALGS],
+              description: ID_TOKEN_ALG_DESCRIPTION,
+            },
           },
         },
         response: {
@@ -156,6 +169,9 @@ export async function clientAdminRoutes(
               isPublic: body.public === true,
               firstParty: body.first_party === true,
               grants: body.grants ?? [],
+              ...(body.id_token_signed_response_alg
+                ? { idTokenAlg: body.id_token_signed_response_alg }
+                : {}),
             },
             change.tx,
           );

@@ -3,9 +3,17 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { Transaction } from "../../core/unit-of-work.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
+import { SIGNING_ALGS, type SigningAlg } from "./keys.js";
 import type { OidcDb } from "./store.js";
 
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+/**
+ * The ID token algorithm of a client that names none, as OpenID Connect
+ * Dynamic Client Registration says; clients registered before the choice
+ * existed have no such field in their metadata and get it too.
+ */
+export const DEFAULT_ID_TOKEN_ALG: SigningAlg = "RS256";
 
 export interface NewClient {
   name: string;
@@ -17,6 +25,8 @@ export interface NewClient {
   firstParty?: boolean;
   /** Grants beyond the code flow: "client_credentials", "device_code". */
   grants?: readonly string[];
+  /** How its ID tokens are signed: one of SIGNING_ALGS; DEFAULT_ID_TOKEN_ALG when not given. */
+  idTokenAlg?: string;
 }
 
 export interface ClientInfo {
@@ -26,6 +36,7 @@ export interface ClientInfo {
   firstParty: boolean;
   redirectUris: string[];
   grantTypes: string[];
+  idTokenAlg: string;
   createdAt: Date;
 }
 
@@ -98,6 +109,11 @@ export class ClientStore {
     ];
     if (grantTypes.length === 0)
       throw new ClientInputError("a client needs a redirect URI or a grant");
+    const idTokenAlg = input.idTokenAlg ?? DEFAULT_ID_TOKEN_ALG;
+    if (!isSigningAlg(idTokenAlg))
+      throw new ClientInputError(
+        `unknown ID token algorithm "${idTokenAlg}" (${SIGNING_ALGS.join(", ")})`,
+      );
     const metadata = {
       client_id: clientId,
       client_name: input.name,
@@ -107,6 +123,7 @@ export class ClientStore {
       response_types: code ? ["code"] : [],
       token_endpoint_auth_method: input.isPublic ? "none" : "client_secret_basic",
       first_party: input.firstParty === true,
+      id_token_signed_response_alg: idTokenAlg,
     };
     await this.#db(tx)
       .insertInto("oidc_clients")
@@ -145,6 +162,7 @@ export class ClientStore {
       const metadata = JSON.parse(row.metadata) as {
         redirect_uris: string[];
         grant_types: string[];
+        id_token_signed_response_alg?: string;
       };
       return {
         clientId: row.client_id,
@@ -153,6 +171,7 @@ export class ClientStore {
         firstParty: row.first_party === 1,
         redirectUris: metadata.redirect_uris,
         grantTypes: metadata.grant_types,
+        idTokenAlg: metadata.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_ALG,
         createdAt: new Date(Number(row.created_at)),
       };
     });
@@ -172,6 +191,10 @@ export class ClientStore {
       .execute();
     return true;
   }
+}
+
+function isSigningAlg(alg: string): alg is SigningAlg {
+  return (SIGNING_ALGS as readonly string[]).includes(alg);
 }
 
 /**

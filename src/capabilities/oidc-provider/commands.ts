@@ -19,10 +19,12 @@ Commands:
   create --name NAME --redirect-uri URI [--redirect-uri URI ...]
          [--post-logout-redirect-uri URI] [--public] [--first-party]
          [--grant client_credentials] [--grant device_code]
+         [--id-token-alg RS256|ES256]
                  register a relying party of the OpenID provider; prints
                  client_id and, for a confidential client, client_secret
-                 (once: only its SHA-256 is kept)
-  list [--json]  id, name, kind, grants, redirect URIs
+                 (once: only its SHA-256 is kept); its ID tokens are signed
+                 RS256 unless --id-token-alg says ES256
+  list [--json]  id, name, kind, grants, ID token algorithm, redirect URIs
   delete ID      the client and its grants and tokens are gone at once
 
 Exit codes: 0 done, 1 failed (no such client), 2 bad arguments.`;
@@ -46,6 +48,7 @@ function parseClientOptions(args: string[]) {
       public: { type: "boolean" },
       "first-party": { type: "boolean" },
       grant: { type: "string", multiple: true },
+      "id-token-alg": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -71,6 +74,7 @@ const CLIENT_COMMANDS: Record<
         isPublic: values.public === true,
         firstParty: values["first-party"] === true,
         grants: values.grant ?? [],
+        ...(values["id-token-alg"] === undefined ? {} : { idTokenAlg: values["id-token-alg"] }),
       });
       console.log(`client_id: ${made.clientId}`);
       if (made.clientSecret) console.log(`client_secret: ${made.clientSecret}`);
@@ -95,6 +99,7 @@ const CLIENT_COMMANDS: Record<
           client.isPublic ? "public" : "confidential",
           client.firstParty ? "first-party" : "third-party",
           client.grantTypes.join(","),
+          client.idTokenAlg,
           client.redirectUris.join(" "),
         ].join("\t"),
       );

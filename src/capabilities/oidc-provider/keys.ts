@@ -2,12 +2,14 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import type { OidcDb } from "./store.js";
 
-const ALGS = ["RS256", "ES256"] as const;
+/** The algorithms the provider holds a signing key for: those a client may choose for its ID tokens. */
+export const SIGNING_ALGS = ["RS256", "ES256"] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
 const SEAL_CONTEXT = "oidc-signing-key";
 /** How long a rotated-out key stays in the JWKS: longer than any token it signed lives. */
 export const RETIRED_KEY_KEPT_MS = 24 * 60 * 60 * 1000;
 
-function newJwk(alg: (typeof ALGS)[number]): Record<string, unknown> {
+function newJwk(alg: SigningAlg): Record<string, unknown> {
   const { privateKey } =
     alg === "RS256"
       ? generateKeyPairSync("rsa", { modulusLength: 2048 })
@@ -41,7 +43,7 @@ export class SigningKeys {
 
   /** The private JWKs to sign with and publish, newest generation first per algorithm. */
   async load(): Promise<Record<string, unknown>[]> {
-    for (const alg of ALGS) await this.#insert(alg, 1, true);
+    for (const alg of SIGNING_ALGS) await this.#insert(alg, 1, true);
     const rows = await this.db
       .selectFrom("oidc_keys")
       .selectAll()
@@ -68,7 +70,7 @@ export class SigningKeys {
   async rotate(): Promise<string[]> {
     await this.load();
     const kids: string[] = [];
-    for (const alg of ALGS) {
+    for (const alg of SIGNING_ALGS) {
       const current = await this.db
         .selectFrom("oidc_keys")
         .select((eb) => eb.fn.max("generation").as("generation"))
@@ -88,7 +90,7 @@ export class SigningKeys {
   }
 
   async #insert(
-    alg: (typeof ALGS)[number],
+    alg: SigningAlg,
     generation: number,
     ifAbsent: boolean,
   ): Promise<string | undefined> {

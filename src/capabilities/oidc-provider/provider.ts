@@ -1,7 +1,7 @@
 import Provider, { type Configuration, errors } from "oidc-provider";
 import type { AuthEventListener } from "../../core/events.js";
 import type { PageKit } from "../../core/pages/page-context.js";
-import { type ClientStore, clientSecretMatches } from "./clients.js";
+import { type ClientStore, clientSecretMatches, DEFAULT_ID_TOKEN_ALG } from "./clients.js";
 import { reportProviderEvents, reportRevocation } from "./provider-events.js";
 import { providerPages } from "./provider-pages.js";
 import { linkedPolicy, type SignedInSubject } from "./session-link.js";
@@ -128,7 +128,7 @@ export function createProvider(parts: ProviderParts): Provider {
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
-      id_token_signed_response_alg: "RS256",
+      id_token_signed_response_alg: DEFAULT_ID_TOKEN_ALG,
     },
     extraClientMetadata: { properties: ["first_party"] },
     rotateRefreshToken: true,

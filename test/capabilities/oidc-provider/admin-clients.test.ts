@@ -18,6 +18,7 @@ interface ClientView {
   client_secret?: string;
   name: string;
   grant_types: string[];
+  id_token_signed_response_alg: string;
 }
 
 for (const factory of await testDatabases()) {
@@ -130,6 +131,49 @@ for (const factory of await testDatabases()) {
         assert.ok(rows.some((row) => row.event === "oauth_token_revoked"));
         // A client's own grants are counted, not written.
         assert.ok(!rows.some((row) => row.event === "oauth_grant_issued"));
+      },
+    );
+
+    test(
+      "id_token_signed_response_alg: ES256 is kept and shown, RS256 without it, HS256 a 400",
+      T,
+      async () => {
+        const es = await call("POST", "/admin/clients", keys.clients, {
+          name: "ES app",
+          redirect_uris: ["https://app.example/cb"],
+          id_token_signed_response_alg: "ES256",
+        });
+        assert.equal(es.status, 201);
+        const plain = await call("POST", "/admin/clients", keys.clients, {
+          name: "Plain app",
+          redirect_uris: ["https://app.example/cb"],
+        });
+        assert.equal(plain.status, 201);
+        assert.equal((es.body as ClientView).id_token_signed_response_alg, "ES256");
+        assert.equal((plain.body as ClientView).id_token_signed_response_alg, "RS256");
+        const listed = (await call("GET", "/admin/clients", keys.clients)).body as {
+          clients: ClientView[];
+        };
+        const algOf = (id: string) =>
+          listed.clients.find((c) => c.client_id === id)?.id_token_signed_response_alg;
+        assert.equal(algOf((es.body as ClientView).client_id), "ES256");
+        assert.equal(algOf((plain.body as ClientView).client_id), "RS256");
+
+        const count = listed.clients.length;
+        const refused = await call("POST", "/admin/clients", keys.clients, {
+          name: "HS app",
+          redirect_uris: ["https://app.example/cb"],
+          id_token_signed_response_alg: "HS256",
+        });
+        assert.equal(refused.status, 400);
+        assert.equal((refused.body as { error: string }).error, "invalid_body");
+        assert.equal((await server.service.oidc.clients.list()).length, count, "nothing made");
+        for (const made of [es, plain])
+          await call(
+            "DELETE",
+            `/admin/clients/${(made.body as ClientView).client_id}`,
+            keys.clients,
+          );
       },
     );
 

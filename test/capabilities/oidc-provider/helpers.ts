@@ -9,16 +9,22 @@ export function issuerOf(server: TestServer): URL {
   return new URL(`http://localhost:${server.port}`);
 }
 
-/** openid-client's configuration of a registered client, by discovery (http allowed: a test issuer). */
+/**
+ * openid-client's configuration of a registered client, by discovery (http
+ * allowed: a test issuer); `metadata` is what the relying party expects of its
+ * registration beyond the secret (e.g. its ID token algorithm), which
+ * openid-client then holds the provider's answers to.
+ */
 export async function discover(
   server: TestServer,
   clientId: string,
   clientSecret?: string,
+  metadata: Partial<client.ClientMetadata> = {},
 ): Promise<client.Configuration> {
   return client.discovery(
     issuerOf(server),
     clientId,
-    clientSecret,
+    clientSecret ? { ...metadata, client_secret: clientSecret } : metadata,
     clientSecret ? undefined : client.None(),
     { execute: [client.allowInsecureRequests] },
   );
