@@ -116,7 +116,10 @@ end
 }
 
 /** Registers the benchmark's client with the CLI (the database migrated by it). */
-function createClient(env: Record<string, string>): { id: string; secret: string } {
+function createClient(
+  env: Record<string, string>,
+  extra: string[] = [],
+): { id: string; secret: string } {
   const out = execFileSync(
     process.execPath,
     [
@@ -130,6 +133,7 @@ function createClient(env: Record<string, string>): { id: string; secret: string
       "--first-party",
       "--grant",
       "client_credentials",
+      ...extra,
     ],
     { env: { ...process.env, ...env }, encoding: "utf8" },
   );
@@ -146,9 +150,45 @@ interface Row {
   result: LoadResult;
 }
 
+/** A client's Basic credentials and openid-client configuration. */
+async function clientOf(made: { id: string; secret: string }, base: string) {
+  return {
+    basic: Buffer.from(`${made.id}:${made.secret}`).toString("base64"),
+    config: await client.discovery(new URL(base), made.id, made.secret, undefined, {
+      execute: [client.allowInsecureRequests],
+    }),
+  };
+}
+
+/** Refresh tokens (one code flow each) for the user, and the last flow's access token. */
+async function codeFlows(
+  base: string,
+  config: client.Configuration,
+  email: string,
+  count: number,
+): Promise<{ refreshTokens: string[]; accessToken: string }> {
+  const refreshTokens: string[] = [];
+  let accessToken = "";
+  for (let i = 0; i < count; i++) {
+    const jar: CookieJar = new Map();
+    await serviceLogin(base, jar, email, PASSWORD);
+    const { url, checks } = await codeFlowStart(config);
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      await followAuthorization(url, jar),
+      checks,
+    );
+    refreshTokens.push(tokens.refresh_token ?? "");
+    accessToken = tokens.access_token;
+  }
+  return { refreshTokens, accessToken };
+}
+
 async function measure(database: { name: string; url: string }, workers: number): Promise<Row[]> {
   const env = { DATABASE_URL: database.url, SECRET_KEY, BCRYPT_COST: "4" };
-  const made = createClient(env);
+  // RS256 ID tokens, the default; and a client that chose ES256 (client create --id-token-alg).
+  const rsMade = createClient(env);
+  const esMade = createClient(env, ["--id-token-alg", "ES256"]);
   const profile: Record<string, string> = values["cpu-prof"]
     ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]}` }
     : {};
@@ -159,37 +199,26 @@ async function measure(database: { name: string; url: string }, workers: number)
   const rows: Row[] = [];
   try {
     const base = `http://localhost:${PORT}`;
-    const basic = Buffer.from(`${made.id}:${made.secret}`).toString("base64");
-    const config = await client.discovery(new URL(base), made.id, made.secret, undefined, {
-      execute: [client.allowInsecureRequests],
-    });
+    const rs = await clientOf(rsMade, base);
+    const es = await clientOf(esMade, base);
     const email = `bench-${workers}@example.com`;
     await fetch(`${base}/users`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email, password: PASSWORD }),
     });
-    // Refresh tokens (one code flow each) and an access token for userinfo.
-    const refreshTokens: string[] = [];
-    let accessToken = "";
-    for (let i = 0; i < REFRESH_TOKENS_PER_RUN * (runs + 1); i++) {
-      const jar: CookieJar = new Map();
-      await serviceLogin(base, jar, email, PASSWORD);
-      const { url, checks } = await codeFlowStart(config);
-      const tokens = await client.authorizationCodeGrant(
-        config,
-        await followAuthorization(url, jar),
-        checks,
-      );
-      refreshTokens.push(tokens.refresh_token ?? "");
-      accessToken = tokens.access_token;
-    }
+    const wanted = (what: string) => !values.only || what.includes(values.only);
+    const flows = REFRESH_TOKENS_PER_RUN * (runs + 1);
+    const RS_REFRESH = "refresh grants (RS256 ID tokens)";
+    const ES_REFRESH = "refresh grants (ES256 ID tokens)";
+    const rsFlows = await codeFlows(base, rs.config, email, wanted(RS_REFRESH) ? flows : 1);
+    const esFlows = await codeFlows(base, es.config, email, wanted(ES_REFRESH) ? flows : 0);
     const target = `http://127.0.0.1:${PORT}`;
-    const cc = formScript("cc", basic, "grant_type=client_credentials");
-    const ccToken = (await client.clientCredentialsGrant(config, {})).access_token;
-    const introspect = formScript("introspect", basic, `token=${ccToken}`);
+    const cc = formScript("cc", rs.basic, "grant_type=client_credentials");
+    const ccToken = (await client.clientCredentialsGrant(rs.config, {})).access_token;
+    const introspect = formScript("introspect", rs.basic, `token=${ccToken}`);
     const load = (what: string, measureOnce: () => LoadResult) => {
-      if (values.only && !what.includes(values.only)) return;
+      if (!wanted(what)) return;
       measureOnce(); // warm-up (shorter runs would do; one run is simplest)
       rows.push({ what, database: database.name, workers, result: medianRun(runs, measureOnce) });
     };
@@ -198,11 +227,12 @@ async function measure(database: { name: string; url: string }, workers: number)
     );
     // Each run spends its own chains: a new file of unused tokens per run.
     let chain = 0;
-    load("refresh grants", () => {
+    const refreshes = (basic: string, refreshTokens: string[]) => () => {
       const file = join(folder.dir, `tokens-${chain}.txt`);
+      const offset = chain % (runs + 1);
       const slice = refreshTokens.slice(
-        chain * REFRESH_TOKENS_PER_RUN,
-        (chain + 1) * REFRESH_TOKENS_PER_RUN,
+        offset * REFRESH_TOKENS_PER_RUN,
+        (offset + 1) * REFRESH_TOKENS_PER_RUN,
       );
       chain++;
       writeFileSync(file, `${slice.join("\n")}\n`);
@@ -212,7 +242,11 @@ async function measure(database: { name: string; url: string }, workers: number)
         script: refreshScript(basic, file, 2),
         allowErrors: true,
       });
-    });
+    };
+    load(RS_REFRESH, refreshes(rs.basic, rsFlows.refreshTokens));
+    chain = 0;
+    load(ES_REFRESH, refreshes(es.basic, esFlows.refreshTokens));
+    const accessToken = rsFlows.accessToken;
     load("introspections", () =>
       wrk(`${target}/oidc/token/introspection`, { seconds, script: introspect, allowErrors: true }),
     );

@@ -2,6 +2,7 @@ import Provider, { type Configuration, errors } from "oidc-provider";
 import type { AuthEventListener } from "../../core/events.js";
 import type { PageKit } from "../../core/pages/page-context.js";
 import { type ClientStore, clientSecretMatches, DEFAULT_ID_TOKEN_ALG } from "./clients.js";
+import { SIGNING_ALGS } from "./keys.js";
 import { reportProviderEvents, reportRevocation } from "./provider-events.js";
 import { providerPages } from "./provider-pages.js";
 import { linkedPolicy, type SignedInSubject } from "./session-link.js";
@@ -131,6 +132,8 @@ export function createProvider(parts: ProviderParts): Provider {
       id_token_signed_response_alg: DEFAULT_ID_TOKEN_ALG,
     },
     extraClientMetadata: { properties: ["first_party"] },
+    // The algorithms it holds keys for: discovery offers no other.
+    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
     rotateRefreshToken: true,
     ttl: {
       AccessToken: 3600,

@@ -42,6 +42,8 @@ describe("the OpenID provider, with openid-client as relying party", { skip }, (
     assert.deepEqual(meta.code_challenge_methods_supported, ["S256"]);
     assert.deepEqual(meta.response_types_supported, ["code"]);
     assert.equal(meta.authorization_response_iss_parameter_supported, true);
+    // Only the algorithms it holds keys for.
+    assert.deepEqual(meta.id_token_signing_alg_values_supported, ["RS256", "ES256"]);
     assert.ok(!(meta.grant_types_supported ?? []).includes("password"));
     assert.ok(!(meta.grant_types_supported ?? []).includes("implicit"));
     // The service's OpenAPI document leaves the provider's endpoints to discovery, and says where.
