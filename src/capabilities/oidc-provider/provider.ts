@@ -50,6 +50,22 @@ export interface ProviderParts {
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 /**
+ * What a second consumption of a single-use model is, as oidc-provider words
+ * it when it finds one already consumed: a code, device code or refresh token
+ * used twice (two requests racing with the same one both found it unused
+ * before either consumed it), or a pushed request's URI used twice.
+ */
+const REUSE_ERRORS: Readonly<Record<string, () => Error>> = {
+  AuthorizationCode: () => new errors.InvalidGrant("authorization code already consumed"),
+  RefreshToken: () => new errors.InvalidGrant("refresh token already used"),
+  DeviceCode: () => new errors.InvalidGrant("device code already consumed"),
+  BackchannelAuthenticationRequest: () =>
+    new errors.InvalidGrant("backchannel authentication request already consumed"),
+  PushedAuthorizationRequest: () =>
+    new errors.InvalidRequestUri("request_uri is invalid, expired, or was already used"),
+};
+
+/**
  * The adapter over the service's database (oidc_payloads; clients from
  * oidc_clients). Refresh tokens are rotated: the request that loses a race to
  * consume the same one finds it used, and, as for any reuse, the whole grant
@@ -75,11 +91,14 @@ function adapterClass(payloads: PayloadStore, clients: ClientStore) {
     }
     async consume(id: string): Promise<void> {
       if (await payloads.consume(this.model, id)) return;
-      if (this.model !== "RefreshToken") return;
-      // Another request consumed it first: a reuse. Revoke the grant.
+      // Another request consumed it first, after both had found it unused: a
+      // reuse, answered as oidc-provider answers one it sees (the grant revoked).
+      const reuse = REUSE_ERRORS[this.model];
+      if (!reuse) return;
       const found = await payloads.find(this.model, "id", id);
-      if (typeof found?.grantId === "string") await payloads.revokeByGrantId(found.grantId);
-      throw new errors.InvalidGrant("refresh token already used");
+      if (this.model !== "PushedAuthorizationRequest" && typeof found?.grantId === "string")
+        await payloads.revokeByGrantId(found.grantId);
+      throw reuse();
     }
     async destroy(id: string): Promise<void> {
       await payloads.destroy(this.model, id);

@@ -7,7 +7,8 @@ import { CommitWatch } from "./wal-commits.js";
  * pread, see wal-commits.ts), and any commit by any connection, this
  * process's, a worker's or the CLI's, empties it. An entry also ends at its
  * own time (a token's expiry). What it caches must therefore depend only on
- * rows of that database and on the clock.
+ * rows of that database and on the clock. A database without a WAL file
+ * (`:memory:`) keeps nothing: there, its own commits cannot be seen.
  *
  * A reader checks (get) before it reads, and stores (set) with the
  * generation it saw then: an entry read across someone else's get that
@@ -28,6 +29,7 @@ export class CommitScopedCache<V> {
 
   /** The value kept for the key, unless a commit or its time has ended it. */
   get(key: string, now: number): V | undefined {
+    if (!this.#commits.seesOwnCommits) return undefined;
     if (this.#commits.changed()) {
       this.#entries.clear();
       this.#generation++;
@@ -50,7 +52,7 @@ export class CommitScopedCache<V> {
    * `until` (milliseconds); past `max` entries the cache starts over.
    */
   set(key: string, value: V, until: number, generation: number): void {
-    if (generation !== this.#generation) return;
+    if (generation !== this.#generation || !this.#commits.seesOwnCommits) return;
     if (this.#entries.size >= this.#max) this.#entries.clear();
     this.#entries.set(key, { value, until });
   }

@@ -42,6 +42,15 @@ export class CommitWatch {
     this.#last.fill(0xff);
   }
 
+  /**
+   * Whether this connection's own commits are seen too: only through the
+   * WAL-index header. `PRAGMA data_version` (the fallback, for `:memory:`)
+   * changes for other connections' commits only.
+   */
+  get seesOwnCommits(): boolean {
+    return this.#fd !== undefined;
+  }
+
   /** True when a commit may have happened since the previous call (always true on the first). */
   changed(): boolean {
     if (this.#fd === undefined) {
