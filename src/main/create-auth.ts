@@ -4,13 +4,9 @@ import { UserAdmin } from "../capabilities/admin-api/user-admin.js";
 import { AuditTrail } from "../capabilities/audit/audit.js";
 import { KyselyAuditStore } from "../capabilities/audit/kysely-store.js";
 import {
-  ClientStore,
   OidcCoupling,
-  type OidcDb,
   type OidcStores,
-  PayloadStore,
-  SigningKeys,
-  SubjectStore,
+  openOidcStores,
 } from "../capabilities/oidc-provider/index.js";
 import type { Passkeys } from "../capabilities/passkeys/passkeys.js";
 import { DEFAULT_RP_NAME } from "../capabilities/passkeys/settings.js";
@@ -27,7 +23,6 @@ import { mapUnavailable } from "../core/store/map-unavailable.js";
 import { RedisThrottleStore } from "../core/store/redis-throttle-store.js";
 import type { AuthStore } from "../core/store.js";
 import { SecretBox } from "../platform/crypto/secret-box.js";
-import { CommitScopedCache } from "../platform/db/commit-scoped-cache.js";
 import { connect } from "../platform/db/connect.js";
 import type { PoolState } from "../platform/db/pool-state.js";
 import type { Language } from "../platform/i18n/languages.js";
@@ -116,9 +111,6 @@ export interface MailOptions {
   >;
 }
 
-/** Enough for every live access token of a busy process; past it the cache starts over. */
-const MAX_USERINFO_ANSWERS = 50_000;
-
 /** An opened authentication library: the domain, the original's DB API, and how to close both. */
 export interface AuthService {
   auth: Auth;
@@ -190,7 +182,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     poolSize: databasePoolSize,
     timeoutMs: databaseTimeoutMs,
   });
-  const { store, stores, listener } = openStores(kysely, dialect, {
+  const { store, stores, listener, alsoForget } = openStores(kysely, dialect, {
     sessionCache,
     sqlite,
     postgresUrl: dialect === "postgres" ? databaseUrl : undefined,
@@ -243,18 +235,16 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     options: webhookOptions,
   });
   const { origins = ["http://localhost:5000"] } = webauthn;
-  const oidcDb = kysely as unknown as OidcDb;
   const millis = now ? () => now().getTime() : Date.now;
-  const oidc: OidcStores = {
-    payloads: mapUnavailable(new PayloadStore(oidcDb, millis, sqlite)),
-    subjects: mapUnavailable(new SubjectStore(oidcDb, sqlite)),
-    clients: mapUnavailable(new ClientStore(oidcDb, millis, sqlite)),
-    keys: new SigningKeys(oidcDb, secretBox, millis),
-    cookieKey: () => secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
-    ...(sqlite && sessionCache
-      ? { userinfoAnswers: new CommitScopedCache(sqlite, MAX_USERINFO_ANSWERS) }
-      : {}),
-  };
+  const oidc = openOidcStores({
+    db: kysely,
+    sqlite,
+    notices: listener,
+    alsoForget,
+    cache: sessionCache,
+    millis,
+    secretBox,
+  });
   const eventWriters = [...(auditEnabled ? [audit] : []), webhooks];
   const auth = new Auth({
     store,

@@ -42,7 +42,13 @@ export function openStores(
     sqlite: BetterSqlite3.Database | undefined;
     postgresUrl: string | undefined;
   },
-): { store: AuthStore; stores: CapabilityStores; listener?: SessionChangeListener } {
+): {
+  store: AuthStore;
+  stores: CapabilityStores;
+  listener?: SessionChangeListener;
+  /** PostgreSQL: also calls `forget` when this process's writes empty the session cache. */
+  alsoForget?: (forget: () => void) => void;
+} {
   const { cache, listener } = withCache(new KyselyStore(kysely, dialect, TAKE_BACK, ERASURE), {
     ...options,
     kysely,
@@ -50,6 +56,7 @@ export function openStores(
   const watched = <S extends object>(store: S, writes: ReadonlySet<string>) =>
     mapUnavailable(cache.invalidating(store, writes));
   return {
+    alsoForget: cache.alsoForget,
     store: mapUnavailable(cache.store),
     stores: {
       secondFactors: mapUnavailable(new KyselyMfaStore(kysely, TAKE_BACK)),

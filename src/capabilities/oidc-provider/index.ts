@@ -2,7 +2,6 @@ import type Provider from "oidc-provider";
 import type { Capability } from "../../core/capability.js";
 import type { ApiKeyChecker } from "../../core/http/api-key-gate.js";
 import type { PageKit } from "../../core/pages/page-context.js";
-import type { CommitScopedCache } from "../../platform/db/commit-scoped-cache.js";
 import { clientAdminRoutes } from "./admin-routes.js";
 import {
   applicationPages,
@@ -10,32 +9,20 @@ import {
   applicationsAccountSection,
 } from "./application-routes.js";
 import { Applications } from "./applications.js";
-import type { ClientStore } from "./clients.js";
 import { oidcCommands } from "./commands.js";
-import type { SigningKeys } from "./keys.js";
+import type { OidcStores } from "./open-stores.js";
 import { createProvider, OIDC_ROUTES } from "./provider.js";
 import { type InteractionAccounts, interactionPages, mountProvider } from "./routes.js";
 import { serviceToken } from "./session-link.js";
-import { eraseProviderRowsOf, type PayloadStore, type SubjectStore } from "./store.js";
+import { eraseProviderRowsOf } from "./store.js";
 import { FastUserinfo } from "./userinfo.js";
 
 export { type ClientInfo, ClientStore, type NewClient } from "./clients.js";
 export { OidcCoupling } from "./coupling.js";
 export { SigningKeys } from "./keys.js";
+export { type OidcStores, openOidcStores } from "./open-stores.js";
 export { OIDC_ROUTES } from "./provider.js";
 export { type OidcDb, PayloadStore, SubjectStore } from "./store.js";
-
-/** The provider's stores over the service's database, made by createAuth. */
-export interface OidcStores {
-  payloads: PayloadStore;
-  subjects: SubjectStore;
-  clients: ClientStore;
-  keys: SigningKeys;
-  /** The provider's cookie key, derived from SECRET_KEY. */
-  cookieKey: () => string;
-  /** Over SQLite: userinfo's answers, kept until anyone commits (FastUserinfo). */
-  userinfoAnswers?: CommitScopedCache<Record<string, unknown>>;
-}
 
 /** What the HTTP service adds: where the issuer is (known once listening) and the proxy setting. */
 export interface OidcHttp extends OidcStores {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { CommitScopedCache } from "../../platform/db/commit-scoped-cache.js";
+import type { AnswerCache } from "../../platform/db/answer-cache.js";
 import type { ClientStore } from "./clients.js";
 import { issuedBefore } from "./provider.js";
 import type { PayloadStore, SubjectStore } from "./store.js";
@@ -51,9 +51,9 @@ interface StoredGrant {
  * same client and account). Anything else, refusals included, is handed to
  * oidc-provider, which answers it (and counts its errors) as before.
  *
- * Over SQLite, answers are kept per token until anyone commits anything
- * (CommitScopedCache): a revocation, a take-back, an email change or a
- * deleted client is a commit, so none is ever answered from before it.
+ * Answers are kept per token until anything they were read from may have
+ * changed (AnswerCache): over SQLite any commit; over PostgreSQL a write of
+ * this process to those rows, or another's notice (migrations 0008, 0018).
  */
 export class FastUserinfo {
   constructor(
@@ -61,7 +61,7 @@ export class FastUserinfo {
       payloads: PayloadStore;
       clients: ClientStore;
       subjects: SubjectStore;
-      userinfoAnswers?: CommitScopedCache<Record<string, unknown>>;
+      userinfoAnswers?: AnswerCache<Record<string, unknown>>;
     },
     private readonly now: () => number = Date.now,
   ) {}

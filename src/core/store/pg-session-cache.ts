@@ -31,6 +31,7 @@ export function withPostgresSessionCache<T extends AuthStore>(
   store: T,
   listener: Pick<SessionChangeListener, "up" | "close">,
 ): SessionCache<T> & { onChange: (change: SessionChange) => void; reset: () => void } {
+  const alsoOnReset: Array<() => void> = [];
   const entries = new Map<string, SessionLookup>();
   const byUser = new Map<number, Set<string>>();
   /** Bumped by every invalidation: a lookup that saw it change is not kept. */
@@ -40,6 +41,7 @@ export function withPostgresSessionCache<T extends AuthStore>(
     generation++;
     entries.clear();
     byUser.clear();
+    for (const forget of alsoOnReset) forget();
   };
 
   const onChange = (change: SessionChange) => {
@@ -80,5 +82,11 @@ export function withPostgresSessionCache<T extends AuthStore>(
   });
   const invalidating = <S extends object>(other: S, names: ReadonlySet<string>) =>
     invalidatingWrites(other, names, reset);
-  return { store: cached, invalidating, onChange, reset };
+  return {
+    store: cached,
+    invalidating,
+    onChange,
+    reset,
+    alsoForget: (forget) => alsoOnReset.push(forget),
+  };
 }

@@ -68,6 +68,12 @@ export function invalidatingWrites<T extends object>(
 export interface SessionCache<T> {
   store: T;
   invalidating<S extends object>(store: S, names: ReadonlySet<string>): S;
+  /**
+   * Also calls `forget` whenever this process's writes empty the cache (a
+   * user changed, sessions ended): for another cache of answers that depend
+   * on users. Only where other commits are not seen by every read (PostgreSQL).
+   */
+  alsoForget?(forget: () => void): void;
 }
 
 /** Enough for every active session of a busy process; past it the cache starts over. */

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { SESSION_CHANGES_CHANNEL } from "../../platform/db/migrations/0008-session-change-notices.js";
+import { OIDC_CHANGES_CHANNEL } from "../../platform/db/migrations/0018-oidc-change-notices.js";
 
 /** What a notice says changed: these users' sessions, or possibly anyone's. */
 export type SessionChange = { userIds: number[] } | "everything";
@@ -25,8 +26,12 @@ const MAX_RETRY_MS = 5000;
 /** The listener connection's application_name. */
 export const SESSION_LISTENER_NAME = "auth-service session listener";
 
+/** Every channel it listens on: the session cache's, and the OpenID provider's userinfo answers'. */
+const CHANNELS = [SESSION_CHANGES_CHANNEL, OIDC_CHANGES_CHANNEL] as const;
+export type NoticeChannel = (typeof CHANNELS)[number];
+
 /**
- * One connection per process doing LISTEN on the session-changes channel,
+ * One connection per process doing LISTEN on the change channels,
  * kept open: reconnected with backoff when it drops (a restart, a failover,
  * `pg_terminate_backend`), and checked with a query every heartbeat so that
  * a connection lost without a word (a silent network partition) is noticed
@@ -41,6 +46,7 @@ export class SessionChangeListener {
   #retryMs: number;
   #retryTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  readonly #watchers = new Map<NoticeChannel, Set<() => void>>();
 
   constructor(options: SessionChangeListenerOptions) {
     this.#options = { heartbeatMs: 5000, retryMs: 100, ...options };
@@ -50,6 +56,17 @@ export class SessionChangeListener {
   /** True while notices are being received. */
   get up(): boolean {
     return this.#up;
+  }
+
+  /**
+   * Calls `handler` at every notice on the channel, and whenever the
+   * listener goes down or comes back (notices may have been missed): what a
+   * cache built on it must forget.
+   */
+  watch(channel: NoticeChannel, handler: () => void): void {
+    const handlers = this.#watchers.get(channel) ?? new Set();
+    handlers.add(handler);
+    this.#watchers.set(channel, handlers);
   }
 
   /** Connects and listens; resolves after the first attempt, whether or not it succeeded. */
@@ -80,13 +97,16 @@ export class SessionChangeListener {
     client.on("error", () => this.#lost(client));
     client.on("end", () => this.#lost(client));
     client.on("notification", (message) => {
-      if (message.channel === SESSION_CHANGES_CHANNEL && client === this.#client)
+      if (client !== this.#client) return;
+      if (message.channel === SESSION_CHANGES_CHANNEL)
         this.#options.onChange(parseChange(message.payload));
+      for (const handler of this.#watchers.get(message.channel as NoticeChannel) ?? []) handler();
     });
     this.#client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${SESSION_CHANGES_CHANNEL}`);
+      // One round trip, so the connection's last statement is the whole LISTEN.
+      await client.query(CHANNELS.map((channel) => `LISTEN ${channel}`).join("; "));
     } catch {
       this.#lost(client);
       return;
@@ -121,6 +141,7 @@ export class SessionChangeListener {
     if (this.#up === up) return;
     this.#up = up;
     this.#options.onStateChange(up);
+    for (const handlers of this.#watchers.values()) for (const handler of handlers) handler();
   }
 }
 

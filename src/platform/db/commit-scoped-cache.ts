@@ -1,4 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
+import type { AnswerCache } from "./answer-cache.js";
 import { CommitWatch } from "./wal-commits.js";
 
 /**
@@ -15,7 +16,7 @@ import { CommitWatch } from "./wal-commits.js";
  * found a commit is dropped, and a commit nobody has checked for yet empties
  * the cache at the next get.
  */
-export class CommitScopedCache<V> {
+export class CommitScopedCache<V> implements AnswerCache<V> {
   readonly #commits: CommitWatch;
   readonly #entries = new Map<string, { value: V; until: number }>();
   readonly #max: number;
@@ -31,8 +32,7 @@ export class CommitScopedCache<V> {
   get(key: string, now: number): V | undefined {
     if (!this.#commits.seesOwnCommits) return undefined;
     if (this.#commits.changed()) {
-      this.#entries.clear();
-      this.#generation++;
+      this.forget();
       return undefined;
     }
     const entry = this.#entries.get(key);
@@ -57,8 +57,13 @@ export class CommitScopedCache<V> {
     this.#entries.set(key, { value, until });
   }
 
-  close(): void {
+  forget(): void {
+    this.#generation++;
     this.#entries.clear();
+  }
+
+  close(): void {
+    this.forget();
     this.#commits.close();
   }
 }

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import * as client from "openid-client";
+import { type OidcStores, openOidcStores } from "../../../src/capabilities/oidc-provider/index.js";
 import { FastUserinfo } from "../../../src/capabilities/oidc-provider/userinfo.js";
+import { connect } from "../../../src/platform/db/connect.js";
 import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
 import { signedInUser } from "../../helpers/http.js";
 import { startTestServer, type TestServer } from "../../helpers/server.js";
@@ -16,6 +18,64 @@ import {
 
 const T = { timeout: 120_000 };
 const HOUR = 3600;
+
+/** What the crafted-row tests need of the provider's stores. */
+type Stores = Pick<OidcStores, "payloads" | "clients" | "subjects">;
+
+/**
+ * A new user of the server, a client and a grant to it as oidc-provider stores
+ * them, and a maker of that grant's access tokens (with `extra` fields).
+ */
+async function crafted(server: TestServer, stores: Stores) {
+  const user = await signedInUser(server.url);
+  const account = await server.service.auth.getUserFromSessionId(
+    user.cookie.slice("session_id=".length),
+  );
+  assert.ok(account);
+  const sub = await stores.subjects.subjectOf(account.id);
+  const made = await stores.clients.create({
+    name: "Crafted",
+    redirectUris: ["http://rp.test/cb"],
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const grantId = randomBytes(16).toString("base64url");
+  await stores.payloads.upsert(
+    "Grant",
+    grantId,
+    {
+      iat: now,
+      exp: now + HOUR,
+      accountId: sub,
+      clientId: made.clientId,
+      kind: "Grant",
+      jti: grantId,
+      openid: { scope: "openid email" },
+    },
+    HOUR,
+  );
+  const token = async (extra: Record<string, unknown> = {}) => {
+    const id = randomBytes(32).toString("base64url");
+    await stores.payloads.upsert(
+      "AccessToken",
+      id,
+      {
+        iat: now,
+        exp: now + HOUR,
+        accountId: sub,
+        clientId: made.clientId,
+        grantId,
+        gty: "authorization_code",
+        scope: "openid email",
+        kind: "AccessToken",
+        jti: id,
+        ...extra,
+      },
+      HOUR,
+    );
+    return id;
+  };
+  return { user, sub, grantId, token };
+}
 
 for (const factory of await testDatabases()) {
   describe(`userinfo answered without oidc-provider's stack, on ${factory.name}`, {
@@ -122,51 +182,7 @@ for (const factory of await testDatabases()) {
     test("it answers only a plain bearer token, and hands everything else over", T, async () => {
       const { payloads, clients, subjects } = server.service.oidc;
       const fast = new FastUserinfo(server.service.oidc);
-      const user = await signedInUser(server.url);
-      const account = await server.service.auth.getUserFromSessionId(
-        user.cookie.slice("session_id=".length),
-      );
-      assert.ok(account);
-      const sub = await subjects.subjectOf(account.id);
-      const made = await clients.create({ name: "Crafted", redirectUris: ["http://rp.test/cb"] });
-      const now = Math.floor(Date.now() / 1000);
-      const grantId = randomBytes(16).toString("base64url");
-      await payloads.upsert(
-        "Grant",
-        grantId,
-        {
-          iat: now,
-          exp: now + HOUR,
-          accountId: sub,
-          clientId: made.clientId,
-          kind: "Grant",
-          jti: grantId,
-          openid: { scope: "openid email" },
-        },
-        HOUR,
-      );
-      /** An access token row as oidc-provider stores them, with `extra` fields. */
-      const token = async (extra: Record<string, unknown> = {}) => {
-        const id = randomBytes(32).toString("base64url");
-        await payloads.upsert(
-          "AccessToken",
-          id,
-          {
-            iat: now,
-            exp: now + HOUR,
-            accountId: sub,
-            clientId: made.clientId,
-            grantId,
-            gty: "authorization_code",
-            scope: "openid email",
-            kind: "AccessToken",
-            jti: id,
-            ...extra,
-          },
-          HOUR,
-        );
-        return id;
-      };
+      const { user, sub, grantId, token } = await crafted(server, { payloads, clients, subjects });
       const ask = (id: string, headers: Record<string, string> = {}, url = "/oidc/me") =>
         fast.claimsFor("GET", url, { authorization: `Bearer ${id}`, ...headers });
 
@@ -187,10 +203,104 @@ for (const factory of await testDatabases()) {
       ];
       for (const [what, answer] of handedOver) assert.equal(await answer, undefined, what);
 
-      // An answer kept in memory goes with the next commit: the grant's revocation here.
-      assert.ok(await ask(plain));
+      // An answer kept in memory goes with this process's own write, before any
+      // notice could arrive (over SQLite, with any commit): the grant's revocation.
+      const answers = server.service.oidc.userinfoAnswers;
+      assert.ok(answers);
+      for (let i = 0; i < 50 && !answers.get(plain, Date.now()); i++) {
+        await ask(plain);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(answers.get(plain, Date.now()), "the answer is kept");
       await payloads.revokeByGrantId(grantId);
       assert.equal(await ask(plain), undefined, "revoked grant");
     });
   });
 }
+
+const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
+
+describe("userinfo answers kept by one instance over PostgreSQL end with another's change", {
+  skip: postgres && "skip" in postgres ? postgres.skip : false,
+}, () => {
+  let database: TestDatabase | undefined;
+  const servers: TestServer[] = [];
+  before(async () => {
+    if (!postgres || "skip" in postgres) return;
+    database = await postgres.create();
+    const env = { DATABASE_URL: database.url, SECRET_KEY: "u".repeat(64) };
+    servers.push(await startTestServer(env), await startTestServer(env));
+  });
+  after(async () => {
+    for (const server of servers) await server.close();
+    await database?.drop();
+  });
+
+  test(
+    "this process's own revocation ends a kept answer before any notice could arrive",
+    T,
+    async () => {
+      const [a] = servers as [TestServer];
+      const { db } = connect({ url: a.databaseUrl });
+      // Notices that never come (the fault injected): only this process's own writes can end an answer.
+      const silent = { up: true, watch: () => {} };
+      const stores = openOidcStores({
+        db,
+        sqlite: undefined,
+        notices: silent,
+        alsoForget: undefined,
+        cache: true,
+        millis: Date.now,
+        secretBox: () => {
+          throw new Error("not used here");
+        },
+      });
+      try {
+        const fast = new FastUserinfo(stores);
+        const { grantId, token } = await crafted(a, stores);
+        const plain = await token();
+        const ask = () => fast.claimsFor("GET", "/oidc/me", { authorization: `Bearer ${plain}` });
+        assert.ok(await ask());
+        assert.ok(stores.userinfoAnswers?.get(plain, Date.now()), "the answer is kept");
+        await stores.payloads.revokeByGrantId(grantId);
+        assert.equal(await ask(), undefined);
+      } finally {
+        stores.userinfoAnswers?.close();
+        await db.destroy();
+      }
+    },
+  );
+
+  test("a revocation at one instance is refused at the other within moments", T, async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    const user = await signedInUser(a.url);
+    const made = await a.service.oidc.clients.create({
+      name: "First",
+      redirectUris: ["http://rp.test/callback"],
+      firstParty: true,
+    });
+    const config = await discover(a, made.clientId, made.clientSecret);
+    const jar: CookieJar = new Map();
+    await serviceLogin(`http://localhost:${a.port}`, jar, user.email, user.password);
+    const flow = await codeFlowStart(config, { scope: "openid email", prompt: "" });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      await followAuthorization(flow.url, jar),
+      flow.checks,
+    );
+    const atB = () =>
+      fetch(`http://localhost:${b.port}/oidc/me`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+    // Answered twice at B: the second from B's memory.
+    assert.equal((await atB()).status, 200);
+    assert.equal((await atB()).status, 200);
+    await client.tokenRevocation(config, tokens.access_token);
+    let status = 200;
+    for (let i = 0; i < 100 && status === 200; i++) {
+      status = (await atB()).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(status, 401, "B still answered the revoked token after 2 s");
+  });
+});

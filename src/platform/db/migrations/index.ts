@@ -18,6 +18,7 @@ import { mailLanguageMigration } from "./0014-mail-language.js";
 import { oidcProviderMigration } from "./0015-oidc-provider.js";
 import { socialLoginMigration } from "./0016-social-login.js";
 import { oidcPayloadAccountsMigration } from "./0017-oidc-payload-accounts.js";
+import { oidcChangeNoticesMigration } from "./0018-oidc-change-notices.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -43,6 +44,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0015-oidc-provider": atomic(oidcProviderMigration(dialect)),
     "0016-social-login": atomic(socialLoginMigration(dialect)),
     "0017-oidc-payload-accounts": atomic(oidcPayloadAccountsMigration(dialect)),
+    "0018-oidc-change-notices": atomic(oidcChangeNoticesMigration(dialect)),
   };
 }
 

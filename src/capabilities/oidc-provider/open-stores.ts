@@ -1,0 +1,96 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { mapUnavailable } from "../../core/store/map-unavailable.js";
+import { invalidatingWrites } from "../../core/store/session-cache.js";
+import type { NoticeChannel } from "../../core/store/session-change-listener.js";
+import type { SecretBox } from "../../platform/crypto/secret-box.js";
+import type { AnswerCache } from "../../platform/db/answer-cache.js";
+import { CommitScopedCache } from "../../platform/db/commit-scoped-cache.js";
+import { SESSION_CHANGES_CHANNEL } from "../../platform/db/migrations/0008-session-change-notices.js";
+import { OIDC_CHANGES_CHANNEL } from "../../platform/db/migrations/0018-oidc-change-notices.js";
+import { type ChangeNotices, NoticeScopedCache } from "../../platform/db/notice-scoped-cache.js";
+import type { Database } from "../../platform/db/schema.js";
+import { ClientStore } from "./clients.js";
+import { SigningKeys } from "./keys.js";
+import { type OidcDb, PayloadStore, SubjectStore } from "./store.js";
+
+/** The provider's stores over the service's database, made by createAuth. */
+export interface OidcStores {
+  payloads: PayloadStore;
+  subjects: SubjectStore;
+  clients: ClientStore;
+  keys: SigningKeys;
+  /** The provider's cookie key, derived from SECRET_KEY. */
+  cookieKey: () => string;
+  /** userinfo's answers, kept until a change (FastUserinfo); none with SESSION_CACHE=false. */
+  userinfoAnswers?: AnswerCache<Record<string, unknown>>;
+}
+
+/** Enough for every live access token of a busy process; past it the cache starts over. */
+const MAX_USERINFO_ANSWERS = 50_000;
+
+/**
+ * The writes of this process after which a kept userinfo answer may be wrong
+ * (a token, grant or client gone, a take-back): over PostgreSQL they empty
+ * the cache before and after, and after their transaction commits, so this
+ * process never answers from before a change it has itself reported done;
+ * other instances' changes arrive as notices.
+ */
+const PAYLOAD_WRITES = new Set([
+  "upsert",
+  "destroy",
+  "revokeByGrantId",
+  "revokeGrantsOf",
+  "purgeExpired",
+]);
+const SUBJECT_WRITES = new Set(["endSessions", "deleteRowsOfDeletedUsers"]);
+const CLIENT_WRITES = new Set(["delete"]);
+
+export interface OidcStoreOptions {
+  db: Kysely<Database>;
+  /** The raw SQLite connection, for the hot statements and the commit-scoped cache. */
+  sqlite: BetterSqlite3.Database | undefined;
+  /** PostgreSQL's change listener, when the session cache runs over it. */
+  notices: ChangeNotices<NoticeChannel> | undefined;
+  /** PostgreSQL: also called when this process's user or session writes empty the session cache. */
+  alsoForget: ((forget: () => void) => void) | undefined;
+  /** SESSION_CACHE: false keeps nothing in memory. */
+  cache: boolean;
+  millis: () => number;
+  secretBox: () => SecretBox;
+}
+
+/** The OpenID provider's stores over the service's database, each mapping an unreachable database to 503. */
+export function openOidcStores(options: OidcStoreOptions): OidcStores {
+  const { sqlite, millis } = options;
+  const db = options.db as unknown as OidcDb;
+  const answers = userinfoCache(options);
+  const watched = <S extends object>(store: S, writes: ReadonlySet<string>) =>
+    mapUnavailable(
+      answers && !sqlite ? invalidatingWrites(store, writes, () => answers.forget()) : store,
+    );
+  return {
+    payloads: watched(new PayloadStore(db, millis, sqlite), PAYLOAD_WRITES),
+    subjects: watched(new SubjectStore(db, sqlite), SUBJECT_WRITES),
+    clients: watched(new ClientStore(db, millis, sqlite), CLIENT_WRITES),
+    keys: new SigningKeys(db, options.secretBox, millis),
+    cookieKey: () => options.secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
+    ...(answers ? { userinfoAnswers: answers } : {}),
+  };
+}
+
+/** Over SQLite, kept until any commit; over PostgreSQL, until this process's write or a notice. */
+function userinfoCache(
+  options: OidcStoreOptions,
+): AnswerCache<Record<string, unknown>> | undefined {
+  if (!options.cache) return undefined;
+  if (options.sqlite) return new CommitScopedCache(options.sqlite, MAX_USERINFO_ANSWERS);
+  if (!options.notices) return undefined;
+  const cache = new NoticeScopedCache<Record<string, unknown>, NoticeChannel>(
+    options.notices,
+    [SESSION_CHANGES_CHANNEL, OIDC_CHANGES_CHANNEL],
+    MAX_USERINFO_ANSWERS,
+  );
+  options.alsoForget?.(() => cache.forget());
+  return cache;
+}
