@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Transaction } from "../../core/unit-of-work.js";
+import type { AnswerCache } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
 import { SIGNING_ALGS, type SigningAlg } from "./keys.js";
@@ -58,15 +59,26 @@ export function clientSecretMatches(presented: string, storedHash: string | unde
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A client's row as the provider's lookup reads it (a string, so nothing shared is ever changed). */
+export interface StoredClient {
+  metadata: string;
+  secret_hash: string | null;
+}
+
 /** Relying parties registered by the operator (`auth-service client ...`). */
 export class ClientStore {
   readonly #metadataOf;
 
-  /** `sqlite`: the raw connection, for the lookup every token request makes (HotQuery). */
+  /**
+   * `sqlite`: the raw connection, for the lookup every token request makes
+   * (HotQuery). `kept`: over PostgreSQL, that lookup's rows kept in memory
+   * until a client changes (open-stores.ts).
+   */
   constructor(
     private readonly db: OidcDb,
     private readonly now: () => number = Date.now,
     sqlite?: BetterSqlite3.Database,
+    private readonly kept?: AnswerCache<StoredClient>,
   ) {
     this.#metadataOf = new HotQuery(
       db as never,
@@ -141,10 +153,17 @@ export class ClientStore {
 
   /** The metadata oidc-provider reads; the secret is its hash (see OidcProvider's compareClientSecret). */
   async metadataOf(clientId: string): Promise<Record<string, unknown> | undefined> {
-    const [row] = await this.#metadataOf.rows([clientId]);
+    const row = this.kept?.get(clientId, this.now()) ?? (await this.#read(clientId));
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
     return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;
+  }
+  /** The client's row, kept (when there is a cache) until a client changes; unknown ids are not. */
+  async #read(clientId: string): Promise<StoredClient | undefined> {
+    const generation = this.kept?.generation ?? 0;
+    const [row] = await this.#metadataOf.rows([clientId]);
+    if (row) this.kept?.set(clientId, row, Number.POSITIVE_INFINITY, generation);
+    return row;
   }
 
   #db(tx: Transaction | undefined): OidcDb {

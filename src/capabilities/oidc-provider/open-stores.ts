@@ -10,7 +10,7 @@ import { SESSION_CHANGES_CHANNEL } from "../../platform/db/migrations/0008-sessi
 import { OIDC_CHANGES_CHANNEL } from "../../platform/db/migrations/0018-oidc-change-notices.js";
 import { type ChangeNotices, NoticeScopedCache } from "../../platform/db/notice-scoped-cache.js";
 import type { Database } from "../../platform/db/schema.js";
-import { ClientStore } from "./clients.js";
+import { ClientStore, type StoredClient } from "./clients.js";
 import { SigningKeys } from "./keys.js";
 import { type OidcDb, PayloadStore, SubjectStore } from "./store.js";
 
@@ -26,8 +26,8 @@ export interface OidcStores {
   userinfoAnswers?: AnswerCache<Record<string, unknown>>;
 }
 
-/** Enough for every live access token of a busy process; past it the cache starts over. */
-const MAX_USERINFO_ANSWERS = 50_000;
+/** Enough for every live access token (or client) of a busy process; past it a cache starts over. */
+const MAX_KEPT_ANSWERS = 50_000;
 
 /**
  * The writes of this process after which a kept userinfo answer may be wrong
@@ -37,7 +37,8 @@ const MAX_USERINFO_ANSWERS = 50_000;
  * other instances' changes arrive as notices.
  */
 const PAYLOAD_WRITES = new Set([
-  "upsert",
+  // Not upsert: a new token changes no kept answer, and a grant's update only
+  // widens it at a new consent (the notice follows within milliseconds).
   "destroy",
   "revokeByGrantId",
   "revokeGrantsOf",
@@ -65,14 +66,22 @@ export function openOidcStores(options: OidcStoreOptions): OidcStores {
   const { sqlite, millis } = options;
   const db = options.db as unknown as OidcDb;
   const answers = userinfoCache(options);
-  const watched = <S extends object>(store: S, writes: ReadonlySet<string>) =>
-    mapUnavailable(
-      answers && !sqlite ? invalidatingWrites(store, writes, () => answers.forget()) : store,
-    );
+  // Over SQLite a client lookup is a raw read of a few microseconds, and any commit would empty it.
+  const clientRows = sqlite
+    ? undefined
+    : noticeCache<StoredClient>(options, [OIDC_CHANGES_CHANNEL]);
+  const watched = <S extends object>(
+    store: S,
+    writes: ReadonlySet<string>,
+    forget: () => void = () => answers?.forget(),
+  ) => mapUnavailable(answers && !sqlite ? invalidatingWrites(store, writes, forget) : store);
   return {
     payloads: watched(new PayloadStore(db, millis, sqlite), PAYLOAD_WRITES),
     subjects: watched(new SubjectStore(db, sqlite), SUBJECT_WRITES),
-    clients: watched(new ClientStore(db, millis, sqlite), CLIENT_WRITES),
+    clients: watched(new ClientStore(db, millis, sqlite, clientRows), CLIENT_WRITES, () => {
+      answers?.forget();
+      clientRows?.forget();
+    }),
     keys: new SigningKeys(db, options.secretBox, millis),
     cookieKey: () => options.secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
     ...(answers ? { userinfoAnswers: answers } : {}),
@@ -84,13 +93,20 @@ function userinfoCache(
   options: OidcStoreOptions,
 ): AnswerCache<Record<string, unknown>> | undefined {
   if (!options.cache) return undefined;
-  if (options.sqlite) return new CommitScopedCache(options.sqlite, MAX_USERINFO_ANSWERS);
-  if (!options.notices) return undefined;
-  const cache = new NoticeScopedCache<Record<string, unknown>, NoticeChannel>(
-    options.notices,
-    [SESSION_CHANGES_CHANNEL, OIDC_CHANGES_CHANNEL],
-    MAX_USERINFO_ANSWERS,
-  );
-  options.alsoForget?.(() => cache.forget());
+  if (options.sqlite) return new CommitScopedCache(options.sqlite, MAX_KEPT_ANSWERS);
+  const cache = noticeCache<Record<string, unknown>>(options, [
+    SESSION_CHANGES_CHANNEL,
+    OIDC_CHANGES_CHANNEL,
+  ]);
+  options.alsoForget?.(() => cache?.forget());
   return cache;
+}
+
+/** Over PostgreSQL with the session cache on: kept until a notice on the channels. */
+function noticeCache<V>(
+  options: OidcStoreOptions,
+  channels: NoticeChannel[],
+): AnswerCache<V> | undefined {
+  if (!options.cache || !options.notices) return undefined;
+  return new NoticeScopedCache<V, NoticeChannel>(options.notices, channels, MAX_KEPT_ANSWERS);
 }

@@ -220,7 +220,7 @@ for (const factory of await testDatabases()) {
 
 const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
 
-describe("userinfo answers kept by one instance over PostgreSQL end with another's change", {
+describe("answers kept in memory by one instance over PostgreSQL end with a change anywhere", {
   skip: postgres && "skip" in postgres ? postgres.skip : false,
 }, () => {
   let database: TestDatabase | undefined;
@@ -268,6 +268,38 @@ describe("userinfo answers kept by one instance over PostgreSQL end with another
         stores.userinfoAnswers?.close();
         await db.destroy();
       }
+    },
+  );
+
+  test(
+    "a client deleted at one instance gets no more tokens there, nor at the other within moments",
+    T,
+    async () => {
+      const [a, b] = servers as [TestServer, TestServer];
+      const made = await a.service.oidc.clients.create({
+        name: "Machine",
+        redirectUris: [],
+        grants: ["client_credentials"],
+      });
+      const grantAt = (server: TestServer) =>
+        fetch(`http://localhost:${server.port}/oidc/token`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            authorization: `Basic ${Buffer.from(`${made.clientId}:${made.clientSecret}`).toString("base64")}`,
+          },
+          body: "grant_type=client_credentials",
+        });
+      // Twice at each: the second from memory.
+      for (const server of [a, b, a, b]) assert.equal((await grantAt(server)).status, 200);
+      assert.equal(await a.service.oidc.clients.delete(made.clientId), true);
+      assert.equal((await grantAt(a)).status, 401, "the instance that deleted it");
+      let status = 200;
+      for (let i = 0; i < 100 && status === 200; i++) {
+        status = (await grantAt(b)).status;
+        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(status, 401, "the other instance still granted after 2 s");
     },
   );
 
