@@ -136,6 +136,52 @@ function parseWrk(output: string, url: string, options: WrkOptions): LoadResult 
 }
 
 /**
+ * A wrk script that refreshes at `path` with HTTP Basic client
+ * authentication: each thread takes its share of the refresh tokens from a
+ * file and sends each one once, putting the rotated token the answer carries
+ * back in its queue (a token is never sent twice, so no request loses a race
+ * and revokes its grant).
+ */
+export function refreshScript(
+  dir: string,
+  path: string,
+  basic: string,
+  tokensFile: string,
+  threads: number,
+): string {
+  const script = join(dir, "refresh.lua");
+  writeFileSync(
+    script,
+    `local counter = 0
+function setup(thread)
+  thread:set("index", counter)
+  counter = counter + 1
+end
+local queue = {}
+function init(args)
+  local n = 0
+  for line in io.lines("${tokensFile}") do
+    if n % ${threads} == index then table.insert(queue, line) end
+    n = n + 1
+  end
+end
+function request()
+  local token = table.remove(queue, 1) or "spent"
+  return wrk.format("POST", "${path}", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = "Basic ${basic}",
+  }, "grant_type=refresh_token&refresh_token=" .. token)
+end
+function response(status, headers, body)
+  local token = body:match('"refresh_token":"([^"]+)"')
+  if token then table.insert(queue, token) end
+end
+`,
+  );
+  return script;
+}
+
+/**
  * A wrk Lua script that POSTs a form body, written to a temporary file. With
  * `delayMs`, each connection waits that long between requests, so the offered
  * rate is bounded (about connections x 1000 / delayMs per second) instead of

@@ -25,6 +25,7 @@ import {
   type LoadResult,
   medianRun,
   postgresDatabase,
+  refreshScript,
   startScript,
   startService,
   tempDir,
@@ -72,45 +73,6 @@ function formScript(name: string, basic: string, body: string): string {
       `wrk.headers["Authorization"] = "Basic ${basic}"`,
       "",
     ].join("\n"),
-  );
-  return path;
-}
-
-/**
- * A wrk script that refreshes: each thread takes its share of the refresh
- * tokens from a file and sends each one once, putting the rotated token the
- * answer carries back in its queue (a token is never sent twice, so no
- * request loses a race and revokes its grant).
- */
-function refreshScript(basic: string, tokensFile: string, threads: number): string {
-  const path = join(folder.dir, "refresh.lua");
-  writeFileSync(
-    path,
-    `local counter = 0
-function setup(thread)
-  thread:set("index", counter)
-  counter = counter + 1
-end
-local queue = {}
-function init(args)
-  local n = 0
-  for line in io.lines("${tokensFile}") do
-    if n % ${threads} == index then table.insert(queue, line) end
-    n = n + 1
-  end
-end
-function request()
-  local token = table.remove(queue, 1) or "spent"
-  return wrk.format("POST", "/oidc/token", {
-    ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Authorization"] = "Basic ${basic}",
-  }, "grant_type=refresh_token&refresh_token=" .. token)
-end
-function response(status, headers, body)
-  local token = body:match('"refresh_token":"([^"]+)"')
-  if token then table.insert(queue, token) end
-end
-`,
   );
   return path;
 }
@@ -239,7 +201,7 @@ async function measure(database: { name: string; url: string }, workers: number)
       return wrk(`${target}/oidc/token`, {
         seconds,
         connections: REFRESH_CONNECTIONS,
-        script: refreshScript(basic, file, 2),
+        script: refreshScript(folder.dir, "/oidc/token", basic, file, 2),
         allowErrors: true,
       });
     };
