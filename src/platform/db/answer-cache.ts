@@ -2,16 +2,57 @@
  * Answers kept in process memory for as long as the rows they were read from
  * are known not to have changed (CommitScopedCache over SQLite,
  * NoticeScopedCache over PostgreSQL). A reader gets before it reads and sets
- * with the generation it saw then: an answer read across a change is not kept.
+ * with the generation it saw then: an answer read across a change is not
+ * kept. An entry also ends at its own time (a token's expiry).
  */
-export interface AnswerCache<V> {
+export abstract class AnswerCache<V> {
+  readonly #entries = new Map<string, { value: V; until: number }>();
+  readonly #max: number;
+  /** Bumped by every emptying: a reader that saw another generation keeps nothing. */
+  #generation = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /**
+   * Whether entries may be served and kept now. It may first empty the cache
+   * (forget), when it learns of a change.
+   */
+  protected abstract usable(): boolean;
+
   /** The value kept for the key, unless a change or its own time has ended it. */
-  get(key: string, now: number): V | undefined;
+  get(key: string, now: number): V | undefined {
+    if (!this.usable()) return undefined;
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > now) return entry.value;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
   /** What a reader keeps after its get, to hand back to set. */
-  readonly generation: number;
-  /** Keeps a value read since the get that returned `generation`, until `until` (ms). */
-  set(key: string, value: V, until: number, generation: number): void;
-  /** Empties it now: a write of this process that could change an answer. */
-  forget(): void;
-  close(): void;
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Keeps a value read since the get that returned `generation`, until
+   * `until` (milliseconds); past `max` entries the cache starts over.
+   */
+  set(key: string, value: V, until: number, generation: number): void {
+    if (!this.usable() || generation !== this.#generation) return;
+    if (this.#entries.size >= this.#max) this.#entries.clear();
+    this.#entries.set(key, { value, until });
+  }
+
+  /** Empties it now: a change, or a write of this process that could change an answer. */
+  forget(): void {
+    this.#generation++;
+    this.#entries.clear();
+  }
+
+  close(): void {
+    this.forget();
+  }
 }
