@@ -3,7 +3,7 @@ import type { Accounts } from "../../core/accounts.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { signedInOrRefuse } from "../../core/http/credentials.js";
 import { sendError } from "../../core/http/errors.js";
-import { errorResponse, refusals } from "../../core/http/schemas.js";
+import { errorResponse, messageResponse, refusals } from "../../core/http/schemas.js";
 import type { AccountPage, AccountSection } from "../../core/pages/account-page.js";
 import type { PageKit } from "../../core/pages/page-context.js";
 import { type Fields, formRoute } from "../../core/pages/page-kit.js";
@@ -86,11 +86,7 @@ export async function applicationRoutes(
         security: session,
         params: clientIdParams,
         response: {
-          200: {
-            type: "object",
-            required: ["message"],
-            properties: { message: { type: "string" } },
-          },
+          200: messageResponse,
           404: errorResponse,
           ...refusals,
         },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type ApiKeyChecker, apiKeyGate } from "../../core/http/api-key-gate.js";
 import { sendError } from "../../core/http/errors.js";
-import { errorResponse } from "../../core/http/schemas.js";
+import { errorResponse, messageResponse } from "../../core/http/schemas.js";
 import { PRESET_NAMES, presetOf, TENANT } from "./presets.js";
 import type { NewProvider } from "./providers.js";
 import type { SocialLogin } from "./social-login.js";
@@ -150,11 +150,7 @@ export async function providerAdminRoutes(
           properties: { id: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" } },
         },
         response: {
-          200: {
-            type: "object",
-            required: ["message"],
-            properties: { message: { type: "string" } },
-          },
+          200: messageResponse,
           404: errorResponse,
           ...answers,
         },

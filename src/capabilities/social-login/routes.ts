@@ -5,6 +5,7 @@ import { signedInOrRefuse } from "../../core/http/credentials.js";
 import { sendReauthenticationRefused } from "../../core/http/reauthentication.js";
 import {
   errorResponse,
+  messageResponse,
   passwordField,
   refusals,
   secondFactorProofField,
@@ -81,11 +82,7 @@ export async function identityRoutes(
           properties: { password: passwordField, code: secondFactorProofField },
         },
         response: {
-          200: {
-            type: "object",
-            required: ["message"],
-            properties: { message: { type: "string" } },
-          },
+          200: messageResponse,
           404: errorResponse,
           ...refusals,
         },

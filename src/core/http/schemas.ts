@@ -89,7 +89,7 @@ export const secondFactorProofField = {
   ],
 } as const;
 
-/** Every error answer: a human-readable message and a stable code. */
+/** An answer that is only a human-readable message (errors use errorResponse, which adds a code). */
 export const messageResponse = {
   type: "object",
   required: ["message"],
