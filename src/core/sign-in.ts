@@ -195,13 +195,7 @@ export class SignIn {
     client: SessionClient,
   ): Promise<LoginResult> {
     const { id: userId, email } = record;
-    try {
-      await this.#ctx.throttle.assertAllowed(email, client.ip, this.#ctx.now());
-    } catch (error) {
-      if (error instanceof LoginThrottledError)
-        this.#ctx.emit({ type: "login", outcome: "throttled", userId, email, client });
-      throw error;
-    }
+    await this.#assertLoginAllowed(userId, email, client);
     const user = toPublicUser(record);
     const verified = await verify(user);
     if (!verified) {
@@ -235,7 +229,17 @@ export class SignIn {
   async withLinkedIdentity(userId: number, client: SessionClient): Promise<LoginResult | null> {
     const record = await this.#ctx.store.findUser({ id: userId });
     if (!record) return null;
-    const { email } = record;
+    await this.#assertLoginAllowed(userId, record.email, client);
+    return this.#admit(toPublicUser(record), client, { secondFactor: false }, client.way);
+  }
+
+  /**
+   * Refuses a locked account or address before a way in without a password
+   * (a passkey, a linked identity) is tried, counting the refusal as a
+   * throttled login of that user.
+   * @throws LoginThrottledError
+   */
+  async #assertLoginAllowed(userId: number, email: string, client: SessionClient): Promise<void> {
     try {
       await this.#ctx.throttle.assertAllowed(email, client.ip, this.#ctx.now());
     } catch (error) {
@@ -243,7 +247,6 @@ export class SignIn {
         this.#ctx.emit({ type: "login", outcome: "throttled", userId, email, client });
       throw error;
     }
-    return this.#admit(toPublicUser(record), client, { secondFactor: false }, client.way);
   }
 
   /**
