@@ -8,7 +8,6 @@
 // the server's V8 CPU profiles to DIR.)
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,6 +18,7 @@ import {
   followAuthorization,
   serviceLogin,
 } from "../test/capabilities/oidc-provider/helpers.js";
+import { freePort } from "../test/helpers/webhook-receiver.js";
 import {
   CLI,
   fmt,
@@ -44,14 +44,7 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs ?? 3);
 const seconds = Number(values.seconds ?? 8);
-/** Ports taken by the system now (other people's benchmarks run on this machine too). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// A port the system leaves free now: other people's benchmarks run on this machine too.
 const PORT = await freePort();
 const SECRET_KEY = "e".repeat(64);
 const PASSWORD = "bench-password";
