@@ -2,16 +2,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
-import { CLI, spawnServe } from "./helpers/cli.js";
+import { CLI, listeningPids, spawnServe, waitFor } from "./helpers/cli.js";
 import { request } from "./helpers/http.js";
 import { tempDir } from "./helpers/server.js";
-
-function listeningPids(output: string): number[] {
-  return [...output.matchAll(/"pid":(\d+)[^\n]*"msg":"listening"/g)].map((match) =>
-    Number(match[1]),
-  );
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -19,14 +12,6 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
   }
 }
 

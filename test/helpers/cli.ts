@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 
@@ -118,6 +119,22 @@ export async function listeningPort(
     });
   });
   return { port, output: () => output };
+}
+
+/** The pids of the workers that logged "listening", in the order they did. */
+export function listeningPids(output: string): number[] {
+  return [...output.matchAll(/"pid":(\d+)[^\n]*"msg":"listening"/g)].map((match) =>
+    Number(match[1]),
+  );
+}
+
+/** Polls `condition` every 50 ms; rejects naming `what` after `ms`. */
+export async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
 }
 
 /** Starts `auth-service serve` on a free port and waits for its "listening" line. */
