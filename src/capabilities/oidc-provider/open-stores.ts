@@ -12,7 +12,13 @@ import { type ChangeNotices, NoticeScopedCache } from "../../platform/db/notice-
 import type { Database } from "../../platform/db/schema.js";
 import { ClientStore, type StoredClient } from "./clients.js";
 import { SigningKeys } from "./keys.js";
-import { type OidcDb, PayloadStore, SubjectStore } from "./store.js";
+import {
+  type KeptPayload,
+  type OidcAccount,
+  type OidcDb,
+  PayloadStore,
+  SubjectStore,
+} from "./store.js";
 
 /** The provider's stores over the service's database, made by createAuth. */
 export interface OidcStores {
@@ -30,15 +36,16 @@ export interface OidcStores {
 const MAX_KEPT_ANSWERS = 50_000;
 
 /**
- * The writes of this process after which a kept userinfo answer may be wrong
+ * The writes of this process after which a kept answer or row may be wrong
  * (a token, grant or client gone, a take-back): over PostgreSQL they empty
- * the cache before and after, and after their transaction commits, so this
+ * the caches before and after, and after their transaction commits, so this
  * process never answers from before a change it has itself reported done;
  * other instances' changes arrive as notices.
  */
 const PAYLOAD_WRITES = new Set([
-  // Not upsert: a new token changes no kept answer, and a grant's update only
-  // widens it at a new consent (the notice follows within milliseconds).
+  // Not upsert: a new token changes no kept answer, a grant's update only
+  // widens it at a new consent (the notice follows within milliseconds), and
+  // the store drops a kept row it updates itself.
   "destroy",
   "revokeByGrantId",
   "revokeGrantsOf",
@@ -66,22 +73,34 @@ export function openOidcStores(options: OidcStoreOptions): OidcStores {
   const { sqlite, millis } = options;
   const db = options.db as unknown as OidcDb;
   const answers = userinfoCache(options);
-  // Over SQLite a client lookup is a raw read of a few microseconds, and any commit would empty it.
-  const clientRows = sqlite
-    ? undefined
-    : noticeCache<StoredClient>(options, [OIDC_CHANGES_CHANNEL]);
-  const watched = <S extends object>(
-    store: S,
-    writes: ReadonlySet<string>,
-    forget: () => void = () => answers?.forget(),
-  ) => mapUnavailable(answers && !sqlite ? invalidatingWrites(store, writes, forget) : store);
+  // Over SQLite a lookup is a raw read of a few microseconds, and any commit would empty a cache.
+  const kept =
+    sqlite || !options.cache || !options.notices
+      ? undefined
+      : {
+          clientRows: noticeCache<StoredClient>(options, [OIDC_CHANGES_CHANNEL]),
+          payloadRows: noticeCache<KeptPayload>(options, [OIDC_CHANGES_CHANNEL]),
+          // A user's email and verification are on the users row (session notices).
+          accounts: noticeCache<OidcAccount>(options, [
+            SESSION_CHANGES_CHANNEL,
+            OIDC_CHANGES_CHANNEL,
+          ]),
+        };
+  // Every kept thing at once: these writes are rare (revocations, take-backs, deletions).
+  const forgetAll = () => {
+    answers?.forget();
+    kept?.clientRows?.forget();
+    kept?.payloadRows?.forget();
+    kept?.accounts?.forget();
+  };
+  // This process's user writes (a deletion's erasure among them) reach no store here.
+  if (kept) options.alsoForget?.(forgetAll);
+  const watched = <S extends object>(store: S, writes: ReadonlySet<string>) =>
+    mapUnavailable(kept ? invalidatingWrites(store, writes, forgetAll) : store);
   return {
-    payloads: watched(new PayloadStore(db, millis, sqlite), PAYLOAD_WRITES),
-    subjects: watched(new SubjectStore(db, sqlite), SUBJECT_WRITES),
-    clients: watched(new ClientStore(db, millis, sqlite, clientRows), CLIENT_WRITES, () => {
-      answers?.forget();
-      clientRows?.forget();
-    }),
+    payloads: watched(new PayloadStore(db, millis, sqlite, kept?.payloadRows), PAYLOAD_WRITES),
+    subjects: watched(new SubjectStore(db, sqlite, kept?.accounts), SUBJECT_WRITES),
+    clients: watched(new ClientStore(db, millis, sqlite, kept?.clientRows), CLIENT_WRITES),
     keys: new SigningKeys(db, options.secretBox, millis),
     cookieKey: () => options.secretBox().deriveKey("oidc-provider cookies").toString("base64url"),
     ...(answers ? { userinfoAnswers: answers } : {}),
@@ -94,12 +113,10 @@ function userinfoCache(
 ): AnswerCache<Record<string, unknown>> | undefined {
   if (!options.cache) return undefined;
   if (options.sqlite) return new CommitScopedCache(options.sqlite, MAX_KEPT_ANSWERS);
-  const cache = noticeCache<Record<string, unknown>>(options, [
+  return noticeCache<Record<string, unknown>>(options, [
     SESSION_CHANGES_CHANNEL,
     OIDC_CHANGES_CHANNEL,
   ]);
-  options.alsoForget?.(() => cache?.forget());
-  return cache;
 }
 
 /** Over PostgreSQL with the session cache on: kept until a notice on the channels. */

@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { ColumnType, CompiledQuery, Kysely } from "kysely";
 import type { ErasureStep } from "../../core/store/erasure.js";
 import type { Transaction } from "../../core/unit-of-work.js";
+import type { AnswerCache } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { newSubject } from "../../platform/db/migrations/0015-oidc-provider.js";
 import type { Database } from "../../platform/db/schema.js";
@@ -64,15 +65,25 @@ export interface OidcAccount {
 const num = (value: number | string | null): number | null =>
   value === null ? null : Number(value);
 
+/** The end of a kept entry that only a change ends. */
+const NEVER = Number.POSITIVE_INFINITY;
+
 /** Each user's stable, opaque `sub`, and the ends of their provider sessions. */
 export class SubjectStore {
   readonly #accountBySubject;
+  readonly #kept: AnswerCache<OidcAccount> | undefined;
 
-  /** `sqlite`: the raw connection, for the lookup every token request makes (HotQuery). */
+  /**
+   * `sqlite`: the raw connection, for the lookup every token request makes
+   * (HotQuery). `kept`: accounts kept in memory between changes to users or
+   * `sub` rows (over PostgreSQL, open-stores.ts).
+   */
   constructor(
     private readonly db: OidcDb,
     sqlite?: BetterSqlite3.Database,
+    kept?: AnswerCache<OidcAccount>,
   ) {
+    this.#kept = kept;
     this.#accountBySubject = new HotQuery(
       db as never,
       db
@@ -114,15 +125,22 @@ export class SubjectStore {
   }
 
   async accountBySubject(sub: string): Promise<OidcAccount | null> {
+    // Kept until a change, not until a time: NEVER as the entry's end.
+    const kept = this.#kept?.get(sub, 0);
+    if (kept) return kept;
+    const generation = this.#kept?.generation ?? 0;
     const [row] = await this.#accountBySubject.rows([sub]);
+    // No account is not kept: a user's first authorization makes its `sub` row.
     if (!row) return null;
-    return {
+    const account: OidcAccount = Object.freeze({
       userId: Number(row.id),
       sub: row.sub,
       email: row.email,
       emailVerified: row.email_verified_at !== null,
       endedAt: num(row.ended_at),
-    };
+    });
+    this.#kept?.set(sub, account, NEVER, generation);
+    return account;
   }
 
   /**
@@ -229,16 +247,55 @@ const UPSERT_COLUMNS = [
   "expires_at",
 ] as const;
 
+/**
+ * The rows that may be kept in memory (over PostgreSQL, open-stores.ts):
+ * each changes only by a deletion or by an update that sends a notice
+ * (migrations 0018 and 0019), unlike refresh tokens and codes, whose
+ * consumption sends none.
+ */
+const KEPT_MODELS = new Set(["AccessToken", "ClientCredentials", "Grant"]);
+
+/**
+ * Opaque tokens, kept under their id alone: oidc-provider draws each id at
+ * random (256 bits), so an id found as one of these models is none of the
+ * others, and introspection's lookup of a token under every model (it does
+ * not know which) is answered from memory for all of them.
+ */
+const TOKEN_MODELS = new Set(["AccessToken", "ClientCredentials", "RefreshToken"]);
+
+/** A kept row, and the model it was found as. */
+export interface KeptPayload {
+  model: string;
+  row: PayloadRow;
+}
+
+/** Where a model's row is kept, or undefined for a model never kept nor answered from memory. */
+function keptKey(model: string, id: string): string | undefined {
+  if (TOKEN_MODELS.has(model)) return `token:${id}`;
+  if (model === "Grant") return `grant:${id}`;
+  return undefined;
+}
+
+/** How long a kept row with no expiry of its own is kept (a change ends it sooner). */
+const KEEP_UNDATED_MS = 10 * 60_000;
+
 /** What oidc-provider keeps (sessions, interactions, codes, tokens, grants), one row per model and id. */
 export class PayloadStore {
   readonly #hot;
+  readonly #kept: AnswerCache<KeptPayload> | undefined;
 
-  /** `sqlite`: the raw connection, for the statements of every token request (HotQuery). */
+  /**
+   * `sqlite`: the raw connection, for the statements of every token request
+   * (HotQuery). `kept`: the rows of KEPT_MODELS kept in memory between
+   * changes (over PostgreSQL, open-stores.ts).
+   */
   constructor(
     private readonly db: OidcDb,
     private readonly now: () => number = Date.now,
     sqlite?: BetterSqlite3.Database,
+    kept?: AnswerCache<KeptPayload>,
   ) {
+    this.#kept = kept;
     const hot = <Row>(query: { compile(): CompiledQuery<Row> }) =>
       new HotQuery(db as never, query.compile(), sqlite);
     const payloads = db.selectFrom("oidc_payloads");
@@ -294,7 +351,11 @@ export class PayloadStore {
       account_id: typeof payload.accountId === "string" ? payload.accountId : null,
       expires_at: expiresInSeconds ? this.now() + expiresInSeconds * 1000 : null,
     };
+    const key = KEPT_MODELS.has(model) ? keptKey(model, id) : undefined;
+    // A grant's new consent: nothing read before the write is kept after it.
+    if (key) this.#kept?.forgetOne(key);
     await this.#hot.upsert.changes(UPSERT_COLUMNS.map((column) => row[column]));
+    if (key) this.#kept?.forgetOne(key);
   }
 
   async find(
@@ -304,7 +365,7 @@ export class PayloadStore {
   ): Promise<Record<string, unknown> | undefined> {
     const row =
       where === "id"
-        ? (await this.#hot.findById.rows([model, value]))[0]
+        ? await this.#rowById(model, value)
         : await this.db
             .selectFrom("oidc_payloads")
             .select(["payload", "consumed_at", "expires_at"])
@@ -319,9 +380,26 @@ export class PayloadStore {
     return consumed === null ? payload : { ...payload, consumed: Math.floor(consumed / 1000) };
   }
 
+  async #rowById(model: string, id: string): Promise<PayloadRow | undefined> {
+    const key = this.#kept && keptKey(model, id);
+    if (!this.#kept || key === undefined) return (await this.#hot.findById.rows([model, id]))[0];
+    const now = this.now();
+    const kept = this.#kept.get(key, now);
+    if (kept) return kept.model === model ? kept.row : undefined;
+    const generation = this.#kept.generation;
+    const row = (await this.#hot.findById.rows([model, id]))[0];
+    if (row && KEPT_MODELS.has(model))
+      this.#kept.set(key, { model, row }, num(row.expires_at) ?? now + KEEP_UNDATED_MS, generation);
+    return row;
+  }
+
   /** Marks it used; false when it was already (another request won the race). */
   async consume(model: string, id: string): Promise<boolean> {
-    return (await this.#hot.consume.changes([this.now(), model, id])) > 0;
+    const consumed = (await this.#hot.consume.changes([this.now(), model, id])) > 0;
+    // oidc-provider consumes codes and refresh tokens, never kept; this keeps it true of any model.
+    const key = KEPT_MODELS.has(model) ? keptKey(model, id) : undefined;
+    if (key) this.#kept?.forgetOne(key);
+    return consumed;
   }
 
   async destroy(model: string, id: string): Promise<void> {

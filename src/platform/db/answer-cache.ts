@@ -52,6 +52,16 @@ export abstract class AnswerCache<V> {
     this.#entries.clear();
   }
 
+  /**
+   * Drops one key's value after this process changed its row: readers that
+   * read before the change keep nothing (the generation moves on), and the
+   * other keys stay.
+   */
+  forgetOne(key: string): void {
+    this.#generation++;
+    this.#entries.delete(key);
+  }
+
   close(): void {
     this.forget();
   }

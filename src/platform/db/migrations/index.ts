@@ -19,6 +19,7 @@ import { oidcProviderMigration } from "./0015-oidc-provider.js";
 import { socialLoginMigration } from "./0016-social-login.js";
 import { oidcPayloadAccountsMigration } from "./0017-oidc-payload-accounts.js";
 import { oidcChangeNoticesMigration } from "./0018-oidc-change-notices.js";
+import { oidcKeptTokenNoticesMigration } from "./0019-oidc-kept-token-notices.js";
 
 /**
  * Every migration, in order. Listed here rather than read from a folder, so the
@@ -45,6 +46,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     "0016-social-login": atomic(socialLoginMigration(dialect)),
     "0017-oidc-payload-accounts": atomic(oidcPayloadAccountsMigration(dialect)),
     "0018-oidc-change-notices": atomic(oidcChangeNoticesMigration(dialect)),
+    "0019-oidc-kept-token-notices": atomic(oidcKeptTokenNoticesMigration(dialect)),
   };
 }
 
