@@ -68,6 +68,38 @@ test("events of one tick go out as one insert, in order; a failing store reports
   assert.deepEqual(errors, [2]);
 });
 
+test("events that arrive while an insert is being written go out together in the next one", async () => {
+  const batches: number[] = [];
+  let finishWrite: () => void = () => {};
+  const store: AuditStore = {
+    // A slow database (the fault injected): each insert waits to be let go.
+    insertAuditEntries: (entries) =>
+      new Promise<void>((resolve) => {
+        batches.push(entries.length);
+        finishWrite = resolve;
+      }),
+    listAuditEntries: async () => [],
+    deleteAuditEntriesBefore: async () => 0,
+  };
+  const trail = new AuditTrail(store);
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  trail.record({ type: "logout", userId: 0 });
+  await nextTurn();
+  assert.deepEqual(batches, [1], "the first event is written at once");
+  // Ten turns' events while that insert is in flight.
+  for (let i = 1; i <= 10; i++) {
+    trail.record({ type: "logout", userId: i });
+    await nextTurn();
+  }
+  assert.deepEqual(batches, [1]);
+  finishWrite();
+  await nextTurn();
+  assert.deepEqual(batches, [1, 10], "one insert for all ten");
+  finishWrite();
+  await trail.flush();
+  assert.deepEqual(batches, [1, 10]);
+});
+
 /** A trail on a manual clock whose store keeps the written rows in a list. */
 function trailOnAList() {
   const written: AuditEntry[] = [];

@@ -151,8 +151,9 @@ export interface AuditTrailOptions {
  * events of a change (a registration, a login, a reset, ...) are written in
  * its own transaction (recordIn). The others, refusals and failures that
  * change nothing, go out off the request path: the events of one turn of the
- * event loop as one multi-row insert; what is lost on a crash is at most the
- * batch being written (and the refusals being summed up).
+ * event loop, and all those that arrive while the insert before is being
+ * written, as one multi-row insert; what is lost on a crash is at most the
+ * batches not yet written (and the refusals being summed up).
  *
  * Repeatable refusals (isRepeatableRefusal) are summed up per kind and
  * address: the first one is written as it happens, the identical ones that
@@ -274,10 +275,13 @@ export class AuditTrail implements EventRecorder {
   }
 
   #writeBatch(): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = [];
-    // Batches are written one after another, so rows keep the order of events.
+    // Batches are written one after another, so rows keep the order of events;
+    // each takes what is pending when the one before has finished, so the
+    // events that arrive during a write go out together in the next insert
+    // (one statement for many token grants under load, not one each).
     this.#writing = this.#writing.then(async () => {
+      const batch = this.#pending;
+      this.#pending = [];
       if (batch.length === 0) return;
       try {
         await this.#store.insertAuditEntries(batch);
