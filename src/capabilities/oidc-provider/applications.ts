@@ -2,7 +2,8 @@ import type { SessionClient } from "../../core/session.js";
 import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import type { ClientStore } from "./clients.js";
-import type { PayloadStore, SubjectStore } from "./store.js";
+import type { PayloadStore } from "./payload-store.js";
+import type { SubjectStore } from "./store.js";
 
 /** A client a user allowed (ASVS 5.0 10.4.9, 10.7.3): what it may see, since when. */
 export interface Application {

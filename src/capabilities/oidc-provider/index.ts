@@ -21,8 +21,9 @@ export { type ClientInfo, ClientStore, type NewClient } from "./clients.js";
 export { OidcCoupling } from "./coupling.js";
 export { SigningKeys } from "./keys.js";
 export { type OidcStores, openOidcStores } from "./open-stores.js";
+export { PayloadStore } from "./payload-store.js";
 export { OIDC_ROUTES } from "./provider.js";
-export { type OidcDb, PayloadStore, SubjectStore } from "./store.js";
+export { type OidcDb, SubjectStore } from "./store.js";
 
 /** What the HTTP service adds: where the issuer is (known once listening) and the proxy setting. */
 export interface OidcHttp extends OidcStores {

@@ -12,13 +12,8 @@ import { type ChangeNotices, NoticeScopedCache } from "../../platform/db/notice-
 import type { Database } from "../../platform/db/schema.js";
 import { ClientStore, type StoredClient } from "./clients.js";
 import { SigningKeys } from "./keys.js";
-import {
-  type KeptPayload,
-  type OidcAccount,
-  type OidcDb,
-  PayloadStore,
-  SubjectStore,
-} from "./store.js";
+import { type KeptPayload, PayloadStore } from "./payload-store.js";
+import { type OidcAccount, type OidcDb, SubjectStore } from "./store.js";
 
 /** The provider's stores over the service's database, made by createAuth. */
 export interface OidcStores {

@@ -3,10 +3,11 @@ import type { AuthEventListener } from "../../core/events.js";
 import type { PageKit } from "../../core/pages/page-context.js";
 import { type ClientStore, clientSecretMatches, DEFAULT_ID_TOKEN_ALG } from "./clients.js";
 import { SIGNING_ALGS } from "./keys.js";
+import type { PayloadStore } from "./payload-store.js";
 import { reportProviderEvents, reportRevocation } from "./provider-events.js";
 import { providerPages } from "./provider-pages.js";
 import { linkedPolicy, type SignedInSubject } from "./session-link.js";
-import type { PayloadStore, SubjectStore } from "./store.js";
+import type { SubjectStore } from "./store.js";
 
 /** Where the provider's endpoints live under the issuer (discovery is at /.well-known/openid-configuration). */
 export const OIDC_ROUTES = {

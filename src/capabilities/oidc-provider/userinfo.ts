@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { AnswerCache } from "../../platform/db/answer-cache.js";
 import type { ClientStore } from "./clients.js";
+import type { PayloadStore } from "./payload-store.js";
 import { issuedBefore } from "./provider.js";
-import type { PayloadStore, SubjectStore } from "./store.js";
+import type { SubjectStore } from "./store.js";
 
 /** A bearer token as oidc-provider makes them (nanoid, base64url); anything else is handed over. */
 const BEARER = /^Bearer ([A-Za-z0-9_-]{20,128})$/;
