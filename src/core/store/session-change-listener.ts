@@ -15,8 +15,14 @@ export interface SessionChangeListenerOptions {
    * whatever was cached is to be forgotten. `up` tells which.
    */
   onStateChange: (up: boolean) => void;
-  /** A check that the connection still answers, this often (ms). Default 5000. */
+  /** A check that the connection still answers, this often (ms). Default 250. */
   heartbeatMs?: number;
+  /**
+   * How long an answered check vouches for the connection, from when it was
+   * sent (ms). Default 1000. Past it, with no newer check answered, the
+   * listener counts as down.
+   */
+  leaseMs?: number;
   /** First delay before reconnecting (ms), doubled up to 5 s. Default 100. */
   retryMs?: number;
 }
@@ -33,10 +39,19 @@ export type NoticeChannel = (typeof CHANNELS)[number];
 /**
  * One connection per process doing LISTEN on the change channels,
  * kept open: reconnected with backoff when it drops (a restart, a failover,
- * `pg_terminate_backend`), and checked with a query every heartbeat so that
- * a connection lost without a word (a silent network partition) is noticed
- * within about heartbeatMs + its timeout. While it is down, `up` is false:
- * the cache built on it serves nothing from memory.
+ * `pg_terminate_backend`). While it is down, `up` is false: the caches built
+ * on it serve nothing from memory.
+ *
+ * A connection can also stop delivering without a word (a silent network
+ * partition, a frozen server): `up` then holds only for a lease. A
+ * `SELECT 1` goes out every heartbeat; PostgreSQL hands a listening session
+ * the notices committed before a query arrives ahead of that query's answer,
+ * so an answered check sent at t proves every notice committed before t was
+ * heard. `up` is true only within leaseMs of the last such t; past it the
+ * watchers forget everything, and the next answered check brings it back.
+ * A notice committed elsewhere is thus either heard or stops this process
+ * serving from memory within about leaseMs (1 s), not the 10 s it would take
+ * the check's own timeout to fail.
  */
 export class SessionChangeListener {
   readonly #options: Required<SessionChangeListenerOptions>;
@@ -46,16 +61,22 @@ export class SessionChangeListener {
   #retryMs: number;
   #retryTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** When the last answered check was sent (ms since the epoch). */
+  #confirmedAt = 0;
   readonly #watchers = new Map<NoticeChannel, Set<() => void>>();
 
   constructor(options: SessionChangeListenerOptions) {
-    this.#options = { heartbeatMs: 5000, retryMs: 100, ...options };
+    this.#options = { heartbeatMs: 250, leaseMs: 1000, retryMs: 100, ...options };
     this.#retryMs = this.#options.retryMs;
   }
 
-  /** True while notices are being received. */
+  /** True while notices are being received: connected, and a check answered within the lease. */
   get up(): boolean {
-    return this.#up;
+    if (!this.#up) return false;
+    if (Date.now() - this.#confirmedAt < this.#options.leaseMs) return true;
+    // Lapsed: what was kept may miss a notice that never came.
+    this.#setUp(false);
+    return false;
   }
 
   /**
@@ -116,12 +137,25 @@ export class SessionChangeListener {
       return;
     }
     this.#retryMs = this.#options.retryMs;
+    // The LISTEN's own answer is the first check: it was sent just now.
+    this.#confirmedAt = Date.now();
     this.#setUp(true);
     clearInterval(this.#heartbeat);
-    this.#heartbeat = setInterval(() => {
-      client.query("SELECT 1").catch(() => this.#lost(client));
-    }, this.#options.heartbeatMs);
+    this.#heartbeat = setInterval(() => this.#check(client), this.#options.heartbeatMs);
     this.#heartbeat.unref();
+  }
+
+  /** One check: when answered, renews the lease from when it was sent. */
+  #check(client: pg.Client): void {
+    const sentAt = Date.now();
+    client.query("SELECT 1").then(
+      () => {
+        if (client !== this.#client) return;
+        this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
+        if (!this.#up && Date.now() - this.#confirmedAt < this.#options.leaseMs) this.#setUp(true);
+      },
+      () => this.#lost(client),
+    );
   }
 
   /** The connection is gone (or never came): down now, and a new one later. */
