@@ -47,6 +47,15 @@ export class ClientInputError extends Error {
 }
 
 /** SHA-256 of a client secret, hex: all the database keeps of it. */
+/**
+ * A new client id: 128 random bits in hex. Not base64url, whose ids begin
+ * with "-" one time in 64, which a command line takes for an option
+ * (`auth-service client delete -Rk...` failed).
+ */
+export function newClientId(): string {
+  return randomBytes(16).toString("hex");
+}
+
 export function hashClientSecret(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
 }
@@ -103,7 +112,7 @@ export class ClientStore {
       if (!isRedirectUri(uri))
         throw new ClientInputError(`not an http(s) URL without a fragment: "${uri}"`);
     if (input.name.trim() === "") throw new ClientInputError("a client needs a name");
-    const clientId = randomBytes(16).toString("base64url");
+    const clientId = newClientId();
     const clientSecret = input.isPublic ? undefined : randomBytes(32).toString("base64url");
     const extra = (input.grants ?? []).map((grant) =>
       grant === "device_code" ? DEVICE_CODE_GRANT : grant,

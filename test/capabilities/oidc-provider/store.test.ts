@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { Migrator } from "kysely/migration";
+import { newClientId } from "../../../src/capabilities/oidc-provider/clients.js";
 import { type OidcDb, SigningKeys } from "../../../src/capabilities/oidc-provider/index.js";
 import { createAuth } from "../../../src/main/create-auth.js";
 import { SecretBox } from "../../../src/platform/crypto/secret-box.js";
@@ -286,6 +287,10 @@ for (const factory of await testDatabases()) {
     });
   });
 }
+
+test("client ids never begin with a dash, which a command line would take for an option", () => {
+  for (let i = 0; i < 2000; i++) assert.match(newClientId(), /^[0-9a-f]{32}$/);
+});
 
 describe("what counts as from before a take-back", () => {
   test("only a second wholly before the take-back's; a sign-in within its second is not refused", async () => {
