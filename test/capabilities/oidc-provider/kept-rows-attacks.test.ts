@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import * as client from "openid-client";
 import pg from "pg";
-import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
 import { request, signedInUser } from "../../helpers/http.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import type { TestServer } from "../../helpers/server.js";
 import {
   type CookieJar,
   codeFlowStart,
@@ -13,6 +12,7 @@ import {
   REDIRECT,
   serviceLogin,
 } from "./helpers.js";
+import { postgres, twoInstancesOverPostgres } from "./kept.js";
 
 /** A signed-in user's tokens (refresh token too) from a third party, by consent. */
 async function thirdPartyTokens(server: TestServer) {
@@ -41,23 +41,11 @@ async function thirdPartyTokens(server: TestServer) {
  */
 
 const T = { timeout: 120_000 };
-const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
 
 describe("attacks on the rows kept in memory over PostgreSQL", {
   skip: postgres && "skip" in postgres ? postgres.skip : false,
 }, () => {
-  let database: TestDatabase | undefined;
-  const servers: TestServer[] = [];
-  before(async () => {
-    if (!postgres || "skip" in postgres) return;
-    database = await postgres.create();
-    const env = { DATABASE_URL: database.url, SECRET_KEY: "k".repeat(64) };
-    servers.push(await startTestServer(env), await startTestServer(env));
-  });
-  after(async () => {
-    for (const server of servers) await server.close();
-    await database?.drop();
-  });
+  const { servers, database } = twoInstancesOverPostgres("k".repeat(64));
 
   const ccClient = async (server: TestServer) => {
     const made = await server.service.oidc.clients.create({
@@ -212,7 +200,7 @@ describe("attacks on the rows kept in memory over PostgreSQL", {
       const value = await cc.token();
       assert.equal((await cc.active(b, value)).active, true);
       assert.equal((await cc.active(b, value)).active, true);
-      const admin = new pg.Client({ connectionString: database?.url });
+      const admin = new pg.Client({ connectionString: database()?.url });
       await admin.connect();
       try {
         await admin.query(

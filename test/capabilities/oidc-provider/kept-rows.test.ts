@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { openOidcStores } from "../../../src/capabilities/oidc-provider/index.js";
 import type { OidcDb } from "../../../src/capabilities/oidc-provider/store.js";
 import { connect } from "../../../src/platform/db/connect.js";
-import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
-import { crafted, tokensOf } from "./kept.js";
+import type { TestServer } from "../../helpers/server.js";
+import { crafted, postgres, tokensOf, twoInstancesOverPostgres } from "./kept.js";
 
 const T = { timeout: 120_000 };
-const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
 
 /** Asks every 20 ms for up to 2 s until `done` holds of the answer; returns the last answer. */
 async function onceTrue<A>(ask: () => Promise<A>, done: (answer: A) => boolean): Promise<A> {
@@ -23,18 +21,7 @@ async function onceTrue<A>(ask: () => Promise<A>, done: (answer: A) => boolean):
 describe("token, grant and account rows kept in memory over PostgreSQL end with a change anywhere", {
   skip: postgres && "skip" in postgres ? postgres.skip : false,
 }, () => {
-  let database: TestDatabase | undefined;
-  const servers: TestServer[] = [];
-  before(async () => {
-    if (!postgres || "skip" in postgres) return;
-    database = await postgres.create();
-    const env = { DATABASE_URL: database.url, SECRET_KEY: "k".repeat(64) };
-    servers.push(await startTestServer(env), await startTestServer(env));
-  });
-  after(async () => {
-    for (const server of servers) await server.close();
-    await database?.drop();
-  });
+  const { servers } = twoInstancesOverPostgres("k".repeat(64));
 
   /** The provider's stores of one more process whose notices never come (the fault injected). */
   function deafStores(server: TestServer) {

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { after, before } from "node:test";
 import * as client from "openid-client";
 import type { OidcStores } from "../../../src/capabilities/oidc-provider/index.js";
+import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
 import { signedInUser } from "../../helpers/http.js";
-import type { TestServer } from "../../helpers/server.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 import {
   type CookieJar,
   codeFlowStart,
@@ -106,4 +108,31 @@ export async function crafted(server: TestServer, stores: Stores) {
     return id;
   };
   return { user, sub, grantId, token };
+}
+
+/** The PostgreSQL factory, when this machine has one (else the suites using it skip). */
+export const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
+
+/**
+ * Inside a describe: two instances over one new PostgreSQL database, started
+ * before its tests and stopped (the database dropped) after them. Their
+ * `servers` fill in once started.
+ */
+export function twoInstancesOverPostgres(secretKey: string): {
+  servers: TestServer[];
+  database: () => TestDatabase | undefined;
+} {
+  let database: TestDatabase | undefined;
+  const servers: TestServer[] = [];
+  before(async () => {
+    if (!postgres || "skip" in postgres) return;
+    database = await postgres.create();
+    const env = { DATABASE_URL: database.url, SECRET_KEY: secretKey };
+    servers.push(await startTestServer(env), await startTestServer(env));
+  });
+  after(async () => {
+    for (const server of servers) await server.close();
+    await database?.drop();
+  });
+  return { servers, database: () => database };
 }

@@ -7,7 +7,13 @@ import { FastUserinfo } from "../../../src/capabilities/oidc-provider/userinfo.j
 import { connect } from "../../../src/platform/db/connect.js";
 import { type TestDatabase, testDatabases } from "../../helpers/databases.js";
 import { startTestServer, type TestServer } from "../../helpers/server.js";
-import { crafted, statusOnceChanged, tokensOf } from "./kept.js";
+import {
+  crafted,
+  postgres,
+  statusOnceChanged,
+  tokensOf,
+  twoInstancesOverPostgres,
+} from "./kept.js";
 
 const T = { timeout: 120_000 };
 
@@ -133,23 +139,10 @@ for (const factory of await testDatabases()) {
   });
 }
 
-const postgres = (await testDatabases()).find((factory) => factory.name === "postgres");
-
 describe("answers kept in memory by one instance over PostgreSQL end with a change anywhere", {
   skip: postgres && "skip" in postgres ? postgres.skip : false,
 }, () => {
-  let database: TestDatabase | undefined;
-  const servers: TestServer[] = [];
-  before(async () => {
-    if (!postgres || "skip" in postgres) return;
-    database = await postgres.create();
-    const env = { DATABASE_URL: database.url, SECRET_KEY: "u".repeat(64) };
-    servers.push(await startTestServer(env), await startTestServer(env));
-  });
-  after(async () => {
-    for (const server of servers) await server.close();
-    await database?.drop();
-  });
+  const { servers } = twoInstancesOverPostgres("u".repeat(64));
 
   test(
     "this process's own revocation ends a kept answer before any notice could arrive",
