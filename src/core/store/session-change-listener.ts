@@ -19,8 +19,9 @@ export interface SessionChangeListenerOptions {
   heartbeatMs?: number;
   /**
    * How long an answered check vouches for the connection, from when it was
-   * sent (ms). Default 1000. Past it, with no newer check answered, the
-   * listener counts as down.
+   * sent (ms). Default 2000. Past it, with no newer check answered, the
+   * listener counts as down. Eight checks long: a busy or pausing process
+   * whose checks are answered late does not empty its caches for nothing.
    */
   leaseMs?: number;
   /** First delay before reconnecting (ms), doubled up to 5 s. Default 100. */
@@ -50,7 +51,7 @@ export type NoticeChannel = (typeof CHANNELS)[number];
  * heard. `up` is true only within leaseMs of the last such t; past it the
  * watchers forget everything, and the next answered check brings it back.
  * A notice committed elsewhere is thus either heard or stops this process
- * serving from memory within about leaseMs (1 s), not the 10 s it would take
+ * serving from memory within about leaseMs (2 s), not the 10 s it would take
  * the check's own timeout to fail.
  */
 export class SessionChangeListener {
@@ -66,7 +67,7 @@ export class SessionChangeListener {
   readonly #watchers = new Map<NoticeChannel, Set<() => void>>();
 
   constructor(options: SessionChangeListenerOptions) {
-    this.#options = { heartbeatMs: 250, leaseMs: 1000, retryMs: 100, ...options };
+    this.#options = { heartbeatMs: 250, leaseMs: 2000, retryMs: 100, ...options };
     this.#retryMs = this.#options.retryMs;
   }
 
