@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Transaction } from "../../core/unit-of-work.js";
-import type { AnswerCache } from "../../platform/db/answer-cache.js";
+import { type AnswerCache, readThrough } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
 import { SIGNING_ALGS, type SigningAlg } from "./keys.js";
@@ -46,7 +46,6 @@ export class ClientInputError extends Error {
   override name = "ClientInputError";
 }
 
-/** SHA-256 of a client secret, hex: all the database keeps of it. */
 /**
  * A new client id: 128 random bits in hex. Not base64url, whose ids begin
  * with "-" one time in 64, which a command line takes for an option
@@ -56,6 +55,7 @@ export function newClientId(): string {
   return randomBytes(16).toString("hex");
 }
 
+/** SHA-256 of a client secret, hex: all the database keeps of it. */
 export function hashClientSecret(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
 }
@@ -162,17 +162,17 @@ export class ClientStore {
 
   /** The metadata oidc-provider reads; the secret is its hash (see OidcProvider's compareClientSecret). */
   async metadataOf(clientId: string): Promise<Record<string, unknown> | undefined> {
-    const row = this.kept?.get(clientId, this.now()) ?? (await this.#read(clientId));
+    // Kept (when there is a cache) until a client changes; unknown ids are not.
+    const row = await readThrough(
+      this.kept,
+      clientId,
+      this.now(),
+      async () => (await this.#metadataOf.rows([clientId]))[0],
+      () => Number.POSITIVE_INFINITY,
+    );
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
     return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;
-  }
-  /** The client's row, kept (when there is a cache) until a client changes; unknown ids are not. */
-  async #read(clientId: string): Promise<StoredClient | undefined> {
-    const generation = this.kept?.generation ?? 0;
-    const [row] = await this.#metadataOf.rows([clientId]);
-    if (row) this.kept?.set(clientId, row, Number.POSITIVE_INFINITY, generation);
-    return row;
   }
 
   #db(tx: Transaction | undefined): OidcDb {

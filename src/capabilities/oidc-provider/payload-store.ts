@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { CompiledQuery } from "kysely";
 import type { Transaction } from "../../core/unit-of-work.js";
-import type { AnswerCache } from "../../platform/db/answer-cache.js";
+import { type AnswerCache, readThrough } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
 import { num, type OidcDb } from "./store.js";
@@ -152,11 +152,10 @@ export class PayloadStore {
       account_id: typeof payload.accountId === "string" ? payload.accountId : null,
       expires_at: expiresInSeconds ? this.now() + expiresInSeconds * 1000 : null,
     };
-    const key = KEPT_MODELS.has(model) ? keptKey(model, id) : undefined;
     // A grant's new consent: nothing read before the write is kept after it.
-    if (key) this.#kept?.forgetOne(key);
+    this.#forgetKept(model, id);
     await this.#hot.upsert.changes(UPSERT_COLUMNS.map((column) => row[column]));
-    if (key) this.#kept?.forgetOne(key);
+    this.#forgetKept(model, id);
   }
 
   async find(
@@ -182,24 +181,38 @@ export class PayloadStore {
   }
 
   async #rowById(model: string, id: string): Promise<PayloadRow | undefined> {
-    const key = this.#kept && keptKey(model, id);
-    if (!this.#kept || key === undefined) return (await this.#hot.findById.rows([model, id]))[0];
+    const read = async () => (await this.#hot.findById.rows([model, id]))[0];
+    const key = keptKey(model, id);
+    if (key === undefined || !this.#kept) return read();
     const now = this.now();
-    const kept = this.#kept.get(key, now);
-    if (kept) return kept.model === model ? kept.row : undefined;
-    const generation = this.#kept.generation;
-    const row = (await this.#hot.findById.rows([model, id]))[0];
-    if (row && KEPT_MODELS.has(model))
-      this.#kept.set(key, { model, row }, num(row.expires_at) ?? now + KEEP_UNDATED_MS, generation);
-    return row;
+    const found = await readThrough(
+      this.#kept,
+      key,
+      now,
+      async () => {
+        const row = await read();
+        return row && { model, row };
+      },
+      (kept) =>
+        KEPT_MODELS.has(kept.model)
+          ? (num(kept.row.expires_at) ?? now + KEEP_UNDATED_MS)
+          : undefined,
+    );
+    // A token kept as another model: this id is not one of this model's.
+    return found?.model === model ? found.row : undefined;
+  }
+
+  /** Drops what is kept of a row of a kept model this process changes. */
+  #forgetKept(model: string, id: string): void {
+    const key = KEPT_MODELS.has(model) ? keptKey(model, id) : undefined;
+    if (key) this.#kept?.forgetOne(key);
   }
 
   /** Marks it used; false when it was already (another request won the race). */
   async consume(model: string, id: string): Promise<boolean> {
     const consumed = (await this.#hot.consume.changes([this.now(), model, id])) > 0;
     // oidc-provider consumes codes and refresh tokens, never kept; this keeps it true of any model.
-    const key = KEPT_MODELS.has(model) ? keptKey(model, id) : undefined;
-    if (key) this.#kept?.forgetOne(key);
+    this.#forgetKept(model, id);
     return consumed;
   }
 

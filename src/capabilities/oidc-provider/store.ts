@@ -2,7 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { ColumnType, Kysely } from "kysely";
 import type { ErasureStep } from "../../core/store/erasure.js";
 import type { Transaction } from "../../core/unit-of-work.js";
-import type { AnswerCache } from "../../platform/db/answer-cache.js";
+import { type AnswerCache, readThrough } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { newSubject } from "../../platform/db/migrations/0015-oidc-provider.js";
 import type { Database } from "../../platform/db/schema.js";
@@ -65,9 +65,6 @@ export interface OidcAccount {
 export const num = (value: number | string | null): number | null =>
   value === null ? null : Number(value);
 
-/** The end of a kept entry that only a change ends. */
-const NEVER = Number.POSITIVE_INFINITY;
-
 /** Each user's stable, opaque `sub`, and the ends of their provider sessions. */
 export class SubjectStore {
   readonly #accountBySubject;
@@ -125,22 +122,26 @@ export class SubjectStore {
   }
 
   async accountBySubject(sub: string): Promise<OidcAccount | null> {
-    // Kept until a change, not until a time: NEVER as the entry's end.
-    const kept = this.#kept?.get(sub, 0);
-    if (kept) return kept;
-    const generation = this.#kept?.generation ?? 0;
-    const [row] = await this.#accountBySubject.rows([sub]);
-    // No account is not kept: a user's first authorization makes its `sub` row.
-    if (!row) return null;
-    const account: OidcAccount = Object.freeze({
-      userId: Number(row.id),
-      sub: row.sub,
-      email: row.email,
-      emailVerified: row.email_verified_at !== null,
-      endedAt: num(row.ended_at),
-    });
-    this.#kept?.set(sub, account, NEVER, generation);
-    return account;
+    // Kept until a change, not until a time. No account is not kept: a
+    // user's first authorization makes its `sub` row.
+    const account = await readThrough(
+      this.#kept,
+      sub,
+      0,
+      async () => {
+        const [row] = await this.#accountBySubject.rows([sub]);
+        if (!row) return undefined;
+        return Object.freeze({
+          userId: Number(row.id),
+          sub: row.sub,
+          email: row.email,
+          emailVerified: row.email_verified_at !== null,
+          endedAt: num(row.ended_at),
+        });
+      },
+      () => Number.POSITIVE_INFINITY,
+    );
+    return account ?? null;
   }
 
   /**

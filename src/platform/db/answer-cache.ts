@@ -66,3 +66,26 @@ export abstract class AnswerCache<V> {
     this.forget();
   }
 }
+
+/**
+ * What `cache` keeps for the key, else what `read` finds, then kept until
+ * `until(value)` (undefined: not kept). The generation is taken before the
+ * read, so a value read across a change is not kept; nothing is kept for no
+ * value. Without a cache it only reads.
+ */
+export async function readThrough<V>(
+  cache: AnswerCache<V> | undefined,
+  key: string,
+  now: number,
+  read: () => Promise<V | undefined>,
+  until: (value: V) => number | undefined,
+): Promise<V | undefined> {
+  if (!cache) return read();
+  const kept = cache.get(key, now);
+  if (kept !== undefined) return kept;
+  const generation = cache.generation;
+  const value = await read();
+  const end = value === undefined ? undefined : until(value);
+  if (value !== undefined && end !== undefined) cache.set(key, value, end, generation);
+  return value;
+}
