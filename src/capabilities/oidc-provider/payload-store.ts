@@ -154,7 +154,10 @@ export class PayloadStore {
     };
     // A grant's new consent: nothing read before the write is kept after it.
     this.#forgetKept(model, id);
-    await this.#hot.upsert.changes(UPSERT_COLUMNS.map((column) => row[column]));
+    await this.#hot.upsert.changes(
+      UPSERT_COLUMNS.map((column) => row[column]),
+      `${model}:${id}`,
+    );
     this.#forgetKept(model, id);
   }
 
@@ -210,7 +213,8 @@ export class PayloadStore {
 
   /** Marks it used; false when it was already (another request won the race). */
   async consume(model: string, id: string): Promise<boolean> {
-    const consumed = (await this.#hot.consume.changes([this.now(), model, id])) > 0;
+    const consumed =
+      (await this.#hot.consume.changes([this.now(), model, id], `${model}:${id}`)) > 0;
     // oidc-provider consumes codes and refresh tokens, never kept; this keeps it true of any model.
     this.#forgetKept(model, id);
     return consumed;

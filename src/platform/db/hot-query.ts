@@ -1,9 +1,10 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import type { CompiledQuery, Kysely } from "kysely";
+import { type CompiledQuery, type Kysely, PostgresAdapter } from "kysely";
 import { msLeft } from "../runtime/request-deadline.js";
 import { withParameters } from "./compiled-query.js";
 import { GroupCommit, isBusy } from "./group-commit.js";
+import { PgGroupCommit } from "./pg-group-commit.js";
 
 /** Outside a request, how long a statement waits for another process's write lock (connect's default). */
 const WAIT_OUTSIDE_REQUEST_MS = 5000;
@@ -17,8 +18,9 @@ const WAIT_OUTSIDE_REQUEST_MS = 5000;
  * Over SQLite it runs on the one raw connection, as the session cache's
  * lookup does, skipping the driver's queue and promise chain: a read at
  * once, a write with the other writes of its turn of the event loop in one
- * commit (GroupCommit). It goes through Kysely's driver instead whenever
- * that could be wrong or must wait:
+ * commit (GroupCommit). Over PostgreSQL a write goes with the other writes
+ * of its turn in one statement (PgGroupCommit). Over SQLite it goes through
+ * Kysely's driver instead whenever that could be wrong or must wait:
  *
  * - inside an open transaction of the connection (another request's unit
  *   of work, which could still roll back and must not carry this statement);
@@ -29,6 +31,7 @@ export class HotQuery<Row> {
   readonly #db: Kysely<never>;
   readonly #compiled: CompiledQuery<Row>;
   readonly #sqlite: BetterSqlite3.Database | undefined;
+  readonly #pgGroup: PgGroupCommit | undefined;
   #statement: BetterSqlite3.Statement | undefined;
 
   constructor(
@@ -39,6 +42,12 @@ export class HotQuery<Row> {
     this.#db = db;
     this.#compiled = compiled;
     this.#sqlite = sqlite;
+    this.#pgGroup =
+      !sqlite &&
+      db.getExecutor().adapter instanceof PostgresAdapter &&
+      PgGroupCommit.accepts(compiled)
+        ? PgGroupCommit.of(db)
+        : undefined;
   }
 
   /** The rows it returns with these parameters, in the compiled query's order. */
@@ -60,8 +69,13 @@ export class HotQuery<Row> {
     }
   }
 
-  /** How many rows a write changed. */
-  async changes(parameters: readonly unknown[]): Promise<number> {
+  /**
+   * How many rows a write changed. `rowKey` names the row it writes, when
+   * it writes one: over PostgreSQL two writes of one row never share a
+   * statement.
+   */
+  async changes(parameters: readonly unknown[], rowKey?: string): Promise<number> {
+    if (this.#pgGroup) return this.#pgGroup.write(this.#compiled, parameters, rowKey);
     const driver = async () =>
       Number(
         (await this.#db.executeQuery(withParameters(this.#compiled, parameters))).numAffectedRows ??
