@@ -97,8 +97,8 @@ export class PayloadStore {
     kept?: AnswerCache<KeptPayload>,
   ) {
     this.#kept = kept;
-    const hot = <Row>(query: { compile(): CompiledQuery<Row> }) =>
-      new HotQuery(db as never, query.compile(), sqlite);
+    const hot = <Row>(query: { compile(): CompiledQuery<Row> }, options?: { alone: boolean }) =>
+      new HotQuery(db as never, query.compile(), sqlite, options);
     const payloads = db.selectFrom("oidc_payloads");
     this.#hot = {
       // Parameters in the order of UPSERT_COLUMNS.
@@ -116,6 +116,23 @@ export class PayloadStore {
               ),
           ),
       ),
+      // Parameters in the order of UPSERT_COLUMNS, then now: a row is
+      // written only if there was none or it has expired.
+      claim: hot(
+        db
+          .insertInto("oidc_payloads")
+          .values(Object.fromEntries(UPSERT_COLUMNS.map((column) => [column, ""])) as never)
+          .onConflict((oc) =>
+            oc
+              .columns(["model", "id"])
+              .doUpdateSet((eb) =>
+                Object.fromEntries(
+                  UPSERT_COLUMNS.slice(2).map((column) => [column, eb.ref(`excluded.${column}`)]),
+                ),
+              )
+              .where("oidc_payloads.expires_at", "<=", 0),
+          ),
+      ),
       // Parameters: model, id.
       findById: hot(
         payloads
@@ -123,7 +140,8 @@ export class PayloadStore {
           .where("model", "=", "")
           .where("id", "=", ""),
       ),
-      // Parameters: now, model, id.
+      // Parameters: now, model, id. Never in a PostgreSQL group: its
+      // answer is a reuse or not, and must not wait on another write's lock.
       consume: hot(
         db
           .updateTable("oidc_payloads")
@@ -131,6 +149,7 @@ export class PayloadStore {
           .where("model", "=", "")
           .where("id", "=", "")
           .where("consumed_at", "is", null),
+        { alone: true },
       ),
     };
   }
@@ -159,6 +178,32 @@ export class PayloadStore {
       `${model}:${id}`,
     );
     this.#forgetKept(model, id);
+  }
+
+  /**
+   * Writes the row unless a live one has this id, in one statement; true
+   * when it did. Two requests claiming one id at once, in one process or
+   * several, cannot both win (oidc-provider's own check finds, then writes).
+   */
+  async claimOnce(
+    model: string,
+    id: string,
+    payload: Record<string, unknown>,
+    expiresInSeconds: number,
+  ): Promise<boolean> {
+    const now = this.now();
+    const row: Record<(typeof UPSERT_COLUMNS)[number], string | number | null> = {
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: null,
+      user_code: null,
+      uid: null,
+      account_id: null,
+      expires_at: now + Math.max(expiresInSeconds, 1) * 1000,
+    };
+    const parameters = [...UPSERT_COLUMNS.map((column) => row[column]), now];
+    return (await this.#hot.claim.changes(parameters, `${model}:${id}`)) > 0;
   }
 
   async find(

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import Provider, { type Configuration, errors } from "oidc-provider";
 import type { AuthEventListener } from "../../core/events.js";
 import type { PageKit } from "../../core/pages/page-context.js";
@@ -210,6 +211,19 @@ export function createProvider(parts: ProviderParts): Provider {
   };
   prototype.compareClientSecret = async function (actual) {
     return clientSecretMatches(actual, this.clientSecret);
+  };
+  // A DPoP proof's or client assertion's jti is accepted once. oidc-provider
+  // finds, then writes: two requests with one proof could both find nothing
+  // (over PostgreSQL, across processes, or within a turn of grouped writes).
+  // One conditional write decides instead.
+  const replays = provider.ReplayDetection as unknown as {
+    unique(iss: string, jti: string, exp: number): Promise<boolean>;
+  };
+  replays.unique = async (iss, jti, exp) => {
+    const id = createHash("sha256").update(`${iss}${jti}`).digest("base64url");
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const payload = { iss, jti: id, kind: "ReplayDetection", iat: nowSeconds, exp };
+    return parts.payloads.claimOnce("ReplayDetection", id, payload, exp - nowSeconds);
   };
   if (parts.onEndSession) provider.on("end_session.success", parts.onEndSession);
   if (parts.emit) {

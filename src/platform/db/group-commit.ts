@@ -1,4 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
+import { outsideAnyDeadline, runWithDeadline } from "../runtime/request-deadline.js";
 
 /** Pauses between tries for the write lock: the next turn of the event loop first (a write holds it ~0.1 ms). */
 const RETRY_DELAYS_MS = [0, 1, 1, 2, 5, 10, 20, 40];
@@ -9,7 +10,10 @@ interface PendingWrite {
   run: () => number;
   /** Runs it through Kysely's driver instead (a transaction is open, or the lock is held too long). */
   driver: () => Promise<number>;
-  /** When it stops waiting for another process's write lock and goes through the driver. */
+  /**
+   * Its request's deadline: when it stops waiting for another process's
+   * write lock and goes through the driver, which waits no later than this.
+   */
   giveUpAt: number;
   resolve: (changes: number) => void;
   reject: (error: unknown) => void;
@@ -89,8 +93,12 @@ export class GroupCommit {
       this.#scheduled = false;
       this.#flush();
     };
-    if (delayMs === 0) setImmediate(flush);
-    else setTimeout(flush, delayMs);
+    // Scheduled outside the request that happened to write first: the group
+    // is every request's, and each write keeps its own deadline (giveUpAt).
+    outsideAnyDeadline(() => {
+      if (delayMs === 0) setImmediate(flush);
+      else setTimeout(flush, delayMs);
+    });
   }
 
   #flush(): void {
@@ -188,7 +196,7 @@ export class GroupCommit {
 }
 
 function throughDriver(write: PendingWrite): void {
-  write.driver().then(write.resolve, write.reject);
+  runWithDeadline(write.giveUpAt, write.driver).then(write.resolve, write.reject);
 }
 
 export function isBusy(error: unknown): boolean {

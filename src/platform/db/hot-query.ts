@@ -34,16 +34,25 @@ export class HotQuery<Row> {
   readonly #pgGroup: PgGroupCommit | undefined;
   #statement: BetterSqlite3.Statement | undefined;
 
+  /**
+   * `alone`: over PostgreSQL, the write is never grouped. For a write whose
+   * answer decides what follows (a consume: false means a reuse), since a
+   * group waits for its slowest write: one write held by another
+   * transaction's row lock would hold the others past their deadlines, and
+   * a write answered as failed could still commit once the lock is freed.
+   */
   constructor(
     db: Kysely<never>,
     compiled: CompiledQuery<Row>,
     sqlite: BetterSqlite3.Database | undefined,
+    options: { alone?: boolean } = {},
   ) {
     this.#db = db;
     this.#compiled = compiled;
     this.#sqlite = sqlite;
     this.#pgGroup =
       !sqlite &&
+      !options.alone &&
       db.getExecutor().adapter instanceof PostgresAdapter &&
       PgGroupCommit.accepts(compiled)
         ? PgGroupCommit.of(db)
@@ -75,7 +84,8 @@ export class HotQuery<Row> {
    * statement.
    */
   async changes(parameters: readonly unknown[], rowKey?: string): Promise<number> {
-    if (this.#pgGroup) return this.#pgGroup.write(this.#compiled, parameters, rowKey);
+    const deadline = Date.now() + msLeft(WAIT_OUTSIDE_REQUEST_MS);
+    if (this.#pgGroup) return this.#pgGroup.write(this.#compiled, parameters, rowKey, deadline);
     const driver = async () =>
       Number(
         (await this.#db.executeQuery(withParameters(this.#compiled, parameters))).numAffectedRows ??
@@ -86,7 +96,7 @@ export class HotQuery<Row> {
     return GroupCommit.of(this.#sqlite as BetterSqlite3.Database).write(
       () => statement.run(...parameters).changes,
       driver,
-      Date.now() + msLeft(WAIT_OUTSIDE_REQUEST_MS),
+      deadline,
     );
   }
 

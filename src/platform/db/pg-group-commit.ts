@@ -1,4 +1,10 @@
 import { CompiledQuery, type Kysely } from "kysely";
+import pg from "pg";
+import {
+  DeadlineExceededError,
+  outsideAnyDeadline,
+  runWithDeadline,
+} from "../runtime/request-deadline.js";
 import { withParameters } from "./compiled-query.js";
 
 /** Writes in one statement at most (nine parameters each, far from PostgreSQL's 65,535). */
@@ -10,6 +16,8 @@ interface PendingWrite {
   parameters: readonly unknown[];
   /** The row it writes: two writes of one row never share a statement. */
   rowKey: string | undefined;
+  /** Its request's deadline (ms since the epoch), which it never waits past. */
+  deadline: number;
   resolve: (changes: number) => void;
   reject: (error: unknown) => void;
 }
@@ -68,15 +76,20 @@ export class PgGroupCommit {
     compiled: CompiledQuery,
     parameters: readonly unknown[],
     rowKey: string | undefined,
+    deadline: number,
   ): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ compiled, parameters, rowKey, resolve, reject });
+      this.#pending.push({ compiled, parameters, rowKey, deadline, resolve, reject });
       if (this.#scheduled) return;
       this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        void this.#flush();
-      });
+      // Outside the request that happened to write first: the group is every
+      // request's, and each write keeps its own deadline.
+      outsideAnyDeadline(() =>
+        setImmediate(() => {
+          this.#scheduled = false;
+          void this.#flush();
+        }),
+      );
     });
   }
 
@@ -86,18 +99,31 @@ export class PgGroupCommit {
     for (const statement of statementsOf(pending)) await this.#send(statement);
   }
 
-  async #send(writes: PendingWrite[]): Promise<void> {
+  async #send(group: PendingWrite[]): Promise<void> {
+    // A write whose request has run out of time is refused alone, unsent.
+    const now = Date.now();
+    const writes = group.filter((write) => {
+      if (write.deadline > now) return true;
+      write.reject(new DeadlineExceededError("the database"));
+      return false;
+    });
+    if (writes.length === 0) return;
     if (writes.length === 1) return this.#alone(writes[0] as PendingWrite);
     let counts: number[];
     try {
-      const { rows } = await this.#db.executeQuery<Record<string, number>>(combined(writes));
+      // The statement waits as long as its latest write may: an earlier
+      // request's deadline must not fail another's write.
+      const latest = Math.max(...writes.map((write) => write.deadline));
+      const { rows } = await runWithDeadline(latest, () =>
+        this.#db.executeQuery<Record<string, number>>(combined(writes)),
+      );
       const row = rows[0] ?? {};
       counts = writes.map((_, index) => Number(row[`c${index}`] ?? 0));
     } catch (error) {
       if (!refusedByServer(error)) {
-        // The connection failed or the statement was cancelled: whether it
-        // committed is not known, and a write run again could answer
-        // differently (a consume would find its own mark).
+        // The connection failed or the wait ended: whether it committed is
+        // not known, and a write run again could answer differently (a
+        // consume would find its own mark).
         for (const write of writes) write.reject(error);
         return;
       }
@@ -113,7 +139,9 @@ export class PgGroupCommit {
 
   async #alone(write: PendingWrite): Promise<void> {
     try {
-      const result = await this.#db.executeQuery(withParameters(write.compiled, write.parameters));
+      const result = await runWithDeadline(write.deadline, () =>
+        this.#db.executeQuery(withParameters(write.compiled, write.parameters)),
+      );
       write.resolve(Number(result.numAffectedRows ?? 0n));
     } catch (error) {
       write.reject(error);
@@ -157,11 +185,11 @@ function combined(writes: PendingWrite[]): CompiledQuery {
 }
 
 /**
- * PostgreSQL answered that the statement failed (an SQLSTATE outside
- * connection exceptions, class 08, and operator intervention, class 57,
- * such as a cancel at the deadline): it was rolled back whole.
+ * PostgreSQL answered that the statement failed (its error message, with an
+ * SQLSTATE outside connection exceptions, class 08, and operator
+ * intervention, class 57, such as a cancel): it was rolled back whole.
+ * Node's socket errors (EPIPE) and the driver's own timeouts are not.
  */
 function refusedByServer(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code);
+  return error instanceof pg.DatabaseError && !/^(08|57)/.test(error.code ?? "");
 }

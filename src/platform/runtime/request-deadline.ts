@@ -19,6 +19,15 @@ export function runWithDeadline<T>(at: number, work: () => T): T {
 }
 
 /**
+ * Runs `work` outside any request's deadline: for work started on behalf of
+ * several requests (a group of writes), which must not inherit the scope of
+ * the one that happened to start it.
+ */
+export function outsideAnyDeadline<T>(work: () => T): T {
+  return scope.exit(work);
+}
+
+/**
  * Milliseconds left before the current deadline (0 or less: passed), or
  * `fallbackMs` outside any scope (the CLI, the library, background work).
  */

@@ -44,10 +44,10 @@ for (const factory of await testDatabases()) {
     });
 
     /** A code at the relying party's callback, and what redeeming it needs. */
-    const codeAtCallback = async () => {
+    const codeAtCallback = async (extra: Record<string, string> = { prompt: "" }) => {
       const jar: CookieJar = new Map();
       await serviceLogin(`http://localhost:${server.port}`, jar, user.email, user.password);
-      const flow = await codeFlowStart(config, { prompt: "" });
+      const flow = await codeFlowStart(config, extra);
       return { callback: await followAuthorization(flow.url, jar), checks: flow.checks };
     };
 
@@ -68,14 +68,19 @@ for (const factory of await testDatabases()) {
 
     test("two refreshes of one token at once: never two new refresh tokens", T, async () => {
       for (let round = 0; round < ROUNDS; round++) {
-        const { callback, checks } = await codeAtCallback();
+        // offline_access needs the consent prompt for a refresh token.
+        const { callback, checks } = await codeAtCallback({});
         const tokens = await client.authorizationCodeGrant(config, callback, checks);
+        assert.ok(tokens.refresh_token, "the flow issued a refresh token");
         const both = await Promise.allSettled([
-          client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
-          client.refreshTokenGrant(config, tokens.refresh_token ?? ""),
+          client.refreshTokenGrant(config, tokens.refresh_token),
+          client.refreshTokenGrant(config, tokens.refresh_token),
         ]);
         const won = both.filter((result) => result.status === "fulfilled");
         assert.ok(won.length <= 1, `round ${round}: the refresh token was used twice`);
+        for (const result of both)
+          if (result.status === "rejected")
+            assert.ok(oauthError("invalid_grant")(result.reason), String(result.reason));
       }
     });
   });
