@@ -84,6 +84,8 @@ export interface LoadResult {
   errors: number;
   /** Requests completed. */
   total: number;
+  /** CPU seconds the service (its processes) used during the run, when measured. */
+  serviceCpuSeconds?: number;
 }
 
 /** wrk -t2 -c64 (unless told otherwise) against one URL; latencies in ms. */
@@ -266,6 +268,39 @@ const USER_HZ = 100;
 /** CPU seconds (all threads, user + system) a process has used so far. */
 export function cpuSecondsOf(pid: number): number {
   return processTicks(pid).ticks / USER_HZ;
+}
+
+/**
+ * CPU seconds a process and all its descendants (a service's cluster
+ * workers) have used so far; a descendant that already ended is not counted.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // ppid is field 4 of stat, the second after the command.
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const inTree = (candidate: number): boolean => {
+    for (let at: number | undefined = candidate; at !== undefined && at > 1; at = parentOf.get(at))
+      if (at === pid) return true;
+    return false;
+  };
+  let ticks = 0;
+  for (const candidate of parentOf.keys()) {
+    if (!inTree(candidate)) continue;
+    try {
+      ticks += processTicks(candidate).ticks;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / USER_HZ;
 }
 
 /** CPU time (clock ticks) used so far by all processes, summed by command name, from /proc. */
