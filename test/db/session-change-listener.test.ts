@@ -86,10 +86,18 @@ describe("the change listener's lease", {
         await admin.query(`NOTIFY ${OIDC_CHANGES_CHANNEL}`);
         await within(2000, () => notices > heard, "a notice heard");
 
+        // While silent, beats do not queue checks behind the unanswered one.
+        const queued: string[] = [];
+        const onWarning = (warning: Error) => {
+          if (/already executing a query/.test(warning.message)) queued.push(warning.message);
+        };
+        process.on("warning", onWarning);
         relay.freeze();
         const frozenFor = await within(3500, () => !listener.up, "down once silent");
+        process.off("warning", onWarning);
         assert.ok(frozenFor < 3500, `down after ${Math.round(frozenFor)} ms`);
         assert.deepEqual(states, [true, false]);
+        assert.deepEqual(queued, [], "a check queued behind an unanswered one");
 
         relay.thaw();
         await within(3000, () => listener.up, "up again once it answers");

@@ -64,6 +64,8 @@ export class SessionChangeListener {
   #heartbeat: NodeJS.Timeout | undefined;
   /** When the last answered check was sent (ms since the epoch). */
   #confirmedAt = 0;
+  /** The connection whose check is in flight, if any. */
+  #checking: pg.Client | null = null;
   readonly #watchers = new Map<NoticeChannel, Set<() => void>>();
 
   constructor(options: SessionChangeListenerOptions) {
@@ -146,16 +148,27 @@ export class SessionChangeListener {
     this.#heartbeat.unref();
   }
 
-  /** One check: when answered, renews the lease from when it was sent. */
+  /**
+   * One check: when answered, renews the lease from when it was sent. One at
+   * a time: a check still unanswered at the next beat is waited for, not
+   * joined by another (queued behind it on the one connection, it would
+   * prove nothing sooner, and pg deprecates queueing).
+   */
   #check(client: pg.Client): void {
+    if (this.#checking === client) return;
+    this.#checking = client;
     const sentAt = Date.now();
     client.query("SELECT 1").then(
       () => {
+        if (this.#checking === client) this.#checking = null;
         if (client !== this.#client) return;
         this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
         if (!this.#up && Date.now() - this.#confirmedAt < this.#options.leaseMs) this.#setUp(true);
       },
-      () => this.#lost(client),
+      () => {
+        if (this.#checking === client) this.#checking = null;
+        this.#lost(client);
+      },
     );
   }
 

@@ -30,9 +30,17 @@ const groups = new WeakMap<Kysely<never>, PgGroupCommit>();
  * query: one round trip and one commit (one WAL flush) for the group
  * instead of one each, and every caller answered once it has committed.
  *
- * A refresh grant writes three rows, each until now a statement and a
- * commit of its own: a round trip that wakes a backend on the same cores,
- * and a WAL flush the statement waits for.
+ * A refresh grant writes three rows (two of them here: its consumption runs
+ * alone, HotQuery's `alone`), each until now a statement and a commit of its
+ * own: a round trip that wakes a backend on the same cores, and a WAL flush
+ * the statement waits for.
+ *
+ * A group waits for its slowest write. Each write keeps its own request's
+ * deadline: one already past is refused alone, unsent, and the statement
+ * may wait until the latest deadline among its writes, so an earlier
+ * request's deadline never fails another's write (an earlier one may be
+ * answered that much later). A write whose answer decides what follows,
+ * where a lock held elsewhere could hold the others, is not grouped.
  *
  * The statement is atomic, as each write alone was. All its writes see one
  * snapshot, so a write never shares a statement with another write of the
