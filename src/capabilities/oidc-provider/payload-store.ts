@@ -1,10 +1,10 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { CompiledQuery } from "kysely";
+import type { CompiledQuery, OnConflictUpdateBuilder } from "kysely";
 import type { Transaction } from "../../core/unit-of-work.js";
 import { type AnswerCache, readThrough } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
-import { num, type OidcDb } from "./store.js";
+import { num, type OidcDb, type OidcTables } from "./store.js";
 
 /** A user's grant to a client (what the account page lists as an application with access). */
 export interface AccountGrant {
@@ -80,6 +80,29 @@ function keptKey(model: string, id: string): string | undefined {
 /** How long a kept row with no expiry of its own is kept (a change ends it sooner). */
 const KEEP_UNDATED_MS = 10 * 60_000;
 
+/** An upsert of one row (UPSERT_COLUMNS), its conflict update shaped by `onConflict`. */
+function upsertQuery(
+  db: OidcDb,
+  onConflict: (
+    update: OnConflictUpdateBuilder<OidcTables, "oidc_payloads">,
+  ) => OnConflictUpdateBuilder<OidcTables, "oidc_payloads">,
+) {
+  return db
+    .insertInto("oidc_payloads")
+    .values(Object.fromEntries(UPSERT_COLUMNS.map((column) => [column, ""])) as never)
+    .onConflict((oc) =>
+      onConflict(
+        oc
+          .columns(["model", "id"])
+          .doUpdateSet((eb) =>
+            Object.fromEntries(
+              UPSERT_COLUMNS.slice(2).map((column) => [column, eb.ref(`excluded.${column}`)]),
+            ),
+          ),
+      ),
+    );
+}
+
 /** What oidc-provider keeps (sessions, interactions, codes, tokens, grants), one row per model and id. */
 export class PayloadStore {
   readonly #hot;
@@ -102,37 +125,10 @@ export class PayloadStore {
     const payloads = db.selectFrom("oidc_payloads");
     this.#hot = {
       // Parameters in the order of UPSERT_COLUMNS.
-      upsert: hot(
-        db
-          .insertInto("oidc_payloads")
-          .values(Object.fromEntries(UPSERT_COLUMNS.map((column) => [column, ""])) as never)
-          .onConflict((oc) =>
-            oc
-              .columns(["model", "id"])
-              .doUpdateSet((eb) =>
-                Object.fromEntries(
-                  UPSERT_COLUMNS.slice(2).map((column) => [column, eb.ref(`excluded.${column}`)]),
-                ),
-              ),
-          ),
-      ),
+      upsert: hot(upsertQuery(db, (update) => update)),
       // Parameters in the order of UPSERT_COLUMNS, then now: a row is
       // written only if there was none or it has expired.
-      claim: hot(
-        db
-          .insertInto("oidc_payloads")
-          .values(Object.fromEntries(UPSERT_COLUMNS.map((column) => [column, ""])) as never)
-          .onConflict((oc) =>
-            oc
-              .columns(["model", "id"])
-              .doUpdateSet((eb) =>
-                Object.fromEntries(
-                  UPSERT_COLUMNS.slice(2).map((column) => [column, eb.ref(`excluded.${column}`)]),
-                ),
-              )
-              .where("oidc_payloads.expires_at", "<=", 0),
-          ),
-      ),
+      claim: hot(upsertQuery(db, (update) => update.where("oidc_payloads.expires_at", "<=", 0))),
       // Parameters: model, id.
       findById: hot(
         payloads
