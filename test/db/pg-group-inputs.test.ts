@@ -87,8 +87,9 @@ describe("grouped PostgreSQL writes carry any value unchanged", {
       const consumed = await Promise.all(
         [...targets, ...targets].map((write) => store.consume(write.model, write.id)),
       );
-      assert.deepEqual(consumed.slice(0, 40), Array(40).fill(true));
-      assert.deepEqual(consumed.slice(40), Array(40).fill(false));
+      // Each consume is a statement of its own, so either of a row's two may win.
+      const winners = targets.map((_, n) => Number(consumed[n]) + Number(consumed[n + 40]));
+      assert.deepEqual(winners, Array(40).fill(1));
     },
   );
 });
