@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
 import { type CompiledQuery, type Kysely, PostgresAdapter } from "kysely";
 import { msLeft } from "../runtime/request-deadline.js";
@@ -64,7 +64,7 @@ export class HotQuery<Row> {
     const driver = async () =>
       (await this.#db.executeQuery(withParameters(this.#compiled, parameters))).rows as Row[];
     const giveUpAt = Date.now() + msLeft(WAIT_OUTSIDE_REQUEST_MS);
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const statement = this.#rawStatement();
       if (!statement) return driver();
       try {
@@ -74,7 +74,8 @@ export class HotQuery<Row> {
         if (!isBusy(error)) throw error;
       }
       if (Date.now() >= giveUpAt) return driver();
-      await nextTurn();
+      // The next turn first, then pauses growing to 40 ms: never a busy spin.
+      await (attempt === 0 ? nextTurn() : sleep(Math.min(2 ** attempt, 40)));
     }
   }
 
