@@ -250,14 +250,16 @@ export function fmt(value: number, digits = 0): string {
   });
 }
 
-/** A process's command name and CPU time so far (user + system, clock ticks), from /proc. */
-function processTicks(pid: number | string): { command: string; ticks: number } {
+/** A process's command name, parent and CPU time so far (user + system, clock ticks), from /proc. */
+function processTicks(pid: number | string): { command: string; parent: number; ticks: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const close = stat.lastIndexOf(")");
   const fields = stat.slice(close + 2).split(" ");
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
+  // ppid, utime and stime are fields 4, 14 and 15 of stat: indexes 1, 11
+  // and 12 of what follows the command.
   return {
     command: stat.slice(stat.indexOf("(") + 1, close),
+    parent: Number(fields[1]),
     ticks: Number(fields[11]) + Number(fields[12]),
   };
 }
@@ -275,31 +277,26 @@ export function cpuSecondsOf(pid: number): number {
  * workers) have used so far; a descendant that already ended is not counted.
  */
 export function treeCpuSeconds(pid: number): number {
-  const parentOf = new Map<number, number>();
+  const processes = new Map<number, { parent: number; ticks: number }>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // ppid is field 4 of stat, the second after the command.
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      processes.set(Number(entry), processTicks(entry));
     } catch {
       // the process ended meanwhile
     }
   }
   const inTree = (candidate: number): boolean => {
-    for (let at: number | undefined = candidate; at !== undefined && at > 1; at = parentOf.get(at))
+    for (
+      let at: number | undefined = candidate;
+      at !== undefined && at > 1;
+      at = processes.get(at)?.parent
+    )
       if (at === pid) return true;
     return false;
   };
   let ticks = 0;
-  for (const candidate of parentOf.keys()) {
-    if (!inTree(candidate)) continue;
-    try {
-      ticks += processTicks(candidate).ticks;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
+  for (const [candidate, stat] of processes) if (inTree(candidate)) ticks += stat.ticks;
   return ticks / USER_HZ;
 }
 
