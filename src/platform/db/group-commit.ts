@@ -1,8 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { outsideAnyDeadline, runWithDeadline } from "../runtime/request-deadline.js";
+import { isBusy } from "./sqlite-lock-wait.js";
 
 /** Pauses between tries for the write lock: the next turn of the event loop first (a write holds it ~0.1 ms). */
 const RETRY_DELAYS_MS = [0, 1, 1, 2, 5, 10, 20, 40];
+
+/** The pause (ms, 0: the next turn) before try `attempt` + 2 of a hot statement SQLite refused as busy. */
+export function busyRetryDelayMs(attempt: number): number {
+  return RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] ?? 40;
+}
 
 /** One hot write waiting for its group's commit. */
 interface PendingWrite {
@@ -140,9 +146,7 @@ export class GroupCommit {
     });
     if (waiting.length === 0) return;
     this.#pending = [...waiting, ...this.#pending];
-    const delay = RETRY_DELAYS_MS[Math.min(this.#busyAttempts, RETRY_DELAYS_MS.length - 1)] ?? 40;
-    this.#busyAttempts++;
-    this.#schedule(delay);
+    this.#schedule(busyRetryDelayMs(this.#busyAttempts++));
   }
 
   /**
@@ -197,9 +201,4 @@ export class GroupCommit {
 
 function throughDriver(write: PendingWrite): void {
   runWithDeadline(write.giveUpAt, write.driver).then(write.resolve, write.reject);
-}
-
-export function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }

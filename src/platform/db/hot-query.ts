@@ -3,8 +3,9 @@ import type BetterSqlite3 from "better-sqlite3";
 import { type CompiledQuery, type Kysely, PostgresAdapter } from "kysely";
 import { msLeft } from "../runtime/request-deadline.js";
 import { withParameters } from "./compiled-query.js";
-import { GroupCommit, isBusy } from "./group-commit.js";
+import { busyRetryDelayMs, GroupCommit } from "./group-commit.js";
 import { PgGroupCommit } from "./pg-group-commit.js";
+import { isBusy } from "./sqlite-lock-wait.js";
 
 /** Outside a request, how long a statement waits for another process's write lock (connect's default). */
 const WAIT_OUTSIDE_REQUEST_MS = 5000;
@@ -74,8 +75,8 @@ export class HotQuery<Row> {
         if (!isBusy(error)) throw error;
       }
       if (Date.now() >= giveUpAt) return driver();
-      // The next turn first, then pauses growing to 40 ms: never a busy spin.
-      await (attempt === 0 ? nextTurn() : sleep(Math.min(2 ** attempt, 40)));
+      const delay = busyRetryDelayMs(attempt);
+      await (delay === 0 ? nextTurn() : sleep(delay));
     }
   }
 

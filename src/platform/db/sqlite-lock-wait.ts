@@ -54,7 +54,8 @@ export class PatientConnection implements DatabaseConnection {
   }
 }
 
-function isBusy(error: unknown): boolean {
+/** SQLite refused for a lock another connection holds (SQLITE_BUSY and its extended codes). */
+export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
