@@ -103,6 +103,28 @@ function upsertQuery(
     );
 }
 
+/** An upsert's parameters, in the order of UPSERT_COLUMNS: the payload and the columns it is looked up by. */
+function upsertParameters(
+  model: string,
+  id: string,
+  payload: Record<string, unknown>,
+  expiresInSeconds: number | undefined,
+  now: number,
+): unknown[] {
+  const row: Record<(typeof UPSERT_COLUMNS)[number], string | number | null> = {
+    model,
+    id,
+    payload: JSON.stringify(payload),
+    grant_id:
+      GRANTABLE.includes(model) && typeof payload.grantId === "string" ? payload.grantId : null,
+    user_code: typeof payload.userCode === "string" ? payload.userCode : null,
+    uid: typeof payload.uid === "string" ? payload.uid : null,
+    account_id: typeof payload.accountId === "string" ? payload.accountId : null,
+    expires_at: expiresInSeconds ? now + expiresInSeconds * 1000 : null,
+  };
+  return UPSERT_COLUMNS.map((column) => row[column]);
+}
+
 /** What oidc-provider keeps (sessions, interactions, codes, tokens, grants), one row per model and id. */
 export class PayloadStore {
   readonly #hot;
@@ -156,23 +178,10 @@ export class PayloadStore {
     payload: Record<string, unknown>,
     expiresInSeconds: number | undefined,
   ): Promise<void> {
-    const row: Record<(typeof UPSERT_COLUMNS)[number], string | number | null> = {
-      model,
-      id,
-      payload: JSON.stringify(payload),
-      grant_id:
-        GRANTABLE.includes(model) && typeof payload.grantId === "string" ? payload.grantId : null,
-      user_code: typeof payload.userCode === "string" ? payload.userCode : null,
-      uid: typeof payload.uid === "string" ? payload.uid : null,
-      account_id: typeof payload.accountId === "string" ? payload.accountId : null,
-      expires_at: expiresInSeconds ? this.now() + expiresInSeconds * 1000 : null,
-    };
+    const parameters = upsertParameters(model, id, payload, expiresInSeconds, this.now());
     // A grant's new consent: nothing read before the write is kept after it.
     this.#forgetKept(model, id);
-    await this.#hot.upsert.changes(
-      UPSERT_COLUMNS.map((column) => row[column]),
-      `${model}:${id}`,
-    );
+    await this.#hot.upsert.changes(parameters, `${model}:${id}`);
     this.#forgetKept(model, id);
   }
 
@@ -188,17 +197,10 @@ export class PayloadStore {
     expiresInSeconds: number,
   ): Promise<boolean> {
     const now = this.now();
-    const row: Record<(typeof UPSERT_COLUMNS)[number], string | number | null> = {
-      model,
-      id,
-      payload: JSON.stringify(payload),
-      grant_id: null,
-      user_code: null,
-      uid: null,
-      account_id: null,
-      expires_at: now + Math.max(expiresInSeconds, 1) * 1000,
-    };
-    const parameters = [...UPSERT_COLUMNS.map((column) => row[column]), now];
+    const parameters = [
+      ...upsertParameters(model, id, payload, Math.max(expiresInSeconds, 1), now),
+      now,
+    ];
     return (await this.#hot.claim.changes(parameters, `${model}:${id}`)) > 0;
   }
 
