@@ -93,7 +93,16 @@ export class SubjectStore {
           "oidc_subjects.sub",
           "oidc_subjects.ended_at",
         ])
-        .where("oidc_subjects.sub", "=", "")
+        // The `sub` only inside a subquery: a join that names a parameter
+        // in its WHERE is planned with it in view, and better-sqlite3's
+        // clearing of the bindings after every run then makes SQLite
+        // prepare the statement again each time (docs/PERFORMANCE.md).
+        .where("users.id", "=", (eb) =>
+          eb
+            .selectFrom("oidc_subjects as by_sub")
+            .select("by_sub.user_id")
+            .where("by_sub.sub", "=", ""),
+        )
         .compile(),
       sqlite,
     );
