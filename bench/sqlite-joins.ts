@@ -1,7 +1,7 @@
 // What a join that names a bound parameter in its WHERE costs over
 // better-sqlite3, against the same lookup with the parameter inside a
-// subquery (the form src/core/store/session-lookup.ts and the OpenID
-// provider's account lookup use).
+// subquery: the service's own compiled lookups
+// (src/core/store/session-lookup.ts, the OpenID provider's store.ts).
 //
 // SQLite's planner looks at such a parameter's value (is it 0 or 1?) and
 // marks the statement to be prepared again once its bindings are cleared;
@@ -10,9 +10,9 @@
 // Usage: node --import tsx bench/sqlite-joins.ts [--calls 20000] [--rounds 5]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Migrator } from "kysely/migration";
-import { connect } from "../src/platform/db/connect.js";
-import { allMigrations } from "../src/platform/db/migrations/index.js";
+import { compileAccountBySubject, type OidcDb } from "../src/capabilities/oidc-provider/store.js";
+import { compileSessionByTokenHash } from "../src/core/store/session-lookup.js";
+import { migratedConnection } from "../test/helpers/migrated.js";
 import { fmt, median, tempDir } from "./lib.js";
 
 const { values } = parseArgs({
@@ -22,12 +22,7 @@ const calls = Number(values.calls ?? 20_000);
 const rounds = Number(values.rounds ?? 5);
 
 const folder = tempDir();
-const connection = connect({ url: `sqlite:${join(folder.dir, "joins.db")}`, timeoutMs: 5000 });
-const { error } = await new Migrator({
-  db: connection.db,
-  provider: { getMigrations: async () => allMigrations(connection.dialect) },
-}).migrateToLatest();
-if (error) throw error;
+const connection = await migratedConnection(`sqlite:${join(folder.dir, "joins.db")}`);
 const sqlite = connection.sqlite;
 if (!sqlite) throw new Error("not SQLite");
 
@@ -46,21 +41,22 @@ for (let i = 1; i <= 1000; i++) {
     .run(`p-${i}`, `h-${i}`, i, now, now, now + 3_600_000);
 }
 
-const SESSION_COLUMNS =
-  "s.id, s.public_id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, u.email, u.created_at AS user_created_at, u.updated_at, u.email_verified_at";
-const ACCOUNT_COLUMNS = "u.id, u.email, u.email_verified_at, s.sub, s.ended_at";
+// The join each lookup was, beside the form the service compiles now.
 const lookups = [
   {
     what: "session by token hash",
     argument: (i: number) => `h-${i}`,
-    join: `SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
-    subquery: `SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = (SELECT id FROM sessions WHERE token_hash = ?)`,
+    join: `SELECT s.id, s.public_id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.ip,
+      s.user_agent, u.email, u.created_at AS user_created_at, u.updated_at, u.email_verified_at
+      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
+    subquery: compileSessionByTokenHash(connection.db).sql,
   },
   {
     what: "account by sub",
     argument: (i: number) => `sub-${i}`,
-    join: `SELECT ${ACCOUNT_COLUMNS} FROM oidc_subjects s JOIN users u ON u.id = s.user_id WHERE s.sub = ?`,
-    subquery: `SELECT ${ACCOUNT_COLUMNS} FROM oidc_subjects s JOIN users u ON u.id = s.user_id WHERE u.id = (SELECT user_id FROM oidc_subjects WHERE sub = ?)`,
+    join: `SELECT u.id, u.email, u.email_verified_at, s.sub, s.ended_at
+      FROM oidc_subjects s JOIN users u ON u.id = s.user_id WHERE s.sub = ?`,
+    subquery: compileAccountBySubject(connection.db as unknown as OidcDb).sql,
   },
 ];
 

@@ -65,6 +65,34 @@ export interface OidcAccount {
 export const num = (value: number | string | null): number | null =>
   value === null ? null : Number(value);
 
+/**
+ * The lookup every token request makes: a user and their `sub` row, by
+ * `sub` (its only parameter), compiled once. The `sub` is named only inside
+ * a subquery: a join that names a parameter in its WHERE is planned with it
+ * in view, and better-sqlite3's clearing of the bindings after every run
+ * then makes SQLite prepare the statement again each time
+ * (bench/sqlite-joins.ts).
+ */
+export function compileAccountBySubject(db: OidcDb) {
+  return db
+    .selectFrom("oidc_subjects")
+    .innerJoin("users", "users.id", "oidc_subjects.user_id")
+    .select([
+      "users.id",
+      "users.email",
+      "users.email_verified_at",
+      "oidc_subjects.sub",
+      "oidc_subjects.ended_at",
+    ])
+    .where("users.id", "=", (eb) =>
+      eb
+        .selectFrom("oidc_subjects as by_sub")
+        .select("by_sub.user_id")
+        .where("by_sub.sub", "=", ""),
+    )
+    .compile();
+}
+
 /** Each user's stable, opaque `sub`, and the ends of their provider sessions. */
 export class SubjectStore {
   readonly #accountBySubject;
@@ -81,31 +109,7 @@ export class SubjectStore {
     kept?: AnswerCache<OidcAccount>,
   ) {
     this.#kept = kept;
-    this.#accountBySubject = new HotQuery(
-      db as never,
-      db
-        .selectFrom("oidc_subjects")
-        .innerJoin("users", "users.id", "oidc_subjects.user_id")
-        .select([
-          "users.id",
-          "users.email",
-          "users.email_verified_at",
-          "oidc_subjects.sub",
-          "oidc_subjects.ended_at",
-        ])
-        // The `sub` only inside a subquery: a join that names a parameter
-        // in its WHERE is planned with it in view, and better-sqlite3's
-        // clearing of the bindings after every run then makes SQLite
-        // prepare the statement again each time (docs/PERFORMANCE.md).
-        .where("users.id", "=", (eb) =>
-          eb
-            .selectFrom("oidc_subjects as by_sub")
-            .select("by_sub.user_id")
-            .where("by_sub.sub", "=", ""),
-        )
-        .compile(),
-      sqlite,
-    );
+    this.#accountBySubject = new HotQuery(db as never, compileAccountBySubject(db), sqlite);
   }
 
   /** The user's `sub`, made at the first ask for users made after migration 0015. */
