@@ -187,7 +187,7 @@ export async function createAuth(options: CreateAuthOptions = {}): Promise<AuthS
     sqlite,
     postgresUrl: dialect === "postgres" ? databaseUrl : undefined,
   });
-  const auditStore = mapUnavailable(new KyselyAuditStore(kysely));
+  const auditStore = mapUnavailable(new KyselyAuditStore(kysely, sqlite));
   const audit = new AuditTrail(auditStore, {
     now,
     onError: (error, dropped) =>

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, mock, test } from "node:test";
 import {
   type AuditEntry,
+  AuditRowsLost,
   type AuditStore,
   AuditTrail,
   toAuditEntry,
@@ -66,6 +67,24 @@ test("events of one tick go out as one insert, in order; a failing store reports
   trail.record({ type: "logout", userId: 2 });
   await trail.flush();
   assert.deepEqual(errors, [2]);
+});
+
+test("a batch the store wrote but for some rows reports those rows as dropped, with their cause", async () => {
+  const cause = new Error("NOT NULL constraint failed");
+  const store: AuditStore = {
+    insertAuditEntries: async () => {
+      throw new AuditRowsLost(1, cause);
+    },
+    listAuditEntries: async () => [],
+    deleteAuditEntriesBefore: async () => 0,
+  };
+  const reported: Array<[unknown, number]> = [];
+  const trail = new AuditTrail(store, {
+    onError: (error, dropped) => reported.push([error, dropped]),
+  });
+  for (let i = 0; i < 3; i++) trail.record({ type: "logout", userId: i });
+  await trail.flush();
+  assert.deepEqual(reported, [[cause, 1]]);
 });
 
 test("events that arrive while an insert is being written go out together in the next one", async () => {

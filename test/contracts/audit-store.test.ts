@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { AuditEntry, AuditStore } from "../../src/capabilities/audit/audit.js";
+import {
+  type AuditEntry,
+  AuditRowsLost,
+  type AuditStore,
+} from "../../src/capabilities/audit/audit.js";
 import { KyselyAuditStore } from "../../src/capabilities/audit/kysely-store.js";
 import { AN_INSTANT, at, DAY, inRolledBack, onEveryDatabase, SECOND, TIMEOUT } from "./harness.js";
 
@@ -22,7 +26,8 @@ function entry(changes: Partial<AuditEntry> = {}): AuditEntry {
 }
 
 await onEveryDatabase("AuditStore contract", (t) => {
-  const store = (): AuditStore => new KyselyAuditStore(t.db);
+  // As the service makes it: over SQLite with the raw connection, whose rows go grouped.
+  const store = (): AuditStore => new KyselyAuditStore(t.db, t.sqlite);
 
   test(
     "entries come back as written: every field, exact instants, null or not",
@@ -114,6 +119,34 @@ await onEveryDatabase("AuditStore contract", (t) => {
       assert.equal(listed[1200]?.outcome, "n1200");
       await store().insertAuditEntries([]);
       assert.equal(await t.count("audit_log"), 1201, "an empty batch writes nothing");
+    },
+  );
+
+  test(
+    "insertAuditEntries: a row the database refuses is lost with the batch, or alone, and the error says which",
+    TIMEOUT,
+    async () => {
+      // The fault: a row without its event, which the table's NOT NULL refuses.
+      const refused = entry({ outcome: "refused", event: null as never });
+      const batch = [entry({ outcome: "before" }), refused, entry({ outcome: "after" })];
+      const error = await store()
+        .insertAuditEntries(batch)
+        .then(
+          () => assert.fail("a refused row must be reported"),
+          (caught: unknown) => caught,
+        );
+      const written = (await store().listAuditEntries({})).map((row) => row.outcome);
+      if (t.sqlite) {
+        // Grouped (one statement a row): only the refused row is lost.
+        assert.ok(error instanceof AuditRowsLost, String(error));
+        assert.equal(error.count, 1);
+        assert.match(String((error.cause as Error).message), /NOT NULL/);
+        assert.deepEqual(written, ["before", "after"]);
+      } else {
+        // One multi-row statement: nothing of it is kept.
+        assert.ok(!(error instanceof AuditRowsLost));
+        assert.deepEqual(written, []);
+      }
     },
   );
 

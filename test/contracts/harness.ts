@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe } from "node:test";
+import type BetterSqlite3 from "better-sqlite3";
 import { Redis } from "ioredis";
 import { type Kysely, sql } from "kysely";
 import { KyselyStore } from "../../src/core/store/kysely-store.js";
@@ -28,6 +29,8 @@ export interface DatabaseUnderTest {
   readonly url: string;
   /** The test's connection. */
   readonly db: Kysely<Database>;
+  /** Over SQLite, the raw connection under `db` (what the service hands its hot statements). */
+  readonly sqlite: BetterSqlite3.Database | undefined;
   /** The core's store over `db`, with no take-back step. */
   readonly store: KyselyStore;
   /**
@@ -72,6 +75,7 @@ export async function onEveryDatabase(
 class DatabaseFixture implements DatabaseUnderTest {
   #database: TestDatabase | undefined;
   #db: Kysely<Database> | undefined;
+  #sqlite: BetterSqlite3.Database | undefined;
   #store: KyselyStore | undefined;
   #dialect: Dialect | undefined;
   #connections: Kysely<Database>[] = [];
@@ -81,9 +85,10 @@ class DatabaseFixture implements DatabaseUnderTest {
   async open(database: TestDatabase, migrate: boolean): Promise<void> {
     this.#database = database;
     try {
-      const { db, dialect } = connect({ url: database.url });
+      const { db, dialect, sqlite } = connect({ url: database.url });
       this.#connections.push(db);
       this.#db = db;
+      this.#sqlite = sqlite;
       this.#dialect = dialect;
       this.#store = new KyselyStore(db, dialect);
       if (migrate) await this.#store.migrate();
@@ -99,6 +104,7 @@ class DatabaseFixture implements DatabaseUnderTest {
     this.#connections = [];
     this.#database = undefined;
     this.#db = undefined;
+    this.#sqlite = undefined;
     this.#store = undefined;
     this.#readerDb = undefined;
     try {
@@ -118,6 +124,11 @@ class DatabaseFixture implements DatabaseUnderTest {
 
   get db(): Kysely<Database> {
     return this.#open(this.#db);
+  }
+
+  get sqlite(): BetterSqlite3.Database | undefined {
+    this.#open(this.#db);
+    return this.#sqlite;
   }
 
   get store(): KyselyStore {

@@ -6,8 +6,22 @@ import { EMAIL_MAX_LENGTH, normalizeEmail } from "../../core/user.js";
 
 export type { AuditEntry, AuditEventName, AuditQuery, AuditReader } from "../../core/audit-log.js";
 
+/** Some rows of a batch could not be written (the others were): how many, and why the first failed. */
+export class AuditRowsLost extends Error {
+  constructor(
+    readonly count: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${count} audit rows could not be written`, { cause });
+    this.name = "AuditRowsLost";
+  }
+}
+
 export interface AuditStore {
-  /** In `tx` when given: the rows then commit with the change they report. */
+  /**
+   * In `tx` when given: the rows then commit with the change they report.
+   * Without, a failure loses the whole batch, or only some rows (AuditRowsLost).
+   */
   insertAuditEntries(entries: readonly AuditEntry[], tx?: Transaction): Promise<void>;
   /** Oldest first. */
   listAuditEntries(query: AuditQuery): Promise<AuditEntry[]>;
@@ -286,7 +300,8 @@ export class AuditTrail implements EventRecorder {
       try {
         await this.#store.insertAuditEntries(batch);
       } catch (error) {
-        this.#onError(error, batch.length);
+        if (error instanceof AuditRowsLost) this.#onError(error.cause, error.count);
+        else this.#onError(error, batch.length);
       }
     });
     return this.#writing;
