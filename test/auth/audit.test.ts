@@ -69,6 +69,30 @@ test("events of one tick go out as one insert, in order; a failing store reports
   assert.deepEqual(errors, [2]);
 });
 
+test("a reporter that throws loses its batch only: the next batches are still written", async () => {
+  const written: number[] = [];
+  let fail = true;
+  const store: AuditStore = {
+    insertAuditEntries: async (entries) => {
+      if (fail) throw new Error("disk full");
+      written.push(...entries.map((entry) => entry.userId ?? -1));
+    },
+    listAuditEntries: async () => [],
+    deleteAuditEntriesBefore: async () => 0,
+  };
+  const trail = new AuditTrail(store, {
+    onError: () => {
+      throw new Error("the logger is broken");
+    },
+  });
+  trail.record({ type: "logout", userId: 1 });
+  await trail.flush();
+  fail = false;
+  trail.record({ type: "logout", userId: 2 });
+  await trail.flush();
+  assert.deepEqual(written, [2]);
+});
+
 test("a batch the store wrote but for some rows reports those rows as dropped, with their cause", async () => {
   const cause = new Error("NOT NULL constraint failed");
   const store: AuditStore = {

@@ -6,6 +6,7 @@ import {
   type AuditStore,
 } from "../../src/capabilities/audit/audit.js";
 import { KyselyAuditStore } from "../../src/capabilities/audit/kysely-store.js";
+import { runWithDeadline } from "../../src/platform/runtime/request-deadline.js";
 import { AN_INSTANT, at, DAY, inRolledBack, onEveryDatabase, SECOND, TIMEOUT } from "./harness.js";
 
 // AuditStore (src/capabilities/audit/audit.ts), implemented by
@@ -147,6 +148,33 @@ await onEveryDatabase("AuditStore contract", (t) => {
         assert.ok(!(error instanceof AuditRowsLost));
         assert.deepEqual(written, []);
       }
+    },
+  );
+
+  test(
+    "insertAuditEntries without a transaction is the trail's, off the request path: a request's passed deadline does not drop it",
+    TIMEOUT,
+    async () => {
+      // Another unit of work holds the connection (over SQLite, the only one)
+      // while the rows wait: they must wait for it, not give up at once.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const holding = t.store.transaction(async (tx) => {
+        await t.store.deleteSessionByTokenHash("no-such-session", tx);
+        await held;
+      });
+      const writing = runWithDeadline(Date.now() - 1, () =>
+        store().insertAuditEntries([entry({ outcome: "late" })]),
+      );
+      setTimeout(release, 50);
+      await holding;
+      await writing;
+      assert.deepEqual(
+        (await store().listAuditEntries({})).map((row) => row.outcome),
+        ["late"],
+      );
     },
   );
 

@@ -300,8 +300,12 @@ export class AuditTrail implements EventRecorder {
       try {
         await this.#store.insertAuditEntries(batch);
       } catch (error) {
-        if (error instanceof AuditRowsLost) this.#onError(error.cause, error.count);
-        else this.#onError(error, batch.length);
+        const [cause, dropped] =
+          error instanceof AuditRowsLost ? [error.cause, error.count] : [error, batch.length];
+        // A throwing reporter must not leave the chain rejected: every later batch would be skipped.
+        try {
+          this.#onError(cause, dropped);
+        } catch {}
       }
     });
     return this.#writing;

@@ -5,6 +5,7 @@ import { normalizeEmail } from "../../core/user.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import type { Database } from "../../platform/db/schema.js";
 import { executorOf } from "../../platform/db/transaction.js";
+import { outsideAnyDeadline } from "../../platform/runtime/request-deadline.js";
 import {
   type AuditEntry,
   type AuditEventName,
@@ -68,8 +69,16 @@ export class KyselyAuditStore implements AuditStore {
   }
 
   async insertAuditEntries(entries: readonly AuditEntry[], tx?: Transaction): Promise<void> {
-    if (!tx && this.#insertOne) return this.#insertEach(this.#insertOne, entries);
-    const db = executorOf(this.#db, tx);
+    if (tx) return this.#insertChunks(executorOf(this.#db, tx), entries);
+    // The trail's rows, written off the request path: no request's deadline
+    // is theirs, though the write may have been scheduled inside one.
+    const insertOne = this.#insertOne;
+    return outsideAnyDeadline(() =>
+      insertOne ? this.#insertEach(insertOne, entries) : this.#insertChunks(this.#db, entries),
+    );
+  }
+
+  async #insertChunks(db: Kysely<Database>, entries: readonly AuditEntry[]): Promise<void> {
     for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
       const rows = entries.slice(start, start + INSERT_CHUNK).map(rowOf);
       await db.insertInto("audit_log").values(rows).execute();
@@ -77,16 +86,26 @@ export class KyselyAuditStore implements AuditStore {
   }
 
   /**
-   * One statement a row, all issued in this turn (so in order, in one
-   * group); a row that fails (a constraint) is lost alone, a failed commit
-   * loses them all.
+   * One statement a row, INSERT_CHUNK rows a turn at most (each chunk in
+   * order, in one group, which a backlog must not swell into a long
+   * transaction holding the write lock); a row that fails (a constraint) is
+   * lost alone, a failed commit loses its chunk.
    */
   async #insertEach(insertOne: HotQuery<unknown>, entries: readonly AuditEntry[]): Promise<void> {
-    const outcomes = await Promise.allSettled(
-      entries.map((entry) => insertOne.changes(Object.values(rowOf(entry)))),
-    );
-    const failed = outcomes.filter((outcome) => outcome.status === "rejected");
-    if (failed.length > 0) throw new AuditRowsLost(failed.length, failed[0]?.reason);
+    let lost = 0;
+    let firstCause: unknown;
+    for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
+      const outcomes = await Promise.allSettled(
+        entries
+          .slice(start, start + INSERT_CHUNK)
+          .map((entry) => insertOne.changes(Object.values(rowOf(entry)))),
+      );
+      for (const outcome of outcomes) {
+        if (outcome.status === "fulfilled") continue;
+        if (lost++ === 0) firstCause = outcome.reason;
+      }
+    }
+    if (lost > 0) throw new AuditRowsLost(lost, firstCause);
   }
 
   async listAuditEntries({ email, user, since, limit = 1000 }: AuditQuery): Promise<AuditEntry[]> {
