@@ -27,7 +27,7 @@ function entry(changes: Partial<AuditEntry> = {}): AuditEntry {
 }
 
 await onEveryDatabase("AuditStore contract", (t) => {
-  // As the service makes it: over SQLite with the raw connection, whose rows go grouped.
+  // As the service makes it: over SQLite with the raw connection, whose rows then go grouped.
   const store = (): AuditStore => new KyselyAuditStore(t.db, t.sqlite);
 
   test(
