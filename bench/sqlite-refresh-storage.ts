@@ -92,57 +92,31 @@ async function measure(
     const accountId = newId();
     const grants = Array.from({ length: GRANTS }, newId);
     const chains = grants.map(() => newId());
-    // 40,000 rows written before, as a busy provider holds.
-    for (let i = 0; i < 2000; i++) {
-      const writes: Promise<void>[] = [];
-      for (let k = 0; k < 10; k++) {
-        const grant = grants[(i * 10 + k) % GRANTS] as string;
-        writes.push(
-          payloads.upsert(
-            "RefreshToken",
-            newId(),
-            tokenPayload("RefreshToken", grant, accountId),
-            14 * DAY_S,
-          ),
-          payloads.upsert(
-            "AccessToken",
-            newId(),
-            tokenPayload("AccessToken", grant, accountId),
-            3600,
-          ),
-        );
-      }
-      await Promise.all(writes);
-    }
-    await Promise.all(
-      chains.map((id, i) =>
-        payloads.upsert(
-          "RefreshToken",
-          id,
-          tokenPayload("RefreshToken", grants[i] as string, accountId),
-          14 * DAY_S,
-        ),
+    /** A grant's new refresh token (under `refreshId`) and access token, as a refresh writes them. */
+    const issue = (grant: string, refreshId: string) => [
+      payloads.upsert(
+        "RefreshToken",
+        refreshId,
+        tokenPayload("RefreshToken", grant, accountId),
+        14 * DAY_S,
       ),
-    );
+      payloads.upsert("AccessToken", newId(), tokenPayload("AccessToken", grant, accountId), 3600),
+    ];
+    // 40,000 rows written before, as a busy provider holds.
+    for (let i = 0; i < 2000; i++)
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          issue(grants[(i * 10 + k) % GRANTS] as string, newId()),
+        ).flat(),
+      );
+    await Promise.all(chains.flatMap((id, i) => issue(grants[i] as string, id)));
     const refresh = (i: number): Promise<unknown> => {
-      const grant = grants[i] as string;
       const next = newId();
       const old = chains[i] as string;
       chains[i] = next;
       return Promise.all([
         payloads.consume("RefreshToken", old),
-        payloads.upsert(
-          "RefreshToken",
-          next,
-          tokenPayload("RefreshToken", grant, accountId),
-          14 * DAY_S,
-        ),
-        payloads.upsert(
-          "AccessToken",
-          newId(),
-          tokenPayload("AccessToken", grant, accountId),
-          3600,
-        ),
+        ...issue(grants[i] as string, next),
         variant === "without the audit row" ? undefined : audit.insertAuditEntries([auditEntry()]),
       ]);
     };
