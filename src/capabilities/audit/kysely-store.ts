@@ -14,7 +14,10 @@ import {
   type AuditStore,
 } from "./audit.js";
 
-/** Rows per INSERT: well under SQLite's 32,766 bound parameters and pg's 65,535. */
+/**
+ * Rows per INSERT (well under SQLite's 32,766 bound parameters and pg's
+ * 65,535), and per turn's group when they go one statement each.
+ */
 const INSERT_CHUNK = 500;
 
 /** An entry as a row of audit_log, its columns in the order of the one-row insert's parameters. */
