@@ -7,6 +7,7 @@ import { SIGNING_ALGS } from "./keys.js";
 import type { PayloadStore } from "./payload-store.js";
 import { reportProviderEvents, reportRevocation } from "./provider-events.js";
 import { providerPages } from "./provider-pages.js";
+import { persistOnlyStoredSessions, sessionLifetime } from "./provider-sessions.js";
 import { linkedPolicy, type SignedInSubject } from "./session-link.js";
 import type { SubjectStore } from "./store.js";
 
@@ -164,7 +165,7 @@ export function createProvider(parts: ProviderParts): Provider {
       IdToken: 3600,
       Interaction: 3600,
       RefreshToken: 14 * 24 * 3600,
-      Session: Math.min(parts.sessionTtl ?? FOURTEEN_DAYS, FOURTEEN_DAYS),
+      Session: sessionLifetime(Math.min(parts.sessionTtl ?? FOURTEEN_DAYS, FOURTEEN_DAYS)),
       Grant: 14 * 24 * 3600,
     },
     features: {
@@ -205,6 +206,7 @@ export function createProvider(parts: ProviderParts): Provider {
   };
   const provider = new Provider(parts.issuer, configuration);
   provider.proxy = parts.proxy === true;
+  persistOnlyStoredSessions(provider);
   // Client secrets are stored as SHA-256: compare the presented one's hash.
   const prototype = provider.Client.prototype as unknown as {
     compareClientSecret(this: { clientSecret?: string }, actual: string): Promise<boolean>;

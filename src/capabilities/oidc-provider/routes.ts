@@ -11,6 +11,7 @@ import type { UnitOfWork } from "../../core/unit-of-work.js";
 import type { User } from "../../core/user.js";
 import { batchRawAnswer } from "../../platform/http/raw-answer-batching.js";
 import { INTERACTION_PATH, OIDC_ROUTES } from "./provider.js";
+import { PROVIDER_SESSION_COOKIE } from "./provider-sessions.js";
 import { rememberServiceToken } from "./session-link.js";
 import type { SubjectStore } from "./store.js";
 import type { FastUserinfo } from "./userinfo.js";
@@ -88,6 +89,15 @@ export async function mountProvider(
       for (const [name, value] of Object.entries(PROVIDER_ANSWER_HEADERS))
         reply.header(name, value);
       return reply.header("cache-control", "no-store").send(claims);
+    });
+    // The device form posted without a provider session (cookies blocked, or
+    // its session ended): its xsrf check cannot pass, so instead of answering
+    // that the code is wrong, the form starts afresh, with a session.
+    scope.post(OIDC_ROUTES.code_verification, hidden, async (request, reply) => {
+      const header = request.headers.cookie;
+      if (header && request.server.parseCookie(header)[PROVIDER_SESSION_COOKIE] !== undefined)
+        return forward(request, reply);
+      return reply.redirect(OIDC_ROUTES.code_verification, 303);
     });
     // The methods oidc-provider's endpoints answer (OPTIONS: CORS preflight); others are 405.
     scope.route({

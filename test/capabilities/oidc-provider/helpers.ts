@@ -106,7 +106,8 @@ export function oauthError(code: string): (error: unknown) => boolean {
 /** Cookies by name, as a browser would send them here (paths ignored: one origin, one flow). */
 export type CookieJar = Map<string, string>;
 
-function keep(jar: CookieJar, answer: Response): void {
+/** The cookies an answer sets (or clears), kept in the jar as a browser would. */
+export function keepCookies(jar: CookieJar, answer: Response): void {
   for (const line of answer.headers.getSetCookie()) {
     const pair = line.split(";")[0] ?? "";
     const name = pair.slice(0, pair.indexOf("="));
@@ -127,7 +128,7 @@ export async function followAuthorization(start: URL, jar: CookieJar): Promise<U
   for (let step = 0; step < 12; step++) {
     const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
     const answer = await fetch(url, { redirect: "manual", headers: { cookie } });
-    keep(jar, answer);
+    keepCookies(jar, answer);
     const location = answer.headers.get("location");
     if (!location)
       throw new Error(
@@ -153,7 +154,7 @@ export async function serviceLogin(
     body: JSON.stringify({ email, password }),
   });
   if (answer.status !== 200) throw new Error(`login answered ${answer.status}`);
-  keep(jar, answer);
+  keepCookies(jar, answer);
 }
 
 /**
@@ -165,7 +166,7 @@ export async function followWithConsent(start: URL, jar: CookieJar): Promise<URL
   for (let step = 0; step < 16; step++) {
     const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
     const answer = await fetch(url, { redirect: "manual", headers: { cookie } });
-    keep(jar, answer);
+    keepCookies(jar, answer);
     const location = answer.headers.get("location");
     if (location) {
       await answer.body?.cancel();
@@ -187,7 +188,7 @@ export async function followWithConsent(start: URL, jar: CookieJar): Promise<URL
         headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
         body: fields,
       });
-      keep(jar, posted);
+      keepCookies(jar, posted);
       await posted.body?.cancel();
       url = new URL(posted.headers.get("location") ?? "", url);
     } else if (answer.status === 200 && url.pathname.startsWith("/oidc/interaction/")) {
@@ -198,7 +199,7 @@ export async function followWithConsent(start: URL, jar: CookieJar): Promise<URL
         headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
         body: "",
       });
-      keep(jar, confirmed);
+      keepCookies(jar, confirmed);
       const onward = /url=([^"]+)"/.exec(await confirmed.text())?.[1];
       if (!onward) throw new Error(`consent answered ${confirmed.status} without a way on`);
       url = new URL(onward.replaceAll("&amp;", "&"), url);
