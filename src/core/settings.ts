@@ -60,6 +60,12 @@ export interface AuthSettings {
    */
   passkeyOptionsMaxPerIp: number;
   passkeyOptionsWindow: number;
+  /**
+   * The OpenID provider's device page: codes typed (each post of its form)
+   * per client address within deviceCodeEntriesWindow (0: no limit).
+   */
+  deviceCodeEntriesMaxPerIp: number;
+  deviceCodeEntriesWindow: number;
   /** Audit rows older than this are deleted. */
   auditRetention: number;
   /** The name authenticator apps show beside the account's TOTP codes. */
@@ -121,6 +127,10 @@ export function defaultAuthSettings(mode: AuthMode = "development"): AuthSetting
     // or twice a sign-in; a shared NAT's people share the quota.
     passkeyOptionsMaxPerIp: mode === "production" ? 120 : 0,
     passkeyOptionsWindow: MINUTE,
+    // A user code can be guessed; a person sends two or three posts a device,
+    // and a shared NAT's people share the quota.
+    deviceCodeEntriesMaxPerIp: mode === "production" ? 30 : 0,
+    deviceCodeEntriesWindow: 15 * MINUTE,
     auditRetention: 90 * DAY,
     totpIssuer: "auth-service",
     emailVerification: mode === "production" ? "required" : "off",
@@ -240,6 +250,16 @@ export function assertValidAuthSettings(settings: AuthSettings): void {
     [
       "passkeyOptionsWindow",
       isPositiveDuration(settings.passkeyOptionsWindow),
+      "a positive duration",
+    ],
+    [
+      "deviceCodeEntriesMaxPerIp",
+      isIntegerIn(settings.deviceCodeEntriesMaxPerIp, 0, 1_000_000),
+      "an integer from 0 (off)",
+    ],
+    [
+      "deviceCodeEntriesWindow",
+      isPositiveDuration(settings.deviceCodeEntriesWindow),
       "a positive duration",
     ],
     ["auditRetention", isPositiveDuration(settings.auditRetention), "a positive duration"],

@@ -1,5 +1,6 @@
 import { EmailAddresses } from "../capabilities/email-addresses/email-addresses.js";
 import type { EmailTokenStore } from "../capabilities/email-addresses/store.js";
+import { DeviceCodeEntryLimit } from "../capabilities/oidc-provider/device-code-limit.js";
 import { PasskeyOptionsLimit } from "../capabilities/passkeys/options-limit.js";
 import { Passkeys } from "../capabilities/passkeys/passkeys.js";
 import type { PasskeySettings } from "../capabilities/passkeys/settings.js";
@@ -72,6 +73,8 @@ export class Auth extends Accounts {
   readonly passkeys: Passkeys | undefined;
   /** Sign in with another identity provider: providers, the flow, linked identities. */
   readonly socialLogin: SocialLogin;
+  /** The OpenID provider's device page: codes typed per client address (DEVICE_CODE_ENTRIES_MAX_PER_IP). */
+  readonly deviceCodeEntries: DeviceCodeEntryLimit;
 
   constructor(dependencies: AuthDependencies) {
     const core = openCore(dependencies);
@@ -137,6 +140,7 @@ export class Auth extends Accounts {
       secretBox,
       passkeyCount: async (userId) => (this.passkeys ? this.passkeys.count(userId) : 0),
     });
+    this.deviceCodeEntries = new DeviceCodeEntryLimit(counters, settings);
     this.passwordResets = new PasswordResets(
       flows,
       new ResetRequestLimit(counters, settings),

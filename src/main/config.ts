@@ -219,6 +219,16 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       1_000_000,
     ),
     passkeyOptionsWindow: read.duration("PASSKEY_OPTIONS_WINDOW", defaults.passkeyOptionsWindow),
+    deviceCodeEntriesMaxPerIp: read.integer(
+      "DEVICE_CODE_ENTRIES_MAX_PER_IP",
+      defaults.deviceCodeEntriesMaxPerIp,
+      0,
+      1_000_000,
+    ),
+    deviceCodeEntriesWindow: read.duration(
+      "DEVICE_CODE_ENTRIES_WINDOW",
+      defaults.deviceCodeEntriesWindow,
+    ),
     auditRetention: read.duration("AUDIT_RETENTION", defaults.auditRetention),
     totpIssuer: read.label("TOTP_ISSUER", defaults.totpIssuer),
     emailVerification: read.oneOf<EmailVerificationMode>(

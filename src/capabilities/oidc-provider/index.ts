@@ -131,12 +131,12 @@ export const oidcProvider: Capability<OidcProviderService, { oidc: OidcStores }>
   erasure: [eraseProviderRowsOf],
   async routes(app, { auth, oidc, apiKeys }, { cookie, pages }) {
     if (!oidc) return;
-    await mountProvider(
-      app,
-      providerOf(oidc, auth, cookie.name, pages),
+    await mountProvider(app, providerOf(oidc, auth, cookie.name, pages), {
       cookie,
-      new FastUserinfo(oidc),
-    );
+      userinfo: new FastUserinfo(oidc),
+      pages,
+      deviceCodeEntries: auth.deviceCodeEntries,
+    });
     await app.register(applicationRoutes, {
       auth,
       cookie,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type Provider from "oidc-provider";
 import type { Accounts } from "../../core/accounts.js";
+import { ThrottledError } from "../../core/errors.js";
 import type { AuthEventListener } from "../../core/events.js";
 import { clientOf, type SessionCookie } from "../../core/http/cookies.js";
 import { continueTo, setReturnTo } from "../../core/http/return-to.js";
@@ -15,7 +16,7 @@ import { PROVIDER_SESSION_COOKIE } from "./provider-sessions.js";
 import { rememberServiceToken } from "./session-link.js";
 import type { SubjectStore } from "./store.js";
 import type { FastUserinfo } from "./userinfo.js";
-import { consentView, errorView } from "./views.js";
+import { consentView, deviceThrottledView, errorView } from "./views.js";
 
 /** What the interactions need of the service's accounts. */
 export interface InteractionAccounts {
@@ -29,6 +30,8 @@ export interface InteractionAccounts {
   signedIn: Accounts["signedIn"];
   /** The user of a live service session; null when the token is unknown, expired or revoked. */
   getUserFromSessionId(token: string | null | undefined): Promise<User | null>;
+  /** Counts a post of the device page's form. @throws ThrottledError past the address's limit. */
+  deviceCodeEntries?: { hit(ip: string | null | undefined, now: Date): Promise<void> };
 }
 
 /**
@@ -66,9 +69,14 @@ function secureRawAnswer(reply: FastifyReply): void {
 export async function mountProvider(
   app: FastifyInstance,
   getProvider: () => Promise<Provider>,
-  cookie: SessionCookie,
-  userinfo: FastUserinfo,
+  http: {
+    cookie: SessionCookie;
+    userinfo: FastUserinfo;
+    pages: PageKit;
+    deviceCodeEntries: InteractionAccounts["deviceCodeEntries"];
+  },
 ): Promise<void> {
+  const { cookie, userinfo, pages, deviceCodeEntries } = http;
   let handler: ReturnType<Provider["callback"]> | undefined;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -93,11 +101,23 @@ export async function mountProvider(
     // The device form posted without a provider session (cookies blocked, or
     // its session ended): its xsrf check cannot pass, so instead of answering
     // that the code is wrong, the form starts afresh, with a session.
+    // Each post counts against the address's limit: a user code can be guessed.
     scope.post(OIDC_ROUTES.code_verification, hidden, async (request, reply) => {
       const header = request.headers.cookie;
-      if (header && request.server.parseCookie(header)[PROVIDER_SESSION_COOKIE] !== undefined)
-        return forward(request, reply);
-      return reply.redirect(OIDC_ROUTES.code_verification, 303);
+      if (!header || request.server.parseCookie(header)[PROVIDER_SESSION_COOKIE] === undefined)
+        return reply.redirect(OIDC_ROUTES.code_verification, 303);
+      try {
+        await deviceCodeEntries?.hit(clientOf(request).ip, new Date());
+      } catch (error) {
+        if (!(error instanceof ThrottledError)) throw error;
+        reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
+        return sendPage(
+          reply,
+          429,
+          deviceThrottledView(pages.contextOf(request), error, OIDC_ROUTES.code_verification),
+        );
+      }
+      return forward(request, reply);
     });
     // The methods oidc-provider's endpoints answer (OPTIONS: CORS preflight); others are 405.
     scope.route({

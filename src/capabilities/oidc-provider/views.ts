@@ -1,3 +1,5 @@
+import type { ThrottledError } from "../../core/errors.js";
+import { errorText } from "../../core/pages/error-text.js";
 import type { PageContext } from "../../core/pages/page-context.js";
 import { escapeHtml, type Html, html, page } from "../../platform/pages/html.js";
 import { oidcWords } from "./words.js";
@@ -60,6 +62,20 @@ ${scopes.includes("email") ? html`<p>${t("consent.email")}</p>` : ""}
 ${scopes.includes("offline_access") ? html`<p>${t("consent.offline")}</p>` : ""}
 <form method="post" action="${action}/confirm"><button type="submit">${t("consent.allow")}</button></form>
 <form method="post" action="${action}/abort"><button type="submit" class="secondary">${t("consent.deny")}</button></form>`,
+  );
+}
+
+/** The device page refused: too many codes tried from this address (how long to wait, in the page's words). */
+export function deviceThrottledView(
+  ctx: PageContext,
+  error: ThrottledError,
+  formPath: string,
+): string {
+  const t = oidcWords.in(ctx.lang);
+  return page(
+    ctx.chrome,
+    { title: t("device.title"), error: errorText(ctx, error) },
+    html`<p><a href="${formPath}">${t("device.type_code")}</a></p>`,
   );
 }
 

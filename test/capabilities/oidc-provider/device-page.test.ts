@@ -31,7 +31,12 @@ for (const factory of await testDatabases()) {
     before(async () => {
       if ("skip" in factory) return;
       database = await factory.create();
-      server = await startTestServer({ DATABASE_URL: database.url });
+      // Three posts of the device form per address; each test its own address.
+      server = await startTestServer({
+        DATABASE_URL: database.url,
+        DEVICE_CODE_ENTRIES_MAX_PER_IP: "3",
+        TRUST_PROXY: "1",
+      });
       base = `http://localhost:${server.port}`;
       const { db } = connect({ url: database.url });
       rows = { db: db as unknown as OidcDb, destroy: () => db.destroy() };
@@ -78,6 +83,50 @@ for (const factory of await testDatabases()) {
         const fresh = await request(base, "GET", "/oidc/device");
         assert.equal(fresh.status, 200);
         assert.match(fresh.text, /name="user_code"/);
+      },
+    );
+
+    test(
+      "guessing user codes: past three posts from one address, 429 until the window ends",
+      T,
+      async () => {
+        const from = (address: string) => ({ "x-forwarded-for": address });
+        const formOf = async (address: string) => {
+          const jar: CookieJar = new Map();
+          const answer = await fetch(`${base}/oidc/device`, { headers: from(address) });
+          keepCookies(jar, answer);
+          const xsrf = /name="xsrf" value="([^"]+)"/.exec(await answer.text())?.[1];
+          assert.ok(xsrf, "the form carries its xsrf secret");
+          const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+          return { cookie, xsrf };
+        };
+        // Each answer's form carries a new xsrf secret, as a browser would send it.
+        const guess = async (address: string, form: { cookie: string; xsrf: string }) => {
+          const answer = await request(base, "POST", "/oidc/device", {
+            cookie: form.cookie,
+            headers: from(address),
+            form: { xsrf: form.xsrf, user_code: "BCDF-GHJK" },
+          });
+          form.xsrf = /name="xsrf" value="([^"]+)"/.exec(answer.text)?.[1] ?? form.xsrf;
+          return answer;
+        };
+        const guesser = await formOf("203.0.113.7");
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          const wrong = await guess("203.0.113.7", guesser);
+          // oidc-provider answers a wrong code with its form again, and a 200.
+          assert.equal(wrong.status, 200, `attempt ${attempt}: ${wrong.text}`);
+          assert.match(wrong.text, /That code is not right/);
+        }
+        const refused = await guess("203.0.113.7", guesser);
+        assert.equal(refused.status, 429, refused.text);
+        assert.ok(Number(refused.headers.get("retry-after")) > 0);
+        assert.match(refused.text, /Too many attempts\. Try again in 15 minutes/);
+        assert.doesNotMatch(refused.text, /name="user_code"/);
+
+        // Another address is not held back by the first one's guesses.
+        const neighbour = await guess("203.0.113.8", await formOf("203.0.113.8"));
+        assert.equal(neighbour.status, 200, neighbour.text);
+        assert.match(neighbour.text, /That code is not right/);
       },
     );
 
