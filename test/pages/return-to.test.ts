@@ -94,6 +94,46 @@ describe("checkReturnTo, the pure check", () => {
   });
 });
 
+describe("the language switcher's way back", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ ALLOWED_RETURN_ORIGINS: APP });
+  });
+  after(() => server?.close());
+
+  /** Where the switcher sends the browser; null when it refuses the form itself (400). */
+  const back = async (to: string) => {
+    const answer = await request(server.url, "POST", "/account/language", {
+      form: { lang: "de", back: to },
+    });
+    if (answer.status === 400) return null;
+    assert.equal(answer.status, 303);
+    return answer.headers.get("location");
+  };
+
+  test("back to the page with the return_to it carried", { timeout: 60_000 }, async () => {
+    for (const place of ["/account/sessions", `${APP}/callback?state=xyz`]) {
+      const page = `/account/login?return_to=${encodeURIComponent(place)}`;
+      assert.equal(await back(page), page);
+    }
+    assert.equal(await back("/account/register"), "/account/register");
+  });
+
+  test("never off this service: each refused return_to, with or without a query", {
+    timeout: 60_000,
+  }, async () => {
+    const rows = REFUSED.map(([what, input]) => [what, input.replaceAll(OWN, server.url)]);
+    for (const [what, input = ""] of rows)
+      for (const to of [input, `${input}?return_to=%2Faccount`]) {
+        const place = await back(to);
+        assert.ok(
+          place === null || place === "/account/login",
+          `${what}: ${JSON.stringify(to)} -> ${place}`,
+        );
+      }
+  });
+});
+
 describe("the redirect table through the real server's login page", () => {
   let server: TestServer;
   const email = "return-table@example.com";

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { type ApiKeyChecker, apiKeyGate } from "../../core/http/api-key-gate.js";
 import { sendError } from "../../core/http/errors.js";
-import { errorResponse } from "../../core/http/schemas.js";
+import { errorResponse, PLAIN_TEXT_PATTERN } from "../../core/http/schemas.js";
 import type { UnitOfWork } from "../../core/unit-of-work.js";
 import { type ClientInfo, ClientInputError, type ClientStore } from "./clients.js";
 import { SIGNING_ALGS, type SigningAlg } from "./keys.js";
@@ -29,7 +29,7 @@ const ID_TOKEN_ALG_DESCRIPTION =
 const uriList = {
   type: "array",
   maxItems: 20,
-  items: { type: "string", minLength: 1, maxLength: 2000 },
+  items: { type: "string", minLength: 1, maxLength: 2000, pattern: PLAIN_TEXT_PATTERN },
 } as const;
 
 const clientView = {
@@ -122,7 +122,7 @@ export async function clientAdminRoutes(
               type: "string",
               minLength: 1,
               maxLength: 200,
-              pattern: "^[^\\u0000-\\u001f]*$",
+              pattern: PLAIN_TEXT_PATTERN,
             },
             redirect_uris: uriList,
             post_logout_redirect_uris: uriList,

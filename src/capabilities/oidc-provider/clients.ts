@@ -4,6 +4,8 @@ import type { Transaction } from "../../core/unit-of-work.js";
 import { type AnswerCache, readThrough } from "../../platform/db/answer-cache.js";
 import { HotQuery } from "../../platform/db/hot-query.js";
 import { executorOf } from "../../platform/db/transaction.js";
+import { isDisplayText } from "../../platform/text/display-text.js";
+import { terminalText } from "../../platform/text/terminal-escape.js";
 import { SIGNING_ALGS, type SigningAlg } from "./keys.js";
 import type { OidcDb } from "./store.js";
 
@@ -110,8 +112,14 @@ export class ClientStore {
   ): Promise<{ clientId: string; clientSecret?: string }> {
     for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])])
       if (!isRedirectUri(uri))
-        throw new ClientInputError(`not an http(s) URL without a fragment: "${uri}"`);
+        throw new ClientInputError(
+          `not an http(s) URL without a fragment, spaces or control characters: "${terminalText(uri)}"`,
+        );
     if (input.name.trim() === "") throw new ClientInputError("a client needs a name");
+    if (!isDisplayText(input.name))
+      throw new ClientInputError(
+        "a client's name may not hold control, bidi or other invisible characters",
+      );
     const clientId = newClientId();
     const clientSecret = input.isPublic ? undefined : randomBytes(32).toString("base64url");
     const extra = (input.grants ?? []).map((grant) =>
@@ -225,13 +233,19 @@ function isSigningAlg(alg: string): alg is SigningAlg {
   return (SIGNING_ALGS as readonly string[]).includes(alg);
 }
 
+/** Whitespace, controls and format characters: never part of a URI as written. */
+const UNSEEN_IN_URI = /[\s\p{Cc}\p{Cf}]/u;
+
 /**
  * A redirect URI a client may register: an absolute http(s) URL (the
  * provider's clients are web applications) without a fragment; never
  * javascript:, data: or anything else.
  */
 function isRedirectUri(uri: string): boolean {
-  if (uri.length > 2000 || !URL.canParse(uri)) return false;
+  // Matched as registered, character for character: the parser would drop a
+  // tab or line break and encode a control, so none is registered.
+  if (uri.length > 2000 || UNSEEN_IN_URI.test(uri) || !uri.isWellFormed()) return false;
+  if (!URL.canParse(uri)) return false;
   const url = new URL(uri);
   return (url.protocol === "http:" || url.protocol === "https:") && url.hash === "";
 }

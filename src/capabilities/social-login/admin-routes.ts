@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type ApiKeyChecker, apiKeyGate } from "../../core/http/api-key-gate.js";
 import { sendError } from "../../core/http/errors.js";
-import { errorResponse, messageResponse } from "../../core/http/schemas.js";
+import { errorResponse, messageResponse, PLAIN_TEXT_PATTERN } from "../../core/http/schemas.js";
 import { PRESET_NAMES, presetOf, TENANT } from "./presets.js";
 import type { NewProvider } from "./providers.js";
 import type { SocialLogin } from "./social-login.js";
@@ -22,7 +22,8 @@ const providerView = {
     createdAt: { type: "string", format: "date-time" },
   },
 } as const;
-const text = (max: number) => ({ type: "string", minLength: 1, maxLength: max }) as const;
+const text = (max: number) =>
+  ({ type: "string", minLength: 1, maxLength: max, pattern: PLAIN_TEXT_PATTERN }) as const;
 const answers = { 400: errorResponse, 401: errorResponse, 403: errorResponse } as const;
 
 /**
@@ -120,14 +121,22 @@ export async function providerAdminRoutes(
       try {
         await social.providers.assertAllowed(provider.issuer);
         if (!preset) await social.checkDiscovery(provider);
-        if (!(await social.addProvider(provider, operator(request))))
-          return sendError(reply, 409, "invalid_request", `a provider "${body.id}" exists already`);
       } catch (error) {
         const message =
           error instanceof RangeError
             ? error.message
             : `${provider.issuer}: no usable discovery document`;
         return sendError(reply, 400, "invalid_request", message);
+      }
+      // Past discovery, only the provider's own checks are the request's
+      // fault: anything else (the database) is answered as what it is.
+      try {
+        if (!(await social.addProvider(provider, operator(request))))
+          return sendError(reply, 409, "invalid_request", `a provider "${body.id}" exists already`);
+      } catch (error) {
+        if (error instanceof RangeError)
+          return sendError(reply, 400, "invalid_request", error.message);
+        throw error;
       }
       const shown = (await social.providers.list()).find((each) => each.id === body.id);
       const base = options.publicUrl ?? `${request.protocol}://${request.host}`;

@@ -1,6 +1,8 @@
 import type { SecretBox } from "../../platform/crypto/secret-box.js";
 import type { HostResolver } from "../../platform/net/checked-lookup.js";
 import type { OutboundTargetPolicy } from "../../platform/net/target-policy.js";
+import { isDisplayText, isPlainText } from "../../platform/text/display-text.js";
+import { terminalText } from "../../platform/text/terminal-escape.js";
 import type { ProviderEndpoints, ProviderKind, SocialStore, StoredProvider } from "./store.js";
 
 /** A provider as shown (list, admin API): never its secret. */
@@ -78,10 +80,15 @@ export class ProviderRegistry {
       throw new RangeError("the id must be 1-32 lower-case letters, digits and dashes");
     if (provider.name.trim() === "" || provider.name.length > 64)
       throw new RangeError("the name must be 1-64 characters");
+    // Shown on the login buttons: nothing that hides or reorders what it says.
+    if (!isDisplayText(provider.name))
+      throw new RangeError("the name may not hold control, bidi or other invisible characters");
     if (provider.clientId === "" || provider.clientId.length > 512)
       throw new RangeError("the client id must be 1-512 characters");
     if (provider.clientSecret === "" || provider.clientSecret.length > 1024)
       throw new RangeError("the client secret must be 1-1024 characters");
+    if (!isPlainText(provider.clientId) || !isPlainText(provider.clientSecret))
+      throw new RangeError("the client id and secret may not hold control characters");
     const scopes = [...new Set(provider.scopes ?? [])].filter(
       (scope) => scope !== "openid" && scope !== "email",
     );
@@ -109,7 +116,8 @@ export class ProviderRegistry {
    * service would send its client secret there). @throws RangeError
    */
   assertUrl(text: string): void {
-    if (!URL.canParse(text)) throw new RangeError(`not a URL: ${text}`);
+    if (!URL.canParse(text) || !isPlainText(text))
+      throw new RangeError(`not a URL: ${terminalText(text)}`);
     const url = new URL(text);
     const { protocol } = url;
     if (protocol !== "https:" && !(protocol === "http:" && this.#development))

@@ -8,7 +8,7 @@ import {
   negotiateLanguage,
 } from "../../platform/i18n/languages.js";
 import { type Html, html, type PageChrome } from "../../platform/pages/html.js";
-import { checkReturnTo } from "./return-to.js";
+import { checkPagePath } from "./return-to.js";
 import { type CoreKey, coreWords } from "./words.js";
 
 /** The cookie that keeps the language chosen on the pages. */
@@ -99,7 +99,7 @@ export class PageKit {
       });
     }
     const origin = `${request.protocol}://${request.host}`;
-    const place = checkReturnTo(back, safeOrigin(origin), []);
+    const place = checkPagePath(back, safeOrigin(origin));
     return reply.redirect(place ?? "/account/login", 303);
   }
 }

@@ -66,6 +66,25 @@ export function checkReturnTo(
   return allowedOrigins.includes(url.origin) ? url.href : undefined;
 }
 
+/**
+ * A page of this service to go back to, with its query as the page had it
+ * (the language switcher's `back`): the path is checked as a return_to is,
+ * the query only for what could end the header or the URL (it stays on this
+ * service, and its page checks its own parameters, a return_to again). A
+ * page's own return_to is carried percent-encoded, which checkReturnTo
+ * refuses in a whole URL. Undefined when it may not be used.
+ */
+export function checkPagePath(raw: unknown, ownOrigin: string): string | undefined {
+  if (typeof raw !== "string" || raw.length > RETURN_TO_MAX_LENGTH) return undefined;
+  const queryAt = raw.indexOf("?");
+  const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
+  const query = queryAt === -1 ? "" : raw.slice(queryAt);
+  const place = checkReturnTo(path, ownOrigin, []);
+  if (place === undefined || !place.startsWith("/") || /[?#]/.test(place)) return undefined;
+  if (REFUSED_CHARACTERS.test(query) || query.includes("#")) return undefined;
+  return `${place}${query}`;
+}
+
 /** The cookie that keeps a return_to while a sign-in waits on a mailed link (verification). */
 export const RETURN_TO_COOKIE = "return_to";
 const RETURN_TO_COOKIE_SECONDS = 3600;

@@ -193,6 +193,21 @@ for (const factory of await testDatabases()) {
         { name: "x", grants: ["client_credentials"], extra: 1 },
         { name: "x\u0000y", grants: ["client_credentials"] },
         { name: "x".repeat(201), grants: ["client_credentials"] },
+        // A name that reorders or hides what the consent page says.
+        { name: "\u202eevil", grants: ["client_credentials"] },
+        { name: "Photo\u200bPrinter", grants: ["client_credentials"] },
+        { name: "\ud800", grants: ["client_credentials"] },
+        // Redirect URIs matched as registered: nothing a parser drops or encodes.
+        { name: "x", redirect_uris: ["http://a.test/\u0001\n\r"] },
+        {
+          name: "x",
+          redirect_uris: ["https://a.test/cb"],
+          post_logout_redirect_uris: ["http://a.test/\u0000"],
+        },
+        { name: "x", redirect_uris: ["https://a.test/c b"] },
+        { name: "x", redirect_uris: ["https://a.test/cb\u00a0"] },
+        { name: "x", redirect_uris: ["https://a.test/\u200ecb"] },
+        { name: "x", redirect_uris: ["https://a.test/\ud800"] },
         [],
         "text",
         null,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
+import { ServiceUnavailableError } from "../../../src/core/errors.js";
 import { runCliAsync } from "../../helpers/cli.js";
 import { request } from "../../helpers/http.js";
 import { startTestServer, type TestServer, tempDir } from "../../helpers/server.js";
@@ -167,12 +168,36 @@ describe("providers: the provider commands and /admin/providers", () => {
       { id: "x", issuer: "http://127.0.0.1:9/", clientId: "a", clientSecret: "b" },
       { id: "x", preset: "gitlab", clientId: 5, clientSecret: "b" },
       { id: "lab", preset: "gitlab", clientId: "a", clientSecret: "b", extra: 1 },
+      // No control character in what is stored (PostgreSQL refuses NUL) ...
+      { id: "x", preset: "google", clientId: "a\u0000b", clientSecret: "s" },
+      { id: "x", preset: "google", clientId: "a", clientSecret: "s\u0000" },
+      { id: "x", preset: "google", name: "x\u0000y", clientId: "a", clientSecret: "s" },
+      { id: "x", issuer: "https://sso.example/\u0000", clientId: "a", clientSecret: "s" },
+      { id: "x", preset: "google", clientId: "a", clientSecret: "s", scopes: ["a\u0001"] },
+      // ... and nothing in the login button's name that reorders or hides it.
+      { id: "x", preset: "google", name: "\u202eelgooG", clientId: "a", clientSecret: "s" },
+      { id: "x", preset: "google", name: "Goo\u200bgle", clientId: "a", clientSecret: "s" },
     ]) {
       const refused = await request(server.url, "POST", "/admin/providers", {
         ...as(writer),
         json: body,
       });
       assert.equal(refused.status, 400, `${JSON.stringify(body)}: ${refused.text}`);
+    }
+    // The database failing is not the request's fault, nor a discovery failure.
+    const social = server.service.auth.socialLogin;
+    const addProvider = social.addProvider;
+    social.addProvider = async () => {
+      throw new ServiceUnavailableError("the database is unavailable");
+    };
+    try {
+      const failed = await request(server.url, "POST", "/admin/providers", {
+        ...as(writer),
+        json: { id: "down", preset: "gitlab", clientId: "a", clientSecret: "b" },
+      });
+      assert.equal(failed.status, 503, failed.text);
+    } finally {
+      social.addProvider = addProvider;
     }
     const twice = await request(server.url, "POST", "/admin/providers", {
       ...as(writer),
