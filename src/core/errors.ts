@@ -142,13 +142,17 @@ export class ServiceUnavailableError extends AuthError {
 /** What was asked too often, for the pages' words. */
 export type ThrottledWhat = "login" | "reset" | "verification" | "email_change" | "registration";
 
-/** Too many attempts of some kind; the caller may try again after `retryAfterMs`. */
+/**
+ * Too many attempts of some kind; the caller may try again after `retryAfterMs`.
+ * One that names no kind (passkey options, device codes) is "other": the
+ * pages' message selects its words by `what`, which must have a value.
+ */
 export class ThrottledError extends AuthError {
   readonly retryAfterMs: number;
 
   constructor(message: string, retryAfterMs: number, what?: ThrottledWhat) {
     const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
-    super("throttled", message, undefined, what === undefined ? { minutes } : { what, minutes });
+    super("throttled", message, undefined, { what: what ?? "other", minutes });
     this.retryAfterMs = retryAfterMs;
   }
 }

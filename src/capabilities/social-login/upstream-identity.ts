@@ -1,11 +1,10 @@
 import { InvalidEmailError } from "../../core/errors.js";
 import { assertValidEmail } from "../../core/user.js";
+import { isPlainText } from "../../platform/text/display-text.js";
 import type { UpstreamIdentity } from "./store.js";
 
 /** OpenID Connect bounds `sub` at 255 ASCII characters; some providers use more, none this many. */
 const SUBJECT_MAX_LENGTH = 255;
-/** C0 and C1 controls (NUL included): no store keeps them as text, no page should show them. */
-const CONTROL = /\p{Cc}/u;
 
 /**
  * What a provider said about who signed in, made safe to keep and to act on.
@@ -26,8 +25,7 @@ export function checkedIdentity(
     typeof subject !== "string" ||
     subject === "" ||
     subject.length > SUBJECT_MAX_LENGTH ||
-    !subject.isWellFormed() ||
-    CONTROL.test(subject)
+    !isPlainText(subject)
   )
     throw new Error("the provider's subject cannot be kept");
   const address = usableEmail(email);
@@ -35,7 +33,7 @@ export function checkedIdentity(
 }
 
 function usableEmail(email: unknown): string | null {
-  if (typeof email !== "string" || !email.isWellFormed() || CONTROL.test(email)) return null;
+  if (typeof email !== "string" || !isPlainText(email)) return null;
   try {
     assertValidEmail(email);
     return email;

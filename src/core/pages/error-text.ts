@@ -40,10 +40,7 @@ const ERROR_MESSAGES: Readonly<Record<AuthErrorCode, CoreKey>> = {
 
 /** What a page says for a domain error, in its language. */
 export function errorText(ctx: PageContext, error: AuthError): string {
-  // A throttled error that names no kind (passkey options, device codes) is
-  // worded as "too many attempts": the message's select needs its value.
-  const params = error.code === "throttled" ? { what: "other", ...error.params } : error.params;
-  return ctx.t(ERROR_MESSAGES[error.code], params);
+  return ctx.t(ERROR_MESSAGES[error.code], error.params);
 }
 
 export { AuthError };
